@@ -1,0 +1,42 @@
+# Two commands matter: `make run` (the whole system on embedded defaults) and `make test` (every tier).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+VAR := $(CURDIR)/var
+
+.PHONY: install run test test-unit test-db test-asterisk test-browser lint bench asterisk system-deps prompts clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the tiers need (SIPp, debootstrap, espeak-ng, sox, Chromium). Idempotent; needs root.
+system-deps:
+	bash scripts/system-deps.sh
+
+run: install
+	bash scripts/run.sh
+
+test: install system-deps
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit --cov=ivr --cov-report=term --cov-fail-under=90
+	$(PY) -m pytest -q -p no:cacheprovider tests/db tests/asterisk tests/browser
+
+test-unit: install
+	$(PY) -m pytest -q tests/unit
+
+lint: install
+	$(VENV)/bin/ruff check ivr api agi_scripts tests benchmarks
+	$(VENV)/bin/mypy ivr api agi_scripts
+	$(VENV)/bin/asterisklint-jjs dialplan-check --asterisk-version 22 asterisk_conf/extensions.conf
+
+bench: install system-deps
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

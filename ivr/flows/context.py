@@ -1,0 +1,21 @@
+"""What every flow receives besides its channel: built once at start-up, shared by all calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ivr.adapters.outbox import Outbox
+from ivr.calendar import BusinessCalendar
+from ivr.config import CallCenter
+from ivr.languages import LanguageMemory
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    callcenter: CallCenter
+    calendar: BusinessCalendar
+    clock: Callable[[], datetime]  # timezone-aware "now"; a fixed or shifted clock for demos and tests
+    language_memory: LanguageMemory
+    outbox: Outbox

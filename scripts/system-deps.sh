@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test tiers and the demo need. Idempotent and quick when all are present.
+set -euo pipefail
+need=()
+command -v sipp >/dev/null || need+=(sip-tester)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null || need+=(sox)
+command -v zstd >/dev/null || need+=(zstd)
+command -v chromium >/dev/null || need+=(chromium)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "system-deps: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

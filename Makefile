@@ -33,7 +33,7 @@ test-unit: install
 lint: install
 	$(VENV)/bin/ruff check ivr api agi_scripts tests benchmarks
 	$(VENV)/bin/mypy ivr api agi_scripts
-	$(VENV)/bin/asterisklint-jjs dialplan-check --asterisk-version 22 asterisk_conf/extensions.conf
+	$(VENV)/bin/asterisklint dialplan-check --asterisk-version 22 asterisk_conf/extensions.conf
 
 bench: install system-deps
 	$(PY) -m benchmarks

@@ -19,3 +19,4 @@ class FlowContext:
     clock: Callable[[], datetime]  # timezone-aware "now"; a fixed or shifted clock for demos and tests
     language_memory: LanguageMemory
     outbox: Outbox
+    voicemail_dir: str  # where Asterisk writes messages (a path on the Asterisk host)

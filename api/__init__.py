@@ -1,0 +1,1 @@
+"""The control plane: the call records API (FastAPI + PostgreSQL)."""

@@ -1,0 +1,42 @@
+"""API settings, read from the environment once at start-up and passed down (never read at import)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IVR_API_", extra="ignore", populate_by_name=True)
+
+    # None: start the embedded PostgreSQL under var_dir/pg (see api.db).
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "IVR_API_DATABASE_URL", "database_url")
+    )
+    # Demo/test mode: known tokens are created and printed. Outside it, those tokens are refused.
+    demo: bool = Field(default=False, validation_alias=AliasChoices("IVR_DEMO", "demo"))
+    var_dir: Path = Field(default=Path("var"), validation_alias=AliasChoices("IVR_VAR_DIR", "var_dir"))
+    embedded_database: str = "ivr"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=MIB, ge=1024)
+    max_batch: int = Field(default=500, ge=1, le=10_000)
+    max_page_size: int = Field(default=500, ge=1)
+    # Service level: % of calls offered to a queue that were answered within this many seconds.
+    service_level_seconds: float = Field(default=20.0, gt=0)
+    # Used for hour/day grouping when the call-center configuration (ivr.config) does not say otherwise.
+    timezone: str = "Africa/Casablanca"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown timezone {value!r}") from error
+        return value

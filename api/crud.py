@@ -1,0 +1,253 @@
+"""Database operations, keyword-only, each given its session and the current time by the caller.
+
+Rules:
+- A call is one row per linkedid. Posting it again merges: fields the new post leaves empty (None, or "" for
+  the text fields that default to "") keep their stored value, others take the new value; started_at keeps the
+  earliest instant; `deliveries` counts the posts. One INSERT ... ON CONFLICT DO UPDATE per batch, so
+  concurrent posts of the same call from several agi processes cannot create two rows.
+- A caller's remembered language comes from the newest call (by started_at) that had a language; a late replay
+  of an older call does not overwrite it.
+- Listing is ordered by (started_at, id) descending; the cursor is that pair of the last row, so pages stay
+  stable while new calls arrive.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models import Call, CallerLanguage
+from api.schemas import GroupBy, StoredCall, SummaryRow
+from ivr.records import CallRecord, Outcome
+
+# Only real numbers are remembered: "anonymous", "unknown" or an empty caller ID would share one language.
+REMEMBERABLE_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+_TEXT_DEFAULTS = ("caller_number", "caller_name", "dialed_number")
+_NULLABLE = (
+    "answered_at",
+    "ended_at",
+    "language",
+    "route",
+    "request_type",
+    "reference",
+    "queue",
+    "wait_seconds",
+    "agent",
+    "talk_seconds",
+    "hangup_cause",
+    "voicemail_path",
+)
+
+
+def _row(record: CallRecord, now: datetime) -> dict[str, Any]:
+    row = record.model_dump(mode="python")
+    for key in ("route", "outcome"):
+        if row[key] is not None:
+            row[key] = str(row[key].value)
+    row.update(received_at=now, updated_at=now, deliveries=1)
+    return row
+
+
+async def upsert_calls(
+    session: AsyncSession, *, records: Sequence[CallRecord], now: datetime
+) -> list[StoredCall]:
+    if not records:
+        return []
+    # The same linkedid twice in one statement is an error in PostgreSQL (a row cannot be updated twice by one
+    # INSERT ... ON CONFLICT); the later record of the batch wins, as it would over two requests.
+    latest = {record.linkedid: record for record in records}
+    statement = insert(Call).values([_row(record, now) for record in latest.values()])
+    new = statement.excluded
+    merge: dict[str, Any] = {
+        name: func.coalesce(func.nullif(new[name], ""), Call.__table__.c[name]) for name in _TEXT_DEFAULTS
+    }
+    merge |= {name: func.coalesce(new[name], Call.__table__.c[name]) for name in _NULLABLE}
+    merge |= {
+        "started_at": func.least(Call.started_at, new.started_at),
+        "outcome": new.outcome,
+        "updated_at": new.updated_at,
+        "deliveries": Call.deliveries + 1,
+    }
+    statement = statement.on_conflict_do_update(index_elements=[Call.linkedid], set_=merge)
+    result = await session.execute(statement.returning(Call.id, Call.linkedid))
+    stored = [StoredCall(id=row.id, linkedid=row.linkedid) for row in result]
+    await _remember_languages(session, records=list(latest.values()), now=now)
+    await session.commit()
+    return stored
+
+
+async def _remember_languages(session: AsyncSession, *, records: Sequence[CallRecord], now: datetime) -> None:
+    newest: dict[str, CallRecord] = {}
+    for record in records:
+        if record.language and REMEMBERABLE_NUMBER.match(record.caller_number):
+            known = newest.get(record.caller_number)
+            if known is None or record.started_at >= known.started_at:
+                newest[record.caller_number] = record
+    if not newest:
+        return
+    statement = insert(CallerLanguage).values(
+        [
+            {
+                "caller_number": number,
+                "language": record.language,
+                "call_started_at": record.started_at,
+                "updated_at": now,
+            }
+            for number, record in newest.items()
+        ]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[CallerLanguage.caller_number],
+        set_={
+            "language": statement.excluded.language,
+            "call_started_at": statement.excluded.call_started_at,
+            "updated_at": statement.excluded.updated_at,
+        },
+        where=CallerLanguage.call_started_at <= statement.excluded.call_started_at,
+    )
+    await session.execute(statement)
+
+
+async def get_call(session: AsyncSession, *, key: str) -> Call | None:
+    """By numeric id, or by linkedid (linkedids look like "1700000000.42", never like a bare integer id)."""
+    if key.isdigit() and len(key) < 19:
+        found = await session.get(Call, int(key))
+        if found is not None:
+            return found
+    return await session.scalar(select(Call).where(Call.linkedid == key))
+
+
+async def caller_language(session: AsyncSession, *, number: str) -> CallerLanguage | None:
+    return await session.get(CallerLanguage, number)
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    period_from: datetime | None = None
+    period_to: datetime | None = None
+    language: str | None = None
+    queue: str | None = None
+    outcome: Outcome | None = None
+    caller: str | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.period_from is not None:
+            conditions.append(Call.started_at >= self.period_from)
+        if self.period_to is not None:
+            conditions.append(Call.started_at < self.period_to)
+        if self.language is not None:
+            conditions.append(Call.language == self.language)
+        if self.queue is not None:
+            conditions.append(Call.queue == self.queue)
+        if self.outcome is not None:
+            conditions.append(Call.outcome == self.outcome.value)
+        if self.caller is not None:
+            conditions.append(Call.caller_number == self.caller)
+        return conditions
+
+
+def encode_cursor(call: Call) -> str:
+    raw = json.dumps([call.started_at.isoformat(), call.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Raises ValueError on anything that is not a cursor we made."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        started_at, call_id = json.loads(raw)
+        instant = datetime.fromisoformat(started_at)
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise ValueError("not a valid cursor") from error
+    if not isinstance(call_id, int) or instant.tzinfo is None:
+        raise ValueError("not a valid cursor")
+    return instant, call_id
+
+
+async def list_calls(
+    session: AsyncSession, *, filters: CallFilters, cursor: str | None, limit: int
+) -> tuple[list[Call], str | None]:
+    query = select(Call).where(*filters.where())
+    if cursor is not None:
+        after_started_at, after_id = decode_cursor(cursor)
+        query = query.where(
+            tuple_(Call.started_at, Call.id) < tuple_(literal(after_started_at), literal(after_id))
+        )
+    query = query.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit + 1)
+    calls = list((await session.scalars(query)).all())
+    if len(calls) <= limit:
+        return calls, None
+    return calls[:limit], encode_cursor(calls[limit - 1])
+
+
+async def summary(
+    session: AsyncSession, *, filters: CallFilters, group_by: GroupBy, timezone: str, threshold_seconds: float
+) -> list[SummaryRow]:
+    local_start = func.timezone(timezone, Call.started_at)  # timestamptz -> local wall-clock timestamp
+    keys: dict[GroupBy, ColumnElement[str]] = {
+        GroupBy.NONE: literal("all"),
+        GroupBy.LANGUAGE: func.coalesce(Call.language, ""),
+        GroupBy.QUEUE: func.coalesce(Call.queue, ""),
+        GroupBy.HOUR: func.to_char(local_start, 'YYYY-MM-DD"T"HH24:00'),
+        GroupBy.DAY: func.to_char(local_start, "YYYY-MM-DD"),
+    }
+    # Group in an inner query by a named column, so PostgreSQL sees one expression (the timezone bind
+    # parameter would otherwise appear twice, as two different parameters, in SELECT and GROUP BY).
+    inner = (
+        select(keys[group_by].label("key"), Call.outcome, Call.wait_seconds, Call.talk_seconds)
+        .where(*filters.where())
+        .subquery()
+    )
+    is_answered = inner.c.outcome == Outcome.ANSWERED.value
+
+    def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.count().filter(condition)
+
+    within = and_(is_answered, inner.c.wait_seconds <= threshold_seconds)
+    queue_offered = or_(is_answered, inner.c.outcome == Outcome.ABANDONED_QUEUE.value)
+    query = (
+        select(
+            inner.c.key,
+            func.count().label("offered"),
+            count_where(is_answered).label("answered"),
+            count_where(inner.c.outcome == Outcome.ABANDONED_IVR.value).label("abandoned_ivr"),
+            count_where(inner.c.outcome == Outcome.ABANDONED_QUEUE.value).label("abandoned_queue"),
+            count_where(queue_offered).label("offered_to_queue"),
+            count_where(within).label("within"),
+            func.avg(case((is_answered, inner.c.wait_seconds))).label("asa"),
+            func.avg(case((is_answered, inner.c.talk_seconds))).label("aht"),
+        )
+        .group_by(inner.c.key)
+        .order_by(inner.c.key)
+    )
+    rows: list[SummaryRow] = []
+    for row in await session.execute(query):
+        rows.append(
+            SummaryRow(
+                key=row.key,
+                offered=row.offered,
+                answered=row.answered,
+                abandoned=row.abandoned_ivr + row.abandoned_queue,
+                abandoned_ivr=row.abandoned_ivr,
+                abandoned_queue=row.abandoned_queue,
+                offered_to_queue=row.offered_to_queue,
+                answered_within_threshold=row.within,
+                asa_seconds=None if row.asa is None else round(float(row.asa), 3),
+                aht_seconds=None if row.aht is None else round(float(row.aht), 3),
+                service_level_percent=(
+                    round(100.0 * row.within / row.offered_to_queue, 2) if row.offered_to_queue else None
+                ),
+            )
+        )
+    return rows

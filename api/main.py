@@ -1,0 +1,141 @@
+"""The API application and `ivr api`: wiring only.
+
+Start-up order (in the lifespan, and up front in `main` so a refusal is a clear message, not a traceback):
+database URL (embedded PostgreSQL unless DATABASE_URL) -> migrations -> access check. Outside demo mode the
+API refuses to start while no usable token exists, and deletes demo tokens; with IVR_DEMO=1 it creates the
+known demo tokens and prints them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TextIO
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from api.body_limit import BodyLimitMiddleware
+from api.config import ApiSettings
+from api.db import make_engine, resolve_database_url, run_migrations
+from api.routes import callers, calls, health, reports
+from api.security.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
+
+
+class StartupRefusedError(Exception):
+    """The API will not serve: the message says what to do."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def prepare_database(
+    engine: AsyncEngine, settings: ApiSettings, *, now: datetime, out: TextIO | None = None
+) -> None:
+    """Migrate, then make sure someone can authenticate (and that no demo secret can, outside demo mode)."""
+    await run_migrations(engine)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as session:
+        if settings.demo:
+            tokens = await ensure_demo_tokens(session, now=now)
+            if out is not None:
+                print("IVR_DEMO=1: demo tokens (never use these in production):", file=out)
+                for role, secret in tokens.items():
+                    print(f"  {role.value:<10} {secret}", file=out)
+            return
+        await delete_demo_tokens(session)
+        if await count_usable_tokens(session) == 0:
+            raise StartupRefusedError(
+                "no API token exists, so nobody could use the API. Create one with\n"
+                "  ivr token create --role admin --name YOUR_NAME\n"
+                "(and one with --role agi for the agi service), or run a demo with IVR_DEMO=1."
+            )
+
+
+def create_app(settings: ApiSettings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = await resolve_database_url(
+            settings.database_url, var_dir=settings.var_dir, database=settings.embedded_database
+        )
+        engine = make_engine(url)
+        try:
+            await prepare_database(engine, settings, now=clock())
+            app.state.sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Call center IVR: call records API",
+        version="0.1.0",
+        description="Call records posted by the agi service, remembered caller languages, and reports. "
+        "Every route except /health needs `Authorization: Bearer <token>` (see `ivr token create`).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    for router in (calls.router, callers.router, reports.router, health.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _callcenter_timezone() -> str | None:
+    """The timezone of the call-center configuration, when the ivr side provides one."""
+    try:
+        from ivr import config as ivr_config
+    except ImportError:
+        return None
+    loader = getattr(ivr_config, "load_callcenter", None)
+    if loader is None:
+        return None
+    try:
+        timezone = getattr(loader(), "timezone", None)
+    except Exception:  # a broken call-center file is reported by `ivr config`, not by the API
+        return None
+    return str(timezone) if timezone else None
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ivr api", description="Serve the call records API.")
+    parser.add_argument("--host", help="listen address (default 127.0.0.1, or IVR_API_HOST)")
+    parser.add_argument("--port", type=int, help="listen port (default 8000, or IVR_API_PORT)")
+    args = parser.parse_args(argv)
+    settings = ApiSettings()
+    overrides: dict[str, object] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    timezone = _callcenter_timezone()
+    if timezone and "IVR_API_TIMEZONE" not in __import__("os").environ:
+        overrides["timezone"] = timezone
+    settings = settings.model_copy(update=overrides)
+
+    async def prepare() -> str:
+        url = await resolve_database_url(
+            settings.database_url, var_dir=settings.var_dir, database=settings.embedded_database
+        )
+        engine = make_engine(url)
+        try:
+            await prepare_database(engine, settings, now=utc_now(), out=sys.stdout)
+        finally:
+            await engine.dispose()
+        return url
+
+    try:
+        url = asyncio.run(prepare())
+    except StartupRefusedError as refusal:
+        print(f"ivr api: refusing to start: {refusal}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    app = create_app(settings.model_copy(update={"database_url": url}))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    return 0

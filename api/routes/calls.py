@@ -1,0 +1,108 @@
+"""Call records: written by the agi service, read by agents, supervisors and admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import Discriminator, Tag
+
+from api import crud
+from api.db import SessionDep
+from api.deps import NowDep, SettingsDep
+from api.schemas import CallCreate, CallPage, CallPublic, CallsStored
+from api.security.tokens import Role, require
+from ivr.records import Outcome
+
+router = APIRouter(prefix="/calls", tags=["calls"])
+
+_writers = Depends(require(Role.AGI, Role.ADMIN))
+_readers = Depends(require(Role.AGENT, Role.SUPERVISOR, Role.ADMIN))
+
+
+def _one_or_many(value: Any) -> str:
+    return "batch" if isinstance(value, list) else "record"
+
+
+# One record or a list: a tagged union, so a 422 names the one shape the body had (body.batch.3.outcome).
+CallsBody = Annotated[
+    Annotated[CallCreate, Tag("record")] | Annotated[list[CallCreate], Tag("batch")],
+    Discriminator(_one_or_many),
+]
+
+
+@router.post("", dependencies=[_writers])
+async def post_calls(
+    body: Annotated[CallsBody, Body()], session: SessionDep, settings: SettingsDep, now: NowDep
+) -> CallsStored:
+    """Store one call record or a batch; posting a linkedid again merges into the same record."""
+    records = body if isinstance(body, list) else [body]
+    if len(records) > settings.max_batch:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "too_long",
+                    "loc": ("body", "batch"),
+                    "msg": f"at most {settings.max_batch} records per request",
+                    "input": None,
+                }
+            ]
+        )
+    stored = await crud.upsert_calls(session, records=records, now=now)
+    return CallsStored(count=len(stored), items=stored)
+
+
+@router.get("", dependencies=[_readers])
+async def list_calls(
+    session: SessionDep,
+    settings: SettingsDep,
+    period_from: Annotated[datetime | None, Query(alias="from", description="started at or after")] = None,
+    period_to: Annotated[datetime | None, Query(alias="to", description="started before")] = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
+    outcome: Outcome | None = None,
+    caller: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1)] = 50,
+) -> CallPage:
+    """Calls, newest first, filtered; follow next_cursor for the next page."""
+    for name, instant in (("from", period_from), ("to", period_to)):
+        if instant is not None and instant.tzinfo is None:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "timezone_aware",
+                        "loc": ("query", name),
+                        "msg": "needs a UTC offset, e.g. 2026-01-01T00:00:00Z",
+                        "input": instant.isoformat(),
+                    }
+                ]
+            )
+    filters = crud.CallFilters(
+        period_from=period_from,
+        period_to=period_to,
+        language=language,
+        queue=queue,
+        outcome=outcome,
+        caller=caller,
+    )
+    try:
+        calls, next_cursor = await crud.list_calls(
+            session, filters=filters, cursor=cursor, limit=min(limit, settings.max_page_size)
+        )
+    except ValueError as error:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error), "input": cursor}]
+        ) from error
+    return CallPage(items=[CallPublic.model_validate(call) for call in calls], next_cursor=next_cursor)
+
+
+@router.get("/{key}", dependencies=[_readers])
+async def get_call(key: str, session: SessionDep) -> CallPublic:
+    """One call, by its id or its linkedid."""
+    call = await crud.get_call(session, key=key)
+    if call is None:
+        raise HTTPException(404, "no such call")
+    return CallPublic.model_validate(call)

@@ -1,0 +1,47 @@
+"""Figures for supervisors and the ministry's reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api import crud
+from api.db import SessionDep
+from api.deps import SettingsDep
+from api.schemas import GroupBy, Summary
+from api.security.tokens import Role, require
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.get("/summary", dependencies=[Depends(require(Role.SUPERVISOR, Role.ADMIN))])
+async def get_summary(
+    session: SessionDep,
+    settings: SettingsDep,
+    period_from: Annotated[datetime | None, Query(alias="from")] = None,
+    period_to: Annotated[datetime | None, Query(alias="to")] = None,
+    group_by: GroupBy = GroupBy.NONE,
+    threshold: Annotated[float | None, Query(gt=0, le=3600, description="service-level seconds")] = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
+) -> Summary:
+    """Offered, answered, abandoned, ASA, AHT and service level, grouped in the call center's timezone."""
+    threshold_seconds = threshold if threshold is not None else settings.service_level_seconds
+    filters = crud.CallFilters(period_from=period_from, period_to=period_to, language=language, queue=queue)
+    rows = await crud.summary(
+        session,
+        filters=filters,
+        group_by=group_by,
+        timezone=settings.timezone,
+        threshold_seconds=threshold_seconds,
+    )
+    return Summary(
+        group_by=group_by,
+        timezone=settings.timezone,
+        threshold_seconds=threshold_seconds,
+        period_from=period_from,
+        period_to=period_to,
+        rows=rows,
+    )

@@ -1,0 +1,242 @@
+"""`Channel` over AGI, shared by the FastAGI server and process AGI, plus the flow registry both serve.
+
+Rules:
+- It talks to Asterisk only through an `Executor`: send one command line, get its reply and whether a HANGUP
+  notice arrived meanwhile. The adapters own bytes, timeouts and the sans-I/O `AgiConnection`.
+- Once the call is known to be hung up (a HANGUP notice or SIGHUP, result=-1 on a media command, a 511
+  reply), media commands raise `ChannelHungUp` without reaching Asterisk. GET/SET VARIABLE, VERBOSE and HANGUP
+  still go out: res_agi allows them on a dead channel, which is how call_end works from a hangup handler.
+- 510 and 520 (and any other error code) raise `ChannelError` with Asterisk's text; so does an argument that
+  cannot travel in one AGI line.
+- Asterisk answers STREAM FILE on a missing sound file with result=-1 too, the same as a hangup (res_agi.c,
+  handle_streamfile): a missing prompt therefore ends the flow as a hangup would; `ivr prompts check` guards
+  against that.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ivr.agi import commands
+from ivr.agi.commands import AgiArgumentError
+from ivr.agi.events import DeadChannel, Environment, Reply, Result, UsageError
+from ivr.channel import CallInfo, Channel, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
+
+logger = logging.getLogger(__name__)
+
+CONTROL_TIMEOUT_S = 30.0  # a variable read or write: Asterisk answers at once unless it is stuck
+MEDIA_SLACK_S = 300.0  # added to what a media command may legitimately take (prompt length is unknown)
+FLOWS_MODULE_ENV = "IVR_FLOWS_MODULE"  # module providing FLOWS and build_context; default ivr.flows
+_LANGUAGE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+# RECORD FILE's endpos is in samples; formats whose rate is known let us tell silence from the time limit.
+_SAMPLE_RATES = {"wav": 8000, "gsm": 8000, "ulaw": 8000, "alaw": 8000, "sln": 8000, "wav16": 16000}
+
+Flow = Callable[[Channel, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    reply: Reply
+    hung_up: bool = False  # a HANGUP notice (or SIGHUP) arrived while waiting for this reply
+
+
+class Executor(Protocol):
+    async def __call__(self, command: str, timeout_s: float) -> Exchange:
+        """Send one command line; return its reply. Raise ChannelHungUp if the peer is gone, ChannelError on a
+        timeout or a protocol error."""
+        ...
+
+
+def call_info(environment: Environment) -> CallInfo:
+    """What a flow may know from the AGI environment. Asterisk writes "unknown" for absent caller ID / DNID;
+    linkedid is not in the environment (read CHANNEL(linkedid))."""
+
+    def known(key: str) -> str:
+        value = environment.get(key)
+        return "" if value.lower() == "unknown" else value
+
+    return CallInfo(
+        script=environment.script,
+        caller_number=known("agi_callerid"),
+        caller_name=known("agi_calleridname"),
+        dialed_number=known("agi_dnid"),
+        unique_id=environment.get("agi_uniqueid"),
+        channel_name=environment.get("agi_channel"),
+        language=environment.get("agi_language") or "en",
+        context=environment.get("agi_context"),
+        extension=environment.get("agi_extension"),
+        arguments=environment.arguments,
+        raw=dict(environment.variables),
+    )
+
+
+class AgiChannel:
+    def __init__(self, execute: Executor, info: CallInfo) -> None:
+        self._execute = execute
+        self._info = info
+        self.hung_up = False
+
+    @property
+    def info(self) -> CallInfo:
+        return self._info
+
+    async def _send(self, build: Callable[[], str], timeout_s: float) -> Result:
+        try:
+            command = build()
+            exchange = await self._execute(command, timeout_s)
+        except AgiArgumentError as error:
+            raise ChannelError(str(error)) from error
+        if exchange.hung_up:
+            self.hung_up = True
+        reply = exchange.reply
+        if isinstance(reply, DeadChannel):
+            self.hung_up = True
+            raise ChannelHungUp(f"{command.split(' ', 2)[:2]}: {reply.text}")
+        if isinstance(reply, UsageError):
+            raise ChannelError(f"{command[:80]}: Asterisk usage: {reply.usage}")
+        if not isinstance(reply, Result):
+            raise ChannelError(f"{command[:80]}: {reply}")
+        return reply
+
+    async def _media(self, build: Callable[[], str], timeout_s: float) -> Result:
+        """A command that needs a live channel: -1 means the caller hung up (res_agi usage texts)."""
+        if self.hung_up:
+            raise ChannelHungUp("the caller hung up")
+        result = await self._send(build, timeout_s)
+        if result.number == -1:
+            self.hung_up = True
+            raise ChannelHungUp("the caller hung up")
+        return result
+
+    async def _digit_result(self, build: Callable[[], str], timeout_s: float) -> str:
+        """STREAM FILE, WAIT FOR DIGIT, SAY *: result is the ASCII code of the digit pressed, 0 for none."""
+        code = (await self._media(build, timeout_s)).number
+        return chr(code) if code is not None and 0 < code < 128 else ""
+
+    async def answer(self) -> None:
+        await self._media(commands.answer, CONTROL_TIMEOUT_S)
+
+    async def play(self, sound: str, *, escape_digits: str = "") -> str:
+        return await self._digit_result(lambda: commands.stream_file(sound, escape_digits), MEDIA_SLACK_S)
+
+    async def ask_digits(self, sound: str, *, max_digits: int, timeout_s: float) -> str:
+        # "200 result=<digits>", or "200 result=<digits so far> (timeout)" when the caller stopped typing.
+        result = await self._media(
+            lambda: commands.get_data(sound, timeout_s=timeout_s, max_digits=max_digits),
+            timeout_s * max(max_digits, 1) + MEDIA_SLACK_S,
+        )
+        return "".join(ch for ch in result.result if ch in commands.DTMF_DIGITS)[:max_digits]
+
+    async def wait_digit(self, timeout_s: float) -> str:
+        return await self._digit_result(lambda: commands.wait_for_digit(timeout_s), timeout_s + MEDIA_SLACK_S)
+
+    async def say_number(self, number: int, *, escape_digits: str = "") -> str:
+        return await self._digit_result(lambda: commands.say_number(number, escape_digits), MEDIA_SLACK_S)
+
+    async def say_digits(self, digits: str, *, escape_digits: str = "") -> str:
+        return await self._digit_result(lambda: commands.say_digits(digits, escape_digits), MEDIA_SLACK_S)
+
+    async def record(
+        self,
+        path: str,
+        *,
+        file_format: str = "wav",
+        escape_digits: str = "#",
+        max_seconds: int,
+        silence_seconds: int = 0,
+        beep: bool = True,
+    ) -> RecordOutcome:
+        if self.hung_up:
+            raise ChannelHungUp("the caller hung up")
+
+        def build() -> str:
+            return commands.record_file(
+                path,
+                file_format,
+                escape_digits=escape_digits,
+                max_seconds=max_seconds,
+                beep=beep,
+                silence_seconds=silence_seconds,
+            )
+
+        result = await self._send(build, max_seconds + MEDIA_SLACK_S)
+        code = result.number
+        # Replies (res_agi.c, handle_recordfile): "<digit> (dtmf)", "<n> (timeout)" (also when silence ended
+        # it), "-1 (hangup)", "-1 (waitfor)", "<digit or -1> (randomerror)" while beeping, "-1 (writefile)".
+        if result.data == "dtmf" and code is not None and 0 < code < 128:
+            return RecordOutcome(RecordStatus.DTMF, chr(code))
+        if result.data == "timeout":
+            return RecordOutcome(self._timeout_or_silence(result, file_format, max_seconds, silence_seconds))
+        if result.data in {"hangup", "waitfor"} or (result.data == "randomerror" and code == -1):
+            self.hung_up = True
+            return RecordOutcome(RecordStatus.HANGUP)
+        if result.data == "randomerror" and code is not None and 0 < code < 128:
+            return RecordOutcome(RecordStatus.DTMF, chr(code))  # a digit during the beep: nothing recorded
+        raise ChannelError(f"RECORD FILE {path!r} failed: result={result.result} ({result.data})")
+
+    @staticmethod
+    def _timeout_or_silence(
+        result: Result, file_format: str, max_seconds: int, silence_seconds: int
+    ) -> RecordStatus:
+        rate = _SAMPLE_RATES.get(file_format)
+        end = result.fields.get("endpos", "")
+        if silence_seconds > 0 and rate is not None and end.isdigit() and int(end) < (max_seconds - 1) * rate:
+            return RecordStatus.SILENCE
+        return RecordStatus.TIMEOUT
+
+    async def set_variable(self, name: str, value: str) -> None:
+        await self._send(lambda: commands.set_variable(name, value), CONTROL_TIMEOUT_S)
+
+    async def get_variable(self, name: str) -> str | None:
+        result = await self._send(lambda: commands.get_variable(name), CONTROL_TIMEOUT_S)
+        # "200 result=1 (value)" when set, "200 result=0" when not.
+        return result.data if result.number == 1 and result.data is not None else None
+
+    async def set_language(self, language: str) -> None:
+        if not _LANGUAGE.match(language):
+            raise ChannelError(f"not a language code: {language!r}")
+        await self.set_variable("CHANNEL(language)", language)
+
+    async def verbose(self, message: str, level: int = 1) -> None:
+        await self._send(lambda: commands.verbose(message, level), CONTROL_TIMEOUT_S)
+
+    async def hangup(self) -> None:
+        await self._send(commands.hangup, CONTROL_TIMEOUT_S)
+        self.hung_up = True
+
+
+@dataclass(frozen=True)
+class FlowRegistry:
+    flows: Mapping[str, Flow]
+    build_context: Callable[[datetime | None], Any]
+
+
+def load_registry(module_name: str | None = None) -> FlowRegistry:
+    """The flows to serve: `FLOWS` and `build_context` from ivr.flows, or from the module named in
+    $IVR_FLOWS_MODULE (ivr.adapters.agi_demo smoke-tests the adapters without the real flows)."""
+    module = importlib.import_module(module_name or os.environ.get(FLOWS_MODULE_ENV) or "ivr.flows")
+    return FlowRegistry(flows=module.FLOWS, build_context=module.build_context)
+
+
+async def run_flow(flow: Flow, channel: AgiChannel, context: Any) -> str:
+    """Run one call's flow to its end; never raises. Returns how it ended, for the log and the tests."""
+    name = channel.info.script
+    try:
+        await flow(channel, context)
+    except ChannelHungUp:
+        logger.info("flow %s: caller hung up (%s)", name, channel.info.unique_id)
+        return "hung_up"
+    except ChannelError as error:
+        logger.warning("flow %s: channel error (%s): %s", name, channel.info.unique_id, error)
+        return "channel_error"
+    except Exception:
+        logger.exception("flow %s crashed (%s)", name, channel.info.unique_id)
+        return "crashed"
+    return "completed"

@@ -1,0 +1,194 @@
+"""FastAGI server (`ivr agi`): one asyncio task per call, serving flows by agi_network_script.
+
+Rules:
+- A loop: read bytes, hand them to the sans-I/O `AgiConnection`, write the commands the flow sends.
+- Nothing a peer does may hurt the server: the environment must arrive within a deadline and within bounded
+  size, TCP probes that connect and close are normal, garbage ends only that connection, a flow exception is
+  logged. Every read has a deadline, so a silent peer cannot hold a task forever.
+- An unknown script name is logged (and VERBOSEd to the Asterisk console) and the session closed: the dialplan
+  goes on with AGISTATUS=SUCCESS and its own default route.
+- After a reply timeout or a protocol error the session is unusable (a late reply would answer the wrong
+  command): every further command fails with ChannelError.
+- SIGTERM/SIGINT: stop accepting, let calls in progress finish for `--grace` seconds, then cancel them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ivr.adapters.agi_channel import AgiChannel, Exchange, Flow, call_info, load_registry, run_flow
+from ivr.agi import AgiConnection, ConnectionClosed, Environment, HangupNotice, NeedData, ProtocolError
+from ivr.channel import ChannelError, ChannelHungUp
+
+logger = logging.getLogger(__name__)
+READ_CHUNK = 4096
+
+
+class StreamExecutor:
+    """Sends one command over the stream and reads events from the connection until its reply."""
+
+    def __init__(self, connection: AgiConnection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self._connection, self._reader, self._writer = connection, reader, writer
+        self._broken: str | None = None
+
+    async def __call__(self, command: str, timeout_s: float) -> Exchange:
+        if self._broken is not None:
+            raise ChannelError(self._broken)
+        data = self._connection.send_command(command)
+        hung_up = False
+        try:
+            async with asyncio.timeout(timeout_s):
+                self._writer.write(data)
+                await self._writer.drain()
+                while True:
+                    event = self._connection.next_event()
+                    if isinstance(event, NeedData):
+                        self._connection.receive_data(await self._reader.read(READ_CHUNK))
+                    elif isinstance(event, HangupNotice):
+                        hung_up = True
+                    elif isinstance(event, ConnectionClosed):
+                        raise ChannelHungUp("Asterisk closed the AGI session")
+                    elif isinstance(event, ProtocolError | Environment):
+                        self._broken = f"AGI protocol error: {event}"
+                        raise ChannelError(self._broken)
+                    else:
+                        return Exchange(event, hung_up)
+        except TimeoutError:
+            self._broken = f"no reply to {command[:60]!r} within {timeout_s:.0f} s"
+            raise ChannelError(self._broken) from None
+        except ConnectionError as error:
+            raise ChannelHungUp(f"AGI connection lost: {error}") from error
+
+
+class FastAgiServer:
+    def __init__(
+        self,
+        flows: Mapping[str, Flow],
+        context: Any,
+        *,
+        environment_timeout_s: float = 5.0,
+        max_calls: int = 2000,
+    ) -> None:
+        self._flows, self._context = flows, context
+        self._environment_timeout_s = environment_timeout_s
+        self._max_calls = max_calls
+        self._server: asyncio.Server | None = None
+        self._calls: set[asyncio.Task[None]] = set()
+        self.outcomes: Counter[str] = Counter()  # how sessions ended: completed, hung_up, probe, ...
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await asyncio.start_server(self._handle, host, port, limit=READ_CHUNK)
+
+    async def close(self, grace_s: float) -> None:
+        if self._server is not None:
+            self._server.close()
+        if self._calls:
+            _, still_running = await asyncio.wait(set(self._calls), timeout=grace_s)
+            for task in still_running:
+                task.cancel()
+            await asyncio.gather(*still_running, return_exceptions=True)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._calls.add(task)
+        try:
+            self.outcomes[await self._session(reader, writer)] += 1
+        finally:
+            self._calls.discard(task)
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
+        if len(self._calls) > self._max_calls:
+            logger.warning("refusing an AGI session: %d calls in progress", len(self._calls) - 1)
+            return "refused"
+        connection = AgiConnection()
+        event = await self._read_environment(connection, reader)
+        if not isinstance(event, Environment):
+            # A bare connect/close is a health check; anything else is worth a line in the log.
+            level = logging.DEBUG if isinstance(event, ConnectionClosed) else logging.WARNING
+            logger.log(level, "AGI session without an environment: %s", event)
+            return "probe" if isinstance(event, ConnectionClosed) else "bad_environment"
+        channel = AgiChannel(StreamExecutor(connection, reader, writer), call_info(event))
+        flow = self._flows.get(event.script)
+        if flow is None:
+            logger.warning("unknown AGI script %r from %s", event.script, channel.info.channel_name)
+            with contextlib.suppress(ChannelHungUp, ChannelError):
+                await channel.verbose(f"ivr: no flow named {event.script!r}; continuing in the dialplan")
+            return "unknown_script"
+        return await run_flow(flow, channel, self._context)
+
+    async def _read_environment(self, connection: AgiConnection, reader: asyncio.StreamReader) -> object:
+        try:
+            async with asyncio.timeout(self._environment_timeout_s):
+                while isinstance(event := connection.next_event(), NeedData):
+                    connection.receive_data(await reader.read(READ_CHUNK))
+                return event
+        except TimeoutError:
+            return ProtocolError(f"no complete environment within {self._environment_timeout_s} s")
+        except ConnectionError as error:
+            return ProtocolError(f"connection lost: {error}")
+
+
+async def serve(
+    flows: Mapping[str, Flow], context: Any, *, host: str, port: int, grace_s: float, stop: asyncio.Event
+) -> None:
+    """Serve until `stop` is set (SIGTERM/SIGINT set it too), then shut down gracefully."""
+    server = FastAgiServer(flows, context)
+    await server.start(host, port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        print(f"ivr agi: FastAGI listening on {host}:{server.port}", flush=True)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await server.close(grace_s)
+
+
+def _instant(text: str) -> datetime:
+    instant = datetime.fromisoformat(text)
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no timezone, e.g. 2026-11-23T21:30:00+01:00")
+    return instant
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ivr agi", description="Serve the call flows over FastAGI.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4573, help="TCP port (default 4573, 0 = any free port)")
+    parser.add_argument("--at", type=_instant, help="run as if the clock started at this ISO 8601 instant")
+    parser.add_argument("--grace", type=float, default=30.0, help="seconds calls may finish on SIGTERM")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    registry = load_registry()
+    context = registry.build_context(args.at)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        await serve(registry.flows, context, host=args.host, port=args.port, grace_s=args.grace, stop=stop)
+
+    asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

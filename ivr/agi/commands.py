@@ -1,0 +1,138 @@
+"""AGI command builders: each returns one command line (without the newline) that Asterisk parses as intended.
+
+How Asterisk splits a command (res_agi.c, parse_args): words are separated by spaces or tabs; a double quote
+toggles quoting (spaces inside quotes do not split) and a backslash makes the next character literal, inside
+or outside quotes. So every free-text argument is sent as `"..."` with backslashes and double quotes
+escaped; `""` is an empty argument (STREAM FILE with no escape digits). Nothing can escape a newline:
+the line protocol ends the command there, so CR, LF and NUL in an argument are refused. res_agi reads commands
+into a 2048-byte buffer (AGI_BUF_LEN) and would split a longer line in two, so longer lines are refused too.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_COMMAND_BYTES = 2047  # plus the newline: AGI_BUF_LEN in res_agi.c
+DTMF_DIGITS = frozenset("0123456789*#ABCD")
+
+_FORBIDDEN = re.compile(r"[\r\n\x00]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FORMAT = re.compile(r"^[A-Za-z0-9_]{1,16}$")
+_APPLICATION = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+class AgiArgumentError(ValueError):
+    """An argument that cannot travel in one AGI command line."""
+
+
+def quote(value: str) -> str:
+    """`value` as one quoted AGI argument."""
+    if _FORBIDDEN.search(value):
+        raise AgiArgumentError(f"AGI arguments cannot contain CR, LF or NUL: {value[:40]!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def encode_command(command: str) -> bytes:
+    """The bytes for one command line, newline included."""
+    if _FORBIDDEN.search(command):
+        raise AgiArgumentError(f"an AGI command is one line: {command[:40]!r}")
+    data = command.encode("utf-8")
+    if not data or len(data) > MAX_COMMAND_BYTES:
+        raise AgiArgumentError(f"an AGI command must be 1..{MAX_COMMAND_BYTES} bytes, got {len(data)}")
+    return data + b"\n"
+
+
+def _digits(escape_digits: str) -> str:
+    unknown = set(escape_digits) - DTMF_DIGITS
+    if unknown:
+        raise AgiArgumentError(f"not DTMF digits: {''.join(sorted(unknown))!r}")
+    return quote(escape_digits)
+
+
+def _milliseconds(seconds: float) -> int:
+    """AGI timeouts are integer milliseconds; a negative value means "wait forever" to Asterisk."""
+    return -1 if seconds < 0 else round(seconds * 1000)
+
+
+def answer() -> str:
+    return "ANSWER"
+
+
+def stream_file(sound: str, escape_digits: str = "", *, sample_offset: int | None = None) -> str:
+    command = f"STREAM FILE {quote(sound)} {_digits(escape_digits)}"
+    return command if sample_offset is None else f"{command} {int(sample_offset)}"
+
+
+def get_data(sound: str, *, timeout_s: float, max_digits: int) -> str:
+    if max_digits < 1:
+        raise AgiArgumentError("GET DATA needs max_digits >= 1")
+    return f"GET DATA {quote(sound)} {_milliseconds(timeout_s)} {int(max_digits)}"
+
+
+def wait_for_digit(timeout_s: float) -> str:
+    return f"WAIT FOR DIGIT {_milliseconds(timeout_s)}"
+
+
+def say_number(number: int, escape_digits: str = "", *, gender: str | None = None) -> str:
+    command = f"SAY NUMBER {int(number)} {_digits(escape_digits)}"
+    return command if gender is None else f"{command} {quote(gender)}"
+
+
+def say_digits(digits: str, escape_digits: str = "") -> str:
+    # Asterisk checks the argument with sscanf("%d") before saying it character by character.
+    if not digits or not digits[0].isdigit() or set(digits) - DTMF_DIGITS:
+        raise AgiArgumentError(f"SAY DIGITS needs a digit string, got {digits[:40]!r}")
+    return f"SAY DIGITS {digits} {_digits(escape_digits)}"
+
+
+def record_file(
+    path: str,
+    file_format: str,
+    *,
+    escape_digits: str,
+    max_seconds: float,
+    beep: bool = True,
+    silence_seconds: int = 0,
+) -> str:
+    """RECORD FILE: res_agi beeps when the 6th argument is neither a number nor contains "=", and reads
+    silence from an `s=<seconds>` argument."""
+    if not _FORMAT.match(file_format):
+        raise AgiArgumentError(f"bad recording format {file_format!r}")
+    command = f"RECORD FILE {quote(path)} {file_format} {_digits(escape_digits)} {_milliseconds(max_seconds)}"
+    if beep:
+        command += " BEEP"
+    if silence_seconds > 0:
+        command += f" s={int(silence_seconds)}"
+    return command
+
+
+def set_variable(name: str, value: str) -> str:
+    return f"SET VARIABLE {quote(name)} {quote(value)}"
+
+
+def get_variable(name: str) -> str:
+    """GET VARIABLE also reads dialplan functions when the name ends in ")" (CHANNEL(linkedid))."""
+    return f"GET VARIABLE {quote(name)}"
+
+
+def get_full_variable(expression: str, channel: str | None = None) -> str:
+    """GET FULL VARIABLE substitutes `${...}` expressions, optionally on another channel."""
+    command = f"GET FULL VARIABLE {quote(expression)}"
+    return command if channel is None else f"{command} {quote(channel)}"
+
+
+def exec_application(application: str, options: str = "") -> str:
+    """EXEC runs a dialplan application. `options` reaches the application's own argument parser, which splits
+    on commas and unquotes again: pass it as the dialplan would write it."""
+    if not _APPLICATION.match(application):
+        raise AgiArgumentError(f"bad application name {application!r}")
+    return f"EXEC {application} {quote(options)}"
+
+
+def verbose(message: str, level: int = 1) -> str:
+    """VERBOSE is a log line, so control characters become spaces and a long message is cut, not refused."""
+    return f"VERBOSE {quote(_CONTROL.sub(' ', message[:1000]))} {min(max(int(level), 1), 4)}"
+
+
+def hangup(channel: str | None = None) -> str:
+    return "HANGUP" if channel is None else f"HANGUP {quote(channel)}"

@@ -1,0 +1,543 @@
+"""The call center as configuration (callcenter.toml) and the process settings (environment, IVR_*).
+
+Rules:
+- Everything that differs between deployments (languages, hours, holidays, queues, request types, limits)
+  lives in a TOML file validated here; code never hard-codes a language, a queue or an opening hour.
+- The file is read and validated once at start-up (`load_callcenter`) and the resulting `CallCenter` is passed
+  down; nothing reads it at import time. The models are frozen: a call cannot change the call center.
+- A bad file must stop the process with a message an administrator can act on: `ConfigError` names the file
+  and the key path (`callcenter.toml: languages[2].digit: ...`), and unknown keys are refused, so a typo never
+  silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.resources
+import itertools
+import os
+import re
+import sys
+import tomllib
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CALLCENTER_ENV = "IVR_CALLCENTER"
+PACKAGED_NAME = "callcenter.toml"
+SECONDS_PER_DAY = 24 * 3600
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# Menus read keys with GET DATA, which ends input on '#'; so '#' can never be a menu choice.
+MENU_KEY_PATTERN = r"^[0-9*]$"
+
+
+class ConfigError(Exception):
+    """The call-center file is missing, not TOML, or not a valid call center. The message says where."""
+
+
+def _digit_from_toml(value: object) -> object:
+    # Administrators naturally write `digit = 3`; accept a bare integer 0-9 as the key it names.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
+        return str(value)
+    return value
+
+
+MenuKey = Annotated[str, BeforeValidator(_digit_from_toml), Field(pattern=MENU_KEY_PATTERN)]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+# Asterisk queue names end up in queues.conf section names and dialplan arguments: keep them plain.
+QueueName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+_INTERVAL_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*-\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+
+
+def _clock_seconds(hours: str, minutes: str, seconds: str | None) -> int:
+    h, m, s = int(hours), int(minutes), int(seconds or 0)
+    if m > 59 or s > 59 or h > 24 or (h == 24 and (m or s)):
+        raise ValueError(f"{hours}:{minutes} is not a time of day (00:00 to 24:00)")
+    return h * 3600 + m * 60 + s
+
+
+def _format_clock(seconds: int) -> str:
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h:02d}:{m:02d}" + (f":{s:02d}" if s else "")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Interval(_Strict):
+    """One opening interval within a day, in the call center's local time: [open, close).
+
+    Written in TOML as "08:00-20:00"; "24:00" as a close means midnight at the end of the day.
+    """
+
+    open_s: int = Field(ge=0, lt=SECONDS_PER_DAY)
+    close_s: int = Field(gt=0, le=SECONDS_PER_DAY)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        match = _INTERVAL_RE.match(value)
+        if match is None:
+            raise ValueError(f'{value!r} is not an interval like "08:00-20:00"')
+        return {
+            "open_s": _clock_seconds(*match.group(1, 2, 3)),
+            "close_s": _clock_seconds(*match.group(4, 5, 6)),
+        }
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.open_s >= self.close_s:
+            raise ValueError(f"{self}: opening must be before closing")
+        return self
+
+    def __str__(self) -> str:
+        return f"{_format_clock(self.open_s)}-{_format_clock(self.close_s)}"
+
+
+DayHours = Annotated[list[Interval], PlainSerializer(lambda intervals: [str(i) for i in intervals])]
+
+
+class WeeklyHours(_Strict):
+    """Opening intervals per weekday. A weekday left out or empty is closed (a weekend day)."""
+
+    monday: DayHours = []
+    tuesday: DayHours = []
+    wednesday: DayHours = []
+    thursday: DayHours = []
+    friday: DayHours = []
+    saturday: DayHours = []
+    sunday: DayHours = []
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> WeeklyHours:
+        for name in WEEKDAYS:
+            intervals: list[Interval] = getattr(self, name)
+            for before, after in itertools.pairwise(intervals):
+                if after.open_s < before.close_s:
+                    raise ValueError(f"{name}: {after} must start after {before} ends (list them in order)")
+        return self
+
+    def for_weekday(self, weekday: int) -> list[Interval]:
+        """Intervals for `date.weekday()` (0 = Monday)."""
+        intervals: list[Interval] = getattr(self, WEEKDAYS[weekday])
+        return intervals
+
+    def describe(self) -> str:
+        parts = [
+            f"{name[:3]} {', '.join(str(i) for i in self.for_weekday(n))}"
+            for n, name in enumerate(WEEKDAYS)
+            if self.for_weekday(n)
+        ]
+        return "; ".join(parts) or "never open"
+
+
+class Closure(_Strict):
+    """Whole days the call center is closed whatever the hours say (strike, move, exceptional day off)."""
+
+    start: date
+    end: date | None = None  # inclusive; None means the single day `start`
+    reason: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Closure:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def last_day(self) -> date:
+        return self.end if self.end is not None else self.start
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.last_day
+
+
+class SpecialHours(_Strict):
+    """A dated period with its own weekly hours (Ramadan, summer). Dates inclusive."""
+
+    name: str = Field(min_length=1, max_length=100)
+    start: date
+    end: date
+    hours: WeeklyHours
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SpecialHours:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+class Language(_Strict):
+    code: LanguageCode  # also the Asterisk channel language and the sounds/<code>/ folder
+    digit: MenuKey  # key in the language menu
+    name: str = Field(min_length=1, max_length=60)  # in its own script: العربية, ⵜⴰⵎⴰⵣⵉⵖⵜ, Français
+    english_name: str = Field(min_length=1, max_length=60)
+    queue: QueueName
+    tts_voice: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_+-]{1,32}$")  # gtts/espeak code
+    audio_fallback: LanguageCode | None = None  # play this language's audio until our own recordings exist
+
+
+class RequestType(_Strict):
+    digit: MenuKey
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")  # stable identifier for records and reports
+    names: dict[LanguageCode, str] = Field(min_length=1)  # label per language (agent screens, reports)
+    deadline_hours: float = Field(gt=0, le=24 * 365)  # promised answer time, in business hours
+    asks_reference: bool = False  # the caller types the reference of an earlier request
+    reference_min_digits: int = Field(default=4, ge=1, le=32)
+    reference_max_digits: int = Field(default=12, ge=1, le=32)
+    archived: bool = False  # complaints: calls of this type are kept in the archive for the ministry
+
+    @model_validator(mode="after")
+    def _reference_bounds(self) -> RequestType:
+        if self.reference_min_digits > self.reference_max_digits:
+            raise ValueError("reference_min_digits is greater than reference_max_digits")
+        return self
+
+
+class MenuSettings(_Strict):
+    retries: int = Field(default=3, ge=1, le=10)  # attempts on silence or a wrong key before the default
+    digit_timeout_s: float = Field(default=5.0, gt=0, le=60)  # wait for the first key
+    inter_digit_timeout_s: float = Field(default=3.0, gt=0, le=30)  # wait between keys of a reference
+    language_change_digit: MenuKey | None = "9"  # in later menus: go back to the language menu
+    max_reference_digits: int = Field(default=20, ge=1, le=32)
+
+
+class VoicemailSettings(_Strict):
+    max_seconds: int = Field(default=180, ge=5, le=3600)
+    silence_seconds: int = Field(default=5, ge=0, le=60)  # 0: do not stop on silence
+    format: str = Field(default="wav", pattern=r"^(wav|wav49|gsm|ulaw|alaw|g722|sln16)$")
+
+
+class QueueSettings(_Strict):
+    timeout_s: int = Field(default=300, ge=10, le=7200)  # waiting time before the caller is offered voicemail
+
+
+class CallCenter(_Strict):
+    """One deployment. Built by `load_callcenter`; see ivr/callcenter.toml for the meaning of every key."""
+
+    name: str = Field(min_length=1, max_length=120)
+    timezone: str
+    hours: WeeklyHours
+    public_holidays_open: bool = True
+    holiday_country: str | None = Field(default=None, pattern=r"^[A-Z]{2,3}$")  # None: no public holidays
+    # year -> holiday name (as the `holidays` package spells it, without "(estimated)") -> actual dates
+    holiday_overrides: dict[int, dict[str, list[date]]] = {}
+    closures: list[Closure] = []
+    special_hours: list[SpecialHours] = []
+    languages: list[Language] = Field(min_length=1, max_length=10)
+    default_language: LanguageCode
+    country_prefixes: dict[str, LanguageCode] = {}  # E.164 prefix without "+" -> language code
+    request_types: list[RequestType] = Field(min_length=1, max_length=10)
+    portal_url: str = Field(min_length=1, max_length=100)
+    menu: MenuSettings = MenuSettings()
+    voicemail: VoicemailSettings = VoicemailSettings()
+    queue: QueueSettings = QueueSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name like Africa/Casablanca)") from exc
+        return value
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is not None and value not in holidays.list_supported_countries():
+            raise ValueError(f"the holidays package knows no country {value!r}")
+        return value
+
+    @field_validator("country_prefixes", mode="before")
+    @classmethod
+    def _strip_plus(cls, value: object) -> object:
+        # "+33" and "33" both read naturally; store digits only, and refuse a prefix written twice.
+        if not isinstance(value, dict):
+            return value
+        stripped: dict[object, object] = {}
+        for key, language in value.items():
+            bare = key.removeprefix("+") if isinstance(key, str) else key
+            if bare in stripped:
+                raise ValueError(f"prefix {bare!r} is listed twice")
+            stripped[bare] = language
+        return stripped
+
+    @field_validator("country_prefixes")
+    @classmethod
+    def _digit_prefixes(cls, value: dict[str, str]) -> dict[str, str]:
+        for prefix in value:
+            if not re.fullmatch(r"[1-9][0-9]{0,6}", prefix):
+                raise ValueError(f"prefix {prefix!r} must be 1 to 7 digits, not starting with 0")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CallCenter:
+        problems = [*self._language_problems(), *self._request_type_problems(), *self._date_problems()]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _language_problems(self) -> list[str]:
+        problems = []
+        for attribute in ("code", "digit", "queue"):
+            counts = Counter(getattr(language, attribute) for language in self.languages)
+            for index, language in enumerate(self.languages):
+                value = getattr(language, attribute)
+                if counts[value] > 1:
+                    problems.append(f"languages[{index}].{attribute}: {value!r} is used by another language")
+        codes = {language.code for language in self.languages}
+        if self.default_language not in codes:
+            problems.append(f"default_language: {self.default_language!r} is not one of the languages")
+        for prefix, code in self.country_prefixes.items():
+            if code not in codes:
+                problems.append(f"country_prefixes.{prefix}: {code!r} is not one of the languages")
+        for index, language in enumerate(self.languages):
+            fallback = language.audio_fallback
+            if fallback is None:
+                continue
+            target = next((other for other in self.languages if other.code == fallback), None)
+            if target is None or target.code == language.code:
+                problems.append(f"languages[{index}].audio_fallback: {fallback!r} is not another language")
+            elif target.audio_fallback is not None:
+                problems.append(f"languages[{index}].audio_fallback: {fallback!r} has a fallback itself")
+        return problems
+
+    def _request_type_problems(self) -> list[str]:
+        problems = []
+        codes = {language.code for language in self.languages}
+        for attribute in ("digit", "key"):
+            counts = Counter(getattr(request_type, attribute) for request_type in self.request_types)
+            for index, request_type in enumerate(self.request_types):
+                value = getattr(request_type, attribute)
+                if counts[value] > 1:
+                    problems.append(f"request_types[{index}].{attribute}: {value!r} is used by another type")
+        change = self.menu.language_change_digit
+        for index, request_type in enumerate(self.request_types):
+            if request_type.digit == change:
+                problems.append(
+                    f"request_types[{index}].digit: {change!r} is also menu.language_change_digit"
+                )
+            for code in request_type.names:
+                if code not in codes:
+                    problems.append(f"request_types[{index}].names.{code}: not one of the languages")
+            too_long = request_type.reference_max_digits > self.menu.max_reference_digits
+            if request_type.asks_reference and too_long:
+                problems.append(
+                    f"request_types[{index}].reference_max_digits: above menu.max_reference_digits "
+                    f"({self.menu.max_reference_digits})"
+                )
+        return problems
+
+    def _date_problems(self) -> list[str]:
+        problems = []
+        ordered = sorted(enumerate(self.special_hours), key=lambda item: item[1].start)
+        for (_, before), (index, after) in itertools.pairwise(ordered):
+            if after.start <= before.end:
+                problems.append(f"special_hours[{index}]: {after.name!r} overlaps {before.name!r}")
+        for year, overrides in self.holiday_overrides.items():
+            if not overrides:
+                continue
+            if self.holiday_country is None:
+                problems.append(f"holiday_overrides.{year}: no holiday_country to override")
+                continue
+            known = holiday_names(self.holiday_country, year)
+            for name, dates in overrides.items():
+                if name not in known:
+                    problems.append(
+                        f"holiday_overrides.{year}.{name!r}: not a {self.holiday_country} holiday in {year}; "
+                        f"known: {', '.join(sorted(known))}"
+                    )
+                for day in dates:
+                    if abs(day.year - year) > 1:
+                        problems.append(f"holiday_overrides.{year}.{name!r}: {day} is far from {year}")
+        return problems
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)  # ZoneInfo caches instances per key
+
+    def language(self, code: str) -> Language:
+        """The language with this code; KeyError if the call center does not speak it."""
+        for language in self.languages:
+            if language.code == code:
+                return language
+        raise KeyError(code)
+
+    def has_language(self, code: str) -> bool:
+        return any(language.code == code for language in self.languages)
+
+    def request_type(self, digit: str) -> RequestType | None:
+        return next((kind for kind in self.request_types if kind.digit == digit), None)
+
+
+_SUFFIX_RE = re.compile(r"\s*\((estimated|observed|estimated, observed)\)$")
+
+
+def canonical_holiday_name(name: str) -> str:
+    """The holidays package marks lunar dates "(estimated)"; overrides name the holiday without it."""
+    return _SUFFIX_RE.sub("", name).strip()
+
+
+def country_holidays(country: str, year: int) -> holidays.HolidayBase:
+    """English names, whatever the country's default language, so configuration files can name them."""
+    probe = holidays.country_holidays(country, years=[])
+    language = "en_US" if "en_US" in (probe.supported_languages or ()) else None
+    result: holidays.HolidayBase = holidays.country_holidays(country, years=year, language=language)
+    return result
+
+
+def holiday_names(country: str, year: int) -> set[str]:
+    calendar = country_holidays(country, year)
+    return {canonical_holiday_name(name) for day in calendar for name in calendar.get_list(day)}
+
+
+class Settings(BaseSettings):
+    """Process settings from the environment (IVR_AGI_PORT=4573 ...), built once at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="IVR_", extra="ignore", populate_by_name=True)
+
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(default=4573, ge=1, le=65535)
+    api_url: str = "http://127.0.0.1:8000"
+    api_token: str | None = Field(default=None, repr=False)
+    spool_dir: Path = Path("var/outbox")
+    callcenter_path: Path | None = Field(
+        default=None, validation_alias=AliasChoices(CALLCENTER_ENV, "IVR_CALLCENTER_PATH", "callcenter_path")
+    )
+    voicemail_dir: Path = Path("var/voicemail")
+    sounds_dir: Path = Path("var/sounds")
+
+
+def _format_location(location: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z0-9_-]+", part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
+
+
+def _describe_errors(source: str, error: ValidationError) -> str:
+    lines = []
+    for detail in error.errors(include_url=False):
+        # Skip pydantic's internal tags (function-after[...]) so the path reads like the TOML keys.
+        location = tuple(part for part in detail["loc"] if not (isinstance(part, str) and part.endswith("]")))
+        if detail["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see the packaged callcenter.toml)"
+        elif detail["type"] == "missing":
+            message = "required key is missing"
+        else:
+            message = str(detail["msg"]).removeprefix("Value error, ")
+        path = _format_location(location)
+        for line in message.splitlines():
+            lines.append(f"{source}: {path}: {line}" if path else f"{source}: {line}")
+    return "\n".join(lines)
+
+
+def parse_callcenter(text: str, source: str = PACKAGED_NAME) -> CallCenter:
+    """Validate TOML text; `source` names the file in error messages."""
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    return callcenter_from_data(data, source)
+
+
+def callcenter_from_data(data: dict[str, Any], source: str = PACKAGED_NAME) -> CallCenter:
+    """Validate already-parsed TOML data; `source` names the file in error messages."""
+    try:
+        return CallCenter.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe_errors(source, exc)) from exc
+
+
+def load_callcenter(path: Path | None = None) -> CallCenter:
+    """Load the call center from `path`, else $IVR_CALLCENTER, else the packaged ivr/callcenter.toml."""
+    if path is None and os.environ.get(CALLCENTER_ENV):
+        path = Path(os.environ[CALLCENTER_ENV])
+    if path is None:
+        text = importlib.resources.files("ivr").joinpath(PACKAGED_NAME).read_text(encoding="utf-8")
+        return parse_callcenter(text, PACKAGED_NAME)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    return parse_callcenter(text, str(path))
+
+
+def summary(callcenter: CallCenter) -> str:
+    lines = [
+        f"{callcenter.name} ({callcenter.timezone})",
+        f"hours: {callcenter.hours.describe()}",
+        "public holidays: "
+        + ("open" if callcenter.public_holidays_open else "closed")
+        + (f" ({callcenter.holiday_country})" if callcenter.holiday_country else " (no holiday calendar)"),
+        f"closures: {len(callcenter.closures)}, special-hours periods: {len(callcenter.special_hours)}",
+        "languages:",
+    ]
+    for language in callcenter.languages:
+        default = " (default)" if language.code == callcenter.default_language else ""
+        described = f"{language.code:<4} {language.english_name} -> {language.queue}{default}"
+        lines.append(f"  {language.digit} {described}")
+    prefixes = ", ".join(f"+{prefix} {code}" for prefix, code in sorted(callcenter.country_prefixes.items()))
+    lines.append(f"prefixes: {prefixes or 'none'}")
+    lines.append("request types:")
+    for request_type in callcenter.request_types:
+        extras = [f"{request_type.deadline_hours:g} h"]
+        if request_type.asks_reference:
+            extras.append("asks reference")
+        if request_type.archived:
+            extras.append("archived")
+        lines.append(f"  {request_type.digit} {request_type.key} ({', '.join(extras)})")
+    lines.append(f"portal: {callcenter.portal_url}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """`ivr config [PATH]`: validate a call-center file and print what it says."""
+    parser = argparse.ArgumentParser(prog="ivr config", description=main.__doc__)
+    parser.add_argument("path", nargs="?", type=Path, help=f"default: ${CALLCENTER_ENV} or the packaged file")
+    parser.add_argument("--year", type=int, help="list the public holidays of this year (overrides applied)")
+    args = parser.parse_args(argv)
+    try:
+        callcenter = load_callcenter(args.path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(summary(callcenter))
+    if args.year is not None:
+        from ivr.calendar import BusinessCalendar  # the calendar builds on this module
+
+        print(f"public holidays {args.year}:")
+        for day, names in BusinessCalendar(callcenter).holidays_in(args.year).items():
+            print(f"  {day} {', '.join(names)}")
+    return 0

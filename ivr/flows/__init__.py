@@ -1,0 +1,49 @@
+"""The flows Asterisk can reach, by AGI script name (agi://host:4573/<name>). A visible dict, no import magic."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+from ivr.adapters.outbox import Outbox
+from ivr.calendar import BusinessCalendar
+from ivr.channel import Channel
+from ivr.config import Settings, load_callcenter
+from ivr.flows import call_end, inbound, voicemail
+from ivr.flows.context import FlowContext
+from ivr.languages import InMemoryLanguageMemory, LanguageMemory
+
+Flow = Callable[[Channel, FlowContext], Awaitable[None]]
+
+FLOWS: dict[str, Flow] = {
+    "inbound": inbound.run,
+    "voicemail": voicemail.run,
+    "call_end": call_end.run,
+}
+
+
+def shifted_clock(at: datetime | None) -> Callable[[], datetime]:
+    """The real clock, or one that started at `at` and runs at normal speed (demos, tests of after-hours)."""
+    if at is None:
+        return lambda: datetime.now().astimezone()
+    if at.tzinfo is None:
+        raise ValueError("--at needs a timezone-aware instant, e.g. 2026-11-23T21:30:00+01:00")
+    origin = time.monotonic()
+    return lambda: datetime.fromtimestamp(at.timestamp() + (time.monotonic() - origin), tz=at.tzinfo)
+
+
+def build_context(at: datetime | None = None, settings: Settings | None = None) -> FlowContext:
+    """Everything the flows share, built once at start-up from the settings and the call-center file."""
+    settings = settings or Settings()
+    callcenter = load_callcenter(settings.callcenter_path)
+    memory: LanguageMemory = InMemoryLanguageMemory()
+    return FlowContext(
+        callcenter=callcenter,
+        calendar=BusinessCalendar(callcenter),
+        clock=shifted_clock(at),
+        language_memory=memory,
+        outbox=Outbox(Path(settings.spool_dir)),
+        voicemail_dir=str(settings.voicemail_dir),
+    )

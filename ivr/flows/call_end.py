@@ -1,0 +1,138 @@
+"""call_end: run from the hangup handler; turns what the call left on the channel into one call record.
+
+Rules:
+- Only reads channel variables (allowed on a dead channel) and writes the record to the durable outbox; it never
+  talks to the API itself, so an API outage cannot slow or lose anything.
+- The outcome is a pure function of those variables (`classify`), tested on its own.
+- Whatever fails, a record is still spooled: missing pieces stay empty, the outcome falls back to `failed`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from ivr import variables as var
+from ivr.channel import Channel, ChannelError, ChannelHungUp
+from ivr.flows.context import FlowContext
+from ivr.languages import normalize_caller
+from ivr.records import CallRecord, Outcome, Route
+
+log = logging.getLogger(__name__)
+
+READ = (
+    var.LINKEDID,
+    var.IVR_STARTED,
+    var.IVR_LANG,
+    var.IVR_ROUTE,
+    var.IVR_QUEUE,
+    var.IVR_QUEUE_JOINED,
+    var.IVR_REQUEST_TYPE,
+    var.IVR_REFERENCE,
+    var.IVR_CLOSED,
+    var.IVR_STAGE,
+    var.IVR_VOICEMAIL,
+    var.IVR_ERROR,
+    var.QUEUESTATUS,
+    var.MEMBERINTERFACE,
+    var.QEHOLDTIME,
+    var.HANGUPCAUSE,
+)
+
+
+def classify(values: Mapping[str, str]) -> Outcome:
+    """What happened to the call, from the variables the flows and Asterisk left on it."""
+    if values.get(var.IVR_VOICEMAIL):
+        return Outcome.VOICEMAIL
+    if values.get(var.IVR_CLOSED):
+        return Outcome.AFTER_HOURS
+    route = values.get(var.IVR_ROUTE, "")
+    if route == Route.QUEUE:
+        return Outcome.ANSWERED if values.get(var.MEMBERINTERFACE) else Outcome.ABANDONED_QUEUE
+    if values.get(var.IVR_ERROR):
+        return Outcome.FAILED
+    if route == "":
+        return Outcome.ABANDONED_IVR
+    return Outcome.FAILED if route == Route.VOICEMAIL else Outcome.ABANDONED_IVR
+
+
+def _epoch(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(value), tz=UTC) if value else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and number >= 0 else None
+
+
+def _is_small_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 2
+
+
+def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: str, dialed_number: str,
+                 unique_id: str, now: datetime) -> CallRecord:
+    """A call record from the channel's variables; never raises on odd values."""
+    outcome = classify(values)
+    started = _epoch(values.get(var.IVR_STARTED)) or now
+    joined = _epoch(values.get(var.IVR_QUEUE_JOINED))
+    wait = _number(values.get(var.QEHOLDTIME))
+    answered_at = None
+    talk = None
+    if outcome is Outcome.ANSWERED and joined is not None:
+        wait = wait if wait is not None else 0.0
+        answered_at = datetime.fromtimestamp(joined.timestamp() + wait, tz=UTC)
+        talk = max(0.0, (now - answered_at).total_seconds())
+    elif outcome is Outcome.ABANDONED_QUEUE and joined is not None:
+        wait = max(0.0, (now - joined).total_seconds())
+    request_type = values.get(var.IVR_REQUEST_TYPE, "")
+    linkedid = "".join(c for c in values.get(var.LINKEDID) or unique_id if c.isascii() and (c.isalnum() or c in "._-"))
+    return CallRecord(
+        linkedid=linkedid[:64] or "unknown",
+        caller_number=caller_number,
+        caller_name=caller_name[:256],
+        dialed_number=dialed_number[:64],
+        started_at=started,
+        answered_at=answered_at,
+        ended_at=now,
+        language=values.get(var.IVR_LANG) or None,
+        route=Route(values[var.IVR_ROUTE]) if values.get(var.IVR_ROUTE) in set(Route) else None,
+        request_type=int(request_type) if _is_small_number(request_type) else None,
+        reference=values.get(var.IVR_REFERENCE) or None,
+        queue=values.get(var.IVR_QUEUE) or None,
+        wait_seconds=wait,
+        agent=values.get(var.MEMBERINTERFACE) or None,
+        talk_seconds=talk,
+        outcome=outcome,
+        hangup_cause=values.get(var.HANGUPCAUSE) or None,
+        voicemail_path=values.get(var.IVR_VOICEMAIL) or None,
+    )
+
+
+async def run(channel: Channel, ctx: FlowContext) -> None:
+    values: dict[str, str] = {}
+    try:
+        for name in READ:
+            value = await channel.get_variable(name)
+            if value:
+                values[name] = value
+    except (ChannelHungUp, ChannelError, ConnectionError):
+        log.warning("call_end could only read %d variables", len(values), exc_info=True)
+        values.setdefault(var.IVR_ERROR, "call_end")
+    info = channel.info
+    record = build_record(
+        values,
+        caller_number=normalize_caller(info.caller_number),
+        caller_name=info.caller_name,
+        dialed_number=normalize_caller(info.dialed_number) or info.extension[:64],
+        unique_id=info.unique_id,
+        now=ctx.clock(),
+    )
+    await ctx.outbox.put(record)
+    log.info("call %s ended: %s", record.linkedid, record.outcome)

@@ -1,0 +1,111 @@
+"""Language choice: sanitising the caller's number, preselection by country prefix, the menu order, memory.
+
+Rules:
+- A caller ID is whatever the far end sent: `normalize_caller` is the only way a number gets into prompts,
+  file names or records, and it keeps nothing but an optional "+" and at most MAX_NUMBER_DIGITS digits.
+- Preselection never fails: an empty, hidden, national or hostile number gets the default language.
+- Order of trust for the first language: what this caller chose last time (if still offered), then the country
+  prefix, then the default. The caller can always change it in the menu.
+- `LanguageMemory` is an interface: kept in memory here, backed by the API later. Anonymous callers ("") are
+  never remembered, or they would all share one language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from typing import Protocol
+
+from ivr.config import CallCenter, Language
+
+MAX_NUMBER_DIGITS = 20  # E.164 allows 15; leave room for carrier prefixes, refuse anything absurd
+_SEPARATORS = re.compile(r"[\s\-./()]")
+_PLAUSIBLE = re.compile(r"^\+?[0-9]+$")
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+
+
+def normalize_caller(raw: str) -> str:
+    """A plausible number or "": "+33 1 23-45-67" -> "+331234567", "0033 1..." -> "+331...", "1001" -> "1001".
+
+    Anything with other characters (letters, quotes, control characters, a SIP URI) gives "": a caller ID
+    that is not a number is treated as no caller ID at all.
+    """
+    if len(raw) > 4 * MAX_NUMBER_DIGITS:  # do not even scan a megabyte of garbage
+        return ""
+    number = _SEPARATORS.sub("", raw)
+    if not _PLAUSIBLE.match(number):
+        return ""
+    if number.startswith("00"):  # the international prefix dialled from most of Europe and Africa
+        number = "+" + number[2:]
+    digits = number.removeprefix("+")
+    if not digits or len(digits) > MAX_NUMBER_DIGITS:
+        return ""
+    return number
+
+
+def preselect(caller_number: str, callcenter: CallCenter) -> str:
+    """The language code the caller's number suggests: longest matching country prefix, else the default."""
+    number = normalize_caller(caller_number)
+    if not number.startswith("+"):  # national or internal numbers say nothing about a country
+        return callcenter.default_language
+    digits = number[1:]
+    for length in range(min(len(digits), 7), 0, -1):
+        language = callcenter.country_prefixes.get(digits[:length])
+        if language is not None:
+            return language
+    return callcenter.default_language
+
+
+def initial_language(caller_number: str, remembered: str | None, callcenter: CallCenter) -> str:
+    """What to offer first: the caller's remembered choice if still offered, else the preselection."""
+    if remembered is not None and callcenter.has_language(remembered):
+        return remembered
+    return preselect(caller_number, callcenter)
+
+
+def menu_order(preselected: str, callcenter: CallCenter) -> list[Language]:
+    """Languages in the order the menu speaks them: the preselected one first, then the others by digit."""
+    ordered = sorted(callcenter.languages, key=lambda language: language.digit)
+    first = [language for language in ordered if language.code == preselected]
+    return first + [language for language in ordered if language.code != preselected]
+
+
+def language_for_digit(digit: str, callcenter: CallCenter) -> Language | None:
+    return next((language for language in callcenter.languages if language.digit == digit), None)
+
+
+class LanguageMemory(Protocol):
+    """The language each caller chose last time, by normalised number."""
+
+    async def recall(self, number: str) -> str | None: ...
+
+    async def remember(self, number: str, language: str) -> None: ...
+
+
+class InMemoryLanguageMemory:
+    """Least-recently-used memory of at most `max_numbers` callers; lost on restart (fine for one process)."""
+
+    def __init__(self, max_numbers: int = 100_000) -> None:
+        if max_numbers < 1:
+            raise ValueError("max_numbers must be at least 1")
+        self.max_numbers = max_numbers
+        self._languages: OrderedDict[str, str] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._languages)
+
+    async def recall(self, number: str) -> str | None:
+        key = normalize_caller(number)
+        language = self._languages.get(key) if key else None
+        if language is not None:
+            self._languages.move_to_end(key)
+        return language
+
+    async def remember(self, number: str, language: str) -> None:
+        key = normalize_caller(number)
+        if not key or not _LANGUAGE_CODE.match(language):
+            return
+        self._languages[key] = language
+        self._languages.move_to_end(key)
+        while len(self._languages) > self.max_numbers:
+            self._languages.popitem(last=False)

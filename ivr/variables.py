@@ -1,0 +1,31 @@
+"""Channel variables shared by the flows and asterisk_conf/extensions.conf: the dialplan contract, in one place.
+
+The inbound flow decides; the dialplan only acts on these. Names are exact: the dialplan reads them.
+"""
+
+from __future__ import annotations
+
+# Set by the inbound flow for the dialplan.
+IVR_LANG = "IVR_LANG"  # chosen language code (also set as CHANNEL(language))
+IVR_ROUTE = "IVR_ROUTE"  # queue | voicemail | hangup (ivr.records.Route)
+IVR_QUEUE = "IVR_QUEUE"  # queue name when IVR_ROUTE=queue
+IVR_QUEUE_TIMEOUT = "IVR_QUEUE_TIMEOUT"  # seconds in queue before the dialplan offers voicemail
+IVR_REQUEST_TYPE = "IVR_REQUEST_TYPE"  # request type digit chosen by the caller ("" if none)
+IVR_REFERENCE = "IVR_REFERENCE"  # request reference keyed for a status request ("" if none)
+
+# Bookkeeping the flows leave for call_end (the hangup handler) to build the call record.
+IVR_STARTED = "IVR_STARTED"  # epoch seconds (flow clock) when the inbound flow began
+IVR_QUEUE_JOINED = "IVR_QUEUE_JOINED"  # epoch seconds when the caller was handed to the queue
+IVR_CLOSED = "IVR_CLOSED"  # closed reason when the call came outside business hours
+IVR_STAGE = "IVR_STAGE"  # last step reached in the IVR when the caller hung up there
+IVR_VOICEMAIL = "IVR_VOICEMAIL"  # path of the recorded message (without extension) when one was left
+IVR_ERROR = "IVR_ERROR"  # set when a flow failed and fell back to a safe route
+
+# Set by Asterisk (app_queue with setinterfacevar/setqueueentryvar, core) and read by call_end.
+QUEUESTATUS = "QUEUESTATUS"  # why Queue() returned without an agent: TIMEOUT, JOINEMPTY, LEAVEEMPTY, FULL, ...
+MEMBERINTERFACE = "MEMBERINTERFACE"  # the agent interface that answered (setinterfacevar=yes)
+QEHOLDTIME = "QEHOLDTIME"  # seconds the caller waited before an agent answered (setqueueentryvar=yes)
+HANGUPCAUSE = "HANGUPCAUSE"
+LINKEDID = "CHANNEL(linkedid)"
+CALLER_NUMBER = "CALLERID(num)"
+CALLER_NAME = "CALLERID(name)"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on embedded defaults, in the foreground; Ctrl-C stops everything.
+#   API + embedded PostgreSQL on :8000, FastAGI flows on :4573, and the sandbox Asterisk 22 (SIP :5060, AMI :5038)
+#   when this machine can run it (root, debootstrap). Demo mode: known demo tokens, printed at start; never use
+#   IVR_DEMO=1 in production (see README, "Production").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export IVR_DEMO="${IVR_DEMO:-1}"
+mkdir -p var/log
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo "stopping..."
+  if [ "${ASTERISK_STARTED:-0}" = 1 ]; then $PY -m ivr asterisk stop || true; fi
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+$PY -m ivr api > >(tee -a var/log/api.log) 2>&1 &
+pids+=($!)
+$PY -m ivr agi "$@" > >(tee -a var/log/agi.log) 2>&1 &
+pids+=($!)
+
+ASTERISK_STARTED=0
+if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
+  if $PY -m ivr asterisk start; then
+    ASTERISK_STARTED=1
+    echo "Asterisk 22 sandbox running. Place a demo call:  .venv/bin/ivr call --caller +33612345678 --keys 3,1"
+  else
+    echo "warning: the sandbox Asterisk did not start; the API and the FastAGI server run without it" >&2
+  fi
+else
+  echo "note: not root or no debootstrap: running without the sandbox Asterisk (point your own Asterisk at :4573)"
+fi
+echo "API: http://127.0.0.1:8000/docs   FastAGI: agi://127.0.0.1:4573/inbound   Ctrl-C to stop"
+wait -n "${pids[@]}"

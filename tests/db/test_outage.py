@@ -1,0 +1,132 @@
+"""The agi side's outbox survives an API outage: records spooled while the API is down are all delivered, each
+exactly once, after it comes back. A real uvicorn server on a real loopback port, the real sender, two senders
+sharing one spool (two agi processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from api.config import ApiSettings
+from api.main import create_app
+from api.security.tokens import Role
+from ivr.adapters.api_client import Backoff, OutboxSender
+from ivr.adapters.outbox import Outbox
+from ivr.records import CallRecord
+from tests.db.conftest import T0, FixedClock, call
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def eventually(condition: Callable[[], bool], *, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)  # polling a condition with a deadline, not sleeping in place of one
+
+
+class ApiServer:
+    """The real API under uvicorn, stoppable and restartable on the same port."""
+
+    def __init__(self, settings: ApiSettings, port: int) -> None:
+        self.settings = settings
+        self.port = port
+        self.server: uvicorn.Server | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        app = create_app(self.settings, clock=FixedClock(T0 + timedelta(days=1)))
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=2
+        )
+        self.server = uvicorn.Server(config)
+        self.task = asyncio.create_task(self.server.serve())
+        server = self.server
+        await eventually(lambda: server.started, within=15, what="the API to start")
+
+    async def stop(self) -> None:
+        assert self.server is not None and self.task is not None
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, timeout=15)
+
+
+def record(n: int) -> CallRecord:
+    return CallRecord.model_validate(
+        call(f"1700001000.{n}", started_at=(T0 + timedelta(minutes=n)).isoformat())
+    )
+
+
+async def test_records_spooled_during_an_outage_arrive_exactly_once(
+    tmp_path: Path, settings: ApiSettings, database_url: str, tokens: dict[Role, str], app: object
+) -> None:
+    # (`app` only empties the tables before this test)
+    port = free_port()
+    api = ApiServer(settings, port)
+    outbox = Outbox(tmp_path / "outbox")
+    senders = [
+        OutboxSender(
+            outbox,
+            api_url=f"http://127.0.0.1:{port}",
+            token=tokens[Role.AGI],
+            batch_size=4,
+            idle_interval_s=0.05,
+            backoff=Backoff(base_delay=0.05, max_delay=0.4),
+        )
+        for _ in range(2)
+    ]
+    stop = asyncio.Event()
+    await api.start()
+    running = [asyncio.create_task(sender.run(stop)) for sender in senders]
+    try:
+        for n in range(5):
+            await outbox.put(record(n))
+        await eventually(lambda: not outbox.records(), within=15, what="the first records to be delivered")
+
+        await api.stop()
+        for n in range(5, 30):  # calls keep ending while the API is down
+            await outbox.put(record(n))
+        await eventually(
+            lambda: all(s.backoff.failures >= 3 for s in senders),
+            within=15,
+            what="both senders to retry against the stopped API",
+        )
+        assert len(outbox.records()) == 25  # nothing lost, nothing dropped while failing
+
+        await api.start()
+        await eventually(lambda: not outbox.records(), within=20, what="the spool to drain after the outage")
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*running), timeout=10)
+        for sender in senders:
+            await sender.aclose()
+
+    try:
+        headers = {"Authorization": f"Bearer {tokens[Role.ADMIN]}"}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as http:
+            found: list[dict[str, object]] = []
+            cursor: str | None = None
+            for _ in range(10):
+                params = {"limit": "100"} | ({"cursor": cursor} if cursor else {})
+                page = (await http.get("/calls", params=params)).json()
+                found += page["items"]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+    finally:
+        await api.stop()
+    linkedids = sorted(str(c["linkedid"]) for c in found)
+    assert linkedids == sorted(f"1700001000.{n}" for n in range(30))
+    assert {c["deliveries"] for c in found} == {1}  # exactly once: no record was posted twice
+    assert not (tmp_path / "outbox" / "rejected").exists()

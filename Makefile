@@ -24,16 +24,25 @@ run: install
 	bash scripts/run.sh
 
 test: install system-deps
+	$(VENV)/bin/ivr prompts check
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit --cov=ivr --cov-report=term --cov-fail-under=90
 	$(PY) -m pytest -q -p no:cacheprovider tests/db tests/asterisk tests/browser
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit
 
+test-db: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/db
+
 lint: install
-	$(VENV)/bin/ruff check ivr api agi_scripts tests benchmarks
-	$(VENV)/bin/mypy ivr api agi_scripts
+	$(VENV)/bin/ruff check ivr api agi_scripts/* tests benchmarks
+	$(VENV)/bin/mypy --scripts-are-modules ivr api agi_scripts/*
 	$(VENV)/bin/asterisklint dialplan-check --asterisk-version 22 asterisk_conf/extensions.conf
+
+# Voice prompts into OUT/<lang>/ivr/ (default var/sounds; the sandbox's sounds dir to install there); OFFLINE=1
+# skips gTTS. Incremental: only changed texts and recordings are rebuilt.
+prompts: install system-deps
+	$(VENV)/bin/ivr prompts build --out $(or $(OUT),var/sounds) $(if $(OFFLINE),--offline)
 
 bench: install system-deps
 	$(PY) -m benchmarks

@@ -58,9 +58,7 @@ def _row(record: CallRecord, now: datetime) -> dict[str, Any]:
     return row
 
 
-async def upsert_calls(
-    session: AsyncSession, *, records: Sequence[CallRecord], now: datetime
-) -> list[StoredCall]:
+async def upsert_calls(session: AsyncSession, *, records: Sequence[CallRecord], now: datetime) -> list[StoredCall]:
     if not records:
         return []
     # The same linkedid twice in one statement is an error in PostgreSQL (a row cannot be updated twice by one
@@ -181,9 +179,7 @@ async def list_calls(
     query = select(Call).where(*filters.where())
     if cursor is not None:
         after_started_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(Call.started_at, Call.id) < tuple_(literal(after_started_at), literal(after_id))
-        )
+        query = query.where(tuple_(Call.started_at, Call.id) < tuple_(literal(after_started_at), literal(after_id)))
     query = query.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit + 1)
     calls = list((await session.scalars(query)).all())
     if len(calls) <= limit:

@@ -62,7 +62,7 @@ def _prune_dead_handles(handle_list: Path) -> None:
 def asyncpg_url(url: str) -> str:
     """Accept postgres://, postgresql:// or postgresql+asyncpg:// and return the SQLAlchemy asyncpg form."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
+    if parsed.drivername.split("+")[0] not in {"postgres", "postgresql"}:  # postgres:// is Heroku-style
         raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, not {parsed.drivername!r}")
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.body_limit import BodyLimitMiddleware
@@ -78,12 +82,21 @@ def create_app(settings: ApiSettings, *, clock: Callable[[], datetime] = utc_now
         "Every route except /health needs `Authorization: Bearer <token>` (see `ivr token create`).",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.settings = settings
     app.state.clock = clock
     for router in (calls.router, callers.router, reports.router, health.router):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 with where and what only: echoing the input back would repeat up to a MiB of body, and a non-finite
+    number in it cannot even be written as JSON."""
+    assert isinstance(error, RequestValidationError)
+    detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+    return JSONResponse(status_code=422, content={"detail": detail})
 
 
 def _callcenter_timezone() -> str | None:
@@ -114,7 +127,7 @@ def main(argv: list[str]) -> int:
     if args.port:
         overrides["port"] = args.port
     timezone = _callcenter_timezone()
-    if timezone and "IVR_API_TIMEZONE" not in __import__("os").environ:
+    if timezone and "IVR_API_TIMEZONE" not in os.environ:
         overrides["timezone"] = timezone
     settings = settings.model_copy(update=overrides)
 
@@ -137,5 +150,12 @@ def main(argv: list[str]) -> int:
     import uvicorn
 
     app = create_app(settings.model_copy(update={"database_url": url}))
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process would die
+    # without running atexit, and the embedded PostgreSQL would never learn that this handle is gone.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

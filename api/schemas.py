@@ -13,12 +13,18 @@ from ivr.records import CallRecord
 class CallCreate(CallRecord):
     """A call record as posted by the agi side (one object or a list of them)."""
 
+    # Infinity or NaN seconds would poison every average in the reports.
+    model_config = ConfigDict(allow_inf_nan=False)
+
     @field_validator("*")
     @classmethod
-    def _no_nul(cls, value: object) -> object:
+    def _storable(cls, value: object) -> object:
         # PostgreSQL text cannot hold NUL; refuse it here with a 422 naming the field instead of a 500 later.
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
+        # A wall-clock time without offset is ambiguous (whose clock?); the agi side always sends UTC offsets.
+        if isinstance(value, datetime) and value.utcoffset() is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-01-01T09:00:00Z")
         return value
 
 

@@ -5,7 +5,8 @@ Rules:
 - Hours are wall-clock times in the call center's zone. Each local day becomes a list of UTC intervals
   [open, close); every comparison and subtraction happens in UTC, because Python compares two datetimes that
   share a tzinfo by their wall clock, which is wrong across a clock change (Africa/Casablanca changes twice a
-  year around Ramadan). Results are returned in the call center's zone.
+  year around Ramadan). Results are returned in the call center's zone; compare them with `.astimezone(UTC)`
+  when they may fall in a repeated hour (PEP 495: such a time never equals a time in another zone).
 - A wall time skipped by a clock change means the instant the clocks jump; a repeated one means its first
   occurrence. That keeps local -> UTC monotonic, so intervals stay ordered and disjoint across days.
 - What decides a day, strongest first: a closure, a public holiday when holidays are closed, a special-hours
@@ -103,10 +104,7 @@ class BusinessCalendar:
     def holidays_in(self, year: int) -> dict[date, tuple[str, ...]]:
         """Every public holiday falling in `year`, overrides applied, in date order."""
         days = {
-            day
-            for source in (year - 1, year, year + 1)
-            for day in self._holidays_from_year(source)
-            if day.year == year
+            day for source in (year - 1, year, year + 1) for day in self._holidays_from_year(source) if day.year == year
         }
         return {day: self.holidays_on(day) for day in sorted(days)}
 

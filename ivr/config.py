@@ -60,7 +60,8 @@ def _digit_from_toml(value: object) -> object:
 
 
 MenuKey = Annotated[str, BeforeValidator(_digit_from_toml), Field(pattern=MENU_KEY_PATTERN)]
-LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+# Asterisk spells regional variants with an underscore (sounds/pt_BR/); accept the BCP 47 hyphen too.
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")]
 # Asterisk queue names end up in queues.conf section names and dialplan arguments: keep them plain.
 QueueName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
@@ -340,9 +341,7 @@ class CallCenter(_Strict):
         change = self.menu.language_change_digit
         for index, request_type in enumerate(self.request_types):
             if request_type.digit == change:
-                problems.append(
-                    f"request_types[{index}].digit: {change!r} is also menu.language_change_digit"
-                )
+                problems.append(f"request_types[{index}].digit: {change!r} is also menu.language_change_digit")
             for code in request_type.names:
                 if code not in codes:
                     problems.append(f"request_types[{index}].names.{code}: not one of the languages")
@@ -430,7 +429,7 @@ class Settings(BaseSettings):
     callcenter_path: Path | None = Field(
         default=None, validation_alias=AliasChoices(CALLCENTER_ENV, "IVR_CALLCENTER_PATH", "callcenter_path")
     )
-    voicemail_dir: Path = Path("var/voicemail")
+    voicemail_dir: Path = Path("/var/spool/asterisk/ivr-recordings")  # on the Asterisk host, written by Asterisk
     sounds_dir: Path = Path("var/sounds")
 
 

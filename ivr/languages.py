@@ -21,7 +21,7 @@ from ivr.config import CallCenter, Language
 MAX_NUMBER_DIGITS = 20  # E.164 allows 15; leave room for carrier prefixes, refuse anything absurd
 _SEPARATORS = re.compile(r"[\s\-./()]")
 _PLAUSIBLE = re.compile(r"^\+?[0-9]+$")
-_LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
 def normalize_caller(raw: str) -> str:

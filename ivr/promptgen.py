@@ -457,6 +457,11 @@ class Builder:
         self.rank = {engine.name: index for index, engine in enumerate(engines)}
         self.jobs = jobs or min(8, os.cpu_count() or 2)
         self.manifest = load_manifest(out)
+        # An engine that fails this many prompts in a row is dropped for the rest of the build, so a service that
+        # answers the probe but refuses requests costs a few timeouts, not one per prompt.
+        self.max_strikes = 3
+        self._strikes: Counter[str] = Counter()
+        self._lock = threading.Lock()
 
     def path(self, item: Item) -> Path:
         return self.out / item.language / SOUND_FOLDER / f"{item.name}.wav"
@@ -473,9 +478,13 @@ class Builder:
     def _synthesise(self, item: Item) -> str:
         """Write the item with the best engine that works; return the engine's name."""
         assert item.text is not None and item.voice is not None
+        text, voice = item.text, item.voice
         errors = []
         for engine in self.engines:
-            text, voice = item.text, item.voice
+            with self._lock:
+                if self._strikes[engine.name] >= self.max_strikes:
+                    errors.append(f"{engine.name}: skipped after {self.max_strikes} failures in a row")
+                    continue
 
             def make(source: Path, engine: Engine = engine) -> None:
                 engine.synthesize(text, voice, source)
@@ -484,7 +493,11 @@ class Builder:
                 write_atomically(self.path(item), _converted_from(make, engine.suffix))
             except (SynthesisError, OSError, subprocess.SubprocessError) as exc:
                 errors.append(f"{engine.name}: {exc}")
+                with self._lock:
+                    self._strikes[engine.name] += 1
                 continue
+            with self._lock:
+                self._strikes[engine.name] = 0
             return engine.name
         raise SynthesisError("; ".join(errors) or "no synthesis engine available (install espeak-ng)")
 
@@ -550,8 +563,12 @@ class Builder:
             report.reused.append(item.label)
             return
         source_path = self.path(origin)
+
+        def copy(tmp: Path) -> None:
+            shutil.copyfile(source_path, tmp)
+
         try:
-            write_atomically(self.path(item), lambda tmp: shutil.copyfile(source_path, tmp))
+            write_atomically(self.path(item), copy)
         except (SynthesisError, OSError) as exc:
             report.failed.append((item.label, str(exc)))
             return
@@ -638,6 +655,28 @@ def default_engines(offline: bool) -> list[Engine]:
     return [EspeakEngine()] if offline else [GttsEngine(), EspeakEngine()]
 
 
+def install(
+    out: Path,
+    callcenter: CallCenter,
+    *,
+    offline: bool = True,
+    catalog_dir: Path = CATALOG_DIR,
+    recorded_dir: Path = RECORDED_DIR,
+    engines: Sequence[Engine] | None = None,
+) -> BuildReport:
+    """Build every prompt of `callcenter` into the sounds folder `out` (for test fixtures and the sandbox)."""
+    items = plan(load_catalog(catalog_dir), Deployment.from_callcenter(callcenter), recorded_dir)
+    builder = Builder(out, engines if engines is not None else default_engines(offline))
+    return builder.run(items, Progress(sys.stderr, len(items), enabled=False))
+
+
+def sandbox_sounds_dir() -> Path:
+    """The sounds folder of the sandbox Asterisk (ivr.sandbox), where `--sandbox` installs."""
+    from ivr import sandbox  # only this option needs it
+
+    return sandbox.default_paths().in_root(sandbox.SOUNDS_DIR)
+
+
 def _load(args: argparse.Namespace) -> tuple[dict[str, LanguageTexts], Deployment]:
     return load_catalog(args.catalog), Deployment.from_callcenter(load_callcenter(args.config))
 
@@ -648,7 +687,8 @@ def build_command(args: argparse.Namespace, engines: Sequence[Engine] | None = N
         return 1
     catalog, deployment = _load(args)
     items = plan(catalog, deployment, args.recorded)
-    builder = Builder(args.out, engines if engines is not None else default_engines(args.offline), jobs=args.jobs)
+    out = sandbox_sounds_dir() if args.sandbox else args.out
+    builder = Builder(out, engines if engines is not None else default_engines(args.offline), jobs=args.jobs)
     if not builder.engines:
         print("ivr prompts build: no synthesis engine available (install espeak-ng)", file=sys.stderr)
     report = builder.run(items, Progress(sys.stderr, len(items)))
@@ -656,7 +696,7 @@ def build_command(args: argparse.Namespace, engines: Sequence[Engine] | None = N
         print(f"  failed {label}: {error}", file=sys.stderr)
     if report.missing:
         print(f"  missing: {', '.join(report.missing)}", file=sys.stderr)
-    print(f"{report.summary()} -> {args.out}")
+    print(f"{report.summary()} -> {out}")
     return 1 if report.failed or report.missing else 0
 
 
@@ -685,6 +725,7 @@ def parser() -> argparse.ArgumentParser:
         if name == "build":
             command.add_argument("--out", type=Path, default=DEFAULT_OUT,
                                  help="Asterisk sounds folder; files go to OUT/<lang>/ivr/<key>.wav")
+            command.add_argument("--sandbox", action="store_true", help="install into the sandbox Asterisk's sounds")
             command.add_argument("--offline", action="store_true", help="espeak-ng only, do not try gTTS")
             command.add_argument("--jobs", type=int, default=None, help="parallel conversions")
     return root

@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -719,14 +720,44 @@ class AmiClient:
 
 PCAP_DIR = Path("/usr/share/sip-tester")
 SPEECH_PCAP = PCAP_DIR / "g711a.pcap"  # 7 s of A-law audio, what a caller leaving a message "says"
-_KEY_PCAP_NAMES = {"*": "star", "#": "pound", **{str(digit): str(digit) for digit in range(10)}}
+DTMF_EVENTS = {**{str(digit): digit for digit in range(10)}, "*": 10, "#": 11}
+TELEPHONE_EVENT_PT = 101  # offered as telephone-event/8000 in the caller's SDP
 
 
-def dtmf_pcap(key: str) -> Path:
-    """SIPp's recorded RFC 2833 (RFC 4733) packet capture for one key, payload type 101."""
-    if key not in _KEY_PCAP_NAMES:
-        raise ValueError(f"no DTMF capture for key {key!r}")
-    return PCAP_DIR / f"dtmf_2833_{_KEY_PCAP_NAMES[key]}.pcap"
+def dtmf_pcap_bytes(key: str, *, sequence: int, timestamp: int, ssrc: int = 0x1CA11E4) -> bytes:
+    """A pcap of one RFC 4733 key press (payload type 101) for SIPp's play_pcap_audio.
+
+    SIPp replays RTP headers as captured. Its own dtmf_2833_N.pcap files share one SSRC but carry unrelated
+    timestamps and sequence numbers, and Asterisk drops an event whose timestamp is not newer than the last one
+    it saw end (res_rtp_asterisk), so the second key of "3 then 1" was lost. Each press gets its own increasing
+    sequence and timestamp instead.
+    """
+    if key not in DTMF_EVENTS:
+        raise ValueError(f"no DTMF event for key {key!r}")
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)  # pcap, Ethernet link type
+    packets = []
+    steps = 8  # 8 x 20 ms of "key held", then the end-of-event packet three times (RFC 4733 section 2.5.1.4)
+    for index in range(steps + 3):
+        end = index >= steps
+        duration = 160 * min(index + 1, steps)
+        rtp = struct.pack(
+            "!BBHIIBBH",
+            0x80,
+            (0x80 if index == 0 else 0) | TELEPHONE_EVENT_PT,
+            (sequence + min(index, steps)) & 0xFFFF,
+            timestamp & 0xFFFFFFFF,
+            ssrc,
+            DTMF_EVENTS[key],
+            (0x80 if end else 0) | 10,  # E bit, volume -10 dBm0
+            duration,
+        )
+        udp = struct.pack("!HHHH", 6000, 6000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes(4), bytes(4)) + udp
+        frame = bytes(12) + b"\x08\x00" + ip
+        micros = index * 20_000
+        packets.append(struct.pack("<IIII", micros // 1_000_000, micros % 1_000_000, len(frame), len(frame)))
+        packets.append(frame)
+    return header + b"".join(packets)
 
 
 @dataclass(frozen=True)
@@ -745,14 +776,28 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def caller_scenario(script: CallerScript) -> str:
-    """A SIPp UAC scenario: INVITE offering PCMA + telephone-event/101, then the script's keys and speech.
+def write_caller_scenario(script: CallerScript, directory: Path) -> Path:
+    """Write the caller's SIPp scenario and its key-press captures into `directory`; return the scenario."""
+    keys = sorted(script.keys)
+    pcaps: list[tuple[float, str]] = []
+    for index, (at, key) in enumerate(keys):
+        pcap = directory / f"key-{index}-{DTMF_EVENTS.get(key, 'x')}.pcap"
+        pcap.write_bytes(dtmf_pcap_bytes(key, sequence=1000 + 20 * index, timestamp=8000 * (10 + 4 * index)))
+        pcaps.append((at, str(pcap)))
+    scenario = directory / "caller.xml"
+    scenario.write_text(caller_scenario(script, pcaps))
+    return scenario
 
-    Every wait is a `recv BYE` with a timeout, so the caller notices when Asterisk hangs up at any point.
+
+def caller_scenario(script: CallerScript, key_pcaps: list[tuple[float, str]]) -> str:
+    """A SIPp UAC scenario: INVITE offering PCMA + telephone-event/101, then key presses and speech.
+
+    `key_pcaps` are (seconds after answer, pcap of a press). Every wait is a `recv BYE` with a timeout, so the
+    caller notices when Asterisk hangs up at any point.
     """
     if not re.fullmatch(r"\+?[0-9]{1,20}|anonymous|", script.caller):
         raise ValueError(f"caller must be digits with an optional +: {script.caller!r}")
-    actions: list[tuple[float, str]] = [(at, str(dtmf_pcap(key))) for at, key in script.keys]
+    actions: list[tuple[float, str]] = list(key_pcaps)
     if script.speak_at is not None:
         actions.append((script.speak_at, str(SPEECH_PCAP)))
     actions.sort()
@@ -937,7 +982,8 @@ def parse_keys(text: str, *, first_at: float, gap: float) -> tuple[tuple[float, 
     for index, key in enumerate(text.split(",") if text else []):
         key = key.strip()
         if key:
-            dtmf_pcap(key)  # validates
+            if key not in DTMF_EVENTS:
+                raise ValueError(f"not a phone key: {key!r}")
             keys.append((first_at + index * gap, key))
     return tuple(keys)
 
@@ -948,8 +994,7 @@ async def place_call(
     """Place one call and return SIPp's result and the narrated events of that call."""
     ami = await AmiClient.connect(secret=ami_secret(paths))
     try:
-        scenario = work_dir / "caller.xml"
-        scenario.write_text(caller_scenario(script))
+        scenario = write_caller_scenario(script, work_dir)
         result = await run_sipp(scenario, service=script.dialed, timeout_s=script.hangup_at + 30)
         with contextlib.suppress(TimeoutError):  # let the hangup handler's events arrive
             await ami.wait_for(

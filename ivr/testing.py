@@ -96,6 +96,7 @@ class ScriptedAsterisk:
     respond: Callable[[str], ReplyText] = live_channel_reply
     commands: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    process_id: int | None = None  # of the process AGI being driven, so a reply can SIGHUP it like Asterisk
 
     async def _reply_for(self, command: str, step: int) -> ReplyText:
         if step >= len(self.script):
@@ -145,6 +146,7 @@ class ScriptedAsterisk:
             env={**os.environ, **(env or {})},
         )
         assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+        self.process_id = process.pid
         try:
             conversation = self.converse(process.stdout, process.stdin, timeout_s)
             _, stderr = await asyncio.wait_for(asyncio.gather(conversation, process.stderr.read()), timeout_s)

@@ -15,7 +15,7 @@ IVR_REFERENCE = "IVR_REFERENCE"  # request reference keyed for a status request 
 
 # Bookkeeping the flows leave for call_end (the hangup handler) to build the call record.
 IVR_STARTED = "IVR_STARTED"  # epoch seconds (flow clock) when the inbound flow began
-IVR_QUEUE_JOINED = "IVR_QUEUE_JOINED"  # epoch seconds when the caller was handed to the queue
+IVR_QUEUE_JOINED = "IVR_QUEUE_JOINED"  # ${EPOCH} when the dialplan entered Queue() (Asterisk clock)
 IVR_CLOSED = "IVR_CLOSED"  # closed reason when the call came outside business hours
 IVR_STAGE = "IVR_STAGE"  # last step reached in the IVR when the caller hung up there
 IVR_VOICEMAIL = "IVR_VOICEMAIL"  # path of the recorded message (without extension) when one was left
@@ -26,6 +26,7 @@ QUEUESTATUS = "QUEUESTATUS"  # why Queue() returned without an agent: TIMEOUT, J
 MEMBERINTERFACE = "MEMBERINTERFACE"  # the agent interface that answered (setinterfacevar=yes)
 QEHOLDTIME = "QEHOLDTIME"  # seconds the caller waited before an agent answered (setqueueentryvar=yes)
 HANGUPCAUSE = "HANGUPCAUSE"
+EPOCH = "EPOCH"  # Asterisk's current time, read by call_end
 LINKEDID = "CHANNEL(linkedid)"
 CALLER_NUMBER = "CALLERID(num)"
 CALLER_NAME = "CALLERID(name)"

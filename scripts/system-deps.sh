@@ -6,6 +6,8 @@ command -v sipp >/dev/null || need+=(sip-tester)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
+# sox reads mp3 (gTTS output, recorded prompts) only with this plugin.
+{ command -v sox >/dev/null && sox -h 2>/dev/null | grep -qw mp3; } || need+=(libsox-fmt-mp3)
 command -v zstd >/dev/null || need+=(zstd)
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -15,9 +15,7 @@ router = APIRouter(prefix="/callers", tags=["callers"])
 
 
 @router.get("/{number}/language", dependencies=[Depends(require(*Role))])
-async def get_caller_language(
-    number: Annotated[str, Path(max_length=64)], session: SessionDep
-) -> CallerLanguagePublic:
+async def get_caller_language(number: Annotated[str, Path(max_length=64)], session: SessionDep) -> CallerLanguagePublic:
     """The language this number chose on its latest call that had one; 404 if none."""
     remembered = await crud.caller_language(session, number=number)
     if remembered is None:

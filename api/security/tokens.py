@@ -67,17 +67,13 @@ async def create_token(
 ) -> str:
     """Store a new token and return its secret (the only time it exists outside the caller's hands)."""
     secret = secret or new_secret()
-    session.add(
-        ApiToken(name=name, role=role.value, token_hash=hash_secret(secret), demo=demo, created_at=now)
-    )
+    session.add(ApiToken(name=name, role=role.value, token_hash=hash_secret(secret), demo=demo, created_at=now))
     await session.commit()
     return secret
 
 
 async def revoke_tokens(session: AsyncSession, *, name: str, now: datetime) -> int:
-    tokens = (
-        await session.scalars(select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None)))
-    ).all()
+    tokens = (await session.scalars(select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None)))).all()
     for token in tokens:
         token.revoked_at = now
     await session.commit()

@@ -22,6 +22,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from ivr.agi import commands
@@ -78,9 +79,18 @@ def call_info(environment: Environment) -> CallInfo:
 
 
 class AgiChannel:
-    def __init__(self, execute: Executor, info: CallInfo) -> None:
+    def __init__(
+        self,
+        execute: Executor,
+        info: CallInfo,
+        *,
+        control_timeout_s: float = CONTROL_TIMEOUT_S,
+        media_slack_s: float = MEDIA_SLACK_S,
+    ) -> None:
         self._execute = execute
         self._info = info
+        self._control_timeout_s = control_timeout_s
+        self._media_slack_s = media_slack_s
         self.hung_up = False
 
     @property
@@ -121,27 +131,28 @@ class AgiChannel:
         return chr(code) if code is not None and 0 < code < 128 else ""
 
     async def answer(self) -> None:
-        await self._media(commands.answer, CONTROL_TIMEOUT_S)
+        await self._media(commands.answer, self._control_timeout_s)
 
     async def play(self, sound: str, *, escape_digits: str = "") -> str:
-        return await self._digit_result(lambda: commands.stream_file(sound, escape_digits), MEDIA_SLACK_S)
+        return await self._digit_result(partial(commands.stream_file, sound, escape_digits), self._media_slack_s)
 
     async def ask_digits(self, sound: str, *, max_digits: int, timeout_s: float) -> str:
         # "200 result=<digits>", or "200 result=<digits so far> (timeout)" when the caller stopped typing.
         result = await self._media(
-            lambda: commands.get_data(sound, timeout_s=timeout_s, max_digits=max_digits),
-            timeout_s * max(max_digits, 1) + MEDIA_SLACK_S,
+            partial(commands.get_data, sound, timeout_s=timeout_s, max_digits=max_digits),
+            timeout_s * max(max_digits, 1) + self._media_slack_s,
         )
         return "".join(ch for ch in result.result if ch in commands.DTMF_DIGITS)[:max_digits]
 
     async def wait_digit(self, timeout_s: float) -> str:
-        return await self._digit_result(lambda: commands.wait_for_digit(timeout_s), timeout_s + MEDIA_SLACK_S)
+        build = partial(commands.wait_for_digit, timeout_s)
+        return await self._digit_result(build, timeout_s + self._media_slack_s)
 
     async def say_number(self, number: int, *, escape_digits: str = "") -> str:
-        return await self._digit_result(lambda: commands.say_number(number, escape_digits), MEDIA_SLACK_S)
+        return await self._digit_result(partial(commands.say_number, number, escape_digits), self._media_slack_s)
 
     async def say_digits(self, digits: str, *, escape_digits: str = "") -> str:
-        return await self._digit_result(lambda: commands.say_digits(digits, escape_digits), MEDIA_SLACK_S)
+        return await self._digit_result(partial(commands.say_digits, digits, escape_digits), self._media_slack_s)
 
     async def record(
         self,
@@ -156,17 +167,16 @@ class AgiChannel:
         if self.hung_up:
             raise ChannelHungUp("the caller hung up")
 
-        def build() -> str:
-            return commands.record_file(
-                path,
-                file_format,
-                escape_digits=escape_digits,
-                max_seconds=max_seconds,
-                beep=beep,
-                silence_seconds=silence_seconds,
-            )
-
-        result = await self._send(build, max_seconds + MEDIA_SLACK_S)
+        build = partial(
+            commands.record_file,
+            path,
+            file_format,
+            escape_digits=escape_digits,
+            max_seconds=max_seconds,
+            beep=beep,
+            silence_seconds=silence_seconds,
+        )
+        result = await self._send(build, max_seconds + self._media_slack_s)
         code = result.number
         # Replies (res_agi.c, handle_recordfile): "<digit> (dtmf)", "<n> (timeout)" (also when silence ended
         # it), "-1 (hangup)", "-1 (waitfor)", "<digit or -1> (randomerror)" while beeping, "-1 (writefile)".
@@ -192,10 +202,10 @@ class AgiChannel:
         return RecordStatus.TIMEOUT
 
     async def set_variable(self, name: str, value: str) -> None:
-        await self._send(lambda: commands.set_variable(name, value), CONTROL_TIMEOUT_S)
+        await self._send(partial(commands.set_variable, name, value), self._control_timeout_s)
 
     async def get_variable(self, name: str) -> str | None:
-        result = await self._send(lambda: commands.get_variable(name), CONTROL_TIMEOUT_S)
+        result = await self._send(partial(commands.get_variable, name), self._control_timeout_s)
         # "200 result=1 (value)" when set, "200 result=0" when not.
         return result.data if result.number == 1 and result.data is not None else None
 
@@ -205,10 +215,10 @@ class AgiChannel:
         await self.set_variable("CHANNEL(language)", language)
 
     async def verbose(self, message: str, level: int = 1) -> None:
-        await self._send(lambda: commands.verbose(message, level), CONTROL_TIMEOUT_S)
+        await self._send(partial(commands.verbose, message, level), self._control_timeout_s)
 
     async def hangup(self) -> None:
-        await self._send(commands.hangup, CONTROL_TIMEOUT_S)
+        await self._send(commands.hangup, self._control_timeout_s)
         self.hung_up = True
 
 

@@ -85,3 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     outcome = asyncio.run(run_flow(flow, channel, context))
     return 0 if outcome in {"completed", "hung_up"} else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,11 +18,14 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -124,9 +127,18 @@ class OutboxSender:
     async def send_pending(self) -> PassReport:
         """One pass: claim up to `batch_size` spooled records, post them, settle each file."""
         claimed = await asyncio.to_thread(self._claim_batch)
-        report = PassReport()
         if not claimed:
-            return report
+            return PassReport()
+        try:
+            return await self._deliver(claimed)
+        except BaseException:
+            # A bug, or the task cancelled at shutdown: give the files back now rather than after stale_after
+            # (synchronously: a few renames, and an awaited thread would not run in a cancelled task).
+            self._settle([path for path, _ in claimed], False)
+            raise
+
+    async def _deliver(self, claimed: list[tuple[Path, CallRecord]]) -> PassReport:
+        report = PassReport()
         status = await self._post([record for _, record in claimed])
         if status is not None and 200 <= status < 300:
             await asyncio.to_thread(self._settle, [path for path, _ in claimed], True)
@@ -138,9 +150,7 @@ class OutboxSender:
         report.failed = True
         return report
 
-    async def _send_one_by_one(
-        self, claimed: list[tuple[Path, CallRecord]], report: PassReport
-    ) -> PassReport:
+    async def _send_one_by_one(self, claimed: list[tuple[Path, CallRecord]], report: PassReport) -> PassReport:
         for index, (path, record) in enumerate(claimed):
             status = await self._post([record])
             if status is not None and 200 <= status < 300:
@@ -182,13 +192,30 @@ class OutboxSender:
         try:
             response = await self._client.post("/calls", json=body)
         except httpx.HTTPError as error:
-            log.warning(
-                "records API unreachable (%s); %d record(s) stay spooled", type(error).__name__, len(body)
-            )
+            log.warning("records API unreachable (%s); %d record(s) stay spooled", type(error).__name__, len(body))
             return None
         if not 200 <= response.status_code < 300:
             log.warning("records API answered %d to %d record(s)", response.status_code, len(body))
         return response.status_code
+
+
+@contextlib.asynccontextmanager
+async def running_sender(sender: OutboxSender, *, shutdown_timeout_s: float = 5.0) -> AsyncIterator[OutboxSender]:
+    """Run `sender` as a background task for the life of the block (the agi server's lifetime).
+
+    On exit it stops the loop, waits a little for a POST in flight, then cancels: claimed files are given back
+    to the spool either way, and the next start sends them.
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop), name="outbox-sender")
+    try:
+        yield sender
+    finally:
+        stop.set()
+        # on timeout wait_for cancels the task, and send_pending gives its claimed files back
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(task, timeout=shutdown_timeout_s)
+        await sender.aclose()
 
 
 class ApiLanguageMemory:
@@ -220,7 +247,7 @@ class ApiLanguageMemory:
         try:
             # wait_for bounds the whole exchange; httpx's timeout applies per read/connect step
             response = await asyncio.wait_for(
-                self._client.get(f"/callers/{number}/language"), timeout=self.timeout_s
+                self._client.get(f"/callers/{quote(number, safe='+')}/language"), timeout=self.timeout_s
             )
             if response.status_code != 200:
                 return None

@@ -21,11 +21,20 @@ import logging
 import signal
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ivr.adapters.agi_channel import AgiChannel, Exchange, Flow, call_info, load_registry, run_flow
+from ivr.adapters.agi_channel import (
+    CONTROL_TIMEOUT_S,
+    MEDIA_SLACK_S,
+    AgiChannel,
+    Exchange,
+    Flow,
+    call_info,
+    load_registry,
+    run_flow,
+)
 from ivr.agi import AgiConnection, ConnectionClosed, Environment, HangupNotice, NeedData, ProtocolError
 from ivr.channel import ChannelError, ChannelHungUp
 
@@ -77,18 +86,27 @@ class FastAgiServer:
         *,
         environment_timeout_s: float = 5.0,
         max_calls: int = 2000,
+        control_timeout_s: float = CONTROL_TIMEOUT_S,
+        media_slack_s: float = MEDIA_SLACK_S,
     ) -> None:
         self._flows, self._context = flows, context
         self._environment_timeout_s = environment_timeout_s
+        self._timeouts = {"control_timeout_s": control_timeout_s, "media_slack_s": media_slack_s}
         self._max_calls = max_calls
         self._server: asyncio.Server | None = None
         self._calls: set[asyncio.Task[None]] = set()
         self.outcomes: Counter[str] = Counter()  # how sessions ended: completed, hung_up, probe, ...
+        self._session_ended = asyncio.Condition()
 
     @property
     def port(self) -> int:
         assert self._server is not None
         return int(self._server.sockets[0].getsockname()[1])
+
+    async def wait_sessions(self, count: int) -> None:
+        """Until `count` sessions have ended (for tests and benchmarks; bound it with a timeout)."""
+        async with self._session_ended:
+            await self._session_ended.wait_for(lambda: self.outcomes.total() >= count)
 
     async def start(self, host: str, port: int) -> None:
         self._server = await asyncio.start_server(self._handle, host, port, limit=READ_CHUNK)
@@ -108,11 +126,17 @@ class FastAgiServer:
         self._calls.add(task)
         try:
             self.outcomes[await self._session(reader, writer)] += 1
+        except asyncio.CancelledError:
+            # Shutdown after the grace period. This task is the root of the call: nobody awaits it, and
+            # re-raising only makes asyncio's stream callback log a spurious error.
+            self.outcomes["cancelled"] += 1
         finally:
             self._calls.discard(task)
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
+            async with self._session_ended:
+                self._session_ended.notify_all()
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
         if len(self._calls) > self._max_calls:
@@ -125,7 +149,7 @@ class FastAgiServer:
             level = logging.DEBUG if isinstance(event, ConnectionClosed) else logging.WARNING
             logger.log(level, "AGI session without an environment: %s", event)
             return "probe" if isinstance(event, ConnectionClosed) else "bad_environment"
-        channel = AgiChannel(StreamExecutor(connection, reader, writer), call_info(event))
+        channel = AgiChannel(StreamExecutor(connection, reader, writer), call_info(event), **self._timeouts)
         flow = self._flows.get(event.script)
         if flow is None:
             logger.warning("unknown AGI script %r from %s", event.script, channel.info.channel_name)
@@ -147,7 +171,14 @@ class FastAgiServer:
 
 
 async def serve(
-    flows: Mapping[str, Flow], context: Any, *, host: str, port: int, grace_s: float, stop: asyncio.Event
+    flows: Mapping[str, Flow],
+    context: Any,
+    *,
+    host: str,
+    port: int,
+    grace_s: float,
+    stop: asyncio.Event,
+    on_listening: Callable[[int], None] | None = None,
 ) -> None:
     """Serve until `stop` is set (SIGTERM/SIGINT set it too), then shut down gracefully."""
     server = FastAgiServer(flows, context)
@@ -157,6 +188,8 @@ async def serve(
         loop.add_signal_handler(signum, stop.set)
     try:
         print(f"ivr agi: FastAGI listening on {host}:{server.port}", flush=True)
+        if on_listening is not None:
+            on_listening(server.port)
         await stop.wait()
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp
@@ -38,6 +38,7 @@ READ = (
     var.MEMBERINTERFACE,
     var.QEHOLDTIME,
     var.HANGUPCAUSE,
+    var.EPOCH,
 )
 
 
@@ -81,16 +82,20 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
     """A call record from the channel's variables; never raises on odd values."""
     outcome = classify(values)
     started = _epoch(values.get(var.IVR_STARTED)) or now
-    joined = _epoch(values.get(var.IVR_QUEUE_JOINED))
+    # Durations come from Asterisk's own clock (IVR_QUEUE_JOINED and EPOCH are both ${EPOCH}), so they stay right
+    # when the agi server runs on another host or with a shifted clock (--at).
+    joined = _number(values.get(var.IVR_QUEUE_JOINED))
+    asterisk_now = _number(values.get(var.EPOCH))
+    in_queue = asterisk_now - joined if joined is not None and asterisk_now is not None else None
     wait = _number(values.get(var.QEHOLDTIME))
     answered_at = None
     talk = None
-    if outcome is Outcome.ANSWERED and joined is not None:
-        wait = wait if wait is not None else 0.0
-        answered_at = datetime.fromtimestamp(joined.timestamp() + wait, tz=UTC)
-        talk = max(0.0, (now - answered_at).total_seconds())
-    elif outcome is Outcome.ABANDONED_QUEUE and joined is not None:
-        wait = max(0.0, (now - joined).total_seconds())
+    if outcome is Outcome.ANSWERED and in_queue is not None:
+        wait = min(wait, in_queue) if wait is not None else 0.0
+        talk = max(0.0, in_queue - wait)
+        answered_at = now - timedelta(seconds=talk)
+    elif outcome in (Outcome.ABANDONED_QUEUE, Outcome.VOICEMAIL) and in_queue is not None and wait is None:
+        wait = max(0.0, in_queue)
     request_type = values.get(var.IVR_REQUEST_TYPE, "")
     linkedid = "".join(c for c in values.get(var.LINKEDID) or unique_id if c.isascii() and (c.isalnum() or c in "._-"))
     return CallRecord(

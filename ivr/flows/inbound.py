@@ -202,7 +202,6 @@ async def publish(channel: Channel, ctx: FlowContext, decision: Decision) -> Non
     if decision.route is Route.QUEUE:
         values[var.IVR_QUEUE] = language.queue
         values[var.IVR_QUEUE_TIMEOUT] = str(callcenter.queue.timeout_s)
-        values[var.IVR_QUEUE_JOINED] = f"{ctx.clock().timestamp():.3f}"
         values[var.IVR_REQUEST_TYPE] = decision.request_type.digit if decision.request_type else ""
         values[var.IVR_REFERENCE] = decision.reference
     try:

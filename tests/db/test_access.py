@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api.config import ApiSettings
 from api.db import create_database, drop_database, make_engine, run_migrations, with_database
 from api.main import StartupRefusedError, create_app
-from api.security.tokens import DEMO_TOKENS, Role, create_token, revoke_tokens
+from api.security.tokens import (
+    DEMO_TOKENS,
+    Role,
+    create_token,
+    delete_demo_tokens,
+    ensure_demo_tokens,
+    revoke_tokens,
+)
 from tests.db.conftest import T0, FixedClock, call
 
 Auth = dict[Role, dict[str, str]]
@@ -40,13 +47,9 @@ async def request(client: httpx.AsyncClient, route: str, headers: dict[str, str]
 
 
 @pytest.mark.parametrize("role", list(Role))
-async def test_each_role_reaches_exactly_its_routes(
-    client: httpx.AsyncClient, auth: Auth, role: Role
-) -> None:
+async def test_each_role_reaches_exactly_its_routes(client: httpx.AsyncClient, auth: Auth, role: Role) -> None:
     # a call exists, so the readers' routes answer 200 rather than 404
-    assert (
-        await client.post("/calls", json=call("1700000000.1"), headers=auth[Role.ADMIN])
-    ).status_code == 200
+    assert (await client.post("/calls", json=call("1700000000.1"), headers=auth[Role.ADMIN])).status_code == 200
     for route in ROUTES:
         status = (await request(client, route, auth[role])).status_code
         expected = 200 if route in ALLOWED[role] else 403
@@ -61,9 +64,18 @@ async def test_no_token_or_a_wrong_one_is_401(client: httpx.AsyncClient) -> None
             assert response.headers["www-authenticate"] == "Bearer"
 
 
-async def test_demo_secrets_are_refused_outside_demo_mode(client: httpx.AsyncClient) -> None:
-    response = await client.get("/calls", headers={"Authorization": f"Bearer {DEMO_TOKENS[Role.ADMIN]}"})
-    assert response.status_code == 401
+async def test_demo_secrets_are_refused_outside_demo_mode(client: httpx.AsyncClient, database_url: str) -> None:
+    headers = {"Authorization": f"Bearer {DEMO_TOKENS[Role.ADMIN]}"}
+    assert (await client.get("/calls", headers=headers)).status_code == 401
+    # even when a demo process sharing the database (re)creates them while this production API runs
+    engine = make_engine(database_url)
+    try:
+        async with async_sessionmaker(engine)() as session:
+            await ensure_demo_tokens(session, now=T0)
+            assert (await client.get("/calls", headers=headers)).status_code == 401
+            await delete_demo_tokens(session)
+    finally:
+        await engine.dispose()
 
 
 async def test_a_revoked_token_stops_working(client: httpx.AsyncClient, database_url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -13,8 +14,8 @@ from tests.db.conftest import T0, call
 Auth = dict[Role, dict[str, str]]
 
 
-async def all_calls(client: httpx.AsyncClient, auth: Auth, **params: str) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
+async def all_calls(client: httpx.AsyncClient, auth: Auth, **params: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
     cursor: str | None = None
     for _ in range(100):  # bounded: a cursor that never ends is a failure, not a hang
         query = dict(params, limit="7") | ({"cursor": cursor} if cursor else {})
@@ -46,9 +47,7 @@ async def test_a_posted_call_reads_back_by_id_and_by_linkedid(client: httpx.Asyn
     assert (await client.get("/calls/999999", headers=auth[Role.AGENT])).status_code == 404
 
 
-async def test_posting_the_same_call_again_merges_into_one_record(
-    client: httpx.AsyncClient, auth: Auth
-) -> None:
+async def test_posting_the_same_call_again_merges_into_one_record(client: httpx.AsyncClient, auth: Auth) -> None:
     first = call("1700000000.2", outcome="abandoned_queue", talk_seconds=None, agent=None)
     second = call(
         "1700000000.2",
@@ -157,9 +156,7 @@ async def test_cursor_pages_are_stable_while_new_calls_arrive(client: httpx.Asyn
     for _ in range(10):
         if cursor is None:
             break
-        page = (
-            await client.get("/calls", params={"limit": "10", "cursor": cursor}, headers=auth[Role.AGENT])
-        ).json()
+        page = (await client.get("/calls", params={"limit": "10", "cursor": cursor}, headers=auth[Role.AGENT])).json()
         seen += [c["linkedid"] for c in page["items"]]
         cursor = page["next_cursor"]
     assert cursor is None
@@ -167,9 +164,7 @@ async def test_cursor_pages_are_stable_while_new_calls_arrive(client: httpx.Asyn
     assert len(seen) == 23
 
 
-async def test_a_bad_cursor_or_naive_period_is_422_naming_the_parameter(
-    client: httpx.AsyncClient, auth: Auth
-) -> None:
+async def test_a_bad_cursor_or_naive_period_is_422_naming_the_parameter(client: httpx.AsyncClient, auth: Auth) -> None:
     bad_cursor = await client.get("/calls", params={"cursor": "not-a-cursor"}, headers=auth[Role.AGENT])
     assert bad_cursor.status_code == 422
     assert bad_cursor.json()["detail"][0]["loc"] == ["query", "cursor"]
@@ -185,9 +180,7 @@ async def test_the_remembered_language_is_the_newest_calls(client: httpx.AsyncCl
     number = "+31612345678"
     newer = call("l.2", caller_number=number, language="nl", started_at=(T0 + timedelta(days=2)).isoformat())
     older = call("l.1", caller_number=number, language="en", started_at=T0.isoformat())
-    no_language = call(
-        "l.3", caller_number=number, language=None, started_at=(T0 + timedelta(days=3)).isoformat()
-    )
+    no_language = call("l.3", caller_number=number, language=None, started_at=(T0 + timedelta(days=3)).isoformat())
     for body in (newer, older, no_language):  # the older call arrives late (a replay): it must not win
         assert (await client.post("/calls", json=body, headers=auth[Role.AGI])).status_code == 200
 

@@ -48,9 +48,7 @@ class ApiServer:
 
     async def start(self) -> None:
         app = create_app(self.settings, clock=FixedClock(T0 + timedelta(days=1)))
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=2
-        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())
         server = self.server
@@ -63,9 +61,7 @@ class ApiServer:
 
 
 def record(n: int) -> CallRecord:
-    return CallRecord.model_validate(
-        call(f"1700001000.{n}", started_at=(T0 + timedelta(minutes=n)).isoformat())
-    )
+    return CallRecord.model_validate(call(f"1700001000.{n}", started_at=(T0 + timedelta(minutes=n)).isoformat()))
 
 
 async def test_records_spooled_during_an_outage_arrive_exactly_once(

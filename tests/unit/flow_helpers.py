@@ -25,5 +25,5 @@ def make_context(spool: Path, now: datetime = OPEN_INSTANT, memory: LanguageMemo
         clock=lambda: now,
         language_memory=memory if memory is not None else InMemoryLanguageMemory(),
         outbox=Outbox(spool),
-        voicemail_dir="/var/spool/asterisk/ivr-voicemail",
+        voicemail_dir="/var/spool/asterisk/ivr-recordings",
     )

@@ -20,10 +20,10 @@ from ivr.agi import (
     ProtocolError,
     Result,
     UsageError,
+    commands,
     environment_from_mapping,
     parse_result,
 )
-from ivr.agi import commands
 from ivr.agi.commands import AgiArgumentError
 
 # What Asterisk 22 sent for AGI(agi://127.0.0.1:4573/inbound,fr) on a PJSIP call (res_agi.c setup_env order).

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ivr.adapters.api_client import ApiLanguageMemory, Backoff, OutboxSender
+from ivr.adapters.api_client import ApiLanguageMemory, Backoff, OutboxSender, running_sender
 from ivr.adapters.outbox import Outbox
 from ivr.records import CallRecord, Outcome
 
@@ -34,7 +34,7 @@ def record(n: int, **fields: object) -> CallRecord:
 
 
 class FakeApi:
-    """Answers POST /calls with `status` (or raises `error`); refuses records whose agent is "poison" with 422."""
+    """Answers POST /calls with `status` (or raises `error`); a record whose agent is "poison" gets 422."""
 
     def __init__(self) -> None:
         self.status = 200
@@ -178,9 +178,24 @@ async def test_wake_sends_without_waiting_for_the_idle_tick(tmp_path: Path) -> N
     await sender.aclose()
 
 
-def memory_with(
-    handler: Callable[[httpx.Request], httpx.Response], timeout_s: float = 0.3
-) -> ApiLanguageMemory:
+async def test_shutdown_mid_post_gives_the_records_back_to_the_spool(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    await outbox.put(record(1))
+    entered, never = asyncio.Event(), asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        await never.wait()  # the API accepted the connection and never answers
+        return httpx.Response(200)
+
+    sender = OutboxSender(outbox, api_url="http://api.test", token=TOKEN, transport=httpx.MockTransport(hang))
+    async with running_sender(sender, shutdown_timeout_s=0.05):
+        await asyncio.wait_for(entered.wait(), timeout=5)
+        assert outbox.pending() == []  # claimed while in flight
+    assert [p.name for p in outbox.pending()] == ["1700000000.1.json"]
+
+
+def memory_with(handler: Callable[[httpx.Request], httpx.Response], timeout_s: float = 0.3) -> ApiLanguageMemory:
     return ApiLanguageMemory(
         api_url="http://api.test", token=TOKEN, timeout_s=timeout_s, transport=httpx.MockTransport(handler)
     )
@@ -201,8 +216,10 @@ async def test_the_language_memory_reads_the_api() -> None:
     assert seen[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert await memory.recall("../../calls") is None  # never builds a path out of a hostile caller ID
     assert len(seen) == 2
+    assert await memory.recall("+33?x#y") is None
+    assert seen[-1].url.raw_path == b"/callers/+33%3Fx%23y/language"  # quoted: stays one path segment
     await memory.remember("+33612345678", "ar")  # learnt from call records instead: no request
-    assert len(seen) == 2
+    assert len(seen) == 3
     await memory.aclose()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib.resources
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -332,7 +333,11 @@ def test_administrator_friendly_spellings_are_accepted() -> None:
     data["country_prefixes"] = {"+33": "fr", "212": "ar"}  # with or without "+"
     data["hours"]["saturday"] = ["9:00-12:30:30", "20:00-24:00"]  # one-digit hour, seconds, midnight
     data["holiday_overrides"] = {"2027": {"Eid al-Fitr": ["2027-03-10", "2027-03-11"]}}
+    brazilian = {"code": "pt_BR", "digit": 0, "name": "Português", "english_name": "Portuguese", "queue": "q-pt"}
+    data["languages"].append(brazilian)  # Asterisk's spelling of a regional variant
+    data["request_types"][0]["names"]["pt_BR"] = "Condições"
     callcenter = callcenter_from_data(data)
+    assert callcenter.languages[-1].code == "pt_BR"
     assert callcenter.languages[0].digit == "1"
     assert callcenter.country_prefixes == {"33": "fr", "212": "ar"}
     assert [str(i) for i in callcenter.hours.saturday] == ["09:00-12:30:30", "20:00-24:00"]
@@ -437,3 +442,14 @@ def test_summary_of_a_call_center_without_holidays_or_prefixes() -> None:
     text = config.summary(callcenter_from_data(data))
     assert "public holidays: open (no holiday calendar)" in text
     assert "prefixes: none" in text
+
+
+def test_commented_examples_in_the_packaged_file_work_when_uncommented() -> None:
+    # The administrator's documentation is the file itself: its examples must be valid as written.
+    example_line = re.compile(r'^(\s*)# ((\[|"|\{|[a-z_]+ = ).*)$')
+    lines = [example_line.sub(r"\1\2", line) for line in PACKAGED_TEXT.splitlines()]
+    assert sum(a != b for a, b in zip(lines, PACKAGED_TEXT.splitlines(), strict=True)) >= 10
+    callcenter = parse_callcenter("\n".join(lines))
+    assert [closure.reason for closure in callcenter.closures] == ["Inventory day", "Move to the new building"]
+    assert callcenter.holiday_overrides[2027]["Eid al-Fitr"][0].isoformat() == "2027-03-10"
+    assert [str(i) for i in callcenter.special_hours[0].hours.friday] == ["09:00-15:00"]

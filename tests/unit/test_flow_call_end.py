@@ -47,6 +47,7 @@ def test_classify(values: dict[str, str], expected: Outcome) -> None:
 def test_answered_call_times() -> None:
     joined = NOW.timestamp() - 300
     values = {
+        var.EPOCH: str(int(NOW.timestamp())),
         var.LINKEDID: "1700000000.7",
         var.IVR_STARTED: str(joined - 40),
         var.IVR_QUEUE_JOINED: str(joined),
@@ -99,12 +100,12 @@ async def test_after_hours_voicemail_is_recorded(tmp_path: Path) -> None:
     await inbound.run(channel, ctx)
     assert channel.variables[var.IVR_ROUTE] == "voicemail"
     await voicemail.run(channel, ctx)
-    assert channel.recordings == ["/var/spool/asterisk/ivr-voicemail/2026/11/1700000000.9.wav"]
+    assert channel.recordings == ["/var/spool/asterisk/ivr-recordings/2026/11/1700000000.9.wav"]
     assert channel.played[-2:] == [sound(Prompt.VOICEMAIL_THANKS), sound(Prompt.GOODBYE)]
     await call_end.run(channel, ctx)
     [record] = ctx.outbox.records()
     assert record.outcome is Outcome.VOICEMAIL
-    assert record.voicemail_path == "/var/spool/asterisk/ivr-voicemail/2026/11/1700000000.9"
+    assert record.voicemail_path == "/var/spool/asterisk/ivr-recordings/2026/11/1700000000.9"
     assert record.language == "fr"
 
 

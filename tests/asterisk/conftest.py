@@ -1,0 +1,334 @@
+"""The asterisk tier: a real Asterisk 22 (the sandbox, on its own root and ports), our FastAGI server as a
+subprocess, SIPp callers and agents, and AMI to watch what happened.
+
+Rules:
+- Without root/debootstrap/sipp the tier skips with the reason; with CI set it fails instead (a CI run that
+  silently skipped the real calls would prove nothing).
+- The tier has its own chroot (var/asterisk/test-root, unpacked from the shared cache) and free ports, so a demo
+  sandbox started by `make run` is never disturbed, and its prompts are short tones so key timings are exact.
+- Every wait has a deadline; polls sleep a few milliseconds between looks, never to let something happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import math
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ivr import sandbox
+from ivr.adapters.outbox import Outbox
+from ivr.config import load_callcenter
+from ivr.prompts import Prompt
+from ivr.records import CallRecord
+from ivr.sandbox import AmiClient, AmiMessage, CallerScript, SandboxPaths, SippResult
+
+HERE = Path(__file__).parent
+PROJECT = HERE.parents[1]
+PACKAGED_CALLCENTER = PROJECT / "ivr" / "callcenter.toml"
+AGENT_PASSWORD = "demo-only-agent{n}"  # asterisk_conf/pjsip_secrets.sandbox.conf
+PROMPT_SECONDS = 0.3
+SESSION_LOCK_WAIT_S = 300.0
+DIGIT_TIMEOUT_S = 2  # the tier's call-center file waits 2 s for a key instead of 5: same logic, faster calls
+
+# Fixed instants for the FastAGI clock (Africa/Casablanca is UTC+01:00 outside Ramadan).
+OPEN_AT = "2026-11-23T10:00:00+01:00"  # a Monday morning
+CLOSED_AT = "2026-11-23T21:30:00+01:00"  # the same Monday, after 20:00
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.asterisk)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"asterisk tier cannot run (CI is set, so this is a failure): {reason}", pytrace=False)
+    pytest.skip(f"asterisk tier skipped: {reason}")
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Tier:
+    paths: SandboxPaths
+    options: sandbox.SandboxOptions
+    secret: str
+    callcenter_path: Path
+    recordings_dir: Path
+    caller_port: int = field(default_factory=lambda: _free_port(socket.SOCK_DGRAM))
+    agent_port: int = field(default_factory=lambda: _free_port(socket.SOCK_DGRAM))
+
+    @property
+    def sip_target(self) -> str:
+        return f"127.0.0.1:{self.options.sip_port}"
+
+    async def call(self, script: CallerScript, work_dir: Path) -> SippResult:
+        scenario = sandbox.write_caller_scenario(script, work_dir)
+        return await sandbox.run_sipp(
+            scenario,
+            target=self.sip_target,
+            local_port=self.caller_port,
+            media_port=_free_port(socket.SOCK_DGRAM) & ~1,
+            service=script.dialed,
+            timeout_s=script.hangup_at + 20,
+        )
+
+
+def _tone(path: Path, seconds: float) -> None:
+    rate = 8000
+    frames = bytearray()
+    for n in range(int(rate * seconds)):
+        frames += int(2000 * math.sin(2 * math.pi * 660 * n / rate)).to_bytes(2, "little", signed=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+
+
+def _install_test_prompts(paths: SandboxPaths, languages: list[str]) -> None:
+    """Every prompt key in every language, as a 0.3 s tone: flows never hit a missing file (which AGI reports
+    like a hangup) and menus take a known time."""
+    for language in languages:
+        for key in Prompt:
+            target = paths.sounds_dir(language) / f"{key.value}.wav"
+            if not target.exists():
+                _tone(target, PROMPT_SECONDS)
+
+
+def _tier_callcenter(directory: Path) -> Path:
+    text = PACKAGED_CALLCENTER.read_text()
+    text, count = re.subn(r"(?m)^digit_timeout_s = \S+", f"digit_timeout_s = {DIGIT_TIMEOUT_S}", text)
+    assert count == 1, "callcenter.toml changed shape: digit_timeout_s not found"
+    path = directory / "callcenter.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
+    reason = sandbox.unavailable_reason()
+    if reason is None and shutil.which("sipp") is None:
+        reason = "sipp is not installed (Debian package sip-tester; run `make system-deps`)"
+    if reason is not None:
+        _unavailable(reason)
+    paths = sandbox.default_paths(
+        {
+            **os.environ,
+            "IVR_ASTERISK_ROOT": os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root")),
+        }
+    )
+    options = sandbox.SandboxOptions(
+        agi_port=_free_port(socket.SOCK_STREAM),
+        sip_port=_free_port(socket.SOCK_DGRAM),
+        ami_port=_free_port(socket.SOCK_STREAM),
+    )
+    # One tier session at a time per root: a second pytest run would restart the Asterisk under the first one.
+    lock_path = paths.root.with_name(paths.root.name + ".session.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = lock_path.open("a")
+    deadline = time.monotonic() + SESSION_LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                lock.close()
+                _unavailable(f"another test session held {lock_path} for {SESSION_LOCK_WAIT_S:.0f} s")
+            time.sleep(0.2)
+    work = tmp_path_factory.mktemp("asterisk-tier")
+    callcenter_path = _tier_callcenter(work)
+    # A fresh astdb: no queue members or registrations left over from an earlier (maybe killed) session.
+    with contextlib.suppress(FileNotFoundError):
+        (paths.db_dir / "astdb.sqlite3").unlink()
+    try:
+        sandbox.start(paths, options)
+    except sandbox.SandboxError as error:
+        _unavailable(str(error))
+    languages = [language.code for language in load_callcenter(callcenter_path).languages]
+    _install_test_prompts(paths, languages)
+    recordings = paths.recordings_dir / f"tier-{os.getpid()}"
+    recordings.mkdir(parents=True, exist_ok=True)
+    # RECORD FILE does not create directories (file.c: "Unable to open file ...: No such file or directory",
+    # then "-1 (writefile)"), and the voicemail flow records into <dir>/<yyyy>/<mm>/. A deployment must create
+    # those ahead of time (or the flow record into a flat directory); here, the months of the tier's instants.
+    for instant in (OPEN_AT, CLOSED_AT):
+        (recordings / instant[:4] / instant[5:7]).mkdir(parents=True, exist_ok=True)
+    try:
+        yield Tier(
+            paths=paths,
+            options=options,
+            secret=sandbox.ami_secret(paths),
+            callcenter_path=callcenter_path,
+            recordings_dir=recordings,
+        )
+    finally:
+        sandbox.stop(paths)
+        shutil.rmtree(recordings, ignore_errors=True)
+        lock.close()  # releases the flock
+
+
+@dataclass
+class AgiServer:
+    process: subprocess.Popen[bytes]
+    outbox: Outbox
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    async def record_for(self, linkedid: str, *, timeout_s: float = 15.0) -> CallRecord:
+        """The call record call_end spooled for this call (polled until the deadline)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for record in self.outbox.records():
+                if record.linkedid == linkedid:
+                    return record
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no call record for {linkedid} within {timeout_s} s; agi log:\n{self.log()[-3000:]}")
+
+
+@pytest.fixture
+def start_agi(tier: Tier, tmp_path: Path) -> Iterator[Callable[[str], AgiServer]]:
+    """Start `ivr agi --port P --at INSTANT` (P rendered into the dialplan's IVR_AGI) with its own outbox."""
+    servers: list[AgiServer] = []
+
+    def start(at: str) -> AgiServer:
+        outbox_dir = tmp_path / f"outbox-{len(servers)}"
+        log_path = tmp_path / f"agi-{len(servers)}.log"
+        env = {
+            **os.environ,
+            "IVR_SPOOL_DIR": str(outbox_dir),
+            "IVR_VOICEMAIL_DIR": str(tier.recordings_dir),
+            "IVR_CALLCENTER": str(tier.callcenter_path),
+        }
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "ivr", "agi", "--port", str(tier.options.agi_port), "--at", at],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT,
+            )
+        server = AgiServer(process=process, outbox=Outbox(outbox_dir), log_path=log_path)
+        servers.append(server)
+        deadline = time.monotonic() + 15
+        while "FastAGI listening" not in server.log():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"ivr agi did not start:\n{server.log()[-3000:]}")
+            time.sleep(0.02)
+        return server
+
+    yield start
+    for server in servers:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=5)
+
+
+@pytest.fixture
+async def ami(tier: Tier) -> AsyncIterator[AmiClient]:
+    client = await AmiClient.connect(secret=tier.secret, port=tier.options.ami_port)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@dataclass
+class Agent:
+    interface: str
+    queue: str
+    process: asyncio.subprocess.Process
+    output_path: Path
+
+    async def finished(self, timeout_s: float) -> int:
+        return await asyncio.wait_for(self.process.wait(), timeout_s)
+
+
+@pytest.fixture
+async def agent_in_queue(
+    tier: Tier, ami: AmiClient, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[Agent]]]:
+    """Register seat agent1001 (digest auth) from 127.0.0.2, answer with a SIPp UAS, log it into a queue."""
+    agents: list[Agent] = []
+
+    async def login(queue: str, seat: int = 1001) -> Agent:
+        name = f"agent{seat}"
+        register = await sandbox.run_sipp(
+            HERE / "agent_register.xml",
+            target=tier.sip_target,
+            local_ip="127.0.0.2",
+            local_port=tier.agent_port,
+            media_port=_free_port(socket.SOCK_DGRAM) & ~1,
+            service=name,
+            extra=("-au", name, "-ap", AGENT_PASSWORD.format(n=seat)),
+            timeout_s=10,
+        )
+        assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
+        output_path = tmp_path / f"{name}-uas.log"
+        with output_path.open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
+                "-p", str(tier.agent_port), "-mi", "127.0.0.2",
+                "-mp", str(_free_port(socket.SOCK_DGRAM) & ~1), "-m", "1", "-nostdin",
+                "-timeout", "90s", "-timeout_error", "-trace_err",
+                "-error_file", str(tmp_path / f"{name}-uas-errors.log"),
+                stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,
+            )  # fmt: skip
+        interface = f"PJSIP/{name}"
+        await ami.action("QueueRemove", Queue=queue, Interface=interface)  # "not there" is fine
+        reply = await ami.action("QueueAdd", Queue=queue, Interface=interface, MemberName=name, Penalty="0")
+        assert reply.get("Response") == "Success", reply
+        agent = Agent(interface=interface, queue=queue, process=process, output_path=output_path)
+        agents.append(agent)
+        return agent
+
+    yield login
+    for agent in agents:
+        with contextlib.suppress(Exception):
+            await ami.action("QueueRemove", Queue=agent.queue, Interface=agent.interface)
+        if agent.process.returncode is None:
+            agent.process.kill()
+            await agent.process.wait()
+
+
+def linkedid_of(events: list[AmiMessage], caller: str) -> str:
+    """The linkedid of the call placed from `caller` (its first Newchannel)."""
+    for event in events:
+        if event.get("Event") == "Newchannel" and event.get("CallerIDNum") in {caller, caller.lstrip("+")}:
+            return event["Linkedid"]
+    raise AssertionError(f"no Newchannel from {caller}")
+
+
+def variables_set(events: list[AmiMessage], linkedid: str) -> dict[str, list[str]]:
+    """Every value each variable took on the call's channels (VarSet events), in order."""
+    values: dict[str, list[str]] = {}
+    for event in events:
+        if event.get("Event") == "VarSet" and event.get("Linkedid") == linkedid:
+            values.setdefault(event.get("Variable", ""), []).append(event.get("Value", ""))
+    return values

@@ -1,0 +1,157 @@
+"""Real SIP calls through the sandbox Asterisk 22 into the FastAGI flows (issue 3).
+
+Timings: every prompt is a 0.3 s tone and a menu waits 2 s for a key (conftest). The greeting does not take
+keys, so the first key comes at 2 s (inside the language menu); the request-type key 1.2 s later (that menu
+waits from about 2.4 s to 4.4 s after answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from ivr.records import Outcome, Route
+from ivr.sandbox import AmiClient, CallerScript
+
+from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, variables_set
+
+StartAgi = Callable[[str], AgiServer]
+
+
+def _ended(event: dict[str, str], linkedid: str) -> bool:
+    """call_end finished on this call (the hangup handler's AGI returned)."""
+    return (
+        event.get("Event") == "AGIExecEnd"
+        and event.get("Linkedid") == linkedid
+        and "call_end" in event.get("Command", "")
+    ) or (event.get("Event") == "Hangup" and event.get("Linkedid") == linkedid)
+
+
+def _audio_seconds(recording: Path) -> float:
+    assert recording.is_file(), f"Asterisk wrote no {recording}"
+    with wave.open(str(recording)) as audio:
+        return audio.getnframes() / audio.getframerate()
+
+
+async def test_french_caller_choosing_request_type_1_reaches_an_agent_in_q_fr(
+    tier: Tier,
+    start_agi: StartAgi,
+    ami: AmiClient,
+    agent_in_queue: Callable[..., Awaitable[Agent]],
+    tmp_path: Path,
+) -> None:
+    server = start_agi(OPEN_AT)
+    agent = await agent_in_queue("q-fr")
+    script = CallerScript(caller="+33612345678", keys=((2.0, "3"), (3.2, "1")), hangup_at=12.0)
+    call = asyncio.create_task(tier.call(script, tmp_path))
+
+    join = await ami.wait_for(lambda e: e.get("Event") == "QueueCallerJoin", timeout_s=15, what="QueueCallerJoin")
+    assert join["Queue"] == "q-fr"
+    linkedid = join["Linkedid"]
+    connect = await ami.wait_for(
+        lambda e: e.get("Event") == "AgentConnect" and e.get("Linkedid") == linkedid,
+        timeout_s=10,
+        what="AgentConnect",
+    )
+    assert connect["Queue"] == "q-fr"
+    assert connect["Interface"] == agent.interface
+
+    result = await call
+    assert result.ok, result.output[-3000:]
+    assert await agent.finished(timeout_s=10) == 0, agent.output_path.read_text(errors="replace")[-3000:]
+
+    values = variables_set(ami.events, linkedid)
+    assert values["IVR_LANG"][-1] == "fr"
+    assert values["IVR_ROUTE"][-1] == "queue"
+    assert values["IVR_QUEUE"][-1] == "q-fr"
+    assert values["IVR_REQUEST_TYPE"][-1] == "1"
+    record = await server.record_for(linkedid)
+    assert record.outcome is Outcome.ANSWERED
+    assert record.queue == "q-fr"
+    assert record.language == "fr"
+    assert record.request_type == 1
+    assert record.agent == agent.interface
+    assert record.caller_number == "+33612345678"
+
+
+async def test_spanish_caller_pressing_nothing_gets_spanish(
+    tier: Tier, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
+) -> None:
+    server = start_agi(OPEN_AT)
+    # Three unanswered language menus (~4.7 s each), then the request-type menu: hang up during it.
+    script = CallerScript(caller="+34911222333", hangup_at=17.0)
+    result = await tier.call(script, tmp_path)
+    assert result.ok, result.output[-3000:]
+
+    linkedid = linkedid_of(ami.events, script.caller)
+    await ami.wait_for(lambda e: _ended(e, linkedid), timeout_s=10, what="end of the call")
+    values = variables_set(ami.events, linkedid)
+    assert values["IVR_LANG"][-1] == "es"
+    record = await server.record_for(linkedid)
+    assert record.language == "es"
+    assert record.outcome is Outcome.ABANDONED_IVR
+
+
+async def test_after_hours_caller_leaves_a_voicemail(
+    tier: Tier, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
+) -> None:
+    server = start_agi(CLOSED_AT)
+    # French at 2 s; after-hours message; voicemail instructions and beep; 7 s of speech from 4 s; hang up.
+    script = CallerScript(caller="+33698765432", keys=((2.0, "3"),), speak_at=4.0, hangup_at=13.0)
+    result = await tier.call(script, tmp_path)
+    assert result.ok, result.output[-3000:]
+
+    linkedid = linkedid_of(ami.events, script.caller)
+    record = await server.record_for(linkedid)
+    assert record.outcome is Outcome.VOICEMAIL
+    assert record.route is Route.VOICEMAIL
+    assert record.voicemail_path
+    values = variables_set(ami.events, linkedid)
+    assert values["IVR_ROUTE"][-1] == "voicemail"
+    assert values["IVR_CLOSED"]
+
+    seconds = _audio_seconds(Path(f"{record.voicemail_path}.wav"))
+    assert seconds > 2.0, f"the recording holds {seconds:.1f} s of audio"
+
+
+async def test_caller_hanging_up_in_the_language_menu_is_recorded_as_abandoned_ivr(
+    tier: Tier, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
+) -> None:
+    server = start_agi(OPEN_AT)
+    script = CallerScript(caller="+33611111111", hangup_at=2.0)
+    result = await tier.call(script, tmp_path)
+    assert result.ok, result.output[-3000:]
+
+    linkedid = linkedid_of(ami.events, script.caller)
+    record = await server.record_for(linkedid)
+    assert record.outcome is Outcome.ABANDONED_IVR
+    assert record.route is None
+    values = variables_set(ami.events, linkedid)
+    assert values["IVR_STAGE"][-1] == "language_menu"
+    assert "IVR_ROUTE" not in values
+
+
+async def test_invalid_keys_get_retries_then_the_preselected_default(
+    tier: Tier, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
+) -> None:
+    server = start_agi(OPEN_AT)
+    # +49 preselects German. 9 is no language; three wrong keys (one per attempt), then the default applies.
+    script = CallerScript(
+        caller="+4930123456", keys=((2.0, "9"), (5.0, "0"), (8.0, "9")), hangup_at=12.0
+    )
+    result = await tier.call(script, tmp_path)
+    assert result.ok, result.output[-3000:]
+
+    linkedid = linkedid_of(ami.events, script.caller)
+    record = await server.record_for(linkedid)
+    values = variables_set(ami.events, linkedid)
+    assert values["IVR_LANG"][-1] == "de"
+    assert record.language == "de"
+    invalid_prompts = [
+        e for e in ami.events
+        if e.get("Event") == "AGIExecStart" and e.get("Linkedid") == linkedid
+        and "invalid_choice" in e.get("Command", "")
+    ]  # fmt: skip
+    assert len(invalid_prompts) == 3

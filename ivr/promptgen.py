@@ -48,7 +48,7 @@ RECORDED_DIR = PROJECT_DIR / "prompts" / "recorded"
 DEFAULT_OUT = Path("var/sounds")
 SOUND_FOLDER = "ivr"
 MANIFEST_NAME = ".prompts-manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # bumped whenever the same inputs would now make different audio
 RECORDED_SUFFIXES = (".wav", ".mp3", ".ogg", ".flac")
 SAMPLE_RATE = 8000
 
@@ -281,11 +281,17 @@ def validate_wav(path: Path) -> None:
         raise SynthesisError(f"{path.name}: {shape} with {frames} frames, expected 8 kHz mono 16-bit audio")
 
 
-def convert(source: Path, dest: Path) -> None:
+# Number pieces are played back to back ("vingt" "et" "un"): the synthesisers' leading and trailing silence
+# (a quarter of a second and more) would space them out word by word.
+TRIM_EFFECTS = ("silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse",
+                "pad", "0", "0.04")
+
+
+def convert(source: Path, dest: Path, *, trim: bool = False) -> None:
     """Any audio sox reads -> 8 kHz mono 16-bit signed PCM WAV (what Asterisk plays without transcoding)."""
     result = subprocess.run(
         ["sox", "-G", str(source), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
-         "-t", "wav", str(dest)],
+         "-t", "wav", str(dest), *(TRIM_EFFECTS if trim else ())],
         capture_output=True, timeout=60, check=False,
     )
     if result.returncode != 0:
@@ -307,7 +313,7 @@ def write_atomically(final: Path, produce: Callable[[Path], None]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _converted_from(make_source: Callable[[Path], None], suffix: str) -> Callable[[Path], None]:
+def _converted_from(make_source: Callable[[Path], None], suffix: str, trim: bool) -> Callable[[Path], None]:
     def produce(tmp: Path) -> None:
         fd, name = tempfile.mkstemp(prefix=f"{tmp.stem}.src.", suffix=suffix, dir=tmp.parent)
         os.close(fd)
@@ -316,7 +322,7 @@ def _converted_from(make_source: Callable[[Path], None], suffix: str) -> Callabl
             make_source(source)
             if source.stat().st_size == 0:
                 raise SynthesisError("the engine produced an empty file")
-            convert(source, tmp)
+            convert(source, tmp, trim=trim)
         finally:
             source.unlink(missing_ok=True)
 
@@ -490,7 +496,8 @@ class Builder:
                 engine.synthesize(text, voice, source)
 
             try:
-                write_atomically(self.path(item), _converted_from(make, engine.suffix))
+                trim = item.name.startswith(NUMBER_PREFIX)
+                write_atomically(self.path(item), _converted_from(make, engine.suffix, trim))
             except (SynthesisError, OSError, subprocess.SubprocessError) as exc:
                 errors.append(f"{engine.name}: {exc}")
                 with self._lock:
@@ -503,8 +510,8 @@ class Builder:
 
     def _convert_recorded(self, item: Item) -> str:
         assert item.recorded is not None
-        recorded = item.recorded
-        write_atomically(self.path(item), lambda tmp: convert(recorded, tmp))
+        recorded, trim = item.recorded, item.name.startswith(NUMBER_PREFIX)
+        write_atomically(self.path(item), lambda tmp: convert(recorded, tmp, trim=trim))
         return "recorded"
 
     def run(self, items: Sequence[Item], progress: Progress) -> BuildReport:
@@ -588,10 +595,15 @@ class LanguageCheck:
     warnings: list[str] = field(default_factory=list)
     recorded: int = 0
     needed: int = 0
+    not_recorded: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         state = "FAIL" if self.errors else "ok"
-        return f"{self.code:<4} {state}: {self.recorded}/{self.needed} recorded"
+        line = f"{self.code:<4} {state}: {self.recorded}/{self.needed} recorded"
+        if self.not_recorded and self.recorded:  # the last few to record are worth naming
+            shown = ", ".join(self.not_recorded[:8]) + (", ..." if len(self.not_recorded) > 8 else "")
+            line += f"; not recorded: {shown}"
+        return line
 
 
 def check(catalog: dict[str, LanguageTexts], deployment: Deployment, recorded_dir: Path) -> list[LanguageCheck]:
@@ -632,6 +644,7 @@ def check(catalog: dict[str, LanguageTexts], deployment: Deployment, recorded_di
         result.needed = len(needed)
         not_recorded = [name for name in needed if find_recorded(recorded_dir, language.code, name) is None]
         result.recorded = len(needed) - len(not_recorded)
+        result.not_recorded = not_recorded
         if language.tts_voice is None and not_recorded:
             result.warnings.append(
                 f"no synthetic voice: {len(not_recorded)} files play the {language.audio_fallback or 'NO'} "

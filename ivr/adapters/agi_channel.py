@@ -15,6 +15,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -218,7 +219,11 @@ class AgiChannel:
         await self._send(partial(commands.verbose, message, level), self._control_timeout_s)
 
     async def hangup(self) -> None:
-        await self._send(commands.hangup, self._control_timeout_s)
+        """Hang up; a no-op on a call that is already over (res_agi refuses HANGUP there with 511)."""
+        if self.hung_up:
+            return
+        with contextlib.suppress(ChannelHungUp):
+            await self._send(commands.hangup, self._control_timeout_s)
         self.hung_up = True
 
 

@@ -35,7 +35,7 @@ from ivr.adapters.agi_channel import (
     load_registry,
     run_flow,
 )
-from ivr.agi import AgiConnection, ConnectionClosed, Environment, HangupNotice, NeedData, ProtocolError
+from ivr.agi import AgiConnection, ConnectionClosed, Environment, Event, HangupNotice, NeedData, ProtocolError
 from ivr.channel import ChannelError, ChannelHungUp
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class FastAgiServer:
     ) -> None:
         self._flows, self._context = flows, context
         self._environment_timeout_s = environment_timeout_s
-        self._timeouts = {"control_timeout_s": control_timeout_s, "media_slack_s": media_slack_s}
+        self._control_timeout_s, self._media_slack_s = control_timeout_s, media_slack_s
         self._max_calls = max_calls
         self._server: asyncio.Server | None = None
         self._calls: set[asyncio.Task[None]] = set()
@@ -149,7 +149,12 @@ class FastAgiServer:
             level = logging.DEBUG if isinstance(event, ConnectionClosed) else logging.WARNING
             logger.log(level, "AGI session without an environment: %s", event)
             return "probe" if isinstance(event, ConnectionClosed) else "bad_environment"
-        channel = AgiChannel(StreamExecutor(connection, reader, writer), call_info(event), **self._timeouts)
+        channel = AgiChannel(
+            StreamExecutor(connection, reader, writer),
+            call_info(event),
+            control_timeout_s=self._control_timeout_s,
+            media_slack_s=self._media_slack_s,
+        )
         flow = self._flows.get(event.script)
         if flow is None:
             logger.warning("unknown AGI script %r from %s", event.script, channel.info.channel_name)
@@ -158,7 +163,7 @@ class FastAgiServer:
             return "unknown_script"
         return await run_flow(flow, channel, self._context)
 
-    async def _read_environment(self, connection: AgiConnection, reader: asyncio.StreamReader) -> object:
+    async def _read_environment(self, connection: AgiConnection, reader: asyncio.StreamReader) -> Event:
         try:
             async with asyncio.timeout(self._environment_timeout_s):
                 while isinstance(event := connection.next_event(), NeedData):

@@ -137,10 +137,9 @@ async def test_invalid_keys_get_retries_then_the_preselected_default(
     tier: Tier, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
 ) -> None:
     server = start_agi(OPEN_AT)
-    # +49 preselects German. 9 is no language; three wrong keys (one per attempt), then the default applies.
-    script = CallerScript(
-        caller="+4930123456", keys=((2.0, "9"), (5.0, "0"), (8.0, "9")), hangup_at=12.0
-    )
+    # +49 preselects German. 9 and 0 are no language. A key that is not an option does not interrupt the
+    # option list, so each wrong key comes in the wait after it: attempt N waits from about 3.2 + 3.3 (N-1) s.
+    script = CallerScript(caller="+4930123456", keys=((3.7, "9"), (7.0, "0"), (10.3, "9")), hangup_at=13.0)
     result = await tier.call(script, tmp_path)
     assert result.ok, result.output[-3000:]
 

@@ -196,13 +196,17 @@ async def test_record_failures_are_channel_errors(reply: bytes) -> None:
         await channel.record("/nonexistent/x", max_seconds=5, file_format="gsm")
 
 
-async def test_hangup_marks_the_channel() -> None:
+async def test_hangup_marks_the_channel_and_is_harmless_on_a_dead_one() -> None:
     channel, executor = channel_with(b"200 result=1\n")
     await channel.hangup()
     assert channel.hung_up
     with pytest.raises(ChannelHungUp):
         await channel.play("x")
+    await channel.hangup()
     assert executor.sent == ["HANGUP"]
+    raced, _ = channel_with(b"511 Command Not Permitted on a dead channel or intercept routine\n")
+    await raced.hangup()  # the caller hung up first: nothing to do
+    assert raced.hung_up
 
 
 def test_call_info_from_a_fastagi_environment() -> None:

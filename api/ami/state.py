@@ -97,6 +97,7 @@ class Member:
     last_call_end: datetime | None = None
     wrapup_s: int = 0  # member-level override; 0 = the queue's
     caller: str = ""  # number of the caller they are talking to (AgentConnect)
+    caller_channel: str = ""  # that caller's channel, to read the IVR_* variables the flows set
 
     def state(self, now: datetime, queue_wrapup_s: int) -> MemberState:
         if self.device in _UNAVAILABLE_DEVICE:
@@ -276,12 +277,13 @@ class LiveState:
         member.ringing = False
         member.in_call = True
         member.caller = event.get("CallerIDNum", "")
+        member.caller_channel = event.get("Channel", "")
         self._remove_caller(queue, event.get("Uniqueid", ""))
 
     def _agent_complete(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         member = self._member(queue, event)
         member.in_call = False
-        member.caller = ""
+        member.caller = member.caller_channel = ""
         member.last_call_end = when
 
     def _member_snapshot(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
@@ -298,7 +300,7 @@ class LiveState:
         if last_call is not None and (member.last_call_end is None or last_call > member.last_call_end):
             member.last_call_end = last_call
         if not member.in_call:
-            member.caller = ""
+            member.caller = member.caller_channel = ""
 
     def _member_removed(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         queue.members.pop(event.get("Interface", ""), None)

@@ -11,7 +11,7 @@ from pydantic import Discriminator, Tag
 
 from api import crud
 from api.db import SessionDep
-from api.deps import NowDep, SettingsDep
+from api.deps import NowDep, SettingsDep, require_offsets
 from api.schemas import CallCreate, CallPage, CallPublic, CallsStored
 from api.security.tokens import Role, require
 from ivr.records import Outcome
@@ -68,18 +68,7 @@ async def list_calls(
     limit: Annotated[int, Query(ge=1)] = 50,
 ) -> CallPage:
     """Calls, newest first, filtered; follow next_cursor for the next page."""
-    for name, instant in (("from", period_from), ("to", period_to)):
-        if instant is not None and instant.tzinfo is None:
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "timezone_aware",
-                        "loc": ("query", name),
-                        "msg": "needs a UTC offset, e.g. 2026-01-01T00:00:00Z",
-                        "input": instant.isoformat(),
-                    }
-                ]
-            )
+    require_offsets(**{"from": period_from, "to": period_to})
     filters = crud.CallFilters(
         period_from=period_from,
         period_to=period_to,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api import crud
 from api.db import SessionDep
-from api.deps import SettingsDep
+from api.deps import SettingsDep, require_offsets
 from api.schemas import GroupBy, Summary
 from api.security.tokens import Role, require
 
@@ -28,6 +28,7 @@ async def get_summary(
     queue: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Summary:
     """Offered, answered, abandoned, ASA, AHT and service level, grouped in the call center's timezone."""
+    require_offsets(**{"from": period_from, "to": period_to})
     threshold_seconds = threshold if threshold is not None else settings.service_level_seconds
     filters = crud.CallFilters(period_from=period_from, period_to=period_to, language=language, queue=queue)
     rows = await crud.summary(

@@ -9,8 +9,8 @@ Rules:
 - 510 and 520 (and any other error code) raise `ChannelError` with Asterisk's text; so does an argument that
   cannot travel in one AGI line.
 - Asterisk answers STREAM FILE on a missing sound file with result=-1 too, the same as a hangup (res_agi.c,
-  handle_streamfile): a missing prompt therefore ends the flow as a hangup would; `ivr prompts check` guards
-  against that.
+  handle_streamfile). So after a -1 from STREAM FILE the channel asks CHANNEL STATUS (not allowed on a dead
+  channel: 511): a live channel means the prompt was missing, which is logged and skipped, never a lost call.
 """
 
 from __future__ import annotations
@@ -135,7 +135,25 @@ class AgiChannel:
         await self._media(commands.answer, self._control_timeout_s)
 
     async def play(self, sound: str, *, escape_digits: str = "") -> str:
-        return await self._digit_result(partial(commands.stream_file, sound, escape_digits), self._media_slack_s)
+        if self.hung_up:
+            raise ChannelHungUp("the caller hung up")
+        result = await self._send(partial(commands.stream_file, sound, escape_digits), self._media_slack_s)
+        code = result.number
+        if code == -1:
+            if not self.hung_up and await self._still_up():
+                logger.warning("sound %r is missing on the Asterisk host: skipped", sound)
+                return ""
+            self.hung_up = True
+            raise ChannelHungUp("the caller hung up")
+        return chr(code) if code is not None and 0 < code < 128 else ""
+
+    async def _still_up(self) -> bool:
+        """Tell a missing sound file from a hangup, both being result=-1 to STREAM FILE."""
+        try:
+            status = await self._send(commands.channel_status, self._control_timeout_s)
+        except (ChannelHungUp, ChannelError):
+            return False
+        return not self.hung_up and status.number is not None and status.number >= 0
 
     async def ask_digits(self, sound: str, *, max_digits: int, timeout_s: float) -> str:
         # "200 result=<digits>", or "200 result=<digits so far> (timeout)" when the caller stopped typing.

@@ -136,3 +136,8 @@ def verbose(message: str, level: int = 1) -> str:
 
 def hangup(channel: str | None = None) -> str:
     return "HANGUP" if channel is None else f"HANGUP {quote(channel)}"
+
+
+def channel_status() -> str:
+    """CHANNEL STATUS of the current channel: `200 result=<state>` while it lives, 511 once it is dead."""
+    return "CHANNEL STATUS"

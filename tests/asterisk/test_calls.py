@@ -32,7 +32,9 @@ def _ended(event: dict[str, str], linkedid: str) -> bool:
 def _audio_seconds(recording: Path) -> float:
     assert recording.is_file(), f"Asterisk wrote no {recording}"
     with wave.open(str(recording)) as audio:
-        return audio.getnframes() / audio.getframerate()
+        frames: int = audio.getnframes()
+        rate: int = audio.getframerate()
+    return frames / rate
 
 
 async def test_french_caller_choosing_request_type_1_reaches_an_agent_in_q_fr(

@@ -152,3 +152,12 @@ async def test_period_and_queue_filters(client: httpx.AsyncClient, auth: Auth, l
 
 async def test_an_empty_period_has_no_rows(client: httpx.AsyncClient, auth: Auth) -> None:
     assert (await summary(client, auth))["rows"] == []
+
+
+async def test_a_period_without_offset_or_an_unknown_grouping_is_422(client: httpx.AsyncClient, auth: Auth) -> None:
+    naive = await client.get("/reports/summary", params={"to": "2026-11-10T00:00"}, headers=auth[Role.SUPERVISOR])
+    assert naive.status_code == 422
+    assert naive.json()["detail"][0]["loc"] == ["query", "to"]
+    unknown = await client.get("/reports/summary", params={"group_by": "agent"}, headers=auth[Role.SUPERVISOR])
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["query", "group_by"]

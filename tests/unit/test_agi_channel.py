@@ -91,9 +91,10 @@ async def test_wait_digit_and_say() -> None:
 
 
 async def test_caller_hangs_up_mid_prompt_then_media_stops_but_variables_work() -> None:
-    # Asterisk: the STREAM FILE reply is -1, then HANGUP; a later media command would get 511.
+    # Asterisk: the STREAM FILE reply is -1, then HANGUP; the CHANNEL STATUS probe gets 511.
     channel, executor = channel_with(
         b"200 result=-1 endpos=1200\nHANGUP\n",
+        b"511 Command Not Permitted on a dead channel or intercept routine\n",
         b"200 result=1\n",
         b"200 result=1 (1763860800.3)\n",
     )
@@ -107,6 +108,7 @@ async def test_caller_hangs_up_mid_prompt_then_media_stops_but_variables_work() 
     assert await channel.get_variable("CHANNEL(linkedid)") == "1763860800.3"
     assert executor.sent == [
         'STREAM FILE "ivr/greeting" ""',
+        "CHANNEL STATUS",
         'SET VARIABLE "IVR_STAGE" "greeting"',
         'GET VARIABLE "CHANNEL(linkedid)"',
     ]
@@ -250,3 +252,23 @@ def test_load_registry_by_name_and_from_the_environment(monkeypatch: pytest.Monk
     registry = load_registry()
     assert set(registry.flows) == {"echo", "hangup_handler", "crash"}
     assert registry.build_context(None).clock().tzinfo is not None
+
+
+async def test_a_missing_sound_is_skipped_not_taken_for_a_hangup() -> None:
+    # res_agi answers STREAM FILE of a missing file with result=-1 endpos=0; CHANNEL STATUS says the call lives.
+    channel, executor = channel_with(b"200 result=-1 endpos=0\n", b"200 result=6\n", b"200 result=0 endpos=800\n")
+    assert await channel.play("ivr/not_there") == ""
+    assert not channel.hung_up
+    assert await channel.play("ivr/greeting") == ""
+    assert executor.sent == ['STREAM FILE "ivr/not_there" ""', "CHANNEL STATUS", 'STREAM FILE "ivr/greeting" ""']
+
+
+async def test_a_hangup_whose_notice_comes_late_is_still_a_hangup() -> None:
+    channel, executor = channel_with(
+        b"200 result=-1 endpos=1200\n",
+        b"HANGUP\n511 Command Not Permitted on a dead channel or intercept routine\n",
+    )
+    with pytest.raises(ChannelHungUp):
+        await channel.play("ivr/greeting")
+    assert channel.hung_up
+    assert executor.sent == ['STREAM FILE "ivr/greeting" ""', "CHANNEL STATUS"]

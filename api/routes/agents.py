@@ -1,0 +1,224 @@
+"""Agents over AMI: log in/out of the language queues, pause with a reason, see one's own state and caller.
+
+Rules:
+- A seat is the agent's PJSIP endpoint name (agent1001 -> PJSIP/agent1001). An agent's token is named after
+  their seat (`ivr token create --role agent --name agent1001`) and acts on that seat only; supervisors and
+  admins act on any seat. Anyone else: 403.
+- Logging in states the agent's language skills; each becomes a QueueAdd to that language's queue with the
+  penalty of the skill (queues.conf: 0 native, 1 fluent, 2 can help), and queues not listed are left.
+- Pausing without a queue pauses the seat in every queue (QueuePause without Queue), with a reason that the
+  wallboard shows and the queue log keeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from api.ami.client import AmiError, AmiUnavailableError
+from api.ami.service import LiveService
+from api.db import SessionDep
+from api.models import Call
+from api.security.tokens import Principal, Role, require
+
+router = APIRouter(prefix="/agents", tags=["agents"])
+
+SEAT_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+SeatPath = Annotated[str, Path(pattern=SEAT_PATTERN, description="the agent's seat (PJSIP endpoint name)")]
+Staff = Annotated[Principal, Depends(require(Role.AGENT, Role.SUPERVISOR, Role.ADMIN))]
+
+
+class Skill(enum.StrEnum):
+    NATIVE = "native"
+    FLUENT = "fluent"
+    BASIC = "basic"
+
+
+PENALTY = {Skill.NATIVE: 0, Skill.FLUENT: 1, Skill.BASIC: 2}
+
+
+class AgentLogin(BaseModel):
+    skills: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Skill] = Field(min_length=1, max_length=16)
+
+
+class PauseRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=64, pattern=r"^[^\r\n]+$")
+
+
+class AgentQueue(BaseModel):
+    queue: str
+    state: str
+    penalty: int
+    paused_reason: str
+
+
+class PreviousCall(BaseModel):
+    started_at: str
+    language: str | None
+    request_type: int | None
+    reference: str | None
+    outcome: str
+
+
+class CurrentCaller(BaseModel):
+    number: str
+    language: str
+    request_type: str
+    reference: str
+    previous_calls: list[PreviousCall]
+
+
+class AgentPublic(BaseModel):
+    seat: str
+    queues: list[AgentQueue]
+    caller: CurrentCaller | None
+
+
+def get_live(request: Request) -> LiveService:
+    live: LiveService | None = getattr(request.app.state, "live", None)
+    if live is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "live queue state is not running")
+    return live
+
+
+LiveDep = Annotated[LiveService, Depends(get_live)]
+
+
+def check_seat(principal: Principal, seat: str) -> None:
+    if principal.role == Role.AGENT and principal.name != seat:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent may only act on their own seat")
+
+
+def interface(seat: str) -> str:
+    return f"PJSIP/{seat}"
+
+
+async def ami_simple(live: LiveService, action: str, **fields: str) -> dict[str, str]:
+    try:
+        return await live.require_link().simple(action, **fields)
+    except AmiUnavailableError as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
+
+
+async def leave(live: LiveService, seat: str, queue: str) -> None:
+    with contextlib.suppress(AmiError):  # "Not there": nothing to leave
+        await ami_simple(live, "QueueRemove", Queue=queue, Interface=interface(seat))
+
+
+def agent_view(live: LiveService, seat: str) -> list[AgentQueue]:
+    now = live.clock()
+    rows = []
+    for queue in sorted(live.state.queues.values(), key=lambda q: q.name):
+        member = queue.members.get(interface(seat))
+        if member is not None:
+            rows.append(
+                AgentQueue(
+                    queue=queue.name,
+                    state=member.state(now, live.state.wrapup_s).value,
+                    penalty=member.penalty,
+                    paused_reason=member.paused_reason,
+                )
+            )
+    return rows
+
+
+@router.post("/{seat}/login")
+async def login(seat: SeatPath, body: AgentLogin, principal: Staff, live: LiveDep) -> list[AgentQueue]:
+    """Log a seat into the queues of its languages (penalty by skill) and out of the others."""
+    check_seat(principal, seat)
+    unknown = sorted(set(body.skills) - set(live.queues_by_language))
+    if unknown:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"no queue for language(s) {', '.join(unknown)}")
+    wanted = {live.queues_by_language[code]: PENALTY[skill] for code, skill in body.skills.items()}
+    for queue, penalty in wanted.items():
+        fields = {"Queue": queue, "Interface": interface(seat), "MemberName": seat, "Penalty": str(penalty)}
+        try:
+            await ami_simple(live, "QueueAdd", **fields)
+        except AmiError as error:
+            if "already there" not in str(error).lower():
+                raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(error)) from error
+            await ami_simple(live, "QueuePenalty", Queue=queue, Interface=interface(seat), Penalty=str(penalty))
+    for queue in sorted(set(live.queues_by_language.values()) - set(wanted)):
+        await leave(live, seat, queue)
+    await live.wait_until(lambda: {row.queue for row in agent_view(live, seat)} == set(wanted))
+    return agent_view(live, seat)
+
+
+@router.post("/{seat}/logout")
+async def logout(seat: SeatPath, principal: Staff, live: LiveDep) -> list[AgentQueue]:
+    """Take a seat out of every queue."""
+    check_seat(principal, seat)
+    for queue in sorted(set(live.queues_by_language.values())):
+        await leave(live, seat, queue)
+    await live.wait_until(lambda: not agent_view(live, seat))
+    return agent_view(live, seat)
+
+
+@router.post("/{seat}/pause")
+async def pause(seat: SeatPath, body: PauseRequest, principal: Staff, live: LiveDep) -> list[AgentQueue]:
+    """Pause a seat in all its queues, with a reason (no calls are offered until unpaused)."""
+    check_seat(principal, seat)
+    try:
+        await ami_simple(live, "QueuePause", Interface=interface(seat), Paused="true", Reason=body.reason)
+    except AmiError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"cannot pause {seat}: {error}") from error
+    await live.wait_until(lambda: all(row.state == "paused" or row.paused_reason for row in agent_view(live, seat)))
+    return agent_view(live, seat)
+
+
+@router.post("/{seat}/unpause")
+async def unpause(seat: SeatPath, principal: Staff, live: LiveDep) -> list[AgentQueue]:
+    """Unpause a seat in all its queues."""
+    check_seat(principal, seat)
+    try:
+        await ami_simple(live, "QueuePause", Interface=interface(seat), Paused="false")
+    except AmiError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"cannot unpause {seat}: {error}") from error
+    await live.wait_until(lambda: not any(row.paused_reason or row.state == "paused" for row in agent_view(live, seat)))
+    return agent_view(live, seat)
+
+
+@router.get("/{seat}")
+async def agent_state(seat: SeatPath, principal: Staff, live: LiveDep, session: SessionDep) -> AgentPublic:
+    """A seat's state in each queue and, during a call, the caller's context and previous calls."""
+    check_seat(principal, seat)
+    caller: CurrentCaller | None = None
+    member = next(
+        (q.members[interface(seat)] for q in live.state.queues.values() if interface(seat) in q.members), None
+    )
+    if member is not None and member.caller:
+        variables = {"IVR_LANG": "", "IVR_REQUEST_TYPE": "", "IVR_REFERENCE": ""}
+        if member.caller_channel and live.link is not None:
+            for name in variables:
+                try:
+                    reply = await live.link.simple("Getvar", Channel=member.caller_channel, Variable=name)
+                except AmiError:
+                    continue
+                variables[name] = reply.get("Value", "")
+        previous = (
+            await session.scalars(
+                select(Call).where(Call.caller_number == member.caller).order_by(Call.started_at.desc()).limit(5)
+            )
+        ).all()
+        caller = CurrentCaller(
+            number=member.caller,
+            language=variables["IVR_LANG"],
+            request_type=variables["IVR_REQUEST_TYPE"],
+            reference=variables["IVR_REFERENCE"],
+            previous_calls=[
+                PreviousCall(
+                    started_at=call.started_at.isoformat(),
+                    language=call.language,
+                    request_type=call.request_type,
+                    reference=call.reference,
+                    outcome=call.outcome,
+                )
+                for call in previous
+            ],
+        )
+    return AgentPublic(seat=seat, queues=agent_view(live, seat), caller=caller)

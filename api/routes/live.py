@@ -1,0 +1,98 @@
+"""Live queue state: a JSON snapshot, and a WebSocket that pushes every change (wallboard, agent page).
+
+Browsers cannot set an Authorization header on a WebSocket, so the socket takes the token as its first
+message ({"token": "..."}) instead of in the URL, where it would end up in access logs. Same rules as HTTP:
+unknown, revoked or (outside demo mode) demo tokens are refused; the agi role sees nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
+
+from api.models import ApiToken
+from api.routes.agents import LiveDep
+from api.security.tokens import DEMO_TOKENS, Principal, Role, hash_secret, require
+from api.web import WEB_DIR
+
+router = APIRouter(tags=["live"])
+STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+AUTH_TIMEOUT_S = 10.0
+_DEMO_HASHES = frozenset(hash_secret(secret) for secret in DEMO_TOKENS.values())
+
+
+@router.get("/live/state")
+async def live_state(live: LiveDep, _: Annotated[Principal, Depends(require(*STAFF))]) -> dict[str, Any]:
+    """Every queue now: waiting callers, members and their states, today's counters, AMI status."""
+    return live.snapshot()
+
+
+async def principal_for(request_app: Any, secret: str) -> Principal | None:
+    token_hash = hash_secret(secret)
+    if token_hash in _DEMO_HASHES and not request_app.state.settings.demo:
+        return None
+    async with request_app.state.sessions() as session:
+        token = await session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        )
+    return None if token is None else Principal(name=token.name, role=Role(token.role))
+
+
+@router.websocket("/live/ws")
+async def live_socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        hello = await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_S)
+    except (TimeoutError, ValueError, WebSocketDisconnect):
+        await websocket.close(code=4401)
+        return
+    secret = hello.get("token") if isinstance(hello, dict) else None
+    principal = await principal_for(websocket.app, secret) if isinstance(secret, str) and secret else None
+    live = getattr(websocket.app.state, "live", None)
+    if principal is None or principal.role not in STAFF:
+        await websocket.close(code=4403 if principal else 4401)
+        return
+    if live is None:
+        await websocket.close(code=1013)
+        return
+    updates = live.subscribe()
+    closed = asyncio.create_task(_until_closed(websocket))
+    try:
+        await websocket.send_json({"hello": {"name": principal.name, "role": principal.role.value}})
+        while not closed.done():
+            next_update = asyncio.create_task(updates.get())
+            done, _ = await asyncio.wait({next_update, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if next_update not in done:
+                next_update.cancel()
+                break
+            await websocket.send_json(next_update.result())
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        live.unsubscribe(updates)
+        closed.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await closed
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Read (and ignore) client messages until the socket closes: that is how a disconnect is noticed."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await websocket.receive_text()
+
+
+@router.get("/", include_in_schema=False)
+async def home() -> RedirectResponse:
+    return RedirectResponse("/ui/wallboard.html")
+
+
+def mount_web(app: Any) -> None:
+    """Serve api/web/ (static HTML/JS/CSS, no build step) under /ui."""
+    app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")

@@ -1,0 +1,288 @@
+"""The sandbox's pure parts: configuration rendering, SIPp scenarios and key captures, AMI parsing, CLI wiring.
+
+Starting a real Asterisk is the asterisk tier's job (tests/asterisk); here nothing needs root or a network
+besides a loopback socket for the AMI client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import struct
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ivr import sandbox
+from ivr.sandbox import AmiClient, CallerScript, SandboxError, SandboxOptions, SandboxPaths
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> SandboxPaths:
+    root = tmp_path / "root"
+    base = tmp_path / "base"
+    (root / base.relative_to("/")).mkdir(parents=True)
+    base.symlink_to(root / base.relative_to("/"))
+    return SandboxPaths(root=root, cache=tmp_path / "cache.tar.zst", base=base)
+
+
+def test_set_option_replaces_in_the_right_section_and_keeps_the_spelling() -> None:
+    text = "[general]\nport = 1\n[other]\nport = 2 ; comment\n[globals]\nIVR_AGI=agi://x:1\n"
+    assert "port = 9 ; comment" in sandbox.set_option(text, "other", "port", "9")
+    assert sandbox.set_option(text, "other", "port", "9").startswith("[general]\nport = 1\n")
+    assert "IVR_AGI=agi://y:2\n" in sandbox.set_option(text, "globals", "IVR_AGI", "agi://y:2")
+    directories = "[directories]\nastetcdir => /etc\n"
+    assert "astetcdir => /x" in sandbox.set_option(directories, "directories", "astetcdir", "/x")
+
+
+def test_set_option_refuses_to_invent_an_option() -> None:
+    with pytest.raises(SandboxError, match="port"):
+        sandbox.set_option("[general]\nenabled = yes\n", "general", "port", "1")
+    with pytest.raises(SandboxError):
+        sandbox.set_option("[other]\nport = 1\n", "general", "port", "1")
+
+
+def test_render_config_overrides_paths_ports_and_installs_demo_secrets(paths: SandboxPaths) -> None:
+    sandbox.render_config(paths, SandboxOptions(agi_port=4999, sip_port=5999, ami_port=5555), today=date(2026, 12, 5))
+    assert (paths.recordings_dir / "2026" / "12").is_dir()
+    assert (paths.recordings_dir / "2027" / "01").is_dir()
+    conf = paths.conf_dir
+    assert f"astetcdir => {paths.conf_dir}" in (conf / "asterisk.conf").read_text()
+    assert f"astspooldir => {paths.spool_dir}" in (conf / "asterisk.conf").read_text()
+    assert "IVR_AGI=agi://127.0.0.1:4999\n" in (conf / "extensions.conf").read_text()
+    assert f"IVR_RECORDINGS={paths.recordings_dir}\n" in (conf / "extensions.conf").read_text()
+    assert "bind = 127.0.0.1:5999" in (conf / "pjsip.conf").read_text()
+    assert "port = 5555" in (conf / "manager.conf").read_text()
+    assert "demo-only-agent1001" in (conf / "pjsip_secrets.conf").read_text()
+    assert sandbox.ami_secret(paths) == "demo-only-ami-secret"
+    assert not list(conf.glob("*.sandbox.conf"))
+    assert paths.recordings_dir.is_dir()
+    assert list(paths.in_root("/var/lib/asterisk/moh").glob("*.wav"))
+
+
+def test_render_config_removes_files_that_left_the_source(paths: SandboxPaths, tmp_path: Path) -> None:
+    paths.conf_dir.mkdir(parents=True)
+    (paths.conf_dir / "stale.conf").write_text("[general]\n")
+    sandbox.render_config(paths)
+    assert not (paths.conf_dir / "stale.conf").exists()
+
+
+def test_ami_secret_missing_is_a_clear_error(paths: SandboxPaths) -> None:
+    paths.conf_dir.mkdir(parents=True)
+    (paths.conf_dir / "manager_secrets.conf").write_text("[ivr-api](+)\n")
+    with pytest.raises(SandboxError, match="no AMI secret"):
+        sandbox.ami_secret(paths)
+
+
+def test_paths_follow_absolute_symlinks_inside_the_root(paths: SandboxPaths) -> None:
+    # Debian: sounds/en -> /etc/alternatives/asterisk-prompt-en -> /usr/share/asterisk/sounds/en_US_f_Allison
+    sounds = paths.in_root("/usr/share/asterisk/sounds")
+    (sounds / "en_US_f_Allison").mkdir(parents=True)
+    (paths.root / "etc/alternatives").mkdir(parents=True)
+    (paths.root / "etc/alternatives/asterisk-prompt-en").symlink_to("/usr/share/asterisk/sounds/en_US_f_Allison")
+    (sounds / "en").symlink_to("/etc/alternatives/asterisk-prompt-en")
+    assert paths.sounds_dir("en") == sounds / "en_US_f_Allison" / "ivr"
+    assert not (sounds / "en").exists()  # from the host, the absolute link dangles
+    sandbox._relativize_sound_links(paths)
+    assert (sounds / "en").resolve() == (sounds / "en_US_f_Allison").resolve()
+    assert paths.sounds_dir("en") == sounds / "en_US_f_Allison" / "ivr"
+    assert paths.sounds_dir("zgh") == sounds / "zgh" / "ivr"
+    assert sandbox.sounds_dir("fr", paths) == sounds / "fr" / "ivr"
+    with pytest.raises(ValueError):
+        paths.sounds_dir("../etc")
+
+
+def test_symlink_loops_inside_the_root_end_in_an_error(paths: SandboxPaths) -> None:
+    (paths.root / "a").symlink_to("/b")
+    (paths.root / "b").symlink_to("/a")
+    with pytest.raises(SandboxError, match="too many symlinks"):
+        paths.resolve_in_root("/a/x")
+    assert paths.resolve_in_root("/x/../y/./z") == paths.root / "y" / "z"
+
+
+def test_default_paths_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"IVR_ASTERISK_ROOT": str(tmp_path / "r"), "IVR_ASTERISK_CACHE": str(tmp_path / "c.tar.zst")}
+    paths = sandbox.default_paths(env)
+    assert paths.root == tmp_path / "r"
+    assert paths.cache == tmp_path / "c.tar.zst"
+    assert paths.base.name.startswith("sandbox-")
+    assert sandbox.default_paths(env).base == paths.base  # stable per root
+    assert sandbox.default_paths({**env, "IVR_ASTERISK_ROOT": str(tmp_path / "other")}).base != paths.base
+
+
+def test_dtmf_capture_is_one_rfc4733_event_with_the_given_sequence_and_timestamp() -> None:
+    data = sandbox.dtmf_pcap_bytes("#", sequence=500, timestamp=64000)
+    magic, _, _, _, _, _, link = struct.unpack("<IHHiIII", data[:24])
+    assert (magic, link) == (0xA1B2C3D4, 1)
+    offset, packets = 24, []
+    while offset < len(data):
+        _, _, length, _ = struct.unpack("<IIII", data[offset : offset + 16])
+        frame = data[offset + 16 : offset + 16 + length]
+        packets.append(struct.unpack("!BBHIIBBH", frame[42:58]))
+        offset += 16 + length
+    assert packets[0][1] == 0x80 | 101  # marker on the first packet
+    assert {packet[3] for packet in packets} == {64000}
+    assert {packet[5] for packet in packets} == {11}  # "#"
+    assert [packet[6] & 0x80 for packet in packets][-3:] == [0x80] * 3  # end of event, sent three times
+    assert packets[0][2] == 500
+    with pytest.raises(ValueError):
+        sandbox.dtmf_pcap_bytes("A", sequence=1, timestamp=1)
+
+
+def test_caller_scenario_presses_keys_in_order_with_rising_timestamps(tmp_path: Path) -> None:
+    script = CallerScript(caller="+33612345678", keys=((3.0, "1"), (1.5, "3")), speak_at=5.0, hangup_at=9.0)
+    scenario = sandbox.write_caller_scenario(script, tmp_path)
+    root = ET.parse(scenario).getroot()
+    played = [element.get("play_pcap_audio", "") for element in root.iter("exec")]
+    assert played[-1] == str(sandbox.SPEECH_PCAP)
+    assert [Path(p).name for p in played[:2]] == ["key-0-3.pcap", "key-1-1.pcap"]  # sorted by time
+    timeouts = [int(recv.get("timeout", "0")) for recv in root.iter("recv") if recv.get("request") == "BYE"]
+    assert timeouts[:4] == [1500, 1500, 2000, 4000]  # 1.5 s, then +1.5, +2, then hang up at 9 s
+    stamps = [struct.unpack("!I", (tmp_path / name).read_bytes()[24 + 16 + 42 + 4 : 24 + 16 + 42 + 8])[0]
+              for name in ("key-0-3.pcap", "key-1-1.pcap")]  # fmt: skip
+    assert stamps[0] < stamps[1]
+    text = scenario.read_text()
+    assert "sip:+33612345678@" in text
+    assert "telephone-event/8000" in text
+
+
+def test_caller_scenario_rejects_odd_input() -> None:
+    with pytest.raises(ValueError):
+        sandbox.caller_scenario(CallerScript(caller="+33 6<script>"), [])
+    with pytest.raises(ValueError):
+        sandbox.caller_scenario(CallerScript(caller="+33", hangup_at=1.0), [(2.0, "/x.pcap")])
+
+
+def test_parse_keys() -> None:
+    assert sandbox.parse_keys("3,1", first_at=4, gap=2) == ((4, "3"), (6, "1"))
+    assert sandbox.parse_keys(",#", first_at=1, gap=1) == ((2, "#"),)
+    assert sandbox.parse_keys("", first_at=1, gap=1) == ()
+    with pytest.raises(ValueError):
+        sandbox.parse_keys("A", first_at=1, gap=1)
+
+
+def test_narrate_keeps_what_a_person_cares_about() -> None:
+    assert sandbox.narrate({"Event": "VarSet", "Variable": "IVR_LANG", "Value": "fr"}) == "set IVR_LANG=fr"
+    assert sandbox.narrate({"Event": "VarSet", "Variable": "BRIDGEPEER", "Value": "x"}) is None
+    assert sandbox.narrate({"Event": "RTCPSent"}) is None
+    assert "q-fr" in (sandbox.narrate({"Event": "QueueCallerJoin", "Queue": "q-fr", "Position": "1"}) or "")
+    assert "agent1001" in (sandbox.narrate({"Event": "AgentConnect", "MemberName": "agent1001"}) or "")
+    assert "STREAM FILE" in (sandbox.narrate({"Event": "AGIExecStart", "Command": "STREAM FILE x"}) or "")
+    assert sandbox.narrate({"Event": "AGIExecStart", "Command": 'SET VARIABLE "IVR_LANG" "fr"'}) is None
+    assert sandbox._timestamp({"Timestamp": "1795401223.5"}) == 1795401223.5
+    assert sandbox._timestamp({}) is None
+    assert "+33" in (sandbox.narrate({"Event": "Newchannel", "CallerIDNum": "+33"}) or "")
+    assert "Normal" in (sandbox.narrate({"Event": "Hangup", "Cause-txt": "Normal Clearing"}) or "")
+
+
+class FakeAmi:
+    """A scripted AMI peer on loopback: banner, login reply, events, action replies."""
+
+    def __init__(self, *, accept_login: bool = True) -> None:
+        self.accept_login = accept_login
+        self.received: list[str] = []
+        self.server: asyncio.Server | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
+        while True:
+            block = await reader.readuntil(b"\r\n\r\n")
+            text = block.decode()
+            self.received.append(text)
+            fields = dict(line.split(": ", 1) for line in text.strip().split("\r\n") if ": " in line)
+            action_id = fields.get("ActionID", "")
+            if fields.get("Action") == "Login":
+                status = "Success" if self.accept_login else "Error"
+                writer.write(f"Response: {status}\r\nActionID: {action_id}\r\nMessage: x\r\n\r\n".encode())
+                writer.write(b"Event: FullyBooted\r\nStatus: Fully Booted\r\n\r\n")
+            elif fields.get("Action") == "QueueAdd":
+                writer.write(b"Event: QueueMemberAdded\r\nQueue: q-fr\r\n\r\n")
+                writer.write(f"Response: Success\r\nActionID: {action_id}\r\n\r\n".encode())
+            elif fields.get("Action") == "Logoff":
+                writer.close()
+                return
+            await writer.drain()
+
+
+@pytest.fixture
+async def fake_ami() -> AsyncIterator[tuple[FakeAmi, int]]:
+    peer = FakeAmi()
+    server = await asyncio.start_server(peer.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield peer, port
+    server.close()
+
+
+async def test_ami_client_logs_in_sends_actions_and_collects_events(fake_ami: tuple[FakeAmi, int]) -> None:
+    peer, port = fake_ami
+    client = await AmiClient.connect(secret="s3cret", port=port)
+    try:
+        reply = await client.action("QueueAdd", Queue="q-fr", Interface="PJSIP/agent1001")
+        assert reply["Response"] == "Success"
+        event = await client.wait_for(lambda e: e.get("Event") == "QueueMemberAdded", timeout_s=2)
+        assert event["Queue"] == "q-fr"
+        assert "Secret: s3cret" in peer.received[0]
+        assert "Interface: PJSIP/agent1001" in peer.received[1]
+        with pytest.raises(TimeoutError, match="never"):
+            await client.wait_for(lambda e: e.get("Event") == "Never", timeout_s=0.05, what="never")
+    finally:
+        await client.close()
+
+
+async def test_ami_client_refused_login_is_an_error(fake_ami: tuple[FakeAmi, int]) -> None:
+    peer, port = fake_ami
+    peer.accept_login = False
+    with pytest.raises(SandboxError, match="refused"):
+        await AmiClient.connect(secret="wrong", port=port)
+
+
+async def test_ami_action_without_reply_times_out(fake_ami: tuple[FakeAmi, int]) -> None:
+    _, port = fake_ami
+    client = await AmiClient.connect(secret="s", port=port)
+    try:
+        with pytest.raises(SandboxError, match="no response"):
+            await client.action("Ping", timeout_s=0.05)
+    finally:
+        await client.close()
+
+
+def test_remove_tree_and_locks(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "a").mkdir(parents=True)
+    with sandbox._file_lock(tmp_path / "x.lock"):
+        sandbox._remove_tree(tree)
+    assert not tree.exists()
+    sandbox._remove_tree(tree)  # idempotent
+    assert sandbox._mounts_under(tmp_path) == []
+
+
+def test_run_reports_failures_clearly() -> None:
+    assert sandbox._run(["echo", "hi"], what="echo", timeout_s=5) == "hi\n"
+    with pytest.raises(SandboxError, match="false failed"):
+        sandbox._run(["false"], what="false", timeout_s=5)
+    with pytest.raises(SandboxError, match="not installed"):
+        sandbox._run(["/nonexistent/tool"], what="tool", timeout_s=5)
+
+
+def test_cli_paths_and_status_of_a_sandbox_that_does_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("IVR_ASTERISK_ROOT", str(tmp_path / "root"))
+    monkeypatch.setenv("IVR_ASTERISK_BASE", str(tmp_path / "base"))
+    assert sandbox.main(["paths"]) == 0
+    assert f"root={tmp_path / 'root'}" in capsys.readouterr().out
+    assert sandbox.main(["env"]) == 0
+    assert "export IVR_VOICEMAIL_DIR=" in capsys.readouterr().out
+    assert sandbox.main(["status"]) == 3
+    assert sandbox.main(["stop"]) == 0
+    assert "not running" in capsys.readouterr().out
+    assert sandbox.call_main(["--caller", "+33612345678"]) == 1
+    assert "not running" in capsys.readouterr().err
+
+
+def test_unavailable_reason_names_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert "root" in (sandbox.unavailable_reason() or "")

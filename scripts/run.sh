@@ -22,6 +22,7 @@ $PY -m ivr api > >(tee -a var/log/api.log) 2>&1 &
 pids+=($!)
 # With the sandbox Asterisk, messages are recorded in its spool (a path valid inside and outside the chroot).
 if [ "$(id -u)" = 0 ] && [ -z "${IVR_VOICEMAIL_DIR:-}" ]; then eval "$($PY -m ivr asterisk env)"; fi
+if [ "$IVR_DEMO" = 1 ]; then export IVR_API_TOKEN="${IVR_API_TOKEN:-ivr-demo-agi-token}"; fi
 $PY -m ivr agi "$@" > >(tee -a var/log/agi.log) 2>&1 &
 pids+=($!)
 

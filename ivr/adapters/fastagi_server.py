@@ -35,8 +35,11 @@ from ivr.adapters.agi_channel import (
     load_registry,
     run_flow,
 )
+from ivr.adapters.api_client import OutboxSender, running_sender
+from ivr.adapters.outbox import Outbox
 from ivr.agi import AgiConnection, ConnectionClosed, Environment, Event, HangupNotice, NeedData, ProtocolError
 from ivr.channel import ChannelError, ChannelHungUp
+from ivr.config import Settings
 
 logger = logging.getLogger(__name__)
 READ_CHUNK = 4096
@@ -210,9 +213,10 @@ def _instant(text: str) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
+    settings = Settings()
     parser = argparse.ArgumentParser(prog="ivr agi", description="Serve the call flows over FastAGI.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=4573, help="TCP port (default 4573, 0 = any free port)")
+    parser.add_argument("--host", default=settings.agi_host, help="address to listen on (default IVR_AGI_HOST)")
+    parser.add_argument("--port", type=int, default=settings.agi_port, help="TCP port (IVR_AGI_PORT; 0 = any)")
     parser.add_argument("--at", type=_instant, help="run as if the clock started at this ISO 8601 instant")
     parser.add_argument("--grace", type=float, default=30.0, help="seconds calls may finish on SIGTERM")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
@@ -222,7 +226,15 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> None:
         stop = asyncio.Event()
-        await serve(registry.flows, context, host=args.host, port=args.port, grace_s=args.grace, stop=stop)
+        async with contextlib.AsyncExitStack() as stack:
+            outbox = getattr(context, "outbox", None)
+            if isinstance(outbox, Outbox) and settings.api_token:
+                sender = OutboxSender(outbox, api_url=settings.api_url, token=settings.api_token)
+                await stack.enter_async_context(running_sender(sender))
+                logger.info("sending call records from %s to %s", outbox.directory, settings.api_url)
+            elif isinstance(outbox, Outbox):
+                logger.warning("IVR_API_TOKEN is not set: call records stay in %s", outbox.directory)
+            await serve(registry.flows, context, host=args.host, port=args.port, grace_s=args.grace, stop=stop)
 
     asyncio.run(run())
     return 0

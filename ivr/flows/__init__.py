@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
+from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
 from ivr.calendar import BusinessCalendar
 from ivr.channel import Channel
@@ -38,7 +39,12 @@ def build_context(at: datetime | None = None, settings: Settings | None = None) 
     """Everything the flows share, built once at start-up from the settings and the call-center file."""
     settings = settings or Settings()
     callcenter = load_callcenter(settings.callcenter_path)
-    memory: LanguageMemory = InMemoryLanguageMemory()
+    # The API remembers callers' languages across agi processes; without a token there is no API to ask.
+    memory: LanguageMemory = (
+        ApiLanguageMemory(api_url=settings.api_url, token=settings.api_token)
+        if settings.api_token
+        else InMemoryLanguageMemory()
+    )
     return FlowContext(
         callcenter=callcenter,
         calendar=BusinessCalendar(callcenter),

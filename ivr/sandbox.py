@@ -208,14 +208,14 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def unavailable_reason() -> str | None:
+def unavailable_reason(paths: SandboxPaths | None = None) -> str | None:
     """Why the sandbox cannot run on this machine, or None if it can."""
     if os.geteuid() != 0:
         return "the sandbox Asterisk needs root (chroot, debootstrap)"
     for tool in ("chroot", "tar", "zstd"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (run `make system-deps`)"
-    paths = default_paths()
+    paths = paths or default_paths()
     provisioned = paths.cache.exists() or (paths.root / ASTERISK_BINARY.lstrip("/")).exists()
     if not provisioned and shutil.which("debootstrap") is None:
         return "debootstrap is not installed and no cached tree exists (run `make system-deps`)"
@@ -318,7 +318,7 @@ def ensure_root(paths: SandboxPaths) -> None:
 def provision(paths: SandboxPaths | None = None) -> SandboxPaths:
     """Make sure the chroot with Asterisk exists (building or unpacking it if needed)."""
     paths = paths or default_paths()
-    reason = unavailable_reason()
+    reason = unavailable_reason(paths)
     if reason:
         raise SandboxError(reason)
     ensure_root(paths)

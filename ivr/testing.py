@@ -162,3 +162,9 @@ async def _wait_closed(writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(ConnectionError):
         await writer.wait_closed()
 
+
+
+# The scripted caller for flow tests lives in its own module; re-exported here so tests and benchmarks find both
+# fakes in one place.
+from ivr.fake_channel import HANGUP as HANGUP  # noqa: E402
+from ivr.fake_channel import FakeChannel as FakeChannel  # noqa: E402

@@ -42,6 +42,7 @@ PACKAGED_CALLCENTER = PROJECT / "ivr" / "callcenter.toml"
 AGENT_PASSWORD = "demo-only-agent{n}"  # asterisk_conf/pjsip_secrets.sandbox.conf
 PROMPT_SECONDS = 0.3
 SESSION_LOCK_WAIT_S = 300.0
+QUEUE_TIMEOUT_S = 4  # seconds in a queue before the dialplan offers voicemail
 DIGIT_TIMEOUT_S = 2  # the tier's call-center file waits 2 s for a key instead of 5: same logic, faster calls
 
 # Fixed instants for the FastAGI clock (Africa/Casablanca is UTC+01:00 outside Ramadan).
@@ -120,6 +121,8 @@ def _tier_callcenter(directory: Path) -> Path:
     text = PACKAGED_CALLCENTER.read_text()
     text, count = re.subn(r"(?m)^digit_timeout_s = \S+", f"digit_timeout_s = {DIGIT_TIMEOUT_S}", text)
     assert count == 1, "callcenter.toml changed shape: digit_timeout_s not found"
+    text, count = re.subn(r"(?m)^timeout_s = \S+", f"timeout_s = {QUEUE_TIMEOUT_S}", text)
+    assert count == 1, "callcenter.toml changed shape: [queue] timeout_s not found"
     path = directory / "callcenter.toml"
     path.write_text(text)
     return path
@@ -127,17 +130,17 @@ def _tier_callcenter(directory: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
-    reason = sandbox.unavailable_reason()
-    if reason is None and shutil.which("sipp") is None:
-        reason = "sipp is not installed (Debian package sip-tester; run `make system-deps`)"
-    if reason is not None:
-        _unavailable(reason)
     paths = sandbox.default_paths(
         {
             **os.environ,
             "IVR_ASTERISK_ROOT": os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root")),
         }
     )
+    reason = sandbox.unavailable_reason(paths)
+    if reason is None and shutil.which("sipp") is None:
+        reason = "sipp is not installed (Debian package sip-tester; run `make system-deps`)"
+    if reason is not None:
+        _unavailable(reason)
     options = sandbox.SandboxOptions(
         agi_port=_free_port(socket.SOCK_STREAM),
         sip_port=_free_port(socket.SOCK_DGRAM),
@@ -263,10 +266,11 @@ async def ami(tier: Tier) -> AsyncIterator[AmiClient]:
 class Agent:
     interface: str
     queue: str
-    process: asyncio.subprocess.Process
+    process: asyncio.subprocess.Process | None  # the answering softphone (SIPp UAS), if any
     output_path: Path
 
     async def finished(self, timeout_s: float) -> int:
+        assert self.process is not None, "this agent has no softphone"
         return await asyncio.wait_for(self.process.wait(), timeout_s)
 
 
@@ -277,7 +281,9 @@ async def agent_in_queue(
     """Register seat agent1001 (digest auth) from 127.0.0.2, answer with a SIPp UAS, log it into a queue."""
     agents: list[Agent] = []
 
-    async def login(queue: str, seat: int = 1001) -> Agent:
+    async def login(queue: str, seat: int = 1001, *, answers: bool = True) -> Agent:
+        """Register the seat and add it to `queue`; with answers=False nothing listens behind the registration
+        (a softphone that went away): the queue rings it in vain."""
         name = f"agent{seat}"
         register = await sandbox.run_sipp(
             HERE / "agent_register.xml",
@@ -291,8 +297,10 @@ async def agent_in_queue(
         )
         assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
         output_path = tmp_path / f"{name}-uas.log"
+        output_path.write_bytes(b"")
+        process = None
         with output_path.open("wb") as output:
-            process = await asyncio.create_subprocess_exec(
+            process = None if not answers else await asyncio.create_subprocess_exec(
                 "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
                 "-p", str(tier.agent_port), "-mi", "127.0.0.2",
                 "-mp", str(_free_port(socket.SOCK_DGRAM) & ~1), "-m", "1", "-nostdin",
@@ -312,7 +320,7 @@ async def agent_in_queue(
     for agent in agents:
         with contextlib.suppress(Exception):
             await ami.action("QueueRemove", Queue=agent.queue, Interface=agent.interface)
-        if agent.process.returncode is None:
+        if agent.process is not None and agent.process.returncode is None:
             agent.process.kill()
             await agent.process.wait()
 

@@ -29,6 +29,17 @@ def _ended(event: dict[str, str], linkedid: str) -> bool:
     ) or (event.get("Event") == "Hangup" and event.get("Linkedid") == linkedid)
 
 
+def _prompts_heard(events: list[dict[str, str]], linkedid: str) -> list[str]:
+    """Sound names the flows played on this call (STREAM FILE / GET DATA), in order."""
+    heard = []
+    for event in events:
+        if event.get("Event") == "AGIExecStart" and event.get("Linkedid") == linkedid:
+            words = event.get("Command", "").split()
+            if words[:2] in (["STREAM", "FILE"], ["GET", "DATA"]):
+                heard.append(words[2].strip('"'))
+    return heard
+
+
 def _audio_seconds(recording: Path) -> float:
     assert recording.is_file(), f"Asterisk wrote no {recording}"
     with wave.open(str(recording)) as audio:
@@ -113,6 +124,8 @@ async def test_after_hours_caller_leaves_a_voicemail(
     values = variables_set(ami.events, linkedid)
     assert values["IVR_ROUTE"][-1] == "voicemail"
     assert values["IVR_CLOSED"]
+    heard = _prompts_heard(ami.events, linkedid)
+    assert heard.index("ivr/after_hours") < heard.index("ivr/voicemail_instructions")
 
     seconds = _audio_seconds(Path(f"{record.voicemail_path}.wav"))
     assert seconds > 2.0, f"the recording holds {seconds:.1f} s of audio"
@@ -156,3 +169,34 @@ async def test_invalid_keys_get_retries_then_the_preselected_default(
         and "invalid_choice" in e.get("Command", "")
     ]  # fmt: skip
     assert len(invalid_prompts) == 3
+
+
+async def test_queue_timeout_leads_to_voicemail(
+    tier: Tier,
+    start_agi: StartAgi,
+    ami: AmiClient,
+    agent_in_queue: Callable[..., Awaitable[Agent]],
+    tmp_path: Path,
+) -> None:
+    server = start_agi(OPEN_AT)
+    # An English agent is logged in but never answers: the queue rings in vain until IVR_QUEUE_TIMEOUT (4 s in
+    # the tier's call-center file), then the dialplan hands the caller to the voicemail flow.
+    await agent_in_queue("q-en", seat=1002, answers=False)
+    script = CallerScript(caller="+447700900123", keys=((2.0, "4"), (3.2, "3")), speak_at=9.0, hangup_at=15.0)
+    result = await tier.call(script, tmp_path)
+    assert result.ok, result.output[-3000:]
+
+    linkedid = linkedid_of(ami.events, script.caller)
+    join = await ami.wait_for(
+        lambda e: e.get("Event") == "QueueCallerJoin" and e.get("Linkedid") == linkedid, timeout_s=1
+    )
+    assert join["Queue"] == "q-en"
+    values = variables_set(ami.events, linkedid)
+    assert values["QUEUESTATUS"][-1] == "TIMEOUT"
+    assert values["IVR_QUEUE_TIMEOUT"][-1] == "4"
+    record = await server.record_for(linkedid)
+    assert record.outcome is Outcome.VOICEMAIL
+    assert record.queue == "q-en"
+    assert record.request_type == 3
+    assert "ivr/voicemail_instructions" in _prompts_heard(ami.events, linkedid)
+    assert _audio_seconds(Path(f"{record.voicemail_path}.wav")) > 2.0

@@ -28,6 +28,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.routes import agents, callers, calls, health, live, reports, supervision
+from api.routes import requests as service_requests
 from api.security.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 
 
@@ -103,6 +104,7 @@ def create_app(
         app.include_router(router)
     for router in (agents.router, supervision.router, live.router):
         app.include_router(router)
+    app.include_router(service_requests.router)  # requests (tickets), issue 7
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

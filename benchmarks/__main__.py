@@ -9,11 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import fastagi
+from benchmarks import fastagi, ingest, reports, wallboard
 from benchmarks.common import RESULTS_DIR, Options, machine
 
 PARTS: dict[str, Callable[[Options], Any]] = {
     "fastagi": fastagi.main,
+    "ingest": ingest.main,
+    "reports": reports.main,
+    "wallboard": wallboard.main,
 }
 
 

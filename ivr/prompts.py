@@ -56,6 +56,14 @@ class Prompt(enum.StrEnum):
     THANK_YOU = "thank_you"
     SERVICE_UNAVAILABLE = "service_unavailable"
     GOODBYE = "goodbye"
+    # Requests (issue 7): the reference given after a message, and the status of a keyed reference.
+    REQUEST_REFERENCE_IS = "request_reference_is"  # "The reference of your request is:" then digit_sounds()
+    REQUEST_STATUS_NEW = "request_status_new"
+    REQUEST_STATUS_IN_PROGRESS = "request_status_in_progress"
+    REQUEST_STATUS_ANSWERED = "request_status_answered"
+    REQUEST_STATUS_CLOSED = "request_status_closed"
+    REQUEST_NOT_FOUND = "request_not_found"
+    REQUEST_STATUS_UNAVAILABLE = "request_status_unavailable"
 
 
 def sound(key: Prompt, language: str | None = None) -> str:

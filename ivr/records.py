@@ -53,3 +53,4 @@ class CallRecord(BaseModel):
     outcome: Outcome
     hangup_cause: str | None = Field(default=None, max_length=64)
     voicemail_path: str | None = Field(default=None, max_length=512)
+    survey_rating: int | None = Field(default=None, ge=1, le=5)  # post-call survey (flows/survey.py)

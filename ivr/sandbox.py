@@ -431,7 +431,9 @@ def render_config(
             # Demo-only secrets take the place of the production file that is never in the repository.
             name = name[: -len(SANDBOX_SECRETS_SUFFIX)] + ".conf"
         (target / name).write_text(text)
-    for directory in (paths.spool_dir, paths.log_dir, paths.run_dir, paths.db_dir, paths.recordings_dir):
+    # cdr_csv writes Master.csv under astlogdir/cdr-csv, which it does not create either.
+    made = (paths.spool_dir, paths.log_dir / "cdr-csv", paths.run_dir, paths.db_dir, paths.recordings_dir)
+    for directory in made:
         directory.mkdir(parents=True, exist_ok=True)
     # RECORD FILE does not create directories, and the voicemail flow records into <dir>/<yyyy>/<mm>/: create
     # this month's and next month's, as a deployment's monthly job would.

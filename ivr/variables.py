@@ -19,6 +19,7 @@ IVR_QUEUE_JOINED = "IVR_QUEUE_JOINED"  # ${EPOCH} when the dialplan entered Queu
 IVR_CLOSED = "IVR_CLOSED"  # closed reason when the call came outside business hours
 IVR_STAGE = "IVR_STAGE"  # last step reached in the IVR when the caller hung up there
 IVR_VOICEMAIL = "IVR_VOICEMAIL"  # path of the recorded message (without extension) when one was left
+IVR_SURVEY = "IVR_SURVEY"  # the 1-5 rating the caller keyed in the post-call survey
 IVR_ERROR = "IVR_ERROR"  # set when a flow failed and fell back to a safe route
 
 # Set by Asterisk (app_queue with setinterfacevar/setqueueentryvar, core) and read by call_end.

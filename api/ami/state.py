@@ -184,7 +184,7 @@ class LiveState:
 
     def roll_day(self, at: datetime) -> None:
         today = at.astimezone(self.zone).date()
-        if self.day != today:
+        if self.day is None or today > self.day:  # forward only: a late event of yesterday is not a new day
             self.day = today
             for queue in self.queues.values():
                 queue.offered = queue.answered = queue.abandoned = queue.answered_within_sl = 0

@@ -133,7 +133,7 @@ async def login(seat: SeatPath, body: AgentLogin, principal: Staff, live: LiveDe
     check_seat(principal, seat)
     unknown = sorted(set(body.skills) - set(live.queues_by_language))
     if unknown:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"no queue for language(s) {', '.join(unknown)}")
+        raise HTTPException(422, f"no queue for language(s) {', '.join(unknown)}")
     wanted = {live.queues_by_language[code]: PENALTY[skill] for code, skill in body.skills.items()}
     for queue, penalty in wanted.items():
         fields = {"Queue": queue, "Interface": interface(seat), "MemberName": seat, "Penalty": str(penalty)}

@@ -14,6 +14,8 @@ from api.db import SessionDep
 from api.deps import NowDep, SettingsDep, require_offsets
 from api.schemas import CallCreate, CallPage, CallPublic, CallsStored
 from api.security.tokens import Role, require
+from api.tickets import crud as tickets
+from api.tickets.desk import DeskDep
 from ivr.records import Outcome
 
 router = APIRouter(prefix="/calls", tags=["calls"])
@@ -35,7 +37,7 @@ CallsBody = Annotated[
 
 @router.post("", dependencies=[_writers])
 async def post_calls(
-    body: Annotated[CallsBody, Body()], session: SessionDep, settings: SettingsDep, now: NowDep
+    body: Annotated[CallsBody, Body()], session: SessionDep, settings: SettingsDep, now: NowDep, desk: DeskDep
 ) -> CallsStored:
     """Store one call record or a batch; posting a linkedid again merges into the same record."""
     records = body if isinstance(body, list) else [body]
@@ -51,6 +53,8 @@ async def post_calls(
             ]
         )
     stored = await crud.upsert_calls(session, records=records, now=now)
+    # A message left by a caller becomes a request (idempotent on the linkedid, so replays are harmless).
+    await tickets.open_for_voicemail_records(session, desk=desk, records=records, actor="agi", now=now)
     return CallsStored(count=len(stored), items=stored)
 
 

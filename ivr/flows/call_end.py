@@ -34,6 +34,7 @@ READ = (
     var.IVR_STAGE,
     var.IVR_VOICEMAIL,
     var.IVR_ERROR,
+    var.IVR_SURVEY,
     var.QUEUESTATUS,
     var.MEMBERINTERFACE,
     var.QEHOLDTIME,
@@ -77,6 +78,10 @@ def _is_small_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 2
 
 
+def _rating(text: str) -> int | None:
+    return int(text) if text in {"1", "2", "3", "4", "5"} else None
+
+
 def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: str, dialed_number: str,
                  unique_id: str, now: datetime) -> CallRecord:
     """A call record from the channel's variables; never raises on odd values."""
@@ -117,6 +122,7 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
         outcome=outcome,
         hangup_cause=values.get(var.HANGUPCAUSE) or None,
         voicemail_path=values.get(var.IVR_VOICEMAIL) or None,
+        survey_rating=_rating(values.get(var.IVR_SURVEY, "")),
     )
 
 

@@ -10,6 +10,7 @@ from ivr.adapters.outbox import Outbox
 from ivr.calendar import BusinessCalendar
 from ivr.config import CallCenter
 from ivr.languages import LanguageMemory
+from ivr.tickets import TicketDesk
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,4 @@ class FlowContext:
     language_memory: LanguageMemory
     outbox: Outbox
     voicemail_dir: str  # where Asterisk writes messages (a path on the Asterisk host)
+    tickets: TicketDesk | None = None  # the requests API (issue 7); None: no API configured

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp
 from ivr.config import CallCenter, Language, RequestType
+from ivr.flows import request_status
 from ivr.flows.context import FlowContext
 from ivr.languages import language_for_digit, menu_order, normalize_caller, preselect
 from ivr.prompts import Prompt, sound
@@ -171,6 +172,9 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         if decision.request_type is not None and decision.request_type.asks_reference:
             decision.stage = "reference_entry"
             decision.reference = await ask_reference(channel, callcenter, decision.request_type)
+            if decision.reference:
+                decision.stage = "request_status"
+                await request_status.announce(channel, ctx, decision.reference)
         decision.stage = "transfer"
         await channel.play(sound(Prompt.TRANSFER_TO_AGENT))
         decision.route = Route.QUEUE

@@ -42,7 +42,7 @@ PACKAGED_CALLCENTER = PROJECT / "ivr" / "callcenter.toml"
 AGENT_PASSWORD = "demo-only-agent{n}"  # asterisk_conf/pjsip_secrets.sandbox.conf
 PROMPT_SECONDS = 0.3
 SESSION_LOCK_WAIT_S = 300.0
-QUEUE_TIMEOUT_S = 4  # seconds in a queue before the dialplan offers voicemail
+QUEUE_TIMEOUT_S = 10  # the smallest the config accepts; seconds in a queue before the dialplan offers voicemail
 DIGIT_TIMEOUT_S = 2  # the tier's call-center file waits 2 s for a key instead of 5: same logic, faster calls
 
 # Fixed instants for the FastAGI clock (Africa/Casablanca is UTC+01:00 outside Ramadan).
@@ -76,7 +76,6 @@ class Tier:
     callcenter_path: Path
     recordings_dir: Path
     caller_port: int = field(default_factory=lambda: _free_port(socket.SOCK_DGRAM))
-    agent_port: int = field(default_factory=lambda: _free_port(socket.SOCK_DGRAM))
 
     @property
     def sip_target(self) -> str:
@@ -278,18 +277,20 @@ class Agent:
 async def agent_in_queue(
     tier: Tier, ami: AmiClient, tmp_path: Path
 ) -> AsyncIterator[Callable[..., Awaitable[Agent]]]:
-    """Register seat agent1001 (digest auth) from 127.0.0.2, answer with a SIPp UAS, log it into a queue."""
+    """Register a seat (digest auth) from 127.0.0.2, answer with a SIPp UAS, log it into a queue (QueueAdd, as
+    the API does when an agent logs in)."""
     agents: list[Agent] = []
 
     async def login(queue: str, seat: int = 1001, *, answers: bool = True) -> Agent:
         """Register the seat and add it to `queue`; with answers=False nothing listens behind the registration
         (a softphone that went away): the queue rings it in vain."""
         name = f"agent{seat}"
+        port = _free_port(socket.SOCK_DGRAM)  # the seat's contact: registered here, answered here
         register = await sandbox.run_sipp(
             HERE / "agent_register.xml",
             target=tier.sip_target,
             local_ip="127.0.0.2",
-            local_port=tier.agent_port,
+            local_port=port,
             media_port=_free_port(socket.SOCK_DGRAM) & ~1,
             service=name,
             extra=("-au", name, "-ap", AGENT_PASSWORD.format(n=seat)),
@@ -297,12 +298,10 @@ async def agent_in_queue(
         )
         assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
         output_path = tmp_path / f"{name}-uas.log"
-        output_path.write_bytes(b"")
-        process = None
         with output_path.open("wb") as output:
             process = None if not answers else await asyncio.create_subprocess_exec(
                 "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
-                "-p", str(tier.agent_port), "-mi", "127.0.0.2",
+                "-p", str(port), "-mi", "127.0.0.2",
                 "-mp", str(_free_port(socket.SOCK_DGRAM) & ~1), "-m", "1", "-nostdin",
                 "-timeout", "90s", "-timeout_error", "-trace_err",
                 "-error_file", str(tmp_path / f"{name}-uas-errors.log"),

@@ -179,10 +179,10 @@ async def test_queue_timeout_leads_to_voicemail(
     tmp_path: Path,
 ) -> None:
     server = start_agi(OPEN_AT)
-    # An English agent is logged in but never answers: the queue rings in vain until IVR_QUEUE_TIMEOUT (4 s in
-    # the tier's call-center file), then the dialplan hands the caller to the voicemail flow.
+    # An English agent is logged in but never answers: the queue rings in vain until IVR_QUEUE_TIMEOUT (10 s in
+    # the tier's call-center file, from about 4.5 s), then the dialplan hands the caller to the voicemail flow.
     await agent_in_queue("q-en", seat=1002, answers=False)
-    script = CallerScript(caller="+447700900123", keys=((2.0, "4"), (3.2, "3")), speak_at=9.0, hangup_at=15.0)
+    script = CallerScript(caller="+447700900123", keys=((2.0, "4"), (3.2, "3")), speak_at=16.0, hangup_at=24.0)
     result = await tier.call(script, tmp_path)
     assert result.ok, result.output[-3000:]
 
@@ -193,7 +193,7 @@ async def test_queue_timeout_leads_to_voicemail(
     assert join["Queue"] == "q-en"
     values = variables_set(ami.events, linkedid)
     assert values["QUEUESTATUS"][-1] == "TIMEOUT"
-    assert values["IVR_QUEUE_TIMEOUT"][-1] == "4"
+    assert values["IVR_QUEUE_TIMEOUT"][-1] == "10"
     record = await server.record_for(linkedid)
     assert record.outcome is Outcome.VOICEMAIL
     assert record.queue == "q-en"

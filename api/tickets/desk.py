@@ -1,0 +1,62 @@
+"""What the request routes share: the call center (request types, calendar), the recordings directory and the
+portal's rate limiter. Built once per application, on first use, from the same files the agi side reads
+(IVR_CALLCENTER, IVR_VOICEMAIL_DIR); tests put their own on `app.state.request_desk` first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.tickets.rules import RateLimiter
+from ivr.calendar import BusinessCalendar
+from ivr.config import CallCenter, load_callcenter
+
+
+class TicketSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IVR_", extra="ignore", populate_by_name=True)
+
+    # Where Asterisk writes voicemail (the same directory the agi side records into, seen from this host).
+    recordings_dir: Path = Field(
+        default=Path("/var/spool/asterisk/ivr-recordings"),
+        validation_alias=AliasChoices("IVR_VOICEMAIL_DIR", "IVR_RECORDINGS_DIR", "recordings_dir"),
+    )
+    portal_limit: int = Field(default=5, ge=1)  # portal requests per address per 10 minutes
+    due_soon_hours: float = Field(default=8.0, gt=0)  # business hours left that count as "due soon"
+
+
+@dataclass
+class RequestDesk:
+    callcenter: CallCenter
+    recordings_dir: Path
+    due_soon_hours: float = 8.0
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    calendar: BusinessCalendar = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.calendar = BusinessCalendar(self.callcenter)
+
+    @classmethod
+    def from_environment(cls) -> RequestDesk:
+        settings = TicketSettings()
+        return cls(
+            callcenter=load_callcenter(),
+            recordings_dir=settings.recordings_dir,
+            due_soon_hours=settings.due_soon_hours,
+            limiter=RateLimiter(limit=settings.portal_limit),
+        )
+
+
+def get_desk(request: Request) -> RequestDesk:
+    desk: RequestDesk | None = getattr(request.app.state, "request_desk", None)
+    if desk is None:
+        desk = RequestDesk.from_environment()
+        request.app.state.request_desk = desk
+    return desk
+
+
+DeskDep = Annotated[RequestDesk, Depends(get_desk)]

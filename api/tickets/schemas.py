@@ -1,0 +1,136 @@
+"""Bodies of the request routes: separate Create and Public shapes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ivr.tickets import RequestStatus
+
+
+def _no_nul(value: object) -> object:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        raise ValueError("needs a UTC offset, e.g. 2026-01-01T09:00:00Z")
+    return value
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=4000, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return _no_nul(value)
+
+
+class VoicemailRequestCreate(_Body):
+    """The voicemail flow asking for the reference of the message it just recorded."""
+
+    linkedid: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    caller_number: str = Field(default="", max_length=64)
+    language: str | None = Field(default=None, max_length=16)
+    request_type: int | None = Field(default=None, ge=1, le=99)
+    voicemail_path: str = Field(min_length=1, max_length=512)
+    route: str | None = Field(default=None, max_length=16)
+    at: datetime
+
+
+class DispositionCreate(_Body):
+    """An agent closing a call with a disposition that needs follow-up."""
+
+    linkedid: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    request_type: int = Field(ge=1, le=99)
+    description: str = Field(min_length=1, max_length=4000)
+    caller_number: str = Field(default="", max_length=64)
+    language: str | None = Field(default=None, max_length=16)
+    service: str = Field(default="", max_length=64)
+
+
+class PortalRequestCreate(_Body):
+    """The web portal's form."""
+
+    request_type: int = Field(ge=1, le=99)
+    description: str = Field(min_length=1, max_length=4000)
+    contact: str = Field(min_length=3, max_length=256)  # e-mail or phone number to answer to
+    language: str | None = Field(default=None, max_length=16)
+    service: str = Field(default="", max_length=64)
+
+
+class CorrectionCreate(_Body):
+    description: str = Field(min_length=1, max_length=4000)
+
+
+class StatusChange(_Body):
+    status: RequestStatus
+    note: str = Field(default="", max_length=4000)
+
+
+class NoteCreate(_Body):
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class RequestCreated(BaseModel):
+    reference: str
+    due_at: datetime
+
+
+class RequestStatusPublic(BaseModel):
+    """What the IVR may tell a caller who keys a reference: nothing personal."""
+
+    reference: str
+    status: RequestStatus
+
+
+class RequestEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    note: str
+
+
+class RequestPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    reference: str
+    source: str
+    request_type: int
+    type_key: str
+    language: str | None
+    service: str
+    caller_number: str
+    contact: str
+    description: str
+    linkedid: str | None
+    has_recording: bool = False
+    status: RequestStatus
+    archived: bool
+    corrects: str | None = None
+    created_by: str
+    created_at: datetime
+    due_at: datetime
+    answered_at: datetime | None
+    closed_at: datetime | None
+    overdue: bool = False
+
+
+class RequestDetail(RequestPublic):
+    history: list[RequestEventPublic]
+
+
+class DueFilter(enum.StrEnum):
+    ALL = "all"
+    OPEN = "open"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+class RequestPage(BaseModel):
+    items: list[RequestPublic]

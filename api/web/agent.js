@@ -1,0 +1,105 @@
+// Agent page: own state in each queue, pause with a reason, log in by language skill, current caller's context.
+// The seat is the token's name (api.routes.agents); a supervisor may open ?seat=agent1001 to act for someone.
+import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
+import { api, connectLive, takeToken } from "./live.js";
+
+const LANGUAGES = ["ar", "zgh", "fr", "en", "es", "nl", "it", "de"];
+let lang = chooseLanguage();
+let seat = new URLSearchParams(location.search).get("seat");
+let lastCaller = "";
+const token = takeToken();
+const picker = document.getElementById("lang");
+picker.value = lang;
+picker.onchange = () => { lang = picker.value; applyLanguage(lang); fillChoices(); };
+
+function fillChoices() {
+  const reason = document.getElementById("reason");
+  reason.replaceChildren(...Object.entries(TEXT[lang].reasons).map(([key, label]) => new Option(label, label)));
+  const skills = document.getElementById("skills");
+  const chosen = Object.fromEntries([...skills.querySelectorAll("select")].map((s) => [s.name, s.value]));
+  skills.replaceChildren(...LANGUAGES.map((code) => {
+    const label = document.createElement("label");
+    const select = document.createElement("select");
+    select.name = code;
+    select.append(new Option("–", ""), ...Object.entries(TEXT[lang].levels).map(([key, text]) => new Option(text, key)));
+    select.value = chosen[code] || "";
+    label.append(`${code} `, select);
+    return label;
+  }));
+}
+
+async function act(method, path, body) {
+  const error = document.getElementById("error");
+  error.textContent = "";
+  try { return await api(token, method, path, body); } catch (failure) { error.textContent = failure.message; return null; }
+}
+
+function render(state) {
+  if (!seat) return;
+  const mine = [];
+  for (const queue of state.queues) {
+    for (const member of queue.members) {
+      if (member.interface === `PJSIP/${seat}`) mine.push({ queue: queue.name, ...member });
+    }
+  }
+  const list = document.getElementById("my-queues");
+  list.replaceChildren(...mine.map((row) => {
+    const item = document.createElement("li");
+    item.dataset.queue = row.queue;
+    item.dataset.state = row.state;
+    item.innerHTML = `<span></span><span class="state ${row.state}"></span>`;
+    item.firstChild.textContent = row.queue;
+    item.lastChild.textContent = (TEXT[lang].states[row.state] || row.state) + (row.paused_reason ? ` — ${row.paused_reason}` : "");
+    return item;
+  }));
+  const caller = mine.map((row) => row.caller).find(Boolean) || "";
+  if (caller !== lastCaller) { lastCaller = caller; showCaller(); }
+}
+
+async function showCaller() {
+  const view = lastCaller ? await act("GET", `/agents/${seat}`) : null;
+  const context = view && view.caller;
+  document.getElementById("caller").classList.toggle("hidden", !context);
+  document.getElementById("no-call").classList.toggle("hidden", Boolean(context));
+  if (!context) return;
+  document.getElementById("caller-number").textContent = context.number;
+  document.getElementById("caller-language").textContent = context.language;
+  document.getElementById("caller-request").textContent = context.request_type;
+  document.getElementById("caller-reference").textContent = context.reference;
+  document.getElementById("previous").replaceChildren(...context.previous_calls.map((call) => {
+    const item = document.createElement("li");
+    item.textContent = `${call.started_at.slice(0, 16).replace("T", " ")} · ${call.language || ""} · ${call.request_type || ""} · ${call.outcome}`;
+    return item;
+  }));
+}
+
+function status(ok, code) {
+  document.getElementById("status").textContent = ok ? TEXT[lang].connected : TEXT[lang].disconnected;
+  if (code === 4401 || code === 4403) document.getElementById("signin").classList.remove("hidden");
+}
+
+document.getElementById("signin").onsubmit = (event) => {
+  event.preventDefault();
+  sessionStorage.setItem("ivr-token", document.getElementById("token").value);
+  location.reload();
+};
+document.getElementById("pause").onclick = () =>
+  act("POST", `/agents/${seat}/pause`, { reason: document.getElementById("reason").value });
+document.getElementById("unpause").onclick = () => act("POST", `/agents/${seat}/unpause`);
+document.getElementById("logout").onclick = () => act("POST", `/agents/${seat}/logout`);
+document.getElementById("login").onclick = () => {
+  const skills = {};
+  for (const select of document.querySelectorAll("#skills select")) if (select.value) skills[select.name] = select.value;
+  act("POST", `/agents/${seat}/login`, { skills });
+};
+
+fillChoices();
+if (!token) {
+  document.getElementById("signin").classList.remove("hidden");
+} else {
+  connectLive(token, {
+    onHello: (hello) => { seat = seat || hello.name; document.getElementById("seat").textContent = seat; },
+    onState: render,
+    onStatus: status,
+  });
+}

@@ -1,0 +1,215 @@
+"""Benchmark 4: wallboard latency, from an AMI event to the WebSocket message that shows it.
+
+Rules:
+- The API runs in this process (uvicorn.Server on a free loopback port) so that synthetic AMI events can be
+  handed to its live service exactly where the AMI link hands them (`LiveService.on_event`): reducer, event
+  store in PostgreSQL, publish, then the real /live/ws WebSocket to real clients (websockets).
+- The state is a busy hour: 8 language queues, 40 agents (5 per queue), 200 waiting callers (25 per queue),
+  and 43 connected pages (3 supervisors' wallboards + 40 agents' pages); one of them measures.
+- Each measured event goes in alone; its latency ends when the measuring client receives a message whose
+  counters match the state after that event (a periodic refresh in between cannot pass for it).
+- Baseline in the same run: the reducer alone (apply + snapshot + JSON encoding), no database, no socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+import websockets
+
+from api.config import ApiSettings
+from api.main import create_app
+from api.security.tokens import Role
+from benchmarks.common import Options, latency_summary_ms, verdict, write_results
+from benchmarks.database import fresh_database, free_port, server_url, tokens
+
+QUEUES = ["q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de"]
+AGENTS_PER_QUEUE = 5
+CALLERS_PER_QUEUE = 25
+PAGES = 43
+GOAL_P99_MS = 50.0
+
+
+class EventSource:
+    """Synthetic AMI events as app_queue sends them (field names from the Asterisk 22 AMI event docs)."""
+
+    def __init__(self) -> None:
+        self.serial = 0
+        self.waiting: dict[str, list[str]] = {queue: [] for queue in QUEUES}
+        self.talking: dict[str, str] = {}  # interface -> queue
+
+    def _stamp(self) -> str:
+        return f"{time.time():.6f}"
+
+    def setup(self) -> list[dict[str, str]]:
+        events: list[dict[str, str]] = []
+        for queue in QUEUES:
+            events.append({"Event": "QueueParams", "Queue": queue, "Max": "0", "Strategy": "rrmemory"})
+            for agent in range(AGENTS_PER_QUEUE):
+                interface = f"PJSIP/agent-{queue[2:]}-{agent}"
+                events.append(
+                    {"Event": "QueueMember", "Queue": queue, "Name": f"Agent {queue[2:]} {agent}",
+                     "Location": interface, "StateInterface": interface, "Membership": "dynamic",
+                     "Penalty": "0", "CallsTaken": "0", "LastCall": "0", "InCall": "0", "Status": "1",
+                     "Paused": "0", "PausedReason": "", "Wrapuptime": "0"}
+                )
+            for _ in range(CALLERS_PER_QUEUE):
+                events.append(self.join(queue))
+        return events
+
+    def join(self, queue: str) -> dict[str, str]:
+        self.serial += 1
+        uniqueid = f"1763890000.{self.serial}"
+        self.waiting[queue].append(uniqueid)
+        return {"Event": "QueueCallerJoin", "Queue": queue, "Uniqueid": uniqueid, "Linkedid": uniqueid,
+                "Channel": f"PJSIP/trunk-{self.serial:08x}", "CallerIDNum": f"+2126{self.serial:08d}",
+                "Position": str(len(self.waiting[queue])), "Count": str(len(self.waiting[queue])),
+                "Language": queue[2:], "Timestamp": self._stamp()}
+
+    def measured(self, step: int) -> dict[str, str]:
+        """A busy hour's mix: callers join, agents answer, calls end, callers abandon; 200 stay waiting."""
+        queue = QUEUES[step % len(QUEUES)]
+        kind = (step // len(QUEUES)) % 4
+        if kind == 0:
+            return self.join(queue)
+        if kind == 1:
+            uniqueid = self.waiting[queue].pop(0)
+            interface = next(f"PJSIP/agent-{queue[2:]}-{n}" for n in range(AGENTS_PER_QUEUE)
+                             if f"PJSIP/agent-{queue[2:]}-{n}" not in self.talking)
+            self.talking[interface] = queue
+            return {"Event": "AgentConnect", "Queue": queue, "Uniqueid": uniqueid, "Linkedid": uniqueid,
+                    "Interface": interface, "MemberName": interface, "HoldTime": str(step % 40),
+                    "RingTime": "3", "CallerIDNum": "+212600000000", "Channel": "PJSIP/trunk-0",
+                    "Timestamp": self._stamp()}
+        if kind == 2:
+            interface = next(i for i, q in self.talking.items() if q == queue)
+            del self.talking[interface]
+            return {"Event": "AgentComplete", "Queue": queue, "Uniqueid": "x", "Interface": interface,
+                    "MemberName": interface, "HoldTime": "10", "TalkTime": "120", "Reason": "caller",
+                    "Timestamp": self._stamp()}
+        # the join at kind 0 keeps the count; an abandon then a join keep it again
+        uniqueid = self.waiting[queue].pop(0)
+        return {"Event": "QueueCallerAbandon", "Queue": queue, "Uniqueid": uniqueid, "Linkedid": uniqueid,
+                "Position": "1", "OriginalPosition": "25", "HoldTime": "95", "Timestamp": self._stamp()}
+
+
+def signature(snapshot: dict[str, Any]) -> tuple[int, ...]:
+    queues = snapshot.get("queues", [])
+    return (
+        sum(q["offered_today"] for q in queues),
+        sum(q["answered_today"] for q in queues),
+        sum(q["abandoned_today"] for q in queues),
+        sum(len(q["waiting"]) for q in queues),
+        sum(1 for q in queues for m in q["members"] if m["state"] == "on_call"),
+    )
+
+
+async def open_page(url: str, secret: str) -> Any:
+    socket = await websockets.connect(url, max_size=None)
+    await socket.send(json.dumps({"token": secret}))
+    hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    if "hello" not in hello:
+        raise RuntimeError(f"WebSocket refused: {hello}")
+    return socket
+
+
+async def drain(socket: Any) -> None:
+    """A passive page: takes every message, as a browser would (without rendering)."""
+    with contextlib.suppress(websockets.ConnectionClosed):
+        while True:
+            await socket.recv()
+
+
+def reducer_baseline(events: list[dict[str, str]], measured: list[dict[str, str]]) -> list[float]:
+    from api.ami.state import LiveState
+
+    state = LiveState(timezone="Africa/Casablanca", service_level_s=20)
+    for event in events:
+        state.apply(event, datetime.now(UTC))
+    timings = []
+    for event in measured:
+        started = time.perf_counter()
+        state.apply(event, datetime.now(UTC))
+        json.dumps(state.snapshot(datetime.now(UTC)))
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+async def run(options: Options) -> dict[str, Any]:
+    measured_count = 40 if options.quick else 400
+    pages = 3 if options.quick else PAGES
+    server = await asyncio.to_thread(server_url)
+    url = await fresh_database(server, "ivr_bench_wallboard")
+    secrets = await tokens(url, Role.SUPERVISOR)
+    port = free_port()
+    app = create_app(ApiSettings(database_url=url, demo=False))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    api = uvicorn.Server(config)
+    serving = asyncio.create_task(api.serve())
+    figures: dict[str, Any] = {"queues": len(QUEUES), "agents": len(QUEUES) * AGENTS_PER_QUEUE,
+                               "waiting_callers": len(QUEUES) * CALLERS_PER_QUEUE, "pages": pages}
+    try:
+        deadline = time.monotonic() + 60
+        while not api.started:
+            if serving.done() or time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            await asyncio.sleep(0.05)  # polling uvicorn's started flag with a deadline
+        live = app.state.live
+        source = EventSource()
+        setup = source.setup()
+        for event in setup:
+            await live.on_event(event)
+        ws_url = f"ws://127.0.0.1:{port}/live/ws"
+        measuring = await open_page(ws_url, secrets[Role.SUPERVISOR])
+        others = [await open_page(ws_url, secrets[Role.SUPERVISOR]) for _ in range(pages - 1)]
+        drains = [asyncio.create_task(drain(socket)) for socket in others]
+        first = json.loads(await asyncio.wait_for(measuring.recv(), 10))
+        figures["snapshot_bytes"] = len(json.dumps(first))
+        latencies: list[float] = []
+        measured_events: list[dict[str, str]] = []
+        for step in range(measured_count):
+            event = source.measured(step)
+            measured_events.append(event)
+            started = time.perf_counter()
+            await live.on_event(event)
+            expected = signature(live.state.snapshot(datetime.now(UTC)))
+            async with asyncio.timeout(10):
+                while signature(json.loads(await measuring.recv())) != expected:
+                    pass  # an older or periodic state: keep reading until this event shows
+            latencies.append(time.perf_counter() - started)
+        for socket in [measuring, *others]:
+            await socket.close()
+        await asyncio.gather(*drains)
+    finally:
+        api.should_exit = True
+        await asyncio.wait_for(serving, 30)
+    baseline_source = EventSource()
+    base_setup = baseline_source.setup()
+    baseline = reducer_baseline(base_setup, [baseline_source.measured(step) for step in range(measured_count)])
+    figures["end_to_end"] = latency_summary_ms(latencies)
+    figures["reducer_only"] = latency_summary_ms(baseline)
+    p99 = figures["end_to_end"]["p99_ms"]
+    figures["ratios"] = {
+        "end_to_end_vs_reducer_p50": round(figures["end_to_end"]["p50_ms"] / max(figures["reducer_only"]["p50_ms"], 1e-3), 1),
+        "goal_p99_below_50ms": p99 < GOAL_P99_MS,
+    }
+    print(f"wallboard: {figures['agents']} agents, {figures['waiting_callers']} waiting, {pages} pages,"
+          f" snapshot {figures['snapshot_bytes']:,} bytes")
+    print(f"wallboard: AMI event -> WebSocket message: p50 {figures['end_to_end']['p50_ms']} ms,"
+          f" p99 {p99} ms (goal < {GOAL_P99_MS:.0f} ms: {verdict(figures['ratios']['goal_p99_below_50ms'])})")
+    print(f"wallboard: reducer + snapshot + JSON alone: p50 {figures['reducer_only']['p50_ms']} ms,"
+          f" p99 {figures['reducer_only']['p99_ms']} ms;"
+          f" end to end is {figures['ratios']['end_to_end_vs_reducer_p50']}x that")
+    path = write_results(options, "wallboard", figures)
+    print(f"wallboard: wrote {path}")
+    return figures
+
+
+def main(options: Options) -> dict[str, Any]:
+    return asyncio.run(run(options))

@@ -1,0 +1,221 @@
+"""Requests and surveys through real calls (issue 7): the sandbox Asterisk, our FastAGI server and the API
+served by uvicorn on loopback, with its own throw-away database.
+
+Timings (conftest): prompts are 0.3 s tones, menus wait 2 s for a key, the reference entry 4 s per key. The
+API runs on the real clock; the agi server at a fixed instant (--at), and requests take the call's instants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import uvicorn
+
+from api.config import ApiSettings
+from api.db import asyncpg_url, create_database, drop_database, start_embedded, with_database
+from api.main import create_app
+from api.security.tokens import DEMO_TOKENS, Role
+from api.tickets.desk import RequestDesk
+from ivr.config import load_callcenter
+from ivr.sandbox import AmiClient, AmiMessage, CallerScript
+
+from .conftest import CLOSED_AT, OPEN_AT, PROJECT, Agent, AgiServer, Tier, linkedid_of
+
+StartAgi = Callable[[str], AgiServer]
+CASABLANCA = ZoneInfo("Africa/Casablanca")
+API_START_S = 30.0
+
+
+@dataclass
+class RunningApi:
+    url: str
+    client: httpx.AsyncClient
+
+    def auth(self, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {DEMO_TOKENS[role]}"}
+
+    async def call(self, linkedid: str, *, timeout_s: float = 20.0, until: str = "") -> dict[str, Any]:
+        """The stored call record (the agi outbox delivers it in the background), polled until the deadline."""
+        deadline = time.monotonic() + timeout_s
+        last: httpx.Response | None = None
+        while time.monotonic() < deadline:
+            last = await self.client.get(f"/calls/{linkedid}", headers=self.auth(Role.SUPERVISOR))
+            if last.status_code == 200 and (not until or last.json().get(until) is not None):
+                body: dict[str, Any] = last.json()
+                return body
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"call {linkedid} not stored within {timeout_s} s: {last and last.text}")
+
+    async def request_of(self, linkedid: str) -> dict[str, Any]:
+        listing = await self.client.get("/requests", params={"due": "all"}, headers=self.auth(Role.AGENT))
+        assert listing.status_code == 200, listing.text
+        found = [item for item in listing.json()["items"] if item["linkedid"] == linkedid]
+        assert len(found) == 1, listing.json()
+        item: dict[str, Any] = found[0]
+        return item
+
+
+@pytest.fixture(scope="module")
+def api_database() -> Iterator[str]:
+    server = asyncpg_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+    server = server or start_embedded(PROJECT / "var" / "pg")
+    name = f"ivr_tier_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(create_database(server, name))
+    try:
+        yield with_database(server, name)
+    finally:
+        asyncio.run(drop_database(server, name))
+
+
+@pytest.fixture
+async def api(tier: Tier, api_database: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningApi]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    settings = ApiSettings(database_url=api_database, demo=True, timezone="Africa/Casablanca", port=port)
+    app = create_app(settings)
+    app.state.request_desk = RequestDesk(
+        callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir
+    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + API_START_S
+    while not server.started:
+        if task.done() or time.monotonic() > deadline:
+            raise AssertionError(f"the API did not start: {task.exception() if task.done() else 'timeout'}")
+        await asyncio.sleep(0.02)
+    url = f"http://127.0.0.1:{port}"
+    # the agi server started next talks to this API: outbox delivery, references, status lookups
+    monkeypatch.setenv("IVR_API_URL", url)
+    monkeypatch.setenv("IVR_API_TOKEN", DEMO_TOKENS[Role.AGI])
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        yield RunningApi(url=url, client=client)
+    server.should_exit = True
+    await asyncio.wait_for(task, 15)
+
+
+def agi_commands(events: list[AmiMessage], linkedid: str) -> list[str]:
+    return [
+        event.get("Command", "")
+        for event in events
+        if event.get("Event") == "AGIExecStart" and event.get("Linkedid") == linkedid
+    ]
+
+
+def played(commands: list[str]) -> list[str]:
+    """The sound names STREAM FILE / GET DATA played, in order."""
+    names = []
+    for command in commands:
+        parts = command.split()
+        if parts[:2] in (["STREAM", "FILE"], ["GET", "DATA"]) and len(parts) > 2:
+            names.append(parts[2].strip('"'))
+    return names
+
+
+def fresh(directory: Path) -> Path:
+    directory.mkdir()
+    return directory
+
+
+def reference_keys(reference: str, start: float, step: float = 0.4) -> tuple[tuple[float, str], ...]:
+    keys = [(round(start + step * index, 2), digit) for index, digit in enumerate(reference)]
+    return (*keys, (round(start + step * len(reference), 2), "#"))
+
+
+async def test_after_hours_voicemail_becomes_a_request_whose_status_a_caller_can_hear(
+    tier: Tier, api: RunningApi, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
+) -> None:
+    closed = start_agi(CLOSED_AT)
+    # French at 2 s; after-hours message; instructions, beep; 7 s of speech from 4 s; '#' ends the message.
+    script = CallerScript(caller="+33698765400", keys=((2.0, "3"), (11.5, "#")), speak_at=4.0, hangup_at=25.0)
+    result = await tier.call(script, fresh(tmp_path / "voicemail"))
+    assert result.ok, result.output[-3000:]
+    linkedid = linkedid_of(ami.events, script.caller)
+
+    record = await api.call(linkedid)
+    assert record["outcome"] == "voicemail" and record["voicemail_path"]
+    request = await api.request_of(linkedid)
+    reference = request["reference"]
+    # Monday 21:30 in Casablanca: the 72 business hours start Tuesday 08:00 and end the next Tuesday 20:00.
+    assert datetime.fromisoformat(request["due_at"]) == datetime(2026, 12, 1, 20, 0, tzinfo=CASABLANCA)
+    assert request["type_key"] == "service_conditions" and request["language"] == "fr"
+    assert request["status"] == "new" and request["has_recording"]
+
+    # The caller heard that reference, digit by digit, in French (the channel language picks sounds/fr/).
+    heard = played(agi_commands(ami.events, linkedid))
+    start = heard.index("ivr/request_reference_is")
+    assert heard[start + 1 : start + 9] == [f"ivr/num_{digit}" for digit in reference]
+
+    # An agent plays the real recording through the API.
+    audio = await api.client.get(f"/requests/{reference}/recording", headers=api.auth(Role.AGENT))
+    assert audio.status_code == 200 and audio.content[:4] == b"RIFF" and len(audio.content) > 16000
+    denied = await api.client.get(f"/requests/{reference}/recording", headers=api.auth(Role.AGI))
+    assert denied.status_code == 403
+
+    # Next morning the caller keys that reference under request type 2 and hears its status.
+    closed.process.terminate()
+    closed.process.wait(timeout=10)
+    start_agi(OPEN_AT)
+    script = CallerScript(caller="+33698765401", keys=((2.0, "3"), (3.2, "2"), *reference_keys(reference, 4.2)),
+                          hangup_at=10.5)  # fmt: skip
+    result = await tier.call(script, fresh(tmp_path / "status"))
+    assert result.ok, result.output[-3000:]
+    status_linkedid = linkedid_of(ami.events, script.caller)
+    heard = played(agi_commands(ami.events, status_linkedid))
+    assert "ivr/request_status_new" in heard, heard
+    assert "ivr/request_not_found" not in heard and "ivr/request_status_unavailable" not in heard
+    status_call = await api.call(status_linkedid)
+    assert status_call["reference"] == reference and status_call["request_type"] == 2
+
+    # The agent answers it: the next caller hears the new status.
+    moved = await api.client.post(f"/requests/{reference}/status", json={"status": "answered"},
+                                  headers=api.auth(Role.AGENT))  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    script = CallerScript(caller="+33698765402", keys=((2.0, "3"), (3.2, "2"), *reference_keys(reference, 4.2)),
+                          hangup_at=10.5)  # fmt: skip
+    result = await tier.call(script, fresh(tmp_path / "status-answered"))
+    assert result.ok, result.output[-3000:]
+    heard = played(agi_commands(ami.events, linkedid_of(ami.events, script.caller)))
+    assert "ivr/request_status_answered" in heard, heard
+
+
+async def test_survey_rating_keyed_after_the_agent_hangs_up_is_stored_with_the_call(
+    tier: Tier,
+    api: RunningApi,
+    start_agi: StartAgi,
+    ami: AmiClient,
+    agent_in_queue: Callable[..., Awaitable[Agent]],
+    tmp_path: Path,
+) -> None:
+    start_agi(OPEN_AT)
+    agent = await agent_in_queue("q-fr")
+    # French, request type 1, an agent answers; the test hangs the agent up; the caller presses 4 (repeated in
+    # case one press falls between two survey questions), and hangs up after the survey said goodbye.
+    keys = ((2.0, "3"), (3.2, "1"), (8.0, "4"), (10.0, "4"), (12.0, "4"))
+    script = CallerScript(caller="+33612340000", keys=keys, hangup_at=20.0)
+    call = asyncio.create_task(tier.call(script, tmp_path))
+    connect = await ami.wait_for(lambda e: e.get("Event") == "AgentConnect", timeout_s=15, what="AgentConnect")
+    linkedid = connect["Linkedid"]
+    hangup = await ami.action("Hangup", Channel=connect["DestChannel"])
+    assert hangup.get("Response") == "Success", hangup
+    result = await call
+    assert result.ok, result.output[-3000:]
+    assert await agent.finished(timeout_s=10) == 0
+
+    heard = played(agi_commands(ami.events, linkedid))
+    assert "ivr/survey_question" in heard and "ivr/survey_thanks" in heard, heard
+    record = await api.call(linkedid, until="survey_rating")
+    assert record["survey_rating"] == 4
+    assert record["outcome"] == "answered" and record["agent"] == agent.interface

@@ -70,7 +70,8 @@ async def upsert_calls(session: AsyncSession, *, records: Sequence[CallRecord], 
     # request: compiling 500 rows of bind parameters cost about 1 ms of CPU per record (benchmarks/ingest.py).
     # The SET clause holds no bound parameter (_EMPTY, _ONE are SQL literals): with one, SQLAlchemy would send
     # an upsert with RETURNING one row per round trip (sqlalchemy issue #13130).
-    statement = insert(Call)
+    # The Table, not the mapped class: the ORM's bulk insert would group rows by which fields are None.
+    statement = insert(Call.__table__)
     new = statement.excluded
     merge: dict[str, Any] = {
         name: func.coalesce(func.nullif(new[name], _EMPTY), Call.__table__.c[name]) for name in _TEXT_DEFAULTS
@@ -105,7 +106,7 @@ async def _remember_languages(session: AsyncSession, *, records: Sequence[CallRe
                 newest[record.caller_number] = record
     if not newest:
         return
-    statement = insert(CallerLanguage)
+    statement = insert(CallerLanguage.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=[CallerLanguage.caller_number],
         set_={

@@ -27,7 +27,7 @@ from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.db import make_engine, resolve_database_url, run_migrations
-from api.routes import agents, callers, calls, health, live, reports, supervision
+from api.routes import agents, callers, calls, health, live, reports, request_reports, supervision
 from api.routes import requests as service_requests
 from api.security.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 
@@ -105,6 +105,7 @@ def create_app(
     for router in (agents.router, supervision.router, live.router):
         app.include_router(router)
     app.include_router(service_requests.router)  # requests (tickets), issue 7
+    app.include_router(request_reports.router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -28,6 +28,7 @@ class TicketDesk(Protocol):
         *,
         linkedid: str,
         caller_number: str,
+        dialed_number: str,
         language: str | None,
         request_type: int | None,
         voicemail_path: str,

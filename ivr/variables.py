@@ -16,6 +16,7 @@ IVR_REFERENCE = "IVR_REFERENCE"  # request reference keyed for a status request 
 # Bookkeeping the flows leave for call_end (the hangup handler) to build the call record.
 IVR_STARTED = "IVR_STARTED"  # epoch seconds (flow clock) when the inbound flow began
 IVR_QUEUE_JOINED = "IVR_QUEUE_JOINED"  # ${EPOCH} when the dialplan entered Queue() (Asterisk clock)
+IVR_QUEUE_LEFT = "IVR_QUEUE_LEFT"  # ${EPOCH} when Queue() returned (agent hung up, timeout, queue emptied)
 IVR_CLOSED = "IVR_CLOSED"  # closed reason when the call came outside business hours
 IVR_STAGE = "IVR_STAGE"  # last step reached in the IVR when the caller hung up there
 IVR_VOICEMAIL = "IVR_VOICEMAIL"  # path of the recorded message (without extension) when one was left

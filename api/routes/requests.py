@@ -76,6 +76,7 @@ async def open_for_voicemail(
         origin_key=crud.voicemail_origin(body.linkedid),
         request_type=body.request_type if body.route == "queue" else None,
         language=body.language,
+        service=desk.service_for(body.dialed_number),
         caller_number=body.caller_number,
         linkedid=body.linkedid,
         voicemail_path=body.voicemail_path,

@@ -122,6 +122,7 @@ async def open_for_voicemail_records(
             origin_key=voicemail_origin(record.linkedid),
             request_type=record.request_type if record.route is Route.QUEUE else None,
             language=record.language,
+            service=desk.service_for(record.dialed_number),
             caller_number=record.caller_number,
             linkedid=record.linkedid,
             voicemail_path=record.voicemail_path,

@@ -27,6 +27,8 @@ class TicketSettings(BaseSettings):
     )
     portal_limit: int = Field(default=5, ge=1)  # portal requests per address per 10 minutes
     due_soon_hours: float = Field(default=8.0, gt=0)  # business hours left that count as "due soon"
+    # Dialed number -> service tag (consular post) for reports, as JSON: IVR_SERVICE_LINES='{"0800100200": "paris"}'
+    service_lines: dict[str, str] = {}
 
 
 @dataclass
@@ -35,6 +37,7 @@ class RequestDesk:
     recordings_dir: Path
     due_soon_hours: float = 8.0
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    service_lines: dict[str, str] = field(default_factory=dict)
     calendar: BusinessCalendar = field(init=False)
 
     def __post_init__(self) -> None:
@@ -48,7 +51,12 @@ class RequestDesk:
             recordings_dir=settings.recordings_dir,
             due_soon_hours=settings.due_soon_hours,
             limiter=RateLimiter(limit=settings.portal_limit),
+            service_lines=settings.service_lines,
         )
+
+    def service_for(self, dialed_number: str) -> str:
+        """The service tag of the line a caller dialed ("" when the line has none)."""
+        return self.service_lines.get(dialed_number, "")
 
 
 def get_desk(request: Request) -> RequestDesk:

@@ -32,6 +32,7 @@ class VoicemailRequestCreate(_Body):
 
     linkedid: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     caller_number: str = Field(default="", max_length=64)
+    dialed_number: str = Field(default="", max_length=64)
     language: str | None = Field(default=None, max_length=16)
     request_type: int | None = Field(default=None, ge=1, le=99)
     voicemail_path: str = Field(min_length=1, max_length=512)

@@ -42,6 +42,7 @@ class ApiTicketDesk:
         *,
         linkedid: str,
         caller_number: str,
+        dialed_number: str,
         language: str | None,
         request_type: int | None,
         voicemail_path: str,
@@ -51,6 +52,7 @@ class ApiTicketDesk:
         body = {
             "linkedid": linkedid,
             "caller_number": caller_number,
+            "dialed_number": dialed_number,
             "language": language,
             "request_type": request_type,
             "voicemail_path": voicemail_path,

@@ -28,6 +28,7 @@ READ = (
     var.IVR_ROUTE,
     var.IVR_QUEUE,
     var.IVR_QUEUE_JOINED,
+    var.IVR_QUEUE_LEFT,
     var.IVR_REQUEST_TYPE,
     var.IVR_REFERENCE,
     var.IVR_CLOSED,
@@ -87,11 +88,12 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
     """A call record from the channel's variables; never raises on odd values."""
     outcome = classify(values)
     started = _epoch(values.get(var.IVR_STARTED)) or now
-    # Durations come from Asterisk's own clock (IVR_QUEUE_JOINED and EPOCH are both ${EPOCH}), so they stay right
-    # when the agi server runs on another host or with a shifted clock (--at).
+    # Durations come from Asterisk's own clock (IVR_QUEUE_JOINED/LEFT and EPOCH are all ${EPOCH}), so they stay
+    # right when the agi server runs on another host or with a shifted clock (--at). Time after Queue() returned
+    # (voicemail, survey) is neither waiting nor talking.
     joined = _number(values.get(var.IVR_QUEUE_JOINED))
-    asterisk_now = _number(values.get(var.EPOCH))
-    in_queue = asterisk_now - joined if joined is not None and asterisk_now is not None else None
+    left = _number(values.get(var.IVR_QUEUE_LEFT)) or _number(values.get(var.EPOCH))
+    in_queue = max(0.0, left - joined) if joined is not None and left is not None else None
     wait = _number(values.get(var.QEHOLDTIME))
     answered_at = None
     talk = None
@@ -120,7 +122,7 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
         agent=values.get(var.MEMBERINTERFACE) or None,
         talk_seconds=talk,
         outcome=outcome,
-        hangup_cause=values.get(var.HANGUPCAUSE) or None,
+        hangup_cause=values.get(var.HANGUPCAUSE) if values.get(var.HANGUPCAUSE, "0") != "0" else None,
         voicemail_path=values.get(var.IVR_VOICEMAIL) or None,
         survey_rating=_rating(values.get(var.IVR_SURVEY, "")),
     )

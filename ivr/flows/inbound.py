@@ -32,6 +32,7 @@ class Decision:
     """What the flow has decided so far; written to the channel whatever happens."""
 
     stage: str = "answer"
+    preselected: Language | None = None  # what the caller's number suggested, recorded if they leave before choosing
     language: Language | None = None
     route: Route | None = None
     queue: str = ""
@@ -149,6 +150,7 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         remembered = await recall_language(ctx, caller)
         preselected_code = remembered or preselect(caller, callcenter)
         preselected = callcenter.language(preselected_code)
+        decision.preselected = preselected
         decision.stage = "language_menu"
         if remembered:
             decision.language = preselected
@@ -197,7 +199,7 @@ async def remember_language(ctx: FlowContext, caller: str, code: str) -> None:
 async def publish(channel: Channel, ctx: FlowContext, decision: Decision) -> None:
     """Hand the decision to the dialplan. Works on a dead channel too, so call_end sees where the caller left."""
     callcenter = ctx.callcenter
-    language = decision.language or callcenter.language(callcenter.default_language)
+    language = decision.language or decision.preselected or callcenter.language(callcenter.default_language)
     values: dict[str, str] = {var.IVR_LANG: language.code, var.IVR_STAGE: decision.stage}
     if decision.closed_reason:
         values[var.IVR_CLOSED] = decision.closed_reason

@@ -26,9 +26,9 @@ REFERENCE_TIMEOUT_S = 1.5  # a caller who just left a message should not wait lo
 
 
 def recording_path(directory: str, linkedid: str, now: datetime) -> str:
-    """`<dir>/<yyyy>/<mm>/<linkedid>`: Asterisk adds the extension. Linkedid is Asterisk's, but sanitise anyway."""
+    """`<dir>/<yyyymmdd>-<linkedid>`, flat: RECORD FILE does not create folders. Asterisk adds the extension."""
     safe_id = "".join(c for c in linkedid if c.isascii() and (c.isalnum() or c in "._-")).strip(".") or "unknown"
-    return str(PurePosixPath(directory) / f"{now:%Y}" / f"{now:%m}" / safe_id)
+    return str(PurePosixPath(directory) / f"{now:%Y%m%d}-{safe_id}")
 
 
 async def run(channel: Channel, ctx: FlowContext) -> None:
@@ -71,6 +71,7 @@ async def request_reference(channel: Channel, ctx: FlowContext, *, linkedid: str
         ask = ctx.tickets.open_for_voicemail(
             linkedid=linkedid,
             caller_number=normalize_caller(channel.info.caller_number),
+            dialed_number=normalize_caller(channel.info.dialed_number) or channel.info.extension[:64],
             language=await channel.get_variable(var.IVR_LANG),
             request_type=int(request_type) if request_type.isascii() and request_type.isdigit() else None,
             voicemail_path=path,

@@ -100,12 +100,12 @@ async def test_after_hours_voicemail_is_recorded(tmp_path: Path) -> None:
     await inbound.run(channel, ctx)
     assert channel.variables[var.IVR_ROUTE] == "voicemail"
     await voicemail.run(channel, ctx)
-    assert channel.recordings == ["/var/spool/asterisk/ivr-recordings/2026/11/1700000000.9.wav"]
+    assert channel.recordings == ["/var/spool/asterisk/ivr-recordings/20261124-1700000000.9.wav"]
     assert channel.played[-2:] == [sound(Prompt.VOICEMAIL_THANKS), sound(Prompt.GOODBYE)]
     await call_end.run(channel, ctx)
     [record] = ctx.outbox.records()
     assert record.outcome is Outcome.VOICEMAIL
-    assert record.voicemail_path == "/var/spool/asterisk/ivr-recordings/2026/11/1700000000.9"
+    assert record.voicemail_path == "/var/spool/asterisk/ivr-recordings/20261124-1700000000.9"
     assert record.language == "fr"
 
 
@@ -141,5 +141,26 @@ async def test_the_same_call_spooled_twice_is_one_record(tmp_path: Path) -> None
 
 
 def test_recording_path_is_sanitised() -> None:
-    assert recording_path("/vm", "../../x y", NOW) == "/vm/2026/11/xy"
-    assert recording_path("/vm", "...", NOW) == "/vm/2026/11/unknown"
+    assert recording_path("/vm", "../../x y", NOW) == "/vm/20261124-xy"
+    assert recording_path("/vm", "...", NOW) == "/vm/20261124-unknown"
+
+
+def test_time_after_the_queue_is_neither_wait_nor_talk() -> None:
+    joined = NOW.timestamp() - 600
+    base = {var.IVR_QUEUE_JOINED: str(joined), var.EPOCH: str(NOW.timestamp()), var.IVR_ROUTE: "queue"}
+    timed_out = {**base, var.IVR_QUEUE_LEFT: str(joined + 300), var.IVR_VOICEMAIL: "/vm/x", var.HANGUPCAUSE: "0"}
+    record = build_record(timed_out, caller_number="", caller_name="", dialed_number="", unique_id="1.2", now=NOW)
+    assert record.outcome is Outcome.VOICEMAIL
+    assert record.wait_seconds == 300
+    assert record.hangup_cause is None
+    answered = {**base, var.IVR_QUEUE_LEFT: str(joined + 200), var.MEMBERINTERFACE: "PJSIP/agent1001",
+                var.QEHOLDTIME: "50"}
+    record = build_record(answered, caller_number="", caller_name="", dialed_number="", unique_id="1.2", now=NOW)
+    assert (record.wait_seconds, record.talk_seconds) == (50, 150)
+
+
+async def test_early_hangup_records_the_preselected_language(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path)
+    channel = FakeChannel([HANGUP], info=info("+4915112345678"))
+    await inbound.run(channel, ctx)
+    assert channel.variables[var.IVR_LANG] == "de"

@@ -76,7 +76,7 @@ async def test_after_a_message_the_caller_hears_the_reference_digit_by_digit(tmp
     assert desk.opened[0]["language"] == "fr"
     assert desk.opened[0]["request_type"] is None
     assert desk.opened[0]["at"] == CLOSED_INSTANT
-    assert str(desk.opened[0]["voicemail_path"]).endswith("/2026/11/1700000000.9")
+    assert str(desk.opened[0]["voicemail_path"]).endswith("/20261124-1700000000.9")
 
 
 @pytest.mark.parametrize("desk", [None, FakeTicketDesk(reference=None), FakeTicketDesk(broken=True),
@@ -204,7 +204,8 @@ async def test_api_ticket_desk_speaks_the_api_routes() -> None:
     desk = ApiTicketDesk(api_url="http://api.test", token="t0k", transport=httpx.MockTransport(answer))
     try:
         reference = await desk.open_for_voicemail(
-            linkedid="1.2", caller_number="+33612345678", language="fr", request_type=None,
+            linkedid="1.2", caller_number="+33612345678", dialed_number="0800100200", language="fr",
+            request_type=None,
             voicemail_path="/rec/1.2", route="voicemail", at=CLOSED_INSTANT,
         )  # fmt: skip
         assert reference == "40817263"
@@ -226,7 +227,8 @@ async def test_api_ticket_desk_answers_none_for_a_reference_when_the_api_is_down
     desk = ApiTicketDesk(api_url="http://api.test", token=None, transport=httpx.MockTransport(refuse))
     try:
         assert await desk.open_for_voicemail(
-            linkedid="1.2", caller_number="", language=None, request_type=None, voicemail_path="/rec/1.2",
+            linkedid="1.2", caller_number="", dialed_number="", language=None, request_type=None,
+            voicemail_path="/rec/1.2",
             route=None, at=CLOSED_INSTANT,
         ) is None  # fmt: skip
         with pytest.raises(TicketDeskUnavailable):

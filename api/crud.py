@@ -20,12 +20,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import rollups
 from api.models import Call, CallerLanguage
 from api.schemas import GroupBy, StoredCall, SummaryRow
 from ivr.records import CallRecord, Outcome
@@ -33,7 +34,10 @@ from ivr.records import CallRecord, Outcome
 # Only real numbers are remembered: "anonymous", "unknown" or an empty caller ID would share one language.
 REMEMBERABLE_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 _TEXT_DEFAULTS = ("caller_number", "caller_name", "dialed_number")
-_EMPTY, _ONE = literal_column("''"), literal_column("1")
+_EMPTY: ColumnElement[str] = literal_column("''")
+_ONE: ColumnElement[int] = literal_column("1")
+_CALLS = cast(Table, Call.__table__)
+_CALLER_LANGUAGES = cast(Table, CallerLanguage.__table__)
 _NULLABLE = (
     "answered_at",
     "ended_at",
@@ -71,7 +75,7 @@ async def upsert_calls(session: AsyncSession, *, records: Sequence[CallRecord], 
     # The SET clause holds no bound parameter (_EMPTY, _ONE are SQL literals): with one, SQLAlchemy would send
     # an upsert with RETURNING one row per round trip (sqlalchemy issue #13130).
     # The Table, not the mapped class: the ORM's bulk insert would group rows by which fields are None.
-    statement = insert(Call.__table__)
+    statement = insert(_CALLS)
     new = statement.excluded
     merge: dict[str, Any] = {
         name: func.coalesce(func.nullif(new[name], _EMPTY), Call.__table__.c[name]) for name in _TEXT_DEFAULTS
@@ -106,7 +110,7 @@ async def _remember_languages(session: AsyncSession, *, records: Sequence[CallRe
                 newest[record.caller_number] = record
     if not newest:
         return
-    statement = insert(CallerLanguage.__table__)
+    statement = insert(_CALLER_LANGUAGES)
     statement = statement.on_conflict_do_update(
         index_elements=[CallerLanguage.caller_number],
         set_={
@@ -194,9 +198,9 @@ async def list_calls(
     return calls[:limit], encode_cursor(calls[limit - 1])
 
 
-async def summary(
-    session: AsyncSession, *, filters: CallFilters, group_by: GroupBy, timezone: str, threshold_seconds: float
-) -> list[SummaryRow]:
+def _raw_summary_query(
+    *, filters: CallFilters, group_by: GroupBy, timezone: str, threshold_seconds: float
+) -> Select[tuple[object, ...]]:
     local_start = func.timezone(timezone, Call.started_at)  # timestamptz -> local wall-clock timestamp
     keys: dict[GroupBy, ColumnElement[str]] = {
         GroupBy.NONE: literal("all"),
@@ -234,6 +238,34 @@ async def summary(
         .group_by(inner.c.key)
         .order_by(inner.c.key)
     )
+    return query
+
+
+async def summary(
+    session: AsyncSession,
+    *,
+    filters: CallFilters,
+    group_by: GroupBy,
+    timezone: str,
+    threshold_seconds: float,
+    use_rollups: bool = True,
+) -> list[SummaryRow]:
+    """Read from the hourly rollups when they answer exactly (api/rollups.py), else from the calls."""
+    query = None
+    if use_rollups and filters.outcome is None and filters.caller is None:
+        query = rollups.summary_query(
+            period_from=filters.period_from,
+            period_to=filters.period_to,
+            language=filters.language,
+            queue=filters.queue,
+            group_by=group_by,
+            timezone=timezone,
+            threshold_seconds=threshold_seconds,
+        )
+    if query is None:
+        query = _raw_summary_query(
+            filters=filters, group_by=group_by, timezone=timezone, threshold_seconds=threshold_seconds
+        )
     rows: list[SummaryRow] = []
     for row in await session.execute(query):
         rows.append(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import fastagi, ingest, reports, wallboard
+from benchmarks import asterisk_load, fastagi, ingest, reports, wallboard
 from benchmarks.common import RESULTS_DIR, Options, machine
 
 PARTS: dict[str, Callable[[Options], Any]] = {
@@ -17,6 +17,7 @@ PARTS: dict[str, Callable[[Options], Any]] = {
     "ingest": ingest.main,
     "reports": reports.main,
     "wallboard": wallboard.main,
+    "asterisk": asterisk_load.main,
 }
 
 

@@ -20,7 +20,15 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from api.db import asyncpg_url, create_database, drop_database, make_engine, run_migrations, start_embedded, with_database
+from api.db import (
+    asyncpg_url,
+    create_database,
+    drop_database,
+    make_engine,
+    run_migrations,
+    start_embedded,
+    with_database,
+)
 from api.security.tokens import Role, create_token
 from benchmarks.common import REPO, process_cpu_s
 

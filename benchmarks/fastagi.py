@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -52,9 +53,8 @@ def prompt_seconds(sounds_dir: Path) -> dict[str, float]:
     folder = sounds_dir / "fr" / "ivr"
     for name in TYPICAL_PROMPT_S:
         path = folder / f"{name}.wav"
-        with contextlib.suppress(OSError, wave.Error, EOFError):
-            with wave.open(str(path)) as audio:
-                durations[name] = audio.getnframes() / audio.getframerate()
+        with contextlib.suppress(OSError, wave.Error, EOFError), wave.open(str(path)) as audio:
+            durations[name] = audio.getnframes() / audio.getframerate()
     return durations
 
 
@@ -147,12 +147,12 @@ async def tcp_call(port: int, pacing: Pacing | None, stats: RunStats, record: li
         stats.failures += 1
 
 
-async def process_call(pacing: Pacing | None, stats: RunStats) -> None:
+async def process_call(spool_dir: Path, pacing: Pacing | None, stats: RunStats) -> None:
     env = {
         **os.environ,
         "IVR_FLOWS_MODULE": "benchmarks.flows_pinned",
         "PYTHONPATH": str(REPO),
-        "IVR_SPOOL_DIR": os.environ.get("IVR_SPOOL_DIR", str(REPO / "var" / "bench-outbox")),
+        "IVR_SPOOL_DIR": str(spool_dir),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -305,10 +305,11 @@ async def run(options: Options) -> dict[str, Any]:
     finally:
         await ours.stop()
 
+    place_process_call = functools.partial(process_call, work / "outbox")
     before = children_cpu_s()
-    stats, elapsed = await run_level(process_call, 1, duration_s=None, pacing=None, ramp_s=0.0)
+    stats, elapsed = await run_level(place_process_call, 1, duration_s=None, pacing=None, ramp_s=0.0)
     for _ in range(process_calls - 1):
-        more, more_elapsed = await run_level(process_call, 1, duration_s=None, pacing=None, ramp_s=0.0)
+        more, more_elapsed = await run_level(place_process_call, 1, duration_s=None, pacing=None, ramp_s=0.0)
         stats.turnarounds_s += more.turnarounds_s
         stats.calls += more.calls
         stats.failures += more.failures

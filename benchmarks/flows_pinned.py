@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ivr.flows import FLOWS, build_context as _build_context
+from ivr.flows import FLOWS
+from ivr.flows import build_context as _build_context
 from ivr.flows.context import FlowContext
 
 IN_HOURS = datetime.fromisoformat("2026-11-23T11:00:00+01:00")  # a Monday morning in Casablanca

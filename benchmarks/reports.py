@@ -75,7 +75,9 @@ async def ensure_generated(dsn: str, rows: int) -> dict[str, Any]:
         await connection.close()
 
 
-async def time_report(client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str], runs: int) -> dict[str, Any]:
+async def time_report(
+    client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str], runs: int
+) -> dict[str, Any]:
     await client.get("/reports/summary", params=params, headers=headers)  # warm-up
     timings: list[float] = []
     rows = 0
@@ -108,7 +110,10 @@ async def run(options: Options) -> dict[str, Any]:
     figures["generation"] = await ensure_generated(dsn, rows)
     secrets = await tokens(url, Role.SUPERVISOR)
     headers = {"Authorization": f"Bearer {secrets[Role.SUPERVISOR]}"}
-    async with api_process(url, work / "api.log") as api, httpx.AsyncClient(base_url=api.base_url, timeout=120) as client:
+    async with (
+        api_process(url, work / "api.log") as api,
+        httpx.AsyncClient(base_url=api.base_url, timeout=120) as client,
+    ):
         for group_by in ("language", "hour"):
             figure = await time_report(client, {**MONTH, "group_by": group_by}, headers, runs)
             figure["goal_met"] = figure["median_ms"] < GOAL_MS

@@ -27,7 +27,7 @@ from api.config import ApiSettings
 from api.main import create_app
 from api.security.tokens import Role
 from benchmarks.common import Options, latency_summary_ms, verdict, write_results
-from benchmarks.database import fresh_database, free_port, server_url, tokens
+from benchmarks.database import free_port, fresh_database, server_url, tokens
 
 QUEUES = ["q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de"]
 AGENTS_PER_QUEUE = 5
@@ -196,7 +196,9 @@ async def run(options: Options) -> dict[str, Any]:
     figures["reducer_only"] = latency_summary_ms(baseline)
     p99 = figures["end_to_end"]["p99_ms"]
     figures["ratios"] = {
-        "end_to_end_vs_reducer_p50": round(figures["end_to_end"]["p50_ms"] / max(figures["reducer_only"]["p50_ms"], 1e-3), 1),
+        "end_to_end_vs_reducer_p50": round(
+            figures["end_to_end"]["p50_ms"] / max(figures["reducer_only"]["p50_ms"], 1e-3), 1
+        ),
         "goal_p99_below_50ms": p99 < GOAL_P99_MS,
     }
     print(f"wallboard: {figures['agents']} agents, {figures['waiting_callers']} waiting, {pages} pages,"

@@ -5,6 +5,7 @@ Rules:
   group key in Python; local days/weeks/months are in the call center's timezone.
 - A call's service tag comes from the number it dialed (`service_lines`: each consular post may have its own
   line), a request's from its `service` field (set from the same map for voicemails, by agents or the portal).
+- Callbacks = calls of the group that booked a callback (callbacks table, by linkedid) or ended as one.
 - Service level = answered within the threshold / calls offered to a queue (answered + abandoned in queue).
 - "On time" = answered (first answer) no later than the deadline; "overdue" = still open past its deadline at
   `now`; "late" = answered after the deadline.
@@ -21,9 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.ami.models import CallbackRow
 from api.models import Call
 from api.tickets.models import ServiceRequest
 from api.tickets.rules import OPEN_STATUSES
@@ -151,6 +153,11 @@ async def build_report(
             Call.outcome,
             Call.wait_seconds,
             Call.survey_rating,
+            # a callback booked from this call (issue 6's callbacks table), or a record saying so
+            or_(
+                Call.outcome == Outcome.CALLBACK.value,
+                exists().where(CallbackRow.linkedid == Call.linkedid, CallbackRow.linkedid != ""),
+            ).label("callback"),
         )
         .where(*call_where)
         .subquery()
@@ -165,7 +172,7 @@ async def build_report(
         func.count().filter(abandoned).label("abandoned"),
         func.count().filter(to_queue).label("to_queue"),
         func.count().filter(and_(answered, calls.c.wait_seconds <= threshold_seconds)).label("within"),
-        func.count().filter(calls.c.outcome == Outcome.CALLBACK.value).label("callbacks"),
+        func.count().filter(calls.c.callback).label("callbacks"),
         func.count().filter(calls.c.outcome == Outcome.VOICEMAIL.value).label("voicemails"),
         func.count(calls.c.survey_rating).label("surveys"),
         func.avg(calls.c.survey_rating).label("satisfaction"),

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr import sandbox
+from ivr import promptgen, sandbox
 from ivr.adapters.outbox import Outbox
 from ivr.config import load_callcenter
 from ivr.prompts import Prompt
@@ -106,14 +106,18 @@ def _tone(path: Path, seconds: float) -> None:
         out.writeframes(bytes(frames))
 
 
-def _install_test_prompts(paths: SandboxPaths, languages: list[str]) -> None:
-    """Every prompt key in every language, as a 0.3 s tone: flows never hit a missing file (which AGI reports
-    like a hangup) and menus take a known time."""
-    for language in languages:
-        for key in Prompt:
-            target = paths.sounds_dir(language) / f"{key.value}.wav"
-            if not target.exists():
-                _tone(target, PROMPT_SECONDS)
+def install_test_prompts(paths: SandboxPaths, callcenter_path: Path) -> None:
+    """Every sound the real build makes (prompt keys and number pieces, every language), as a 0.3 s tone that
+    replaces whatever was there, real prompts included: flows never hit a missing file and menus take a known
+    time. tests/asterisk/test_real_prompts.py plays the real ones."""
+    callcenter = load_callcenter(callcenter_path)
+    items = promptgen.plan(
+        promptgen.load_catalog(), promptgen.Deployment.from_callcenter(callcenter), promptgen.RECORDED_DIR
+    )
+    names = {(item.language, item.name) for item in items}
+    names |= {(language.code, key.value) for language in callcenter.languages for key in Prompt}
+    for language, name in sorted(names):
+        _tone(paths.sounds_dir(language) / f"{name}.wav", PROMPT_SECONDS)
 
 
 def _tier_callcenter(directory: Path) -> Path:
@@ -168,15 +172,11 @@ def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
         sandbox.start(paths, options)
     except sandbox.SandboxError as error:
         _unavailable(str(error))
-    languages = [language.code for language in load_callcenter(callcenter_path).languages]
-    _install_test_prompts(paths, languages)
+    install_test_prompts(paths, callcenter_path)
     recordings = paths.recordings_dir / f"tier-{os.getpid()}"
     recordings.mkdir(parents=True, exist_ok=True)
     # RECORD FILE does not create directories (file.c: "Unable to open file ...: No such file or directory",
-    # then "-1 (writefile)"), and the voicemail flow records into <dir>/<yyyy>/<mm>/. A deployment must create
-    # those ahead of time (or the flow record into a flat directory); here, the months of the tier's instants.
-    for instant in (OPEN_AT, CLOSED_AT):
-        (recordings / instant[:4] / instant[5:7]).mkdir(parents=True, exist_ok=True)
+    # then "-1 (writefile)"): the voicemail flow records flat into this directory, which must exist.
     try:
         yield Tier(
             paths=paths,

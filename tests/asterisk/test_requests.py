@@ -8,9 +8,8 @@ API runs on the real clock; the agi server at a fixed instant (--at), and reques
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-import socket
+import csv
+import io
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -21,31 +20,22 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 
-from api.config import ApiSettings
-from api.db import asyncpg_url, create_database, drop_database, start_embedded, with_database
-from api.main import create_app
 from api.security.tokens import DEMO_TOKENS, Role
 from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, AmiMessage, CallerScript
+from tests.browser import cdp
+from tests.live_api import LiveApi, serve_api, throwaway_database
 
-from .conftest import CLOSED_AT, OPEN_AT, PROJECT, Agent, AgiServer, Tier, linkedid_of
+from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of
 
 StartAgi = Callable[[str], AgiServer]
 CASABLANCA = ZoneInfo("Africa/Casablanca")
-API_START_S = 30.0
 
 
 @dataclass
-class RunningApi:
-    url: str
-    client: httpx.AsyncClient
-
-    def auth(self, role: Role) -> dict[str, str]:
-        return {"Authorization": f"Bearer {DEMO_TOKENS[role]}"}
-
+class RunningApi(LiveApi):
     async def call(self, linkedid: str, *, timeout_s: float = 20.0, until: str = "") -> dict[str, Any]:
         """The stored call record (the agi outbox delivers it in the background), polled until the deadline."""
         deadline = time.monotonic() + timeout_s
@@ -69,41 +59,18 @@ class RunningApi:
 
 @pytest.fixture(scope="module")
 def api_database() -> Iterator[str]:
-    server = asyncpg_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
-    server = server or start_embedded(PROJECT / "var" / "pg")
-    name = f"ivr_tier_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(create_database(server, name))
-    try:
-        yield with_database(server, name)
-    finally:
-        asyncio.run(drop_database(server, name))
+    with throwaway_database("ivr_tier") as url:
+        yield url
 
 
 @pytest.fixture
 async def api(tier: Tier, api_database: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningApi]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    settings = ApiSettings(database_url=api_database, demo=True, timezone="Africa/Casablanca", port=port)
-    app = create_app(settings)
-    app.state.request_desk = RequestDesk(
-        callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir
-    )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + API_START_S
-    while not server.started:
-        if task.done() or time.monotonic() > deadline:
-            raise AssertionError(f"the API did not start: {task.exception() if task.done() else 'timeout'}")
-        await asyncio.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    # the agi server started next talks to this API: outbox delivery, references, status lookups
-    monkeypatch.setenv("IVR_API_URL", url)
-    monkeypatch.setenv("IVR_API_TOKEN", DEMO_TOKENS[Role.AGI])
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        yield RunningApi(url=url, client=client)
-    server.should_exit = True
-    await asyncio.wait_for(task, 15)
+    desk = RequestDesk(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    async with serve_api(api_database, desk) as live:
+        # the agi server started next talks to this API: outbox delivery, references, status lookups
+        monkeypatch.setenv("IVR_API_URL", live.url)
+        monkeypatch.setenv("IVR_API_TOKEN", DEMO_TOKENS[Role.AGI])
+        yield RunningApi(url=live.url, client=live.client)
 
 
 def agi_commands(events: list[AmiMessage], linkedid: str) -> list[str]:
@@ -190,6 +157,13 @@ async def test_after_hours_voicemail_becomes_a_request_whose_status_a_caller_can
     heard = played(agi_commands(ami.events, linkedid_of(ami.events, script.caller)))
     assert "ivr/request_status_answered" in heard, heard
 
+    # The ministry's CSV for that evening counts the call, its message and the request it opened.
+    evening = {"group_by": "language", "from": "2026-11-23T21:00:00+01:00", "to": "2026-11-24T00:00:00+01:00"}
+    exported = await api.client.get("/reports/ministry.csv", params=evening, headers=api.auth(Role.SUPERVISOR))
+    rows = {row["key"]: row for row in csv.DictReader(io.StringIO(exported.text))}
+    assert rows["fr"]["calls_offered"] == "1" and rows["fr"]["voicemails"] == "1", exported.text
+    assert rows["fr"]["requests_opened"] == "1" and rows["fr"]["requests_overdue"] == "0", exported.text
+
 
 async def test_survey_rating_keyed_after_the_agent_hangs_up_is_stored_with_the_call(
     tier: Tier,
@@ -219,3 +193,19 @@ async def test_survey_rating_keyed_after_the_agent_hangs_up_is_stored_with_the_c
     record = await api.call(linkedid, until="survey_rating")
     assert record["survey_rating"] == 4
     assert record["outcome"] == "answered" and record["agent"] == agent.interface
+
+    # The report counts the rating (the only rated call of this tier's database) in the CSV and on the page.
+    exported = await api.client.get("/reports/ministry.csv", params={"group_by": "none"},
+                                    headers=api.auth(Role.SUPERVISOR))  # fmt: skip
+    (total,) = csv.DictReader(io.StringIO(exported.text))
+    assert (total["surveys"], total["satisfaction_average"]) == ("1", "4.0"), exported.text
+    if cdp.unavailable_reason() is None:
+        async with cdp.launch(tmp_path / "profile") as browser:
+            page = await browser.new_page()
+            await page.goto(f"{api.url}/ui/reports.html?group_by=none#token={DEMO_TOKENS[Role.SUPERVISOR]}")
+            await page.wait_for("document.body.dataset.loaded === 'true'", timeout_s=15)
+            shown = await page.evaluate(
+                "document.querySelector('#table tbody tr[data-key=all] td[data-column=satisfaction_average]')"
+                ".textContent"
+            )
+            assert shown == "4"

@@ -56,21 +56,34 @@ async def desk(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator
 
 
 @pytest.fixture
-async def loaded(client: httpx.AsyncClient, auth: Auth, desk: RequestDesk, clock: FixedClock) -> dict[str, str]:
+async def loaded(
+    client: httpx.AsyncClient, auth: Auth, desk: RequestDesk, clock: FixedClock, database_url: str
+) -> AsyncIterator[dict[str, str]]:
     assert (await client.post("/calls", json=CALLS, headers=auth[Role.AGI])).status_code == 200
-    references: dict[str, str] = {}
-    clock.now = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)  # Tuesday 10:30 local
-    for name, kind, service in (("on_time", 1, "paris"), ("late", 2, "paris"), ("open", 1, "paris")):
-        created = await client.post("/requests", headers=auth[Role.AGENT], json={
-            "request_type": kind, "description": name, "language": "fr", "service": service})  # fmt: skip
-        references[name] = created.json()["reference"]
-    clock.now = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
-    await client.post(f"/requests/{references['on_time']}/status", json={"status": "answered"},
-                      headers=auth[Role.AGENT])  # fmt: skip
-    clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # past the 48 h (business) of "late" and 72 h of "open"
-    await client.post(f"/requests/{references['late']}/status", json={"status": "answered"},
-                      headers=auth[Role.AGENT])  # fmt: skip
-    return references
+    engine = make_engine(database_url)
+    try:  # the caller of m.1 booked a callback while waiting (issue 6's table)
+        async with engine.begin() as connection:
+            await connection.execute(text(
+                "INSERT INTO callbacks (number, queue, language, linkedid, joined_at, requested_at, status, attempts,"
+                " agent, updated_at) VALUES ('+33612345678', 'q-fr', 'fr', 'm.1', now(), now(), 'done', 1, '', now())"
+            ))  # fmt: skip
+        references: dict[str, str] = {}
+        clock.now = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)  # Tuesday 10:30 local
+        for name, kind, service in (("on_time", 1, "paris"), ("late", 2, "paris"), ("open", 1, "paris")):
+            created = await client.post("/requests", headers=auth[Role.AGENT], json={
+                "request_type": kind, "description": name, "language": "fr", "service": service})  # fmt: skip
+            references[name] = created.json()["reference"]
+        clock.now = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+        await client.post(f"/requests/{references['on_time']}/status", json={"status": "answered"},
+                          headers=auth[Role.AGENT])  # fmt: skip
+        clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # past the 48 h (business) of "late" and 72 h of "open"
+        await client.post(f"/requests/{references['late']}/status", json={"status": "answered"},
+                          headers=auth[Role.AGENT])  # fmt: skip
+        yield references
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM callbacks WHERE linkedid = 'm.1'"))
+        await engine.dispose()
 
 
 async def test_report_by_service_tag(client: httpx.AsyncClient, auth: Auth, loaded: dict[str, str]) -> None:
@@ -88,6 +101,7 @@ async def test_report_by_service_tag(client: httpx.AsyncClient, auth: Auth, load
         1, 1, 1)  # fmt: skip
     # the voicemail (m.4) opened a request tagged with its line's service
     assert (rabat["calls_offered"], rabat["voicemails"], rabat["callbacks"], rabat["calls_abandoned"]) == (3, 1, 1, 1)
+    assert paris["callbacks"] == 1  # m.1's booked callback
     assert rabat["requests_opened"] == 1 and rabat["surveys"] == 0 and rabat["satisfaction_average"] is None
     assert rabat["service_level_percent"] is None  # nobody was offered to a queue
 

@@ -1,5 +1,7 @@
-"""The queue-state reducer, fed with AMI transcripts recorded from the sandbox Asterisk 22 (tests/fixtures/ami/,
-recorded by tests/asterisk/test_agents.py with IVR_RECORD_AMI set)."""
+"""The queue-state reducer, fed with AMI transcripts recorded from the sandbox Asterisk 22 (tests/fixtures/ami/):
+every AMI message our test client saw, in order, unedited. paused_then_answered and api_restart come from
+tests/asterisk/test_agents.py run with IVR_RECORD_AMI=DIR; answered_call and abandoned_call from the same tier
+fixtures (an agent added with QueueAdd, a SIPp caller answered, or hanging up while the agent is paused)."""
 
 from __future__ import annotations
 
@@ -165,3 +167,41 @@ def test_estimated_wait_uses_recent_answered_waits_only() -> None:
     assert estimated_wait_s(waits, now=now, position=3) == 120.0
     assert estimated_wait_s(waits[:1], now=now, position=1) is None
     assert estimated_wait_s([], now=now, position=1) is None
+
+
+def test_paused_agent_gets_the_waiting_caller_only_after_unpausing() -> None:
+    """Recorded from tests/asterisk/test_agents.py: login and pause through the API, a caller waits, unpause."""
+    events = transcript("paused_then_answered.jsonl")
+    state = new_state()
+    joined = first(events, "QueueCallerJoin")
+    replay(state, events[: joined + 1], at_event(events[joined]))
+    fr = state.queues["q-fr"]
+    now = at_event(events[joined])
+    assert member_state(state, "q-fr", "PJSIP/agent1001", now) is MemberState.PAUSED
+    assert [caller.number for caller in fr.callers.values()] == ["+33612345678"]
+    called = first(events, "AgentCalled")
+    replay(state, events[joined + 1 : called], now)
+    assert member_state(state, "q-fr", "PJSIP/agent1001", now) is MemberState.AVAILABLE  # unpaused, then rung
+    replay(state, events[called:], now)
+    assert (fr.offered, fr.answered, fr.abandoned, fr.callers, fr.members) == (1, 1, 0, {}, {})
+    # the caller waited a few seconds while the agent was paused: that wait is what estimates the next one
+    [(_, waited)] = fr.recent_waits
+    assert waited >= 3
+
+
+def test_status_reply_after_a_restart_describes_the_caller_who_joined_meanwhile() -> None:
+    """Recorded from the restart test: the caller joined while the API was down; QueueStatus tells us."""
+    events = transcript("api_restart.jsonl")
+    join = events[first(events, "QueueCallerJoin")]
+    reply = [event for event in events if event.get("ActionID") == "ivr-2"]
+    state = new_state()
+    state.begin_resync()
+    received = at_event(join) + timedelta(seconds=2)
+    replay(state, reply, received)
+    fr = state.queues["q-fr"]
+    [caller] = fr.callers.values()
+    assert (caller.uniqueid, caller.number, caller.position) == (join["Uniqueid"], join["CallerIDNum"], 1)
+    member = fr.members["PJSIP/agent1001"]
+    assert member.state(received, state.wrapup_s) is MemberState.PAUSED
+    assert member.paused_reason == "Réunion"
+    assert fr.offered == 0  # a snapshot is not an offer: the day's counters come from stored events

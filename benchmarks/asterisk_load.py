@@ -1,0 +1,344 @@
+"""Benchmark 5: real Asterisk 22 under SIPp load, the full inbound IVR beside the floor dialplan, same run.
+
+Rules:
+- Its own sandbox (var/asterisk/bench-root, unpacked from the shared cache; free ports; a session lock), so
+  the test tier or a `make run` sandbox is never disturbed. Skipped, with the reason in the JSON, where the
+  sandbox cannot run (not root, no SIPp).
+- The floor (benchmarks/asterisk/bench-floor.conf) is appended to the dialplan rendered for this sandbox only:
+  Answer, a 6-command FastAGI step answered by the bare floor server, Playback(beep), Wait(5).
+- The full IVR is the real `ivr agi` with the packaged call center, clock pinned in hours, the real prompts
+  when var/sounds holds them. Each caller (a fresh number from +33, so French is preselected) presses 3 during
+  the language options and 1 at the request-type menu, then stays until 14 s after the answer.
+- Ramp: each step offers `rate` calls/s for STEP_S seconds; a step is clean when SIPp counts no failed call
+  and, for the IVR, every call's record (spooled by call_end) says the flow routed it to the French queue.
+  The ramp stops at the first unclean step or when its time budget is spent. CPU of Asterisk (all threads) and
+  of the AGI server process is read from /proc over the step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import fcntl
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import REPO, Options, process_cpu_s, raise_fd_limit, verdict, write_results
+from benchmarks.fastagi import TYPICAL_PROMPT_S
+from ivr import sandbox
+from ivr.adapters.outbox import Outbox
+from ivr.config import load_callcenter
+from ivr.prompts import Prompt
+
+OPEN_AT = "2026-11-23T10:00:00+01:00"  # a Monday morning in Casablanca
+IVR_SERVICE = "0800100200"
+FLOOR_SERVICE = "0800999999"
+IVR_HANGUP_S = 14.0
+FLOOR_CALL_S = 6.0  # Asterisk hangs up after Wait(5)
+FLOOR_SEQUENCE = [
+    "ANSWER",
+    'SET VARIABLE "BENCH_STEP" "1"',
+    'GET VARIABLE "CALLERID(num)"',
+    'SET VARIABLE "BENCH_LANG" "fr"',
+    'GET VARIABLE "CHANNEL(language)"',
+    'SET VARIABLE "BENCH_DONE" "1"',
+]
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _tone(path: Path, seconds: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(bytes(2 * int(8000 * seconds)))  # silence of the prompt's length: same media work
+
+
+def install_prompts(paths: sandbox.SandboxPaths, languages: list[str]) -> str:
+    """The built prompts (var/sounds) when present, else silence of typical lengths; say which."""
+    built = 0
+    for language in languages:
+        for key in Prompt:
+            target = paths.sounds_dir(language) / f"{key.value}.wav"
+            source = REPO / "var" / "sounds" / language / "ivr" / f"{key.value}.wav"
+            if target.exists():
+                continue
+            if source.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                built += 1
+            else:
+                _tone(target, TYPICAL_PROMPT_S.get(key.value, 2.0))
+    return "var/sounds" if built else "already installed or silence of typical lengths"
+
+
+@dataclass
+class Step:
+    context: str
+    rate: float
+    offered: int
+    successful: int
+    failed: int
+    routed_ok: int | None
+    elapsed_s: float
+    asterisk_cpu_s: float
+    agi_cpu_s: float
+    sipp_returncode: int
+
+    @property
+    def clean(self) -> bool:
+        ok = self.failed == 0 and self.successful == self.offered
+        return ok and (self.routed_ok is None or self.routed_ok == self.offered)
+
+    def figures(self) -> dict[str, Any]:
+        calls = max(self.successful, 1)
+        call_s = IVR_HANGUP_S if self.context == "ivr" else FLOOR_CALL_S
+        return {
+            "rate_cps": self.rate,
+            "offered": self.offered,
+            "successful": self.successful,
+            "failed": self.failed,
+            "routed_to_queue": self.routed_ok,
+            "clean": self.clean,
+            "concurrent_calls_about": round(self.rate * call_s),
+            "asterisk_cpu_ms_per_call": round(self.asterisk_cpu_s * 1000 / calls, 2),
+            "agi_cpu_ms_per_call": round(self.agi_cpu_s * 1000 / calls, 2),
+            "agi_vs_asterisk_cpu": round(self.agi_cpu_s / self.asterisk_cpu_s, 3) if self.asterisk_cpu_s else None,
+            "asterisk_cores_busy": round(self.asterisk_cpu_s / self.elapsed_s, 2),
+        }
+
+
+def sipp_counts(stat_file: Path) -> tuple[int, int]:
+    """(successful, failed) calls from SIPp's -trace_stat CSV (its last line holds the cumulative counts)."""
+    with stat_file.open(newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    header, last = rows[0], rows[-1]
+    return int(last[header.index("SuccessfulCall(C)")]), int(last[header.index("FailedCall(C)")])
+
+
+async def run_step(
+    context: str, rate: float, step_s: float, scenario: Path, work: Path, target: str,
+    asterisk_pid: int, agi_pid: int, outbox: Outbox | None,
+) -> Step:
+    offered = max(1, round(rate * step_s))
+    call_s = IVR_HANGUP_S if context == "ivr" else FLOOR_CALL_S
+    stat = work / f"{context}-{rate:g}.csv"
+    if outbox is not None:
+        for spooled in outbox.directory.glob("*.json"):
+            spooled.unlink()
+    command = [
+        "sipp", target, "-sf", str(scenario), "-s", IVR_SERVICE if context == "ivr" else FLOOR_SERVICE,
+        "-i", "127.0.0.1", "-p", str(_free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1",
+        "-mp", str(_free_port(socket.SOCK_DGRAM) & ~1), "-r", f"{rate:g}", "-m", str(offered),
+        "-l", str(offered), "-nostdin", "-trace_stat", "-stf", str(stat), "-fd", "1",
+        "-timeout", f"{int(step_s + call_s + 30)}s", "-trace_err", "-error_file", str(work / f"{context}-errors.log"),
+        "-max_recv_loops", "10000", "-max_sched_loops", "10000",
+    ]  # fmt: skip
+    asterisk_before, agi_before = process_cpu_s(asterisk_pid), process_cpu_s(agi_pid)
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=work
+    )
+    try:
+        returncode = await asyncio.wait_for(process.wait(), step_s + call_s + 45)
+    except TimeoutError:
+        process.kill()
+        returncode = await process.wait()
+    elapsed = time.monotonic() - started
+    asterisk_cpu, agi_cpu = process_cpu_s(asterisk_pid) - asterisk_before, process_cpu_s(agi_pid) - agi_before
+    successful, failed = sipp_counts(stat) if stat.exists() else (0, offered)
+    routed = None
+    if outbox is not None:
+        deadline = time.monotonic() + 10  # call_end runs as the caller hangs up: give the last ones a moment
+        while True:
+            records = outbox.records()
+            routed = sum(1 for r in records if r.route is not None and r.route.value == "queue" and r.language == "fr")
+            if len(records) >= successful or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)  # polling the spool with a deadline
+    return Step(context, rate, offered, successful, failed, routed, elapsed, asterisk_cpu, agi_cpu, returncode)
+
+
+def ivr_scenario(work: Path) -> Path:
+    script = sandbox.CallerScript(caller="+33600000000", keys=((3.2, "3"), (5.5, "1")), hangup_at=IVR_HANGUP_S,
+                                  dialed=IVR_SERVICE)
+    scenario = sandbox.write_caller_scenario(script, work)
+    # a fresh number per call: a returning caller would skip the language menu
+    text = scenario.read_text().replace("+33600000000", "+3361[call_number]")
+    path = work / "ivr-caller.xml"
+    path.write_text(text)
+    return path
+
+
+def floor_scenario(work: Path) -> Path:
+    directory = work / "floor"
+    directory.mkdir(exist_ok=True)
+    script = sandbox.CallerScript(caller="+33600000000", hangup_at=FLOOR_CALL_S + 10, dialed=FLOOR_SERVICE)
+    return sandbox.write_caller_scenario(script, directory)
+
+
+@contextlib.contextmanager
+def session_lock(paths: sandbox.SandboxPaths) -> Any:
+    lock_path = paths.root.with_name(paths.root.name + ".session.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as lock:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"another benchmark holds {lock_path}") from None
+                time.sleep(0.2)  # polling the lock with a deadline
+        yield
+
+
+async def start_process(argv: list[str], log: Path, env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
+    with log.open("ab") as out:
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.PIPE, stdout=out, stderr=asyncio.subprocess.STDOUT, cwd=REPO, env=env
+        )
+    deadline = time.monotonic() + 20
+    while ready not in log.read_text(errors="replace"):  # noqa: ASYNC240 (a small log, polled at start-up)
+        if process.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{argv[2:4]} did not start; see {log}")
+        await asyncio.sleep(0.05)  # polling its log with a deadline
+    return process
+
+
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    if process.stdin is not None:
+        process.stdin.close()
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), 15)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+async def ramp(
+    context: str, rates: list[float], step_s: float, budget_s: float, scenario: Path, work: Path, target: str,
+    asterisk_pid: int, agi_pid: int, outbox: Outbox | None,
+) -> list[Step]:
+    steps: list[Step] = []
+    started = time.monotonic()
+    for rate in rates:
+        step = await run_step(context, rate, step_s, scenario, work, target, asterisk_pid, agi_pid, outbox)
+        steps.append(step)
+        f = step.figures()
+        print(
+            f"asterisk {context:5s} {rate:>5g} calls/s (~{f['concurrent_calls_about']} concurrent):"
+            f" ok={step.successful}/{step.offered} failed={step.failed}"
+            f"{'' if step.routed_ok is None else f' routed={step.routed_ok}'}"
+            f"  Asterisk {f['asterisk_cpu_ms_per_call']} ms/call ({f['asterisk_cores_busy']} cores),"
+            f" AGI server {f['agi_cpu_ms_per_call']} ms/call  {'clean' if step.clean else 'NOT CLEAN'}",
+            flush=True,
+        )
+        if not step.clean or time.monotonic() - started > budget_s:
+            break
+    return steps
+
+
+async def run(options: Options) -> dict[str, Any]:
+    raise_fd_limit()
+    paths = sandbox.default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var" / "asterisk" / "bench-root")})
+    reason = sandbox.unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
+    if reason is not None:
+        print(f"asterisk: skipped: {reason}")
+        write_results(options, "asterisk", {"skipped": reason})
+        return {"skipped": reason}
+    work = options.results_dir / "asterisk-work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    step_s = 2.0 if options.quick else 10.0
+    ivr_rates: list[float] = [1.0] if options.quick else [5, 10, 20, 30, 40, 50, 60]
+    floor_rates: list[float] = [2.0] if options.quick else [20, 40, 80, 120, 160, 200]
+    budget_s = 10.0 if options.quick else 150.0
+    sandbox_options = sandbox.SandboxOptions(
+        agi_port=_free_port(socket.SOCK_STREAM), sip_port=_free_port(socket.SOCK_DGRAM),
+        ami_port=_free_port(socket.SOCK_STREAM),
+    )
+    floor_port = _free_port(socket.SOCK_STREAM)
+    figures: dict[str, Any] = {"step_s": step_s, "ivr_call_s": IVR_HANGUP_S, "floor_call_s": FLOOR_CALL_S}
+    with session_lock(paths):
+        with contextlib.suppress(FileNotFoundError):
+            (paths.db_dir / "astdb.sqlite3").unlink()
+        await asyncio.to_thread(sandbox.start, paths, sandbox_options)
+        processes: list[asyncio.subprocess.Process] = []
+        try:
+            floor_conf = (Path(__file__).parent / "asterisk" / "bench-floor.conf").read_text()
+            with (paths.conf_dir / "extensions.conf").open("a") as dialplan:
+                dialplan.write("\n" + floor_conf.replace("@FLOOR_AGI@", f"agi://127.0.0.1:{floor_port}/floor"))
+            sandbox.cli(paths, "dialplan reload")
+            languages = [language.code for language in load_callcenter(None).languages]
+            figures["prompts"] = install_prompts(paths, languages)
+            (work / "floor-sequence.json").write_text(json.dumps(FLOOR_SEQUENCE))
+            env = {**os.environ, "IVR_SPOOL_DIR": str(work / "outbox"), "IVR_VOICEMAIL_DIR": str(paths.recordings_dir)}
+            env.pop("IVR_API_TOKEN", None)  # records stay in the spool, where the benchmark counts them
+            floor = await start_process(
+                [sys.executable, "-m", "benchmarks.agi_servers", "floor", str(work / "floor-sequence.json"),
+                 "--port", str(floor_port)], work / "floor-server.log", env, "port ")
+            processes.append(floor)
+            agi = await start_process(
+                [sys.executable, "-m", "ivr", "agi", "--port", str(sandbox_options.agi_port), "--at", OPEN_AT],
+                work / "ivr-agi.log", env, "FastAGI listening")
+            processes.append(agi)
+            asterisk_pid = int((paths.run_dir / "asterisk.pid").read_text().strip())
+            target = f"127.0.0.1:{sandbox_options.sip_port}"
+            floor_steps = await ramp("floor", floor_rates, step_s, budget_s, floor_scenario(work), work, target,
+                                     asterisk_pid, floor.pid, None)
+            ivr_steps = await ramp("ivr", ivr_rates, step_s, budget_s, ivr_scenario(work), work, target,
+                                   asterisk_pid, agi.pid, Outbox(work / "outbox"))
+        finally:
+            for process in processes:
+                await stop_process(process)
+            await asyncio.to_thread(sandbox.stop, paths)
+    figures["floor"] = [step.figures() for step in floor_steps]
+    figures["ivr"] = [step.figures() for step in ivr_steps]
+    best_floor = max((s for s in floor_steps if s.clean), key=lambda s: s.rate, default=None)
+    best_ivr = max((s for s in ivr_steps if s.clean), key=lambda s: s.rate, default=None)
+    summary: dict[str, Any] = {
+        "floor_max_clean_cps": best_floor.rate if best_floor else 0,
+        "ivr_max_clean_cps": best_ivr.rate if best_ivr else 0,
+        "ivr_stopped_by": None if not ivr_steps or ivr_steps[-1].clean else "failed or misrouted calls",
+    }
+    if best_ivr is not None:
+        best = best_ivr.figures()
+        summary |= {
+            "at_max_ivr": best,
+            "goal_agi_at_most_quarter_of_asterisk": best["agi_vs_asterisk_cpu"] is not None
+            and best["agi_vs_asterisk_cpu"] <= 0.25,
+        }
+        print(
+            f"asterisk: full IVR ran clean up to {best_ivr.rate:g} calls/s (~{best['concurrent_calls_about']}"
+            f" concurrent), floor up to {summary['floor_max_clean_cps']:g} calls/s; at that IVR rate our AGI server"
+            f" used {best['agi_vs_asterisk_cpu']} of Asterisk's CPU"
+            f" (goal <= 0.25: {verdict(summary['goal_agi_at_most_quarter_of_asterisk'])})"
+        )
+    figures["summary"] = summary
+    path = write_results(options, "asterisk", figures)
+    print(f"asterisk: wrote {path}")
+    return figures
+
+
+def main(options: Options) -> dict[str, Any]:
+    return asyncio.run(run(options))

@@ -1,0 +1,250 @@
+"""Agents through the API against the real sandbox Asterisk 22 (issue 6): real SIP calls from SIPp, the API
+served by uvicorn with its AMI link to the sandbox, the wallboard in headless Chromium.
+
+Timings as in test_calls.py: keys at 2.0 s (French) and 3.2 s (request type 1), so the caller joins q-fr about
+4.5 s after answer. With IVR_RECORD_AMI=DIR set, every AMI event seen is written to DIR/<test>.jsonl: that is
+how tests/fixtures/ami/ (the reducer's unit-test transcripts) were recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.ami.service import AmiEnvironment
+from ivr import sandbox
+from ivr.sandbox import AmiClient, CallerScript
+from tests.live_harness import Database, chromium, running_api, throwaway_database
+
+from .conftest import AGENT_PASSWORD, HERE, OPEN_AT, AgiServer, Tier
+
+SEAT = "agent1001"
+CALLER = "+33612345678"
+KEYS = ((2.0, "3"), (3.2, "1"))
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _needs_chromium() -> None:
+    if shutil.which("chromium") is None:
+        reason = "chromium is not installed (Debian package chromium; run `make system-deps`)"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[Database]:
+    async with throwaway_database() as database:
+        yield database
+
+
+@pytest.fixture
+def ami_environment(tier: Tier) -> AmiEnvironment:
+    return AmiEnvironment(port=tier.options.ami_port, secret=tier.secret)
+
+
+@pytest.fixture
+async def record_ami(ami: AmiClient, request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    directory = os.environ.get("IVR_RECORD_AMI")
+    if directory:
+        path = Path(directory) / f"{request.node.name}.jsonl"
+        path.write_text("".join(json.dumps(event) + "\n" for event in ami.events))
+
+
+@dataclass
+class Phone:
+    process: asyncio.subprocess.Process | None
+
+
+@pytest.fixture
+async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Phone]]]:
+    """Register seat agent1001's softphone (SIPp, digest auth, 127.0.0.2) and answer one call with a SIPp UAS.
+    Unlike conftest's agent_in_queue, it does not touch the queues: the API logs the agent in."""
+    phones: list[Phone] = []
+
+    async def start(*, answers: bool = True) -> Phone:
+        port = _free_udp_port()  # the seat's contact: registered here, answered here
+        register = await sandbox.run_sipp(
+            HERE / "agent_register.xml",
+            target=tier.sip_target,
+            local_ip="127.0.0.2",
+            local_port=port,
+            media_port=_free_udp_port() & ~1,
+            service=SEAT,
+            extra=("-au", SEAT, "-ap", AGENT_PASSWORD.format(n=1001)),
+            timeout_s=10,
+        )
+        assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
+        if not answers:  # registered, but nothing answers behind it (enough to keep callers waiting)
+            phone = Phone(None)
+            phones.append(phone)
+            return phone
+        with (tmp_path / "agent-uas.log").open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
+                "-p", str(port), "-mi", "127.0.0.2", "-mp", str(_free_udp_port() & ~1),
+                "-m", "1", "-nostdin", "-timeout", "90s", "-timeout_error",
+                stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,
+            )  # fmt: skip
+        phone = Phone(process)
+        phones.append(phone)
+        return phone
+
+    yield start
+    for phone in phones:
+        if phone.process is not None and phone.process.returncode is None:
+            phone.process.kill()
+            await phone.process.wait()
+
+
+def _bearer(database: Database, who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {database.tokens[who]}"}
+
+
+def _event(kind: str, **match: str) -> Callable[[dict[str, str]], bool]:
+    return lambda event: event.get("Event") == kind and all(event.get(k) == v for k, v in match.items())
+
+
+async def _wallboard_shows(page: Any, expression: str, *, timeout_s: float, what: str) -> float:
+    """Seconds until the wallboard satisfied `expression`."""
+    started = time.monotonic()
+    await page.wait_for(expression, timeout_s=timeout_s, what=what)
+    return time.monotonic() - started
+
+
+CALLER_ON_BOARD = f'document.querySelector(\'[data-queue="q-fr"] li.caller[data-number="{CALLER}"]\') !== null'
+NO_CALLER_ON_BOARD = "document.querySelector('[data-queue=\"q-fr\"] li.caller') === null"
+
+
+def _member_on_board(state: str) -> str:
+    return f'document.querySelector(\'[data-queue="q-fr"] li.member[data-interface="PJSIP/{SEAT}"][data-state="{state}"]\') !== null'  # noqa: E501
+
+
+async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpaused(
+    tier: Tier,
+    start_agi: Callable[[str], AgiServer],
+    ami: AmiClient,
+    record_ami: None,
+    agent_phone: Callable[..., Awaitable[Phone]],
+    database: Database,
+    ami_environment: AmiEnvironment,
+    tmp_path: Path,
+) -> None:
+    start_agi(OPEN_AT)
+    async with (
+        running_api(database, ami_environment) as url,
+        chromium() as new_page,
+        httpx.AsyncClient(base_url=url, headers=_bearer(database, SEAT)) as agent,
+    ):
+        assert (await agent.post(f"/agents/{SEAT}/logout")).status_code == 200  # astdb may remember older runs
+        await agent_phone()
+        response = await agent.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})
+        assert [(row["queue"], row["penalty"]) for row in response.json()] == [("q-fr", 0)], response.text
+        # what Asterisk itself says, not what our state says
+        added = await ami.wait_for(_event("QueueMemberAdded", Interface=f"PJSIP/{SEAT}"), timeout_s=5)
+        assert (added["Queue"], added["Penalty"]) == ("q-fr", "0")
+        response = await agent.post(f"/agents/{SEAT}/pause", json={"reason": "Formation"})
+        assert response.json()[0]["state"] == "paused", response.text
+        await ami.wait_for(_event("QueueMemberPause", Interface=f"PJSIP/{SEAT}", Paused="1"), timeout_s=5)
+
+        page = await new_page()
+        await page.goto(f"{url}/ui/wallboard.html?lang=fr#token={database.tokens['supervisor']}")
+        await page.wait_for(_member_on_board("paused"), timeout_s=10, what="paused agent on the wallboard")
+
+        call = asyncio.create_task(tier.call(CallerScript(caller=CALLER, keys=KEYS, hangup_at=18.0), tmp_path))
+        join = await ami.wait_for(_event("QueueCallerJoin", Queue="q-fr"), timeout_s=15, what="QueueCallerJoin")
+        seen_after = await _wallboard_shows(page, CALLER_ON_BOARD, timeout_s=1.0, what="caller on the wallboard")
+        assert seen_after < 1.0
+
+        # paused: Asterisk offers the call to nobody
+        with pytest.raises(TimeoutError):
+            await ami.wait_for(_event("AgentCalled", Linkedid=join["Linkedid"]), timeout_s=3, what="AgentCalled")
+
+        assert (await agent.post(f"/agents/{SEAT}/unpause")).status_code == 200
+        connect = await ami.wait_for(_event("AgentConnect", Linkedid=join["Linkedid"]), timeout_s=10)
+        assert connect["Interface"] == f"PJSIP/{SEAT}"
+        await page.wait_for(_member_on_board("on_call"), timeout_s=2, what="agent on call on the wallboard")
+        await page.wait_for(NO_CALLER_ON_BOARD, timeout_s=2, what="nobody waiting")
+        view = (await agent.get(f"/agents/{SEAT}")).json()
+        assert view["caller"]["number"] == CALLER
+        assert (view["caller"]["language"], view["caller"]["request_type"]) == ("fr", "1")
+
+        result = await call
+        assert result.ok, result.output[-2000:]
+        await ami.wait_for(_event("AgentComplete", Linkedid=join["Linkedid"]), timeout_s=10)
+        await page.wait_for(
+            "document.querySelector('[data-queue=\"q-fr\"] .answered').textContent === '1'",
+            timeout_s=2,
+            what="answered today on the wallboard",
+        )
+        await page.wait_for(_member_on_board("wrapup"), timeout_s=2, what="agent in wrap-up")
+        assert (await agent.post(f"/agents/{SEAT}/logout")).json() == []
+
+
+async def test_after_an_api_restart_the_live_state_matches_asterisk_again(
+    tier: Tier,
+    start_agi: Callable[[str], AgiServer],
+    ami: AmiClient,
+    record_ami: None,
+    agent_phone: Callable[..., Awaitable[Phone]],
+    database: Database,
+    ami_environment: AmiEnvironment,
+    tmp_path: Path,
+) -> None:
+    start_agi(OPEN_AT)
+    headers = _bearer(database, "supervisor")
+    async with running_api(database, ami_environment) as url, httpx.AsyncClient(base_url=url, headers=headers) as api:
+        await api.post(f"/agents/{SEAT}/logout")
+        # a registered but paused seat keeps the caller waiting (with no registered seat, joinempty refuses)
+        await agent_phone(answers=False)
+        response = await api.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})
+        assert response.status_code == 200, response.text
+        await api.post(f"/agents/{SEAT}/pause", json={"reason": "Réunion"})
+    # the API is down while the caller arrives: nobody folds QueueCallerJoin
+    call = asyncio.create_task(tier.call(CallerScript(caller=CALLER, keys=KEYS, hangup_at=14.0), tmp_path))
+    try:
+        join = await ami.wait_for(_event("QueueCallerJoin", Queue="q-fr"), timeout_s=15, what="QueueCallerJoin")
+        async with (
+            running_api(database, ami_environment) as url,
+            httpx.AsyncClient(base_url=url, headers=headers) as api,
+        ):
+
+            async def fr_queue() -> dict[str, Any] | None:
+                state = (await api.get("/live/state")).json()
+                queues = {queue["name"]: queue for queue in state["queues"]}
+                fr = queues.get("q-fr")
+                return fr if state["ami"]["status"] == "connected" and fr and fr["waiting"] else None
+
+            from tests.live_harness import eventually
+
+            fr = await eventually(fr_queue, timeout_s=10, what="resynced state")
+            status = await ami.action("QueueStatus", Queue="q-fr")
+            assert status["Response"] == "Success"
+            entry = await ami.wait_for(_event("QueueEntry", Queue="q-fr", ActionID=status["ActionID"]), timeout_s=5)
+            assert [(c["number"], c["position"]) for c in fr["waiting"]] == [(entry["CallerIDNum"], 1)]
+            assert entry["Uniqueid"] == join["Uniqueid"]
+            assert abs(fr["waiting"][0]["wait_s"] - int(entry["Wait"])) <= 2
+            [member] = fr["members"]
+            assert (member["interface"], member["paused_reason"]) == (f"PJSIP/{SEAT}", "Réunion")
+            await api.post(f"/agents/{SEAT}/logout")
+    finally:
+        await asyncio.wait_for(call, 30)

@@ -1,0 +1,122 @@
+"""The reports page in headless Chromium against the API served by uvicorn: charts and table show the figures
+of calls and requests, and the CSV export downloads the same report."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.security.tokens import DEMO_TOKENS, Role
+from api.tickets.desk import RequestDesk
+from ivr.config import load_callcenter
+from tests.browser import cdp
+from tests.live_api import LiveApi, serve_api, throwaway_database
+
+pytestmark = pytest.mark.browser
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Casablanca
+
+
+def _call(linkedid: str, **fields: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "linkedid": linkedid, "caller_number": "+33612345678", "dialed_number": "0800100200",
+        "started_at": "2026-11-23T10:00:00Z", "outcome": "answered", "language": "fr", "queue": "q-fr",
+        "wait_seconds": 5.0, "talk_seconds": 60.0,
+    }  # fmt: skip
+    record.update(fields)
+    return record
+
+
+CALLS = [
+    _call("b.1", survey_rating=5),
+    _call("b.2", survey_rating=3, wait_seconds=60.0),
+    _call("b.3", outcome="abandoned_queue", talk_seconds=None),
+    _call("b.4", language="ar", queue=None, route="voicemail", outcome="voicemail", voicemail_path="/rec/b.4",
+          wait_seconds=None, talk_seconds=None, started_at="2026-11-23T21:00:00Z"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    reason = cdp.unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with throwaway_database("ivr_browser") as url:
+        yield url
+
+
+@pytest.fixture
+async def api(database: str, tmp_path: Path) -> AsyncIterator[LiveApi]:
+    desk = RequestDesk(callcenter=load_callcenter(), recordings_dir=tmp_path, service_lines={"0800100200": "paris"})
+    async with serve_api(database, desk, clock=lambda: NOW) as live:
+        stored = await live.client.post("/calls", json=CALLS, headers=live.auth(Role.AGI))
+        assert stored.status_code == 200, stored.text
+        yield live
+
+
+@pytest.fixture
+async def page(tmp_path: Path) -> AsyncIterator[cdp.Page]:
+    async with cdp.launch(tmp_path / "profile") as browser:
+        yield await browser.new_page()
+
+
+async def test_reports_page_draws_the_figures_of_the_period(api: LiveApi, page: cdp.Page) -> None:
+    token = DEMO_TOKENS[Role.SUPERVISOR]
+    await page.goto(f"{api.url}/ui/reports.html?group_by=language#token={token}")
+    await page.wait_for("document.body.dataset.loaded === 'true'")
+    assert await page.evaluate("location.hash") == ""  # the token left the address bar
+    cells = await page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#table tbody tr')].map(tr => [tr.dataset.key,"
+        " Object.fromEntries([...tr.cells].map(td => [td.dataset.column, td.textContent]))]))"
+    )
+    assert cells["fr"]["calls_offered"] == "3" and cells["fr"]["calls_answered"] == "2"
+    assert cells["fr"]["satisfaction_average"] == "4" and cells["fr"]["surveys"] == "2"
+    assert cells["ar"]["voicemails"] == "1" and cells["ar"]["requests_opened"] == "1"
+    bars = await page.evaluate(
+        "[...document.querySelectorAll('#chart-calls rect[data-series]')]"
+        ".map(r => [r.dataset.key, r.dataset.series, r.dataset.value, Number(r.getAttribute('height'))])"
+    )
+    heights = {(key, series): (value, height) for key, series, value, height in bars}
+    assert heights[("fr", "calls_offered")][0] == "3" and heights[("fr", "calls_answered")][0] == "2"
+    # bars are to scale: 3 offered is the tallest, 2 answered two thirds of it
+    assert heights[("fr", "calls_answered")][1] == pytest.approx(heights[("fr", "calls_offered")][1] * 2 / 3)
+    satisfaction = await page.evaluate(
+        "[...document.querySelectorAll('#chart-satisfaction rect[data-series]')].map(r => r.dataset.value)"
+    )
+    assert "4" in satisfaction
+
+
+async def test_csv_export_downloads_from_the_page(api: LiveApi, page: cdp.Page, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    await page.send("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(folder))
+    await page.goto(f"{api.url}/ui/reports.html?group_by=service#token={DEMO_TOKENS[Role.SUPERVISOR]}")
+    await page.wait_for("document.body.dataset.loaded === 'true'")
+    await page.evaluate("document.getElementById('csv').click()")
+    deadline = time.monotonic() + 10
+    files: list[Path] = []
+    while time.monotonic() < deadline:
+        files = [path for path in folder.iterdir() if path.suffix == ".csv"]
+        if files:
+            break
+        await asyncio.sleep(0.05)
+    assert files, "no CSV was downloaded"
+    lines = files[0].read_text().splitlines()
+    assert lines[0].startswith("key,calls_offered,calls_answered,calls_abandoned,service_level_percent")
+    paris = next(line for line in lines if line.startswith("paris,"))
+    assert paris.split(",")[1] == "4"
+
+
+async def test_without_a_supervisor_token_the_page_refuses(api: LiveApi, page: cdp.Page) -> None:
+    await page.goto(f"{api.url}/ui/reports.html#token={DEMO_TOKENS[Role.AGENT]}")
+    message = await page.wait_for("document.getElementById('error').textContent")
+    assert "superviseur" in message
+    assert await page.evaluate("document.querySelectorAll('#chart-calls rect').length") == 0

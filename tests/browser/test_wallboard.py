@@ -1,0 +1,125 @@
+"""The wallboard and agent pages in headless Chromium, against the API (uvicorn) fed by a fake AMI on loopback.
+The same pages against the real Asterisk: tests/asterisk/test_agents.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from api.ami.service import AmiEnvironment
+from tests.fake_ami import FakeAmi
+from tests.live_harness import Database, chromium, running_api, throwaway_database
+
+JOIN = {
+    "Event": "QueueCallerJoin",
+    "Queue": "q-fr",
+    "Channel": "PJSIP/carrier-00000001",
+    "Uniqueid": "1795400000.1",
+    "CallerIDNum": "+33612345678",
+    "Language": "fr",
+    "Position": "1",
+    "Count": "1",
+}
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeAmi]:
+    server = await FakeAmi(queues=("q-ar", "q-fr")).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[Database]:
+    async with throwaway_database() as database:
+        yield database
+
+
+@pytest.fixture
+async def api_url(database: Database, fake: FakeAmi) -> AsyncIterator[str]:
+    async with running_api(database, AmiEnvironment(port=fake.port, secret=fake.secret)) as url:
+        yield url
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    async with chromium() as new_page:
+        yield new_page
+
+
+async def test_a_caller_joining_appears_on_the_wallboard_within_a_second(
+    api_url: str, database: Database, fake: FakeAmi, browser: Any
+) -> None:
+    page = await browser()
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=fr#token={database.tokens['supervisor']}")
+    await page.wait_for("document.querySelector('[data-queue=\"q-fr\"]') !== null", timeout_s=10, what="q-fr card")
+    assert await page.evaluate("location.hash") == ""  # the token left the address bar
+    emitted = time.monotonic()
+    fake.emit(JOIN)
+    await page.wait_for(
+        'document.querySelector(\'[data-queue="q-fr"] li.caller[data-number="+33612345678"]\') !== null',
+        timeout_s=1.0,
+        what="the caller on the wallboard",
+    )
+    assert time.monotonic() - emitted < 1.0
+    assert await page.evaluate("document.querySelector('[data-queue=\"q-fr\"] .waiting-count').textContent") == "1"
+    fake.emit({**JOIN, "Event": "QueueCallerAbandon", "HoldTime": "4", "OriginalPosition": "1"})
+    fake.emit({**JOIN, "Event": "QueueCallerLeave", "Count": "0"})
+    await page.wait_for(
+        "document.querySelector('[data-queue=\"q-fr\"] .abandoned').textContent === '1'"
+        " && !document.querySelector('[data-queue=\"q-fr\"] li.caller')",
+        timeout_s=2,
+        what="the abandon counted and the caller gone",
+    )
+
+
+async def test_arabic_interface_is_right_to_left_and_fits_a_phone(
+    api_url: str, database: Database, browser: Any
+) -> None:
+    page = await browser()
+    await page.phone_viewport()
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=ar#token={database.tokens['supervisor']}")
+    await page.wait_for("document.querySelector('[data-queue]') !== null", timeout_s=10, what="queue cards")
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    assert await page.evaluate("document.querySelector('h1').textContent") == "لوحة متابعة قوائم الانتظار"
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+async def test_agent_pauses_with_a_reason_from_the_agent_page(
+    api_url: str, database: Database, fake: FakeAmi, browser: Any
+) -> None:
+    page = await browser()
+    await page.phone_viewport()
+    await page.goto(f"{api_url}/ui/agent.html?lang=fr#token={database.tokens['agent1001']}")
+    await page.wait_for("document.getElementById('seat').textContent === 'agent1001'", timeout_s=10, what="seat")
+    await page.evaluate("document.querySelector('#skills select[name=fr]').value = 'native'")
+    await page.evaluate("document.getElementById('login').click()")
+    await page.wait_for(
+        'document.querySelector(\'#my-queues li[data-queue="q-fr"][data-state="available"]\') !== null',
+        timeout_s=3,
+        what="logged into q-fr",
+    )
+    await page.evaluate("document.getElementById('reason').value = 'Formation'")
+    await page.evaluate("document.getElementById('pause').click()")
+    await page.wait_for(
+        "document.querySelector('#my-queues li[data-queue=\"q-fr\"]').dataset.state === 'paused'",
+        timeout_s=3,
+        what="paused on the page",
+    )
+    assert (await page.evaluate("document.querySelector('#my-queues li').textContent")).endswith("Formation")
+    pause = [action for action in fake.actions if action["Action"] == "QueuePause"]
+    assert [(action["Interface"], action["Reason"]) for action in pause] == [("PJSIP/agent1001", "Formation")]
+
+
+async def test_a_bad_token_gets_the_sign_in_form(api_url: str, browser: Any) -> None:
+    page = await browser()
+    await page.goto(f"{api_url}/ui/wallboard.html#token=not-a-token")
+    await page.wait_for(
+        "!document.getElementById('signin').classList.contains('hidden')", timeout_s=5, what="sign-in form"
+    )
+    assert await page.evaluate("document.querySelectorAll('[data-queue]').length") == 0

@@ -110,7 +110,7 @@ class LiveService:
         self.state.begin_resync()
         for message in [*status, *summary]:
             self.state.apply(message, now)
-        pass  # MUTATION
+        self.publish()
 
     async def on_event(self, event: AmiMessage) -> None:
         now = self.clock()
@@ -122,7 +122,7 @@ class LiveService:
                     await store.save_events(session, events=[event], received_at=now)
             except Exception:
                 log.exception("could not store queue event %s", event.get("Event"))
-        pass  # MUTATION
+        self.publish()
 
     # -- publishing -------------------------------------------------------------------------------------------
 

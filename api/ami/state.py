@@ -124,6 +124,10 @@ class QueueState:
     abandoned: int = 0
     answered_within_sl: int = 0
     recent_waits: deque[tuple[datetime, float]] = field(default_factory=lambda: deque(maxlen=RECENT_WAITS))
+    # First join of each caller today: the queue_wait flow takes callers out of Queue() to speak to them and
+    # puts them back at their position, so one caller may join several times; they are offered once, and
+    # their wait runs from the first join.
+    first_join: dict[str, datetime] = field(default_factory=dict)
 
     def longest_wait_s(self, now: datetime) -> float:
         return max(((now - caller.joined_at).total_seconds() for caller in self.callers.values()), default=0.0)
@@ -188,6 +192,7 @@ class LiveState:
             self.day = today
             for queue in self.queues.values():
                 queue.offered = queue.answered = queue.abandoned = queue.answered_within_sl = 0
+                queue.first_join.clear()
 
     @staticmethod
     def event_time(event: AmiEvent, at: datetime) -> datetime:
@@ -211,13 +216,16 @@ class LiveState:
     # -- callers ----------------------------------------------------------------------------------------------
 
     def _caller_join(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
-        queue.offered += 1
-        queue.callers[event.get("Uniqueid", "")] = WaitingCaller(
-            uniqueid=event.get("Uniqueid", ""),
+        uniqueid = event.get("Uniqueid", "")
+        if uniqueid not in queue.first_join:
+            queue.offered += 1
+            queue.first_join[uniqueid] = when
+        queue.callers[uniqueid] = WaitingCaller(
+            uniqueid=uniqueid,
             channel=event.get("Channel", ""),
             number=event.get("CallerIDNum", ""),
             language=event.get("Language", ""),
-            joined_at=when,
+            joined_at=queue.first_join[uniqueid],
             position=_int(event.get("Position"), 1),
         )
 
@@ -230,8 +238,10 @@ class LiveState:
             number=event.get("CallerIDNum", ""),
             # QueueEntry carries no language; keep what the join told us, if we saw it
             language=known.language if known else "",
-            # our own join time is exact; Wait is whole seconds
-            joined_at=known.joined_at if known else when - timedelta(seconds=_int(event.get("Wait"))),
+            # our own join time is exact (and counts re-entries from the first); Wait is whole seconds
+            joined_at=known.joined_at
+            if known
+            else queue.first_join.get(uniqueid, when - timedelta(seconds=_int(event.get("Wait")))),
             position=_int(event.get("Position"), 1),
         )
 
@@ -269,6 +279,9 @@ class LiveState:
 
     def _agent_connect(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         hold = float(_int(event.get("HoldTime")))
+        first = queue.first_join.get(event.get("Uniqueid", ""))
+        if first is not None:  # HoldTime counts from the last (re-)entry only
+            hold = max(hold, (when - first).total_seconds())
         queue.answered += 1
         if hold <= self.service_level_s:
             queue.answered_within_sl += 1

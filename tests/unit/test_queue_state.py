@@ -205,3 +205,21 @@ def test_status_reply_after_a_restart_describes_the_caller_who_joined_meanwhile(
     assert member.state(received, state.wrapup_s) is MemberState.PAUSED
     assert member.paused_reason == "Réunion"
     assert fr.offered == 0  # a snapshot is not an offer: the day's counters come from stored events
+
+
+def test_a_caller_taken_out_to_hear_their_position_and_put_back_is_one_offer_with_one_wait() -> None:
+    state = new_state()
+    t0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    join = {"Event": "QueueCallerJoin", "Queue": "q-fr", "Uniqueid": "7.1", "CallerIDNum": "+33600000007",
+            "Language": "fr", "Position": "1"}  # fmt: skip
+    state.apply(join, t0)
+    state.apply({**join, "Event": "QueueCallerLeave"}, t0 + timedelta(seconds=30))
+    state.apply(join, t0 + timedelta(seconds=35))  # back at position 1 after the queue_wait flow
+    fr = state.queues["q-fr"]
+    assert fr.offered == 1
+    assert fr.longest_wait_s(t0 + timedelta(seconds=40)) == 40
+    connect = {"Event": "AgentConnect", "Queue": "q-fr", "Uniqueid": "7.1", "Interface": "PJSIP/agent1001",
+               "HoldTime": "5"}  # fmt: skip
+    state.apply(connect, t0 + timedelta(seconds=40))
+    assert fr.answered == 1 and fr.answered_within_sl == 0  # 40 s from the first join, not Asterisk's 5 s
+    assert [wait for _, wait in fr.recent_waits] == [40.0]

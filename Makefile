@@ -20,7 +20,7 @@ install: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
-run: install
+run: install system-deps
 	bash scripts/run.sh
 
 test: install system-deps

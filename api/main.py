@@ -27,7 +27,7 @@ from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.db import make_engine, resolve_database_url, run_migrations
-from api.routes import agents, callers, calls, health, live, reports, request_reports, supervision
+from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, supervision
 from api.routes import requests as service_requests
 from api.security.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 
@@ -102,7 +102,7 @@ def create_app(
     app.state.clock = clock
     for router in (calls.router, callers.router, reports.router, health.router):
         app.include_router(router)
-    for router in (agents.router, supervision.router, live.router):
+    for router in (agents.router, supervision.router, live.router, callbacks.router):
         app.include_router(router)
     app.include_router(service_requests.router)  # requests (tickets), issue 7
     app.include_router(request_reports.router)

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 import wave
@@ -60,6 +61,25 @@ def _free_port(kind: int) -> int:
         return int(probe.getsockname()[1])
 
 
+def _free_media_port() -> int:
+    """An even port with the next three free too: SIPp binds audio RTP/RTCP at -mp and video at -mp + 2."""
+    for _attempt in range(200):
+        base = _free_port(socket.SOCK_DGRAM) & ~1
+        probes = []
+        try:
+            for offset in range(4):
+                probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                probes.append(probe)
+                probe.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError("no free block of 4 UDP ports for SIPp's media")
+
+
 def _tone(path: Path, seconds: float) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as out:
@@ -91,10 +111,12 @@ def install_prompts(paths: sandbox.SandboxPaths, languages: list[str]) -> str:
 class Step:
     context: str
     rate: float
+    step_s: float
     offered: int
     successful: int
     failed: int
     routed_ok: int | None
+    outcomes: dict[str, int]
     elapsed_s: float
     asterisk_cpu_s: float
     agi_cpu_s: float
@@ -114,8 +136,9 @@ class Step:
             "successful": self.successful,
             "failed": self.failed,
             "routed_to_queue": self.routed_ok,
+            "record_outcomes": self.outcomes,
             "clean": self.clean,
-            "concurrent_calls_about": round(self.rate * call_s),
+            "concurrent_calls_about": round(self.rate * min(call_s, self.step_s)),
             "asterisk_cpu_ms_per_call": round(self.asterisk_cpu_s * 1000 / calls, 2),
             "agi_cpu_ms_per_call": round(self.agi_cpu_s * 1000 / calls, 2),
             "agi_vs_asterisk_cpu": round(self.agi_cpu_s / self.asterisk_cpu_s, 3) if self.asterisk_cpu_s else None,
@@ -144,7 +167,7 @@ async def run_step(
     command = [
         "sipp", target, "-sf", str(scenario), "-s", IVR_SERVICE if context == "ivr" else FLOOR_SERVICE,
         "-i", "127.0.0.1", "-p", str(_free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1",
-        "-mp", str(_free_port(socket.SOCK_DGRAM) & ~1), "-r", f"{rate:g}", "-m", str(offered),
+        "-mp", str(_free_media_port()), "-r", f"{rate:g}", "-m", str(offered),
         "-l", str(offered), "-nostdin", "-trace_stat", "-stf", str(stat), "-fd", "1",
         "-timeout", f"{int(step_s + call_s + 30)}s", "-trace_err", "-error_file", str(work / f"{context}-errors.log"),
         "-max_recv_loops", "10000", "-max_sched_loops", "10000",
@@ -163,15 +186,80 @@ async def run_step(
     asterisk_cpu, agi_cpu = process_cpu_s(asterisk_pid) - asterisk_before, process_cpu_s(agi_pid) - agi_before
     successful, failed = sipp_counts(stat) if stat.exists() else (0, offered)
     routed = None
+    outcomes: dict[str, int] = {}
     if outbox is not None:
         deadline = time.monotonic() + 10  # call_end runs as the caller hangs up: give the last ones a moment
         while True:
             records = outbox.records()
             routed = sum(1 for r in records if r.route is not None and r.route.value == "queue" and r.language == "fr")
             if len(records) >= successful or time.monotonic() > deadline:
+                for record in records:
+                    outcomes[record.outcome.value] = outcomes.get(record.outcome.value, 0) + 1
                 break
             await asyncio.sleep(0.2)  # polling the spool with a deadline
-    return Step(context, rate, offered, successful, failed, routed, elapsed, asterisk_cpu, agi_cpu, returncode)
+    return Step(
+        context, rate, step_s, offered, successful, failed, routed, outcomes, elapsed, asterisk_cpu, agi_cpu, returncode
+    )
+
+
+BENCH_MAXCALLS = "5000"
+
+
+def bench_configuration(work: Path, floor_port: int) -> Path:
+    """asterisk_conf/ as deployed, plus the floor context, and without the deployed 400-channel cap (maxcalls):
+    the ramp is to find what the machine carries, not what the administrator allows."""
+    source = work / "conf"
+    source.mkdir()
+    for conf in sandbox.CONF_SOURCE.glob("*.conf"):
+        shutil.copyfile(conf, source / conf.name)
+    asterisk_conf = source / "asterisk.conf"
+    asterisk_conf.write_text(sandbox.set_option(asterisk_conf.read_text(), "options", "maxcalls", BENCH_MAXCALLS))
+    floor_conf = (Path(__file__).parent / "asterisk" / "bench-floor.conf").read_text()
+    with (source / "extensions.conf").open("a") as dialplan:
+        dialplan.write("\n" + floor_conf.replace("@FLOOR_AGI@", f"agi://127.0.0.1:{floor_port}/floor"))
+    return source
+
+
+def start_sandbox(paths: sandbox.SandboxPaths, options: sandbox.SandboxOptions, source: Path) -> int:
+    """sandbox.start, rendering from `source` instead of asterisk_conf/; returns Asterisk's pid once booted."""
+    sandbox.provision(paths)
+    if sandbox.is_running(paths):
+        sandbox.stop(paths)
+    sandbox.render_config(paths, options, source=source)
+    with paths.console_log.open("ab") as console:
+        process = subprocess.Popen(
+            ["chroot", str(paths.root), sandbox.ASTERISK_BINARY, "-f", "-C", str(paths.asterisk_conf)],
+            stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root"},
+        )
+    deadline = time.monotonic() + sandbox.BOOT_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"Asterisk exited while booting; see {paths.console_log}")
+        try:
+            sandbox.cli(paths, "core waitfullybooted", timeout_s=2)
+            return process.pid
+        except (sandbox.SandboxError, subprocess.TimeoutExpired):
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"Asterisk did not boot within {sandbox.BOOT_TIMEOUT_S} s") from None
+            time.sleep(0.1)  # the control socket is not there yet: poll again before the deadline
+
+
+def hold_callers_in_queue(paths: sandbox.SandboxPaths, queue: str) -> None:
+    """One agent logged in and busy on another call: callers join the queue and wait with music on hold (an
+    empty queue would send them to voicemail instead: joinempty). The busy state comes from a custom device
+    state, and ringinuse = no keeps app_queue from ringing it."""
+    sandbox.cli(paths, "module load func_devstate.so")
+    sandbox.cli(paths, "devstate change Custom:bench-agent INUSE")
+    sandbox.cli(
+        paths,
+        f"queue add member Local/agent@bench-floor to {queue} penalty 0 as bench-agent state_interface"
+        " Custom:bench-agent",
+    )
+    shown = sandbox.cli(paths, f"queue show {queue}")
+    if "bench-agent" not in shown or "In use" not in shown:
+        raise RuntimeError(f"could not put a busy member in {queue}:\n{shown}")
 
 
 def ivr_scenario(work: Path) -> Path:
@@ -248,7 +336,7 @@ async def ramp(
         print(
             f"asterisk {context:5s} {rate:>5g} calls/s (~{f['concurrent_calls_about']} concurrent):"
             f" ok={step.successful}/{step.offered} failed={step.failed}"
-            f"{'' if step.routed_ok is None else f' routed={step.routed_ok}'}"
+            f"{'' if step.routed_ok is None else f' routed={step.routed_ok} {step.outcomes}'}"
             f"  Asterisk {f['asterisk_cpu_ms_per_call']} ms/call ({f['asterisk_cores_busy']} cores),"
             f" AGI server {f['agi_cpu_ms_per_call']} ms/call  {'clean' if step.clean else 'NOT CLEAN'}",
             flush=True,
@@ -269,26 +357,27 @@ async def run(options: Options) -> dict[str, Any]:
     work = options.results_dir / "asterisk-work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    step_s = 2.0 if options.quick else 10.0
-    ivr_rates: list[float] = [1.0] if options.quick else [5, 10, 20, 30, 40, 50, 60]
-    floor_rates: list[float] = [2.0] if options.quick else [20, 40, 80, 120, 160, 200]
-    budget_s = 10.0 if options.quick else 150.0
+    # Steps at least as long as a call, so each reaches its steady number of concurrent calls.
+    ivr_step_s, floor_step_s = (2.0, 2.0) if options.quick else (IVR_HANGUP_S + 2, FLOOR_CALL_S + 4)
+    ivr_rates: list[float] = [1.0] if options.quick else [10, 20, 30, 40, 50, 60, 80]
+    floor_rates: list[float] = [2.0] if options.quick else [40, 80, 120, 160, 200, 240]
+    budget_s = 10.0 if options.quick else 180.0
     sandbox_options = sandbox.SandboxOptions(
         agi_port=_free_port(socket.SOCK_STREAM), sip_port=_free_port(socket.SOCK_DGRAM),
         ami_port=_free_port(socket.SOCK_STREAM),
     )
     floor_port = _free_port(socket.SOCK_STREAM)
-    figures: dict[str, Any] = {"step_s": step_s, "ivr_call_s": IVR_HANGUP_S, "floor_call_s": FLOOR_CALL_S}
+    figures: dict[str, Any] = {
+        "ivr_step_s": ivr_step_s, "floor_step_s": floor_step_s, "ivr_call_s": IVR_HANGUP_S,
+        "floor_call_s": FLOOR_CALL_S, "maxcalls": BENCH_MAXCALLS,
+    }
     with session_lock(paths):
         with contextlib.suppress(FileNotFoundError):
             (paths.db_dir / "astdb.sqlite3").unlink()
-        await asyncio.to_thread(sandbox.start, paths, sandbox_options)
+        source = bench_configuration(work, floor_port)
+        await asyncio.to_thread(start_sandbox, paths, sandbox_options, source)
         processes: list[asyncio.subprocess.Process] = []
         try:
-            floor_conf = (Path(__file__).parent / "asterisk" / "bench-floor.conf").read_text()
-            with (paths.conf_dir / "extensions.conf").open("a") as dialplan:
-                dialplan.write("\n" + floor_conf.replace("@FLOOR_AGI@", f"agi://127.0.0.1:{floor_port}/floor"))
-            sandbox.cli(paths, "dialplan reload")
             languages = [language.code for language in load_callcenter(None).languages]
             figures["prompts"] = install_prompts(paths, languages)
             (work / "floor-sequence.json").write_text(json.dumps(FLOOR_SEQUENCE))
@@ -303,10 +392,11 @@ async def run(options: Options) -> dict[str, Any]:
                 work / "ivr-agi.log", env, "FastAGI listening")
             processes.append(agi)
             asterisk_pid = int((paths.run_dir / "asterisk.pid").read_text().strip())
+            hold_callers_in_queue(paths, "q-fr")
             target = f"127.0.0.1:{sandbox_options.sip_port}"
-            floor_steps = await ramp("floor", floor_rates, step_s, budget_s, floor_scenario(work), work, target,
+            floor_steps = await ramp("floor", floor_rates, floor_step_s, budget_s, floor_scenario(work), work, target,
                                      asterisk_pid, floor.pid, None)
-            ivr_steps = await ramp("ivr", ivr_rates, step_s, budget_s, ivr_scenario(work), work, target,
+            ivr_steps = await ramp("ivr", ivr_rates, ivr_step_s, budget_s, ivr_scenario(work), work, target,
                                    asterisk_pid, agi.pid, Outbox(work / "outbox"))
         finally:
             for process in processes:

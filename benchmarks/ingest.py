@@ -109,7 +109,7 @@ async def direct_insert(dsn: str, batches: list[list[dict[str, Any]]]) -> float:
 
 
 async def run(options: Options) -> dict[str, Any]:
-    single_count = 300 if options.quick else 3000
+    single_count = 300 if options.quick else 1000
     batch_size = 50 if options.quick else 500
     batch_count = 4 if options.quick else 60
     senders = 8

@@ -7,7 +7,8 @@ Rules:
   the minutes it takes.
 - The report asked for: a month (March 2026), grouped by language and grouped by hour, as a supervisor pulls
   it (GET /reports/summary). Each is timed end to end over HTTP, median and max of several runs after one
-  warm-up; the goal is under 100 ms.
+  warm-up; the goal is under 100 ms. The API answers from the hourly rollups (api/rollups.py); the baseline
+  in the same run is the same summary computed from the calls themselves (crud.summary(use_rollups=False)).
 """
 
 from __future__ import annotations

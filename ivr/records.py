@@ -28,6 +28,7 @@ class Route(enum.StrEnum):
     QUEUE = "queue"
     VOICEMAIL = "voicemail"
     HANGUP = "hangup"
+    CALLBACK = "callback"  # the caller left the queue for a callback (queue_wait flow)
 
 
 class CallRecord(BaseModel):

@@ -29,6 +29,16 @@ MEMBERINTERFACE = "MEMBERINTERFACE"  # the agent interface that answered (setint
 QEHOLDTIME = "QEHOLDTIME"  # seconds the caller waited before an agent answered (setqueueentryvar=yes)
 HANGUPCAUSE = "HANGUPCAUSE"
 EPOCH = "EPOCH"  # Asterisk's current time, read by call_end
+
+# The waiting experience (queue_wait flow, issue 6) and the dialplan's queue loop.
+IVR_QUEUE_ANNOUNCE = "IVR_QUEUE_ANNOUNCE"  # global: seconds in the queue between two announcements/offers
+IVR_QUEUE_SLICE = "IVR_QUEUE_SLICE"  # seconds of the next Queue() slice (set by queue_wait)
+IVR_QUEUE_POSITION = "IVR_QUEUE_POSITION"  # position to re-enter the queue at (Queue's position argument)
+IVR_CALLBACK = "IVR_CALLBACK"  # "booked" (a new callback) or "existing" (the number already had one)
+QUEUEPOSITION = "QUEUEPOSITION"  # set by app_queue: the caller's position when Queue() returned
+# Set by the API's Originate of a callback (api/ami/service.py), read by the dialplan's [ivr-callback].
+IVR_CALLBACK_ID = "IVR_CALLBACK_ID"
+IVR_CALLBACK_NUMBER = "IVR_CALLBACK_NUMBER"
 LINKEDID = "CHANNEL(linkedid)"
 CALLER_NUMBER = "CALLERID(num)"
 CALLER_NAME = "CALLERID(name)"

@@ -18,10 +18,10 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-$PY -m ivr api > >(tee -a var/log/api.log) 2>&1 &
-pids+=($!)
 # With the sandbox Asterisk, messages are recorded in its spool (a path valid inside and outside the chroot).
 if [ "$(id -u)" = 0 ] && [ -z "${IVR_VOICEMAIL_DIR:-}" ]; then eval "$($PY -m ivr asterisk env)"; fi
+$PY -m ivr api > >(tee -a var/log/api.log) 2>&1 &
+pids+=($!)
 if [ "$IVR_DEMO" = 1 ]; then export IVR_API_TOKEN="${IVR_API_TOKEN:-ivr-demo-agi-token}"; fi
 $PY -m ivr agi "$@" > >(tee -a var/log/agi.log) 2>&1 &
 pids+=($!)
@@ -30,6 +30,8 @@ ASTERISK_STARTED=0
 if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
   if $PY -m ivr asterisk start; then
     ASTERISK_STARTED=1
+    # The voice prompts, into the sandbox's sounds folder (incremental: only changed texts are rebuilt).
+    $PY -m ivr prompts build --sandbox || echo "warning: some prompts could not be built (ivr prompts check)" >&2
     echo "Asterisk 22 sandbox running. Place a demo call:  .venv/bin/ivr call --caller +33612345678 --keys 3,1"
   else
     echo "warning: the sandbox Asterisk did not start; the API and the FastAGI server run without it" >&2

@@ -33,6 +33,7 @@ class FakeAmi:
     secret: str = "fake-secret"
     queues: tuple[str, ...] = ("q-ar", "q-fr", "q-en")
     silent_login: bool = False
+    originate_outcome: str = "Success"
     members: dict[tuple[str, str], FakeMember] = field(default_factory=dict)
     callers: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     variables: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -192,6 +193,10 @@ class FakeAmi:
                 self._send(writer, _reply(message, "Error", "test fake: Originate without Async"))
                 return
             self._send(writer, _reply(message, "Success", "Originate successfully queued"))
+            # what app_originate reports once the first leg answered (Success) or not (Failure, Reason 3)
+            self.emit({"Event": "OriginateResponse", "ActionID": message.get("ActionID", ""),
+                       "Response": self.originate_outcome, "Channel": message.get("Channel", ""),
+                       "Reason": "4" if self.originate_outcome == "Success" else "3"})  # fmt: skip
         elif action == "getvar":
             value = self.variables.get((message.get("Channel", ""), message.get("Variable", "")), "")
             self._send(writer, {**_reply(message, "Success", ""), "Variable": message["Variable"], "Value": value})

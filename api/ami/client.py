@@ -195,13 +195,13 @@ class AmiLink:
 
     # -- actions ----------------------------------------------------------------------------------------------
 
-    async def action(self, fields: Mapping[str, str], *, as_list: bool | None = None) -> list[AmiMessage]:
+    async def action(self, fields: Mapping[str, str | list[str]], *, as_list: bool | None = None) -> list[AmiMessage]:
         """Send an action; return its reply messages (one, or the list of a multi-event reply)."""
         manager = self._manager
         if manager is None:
             raise AmiUnavailableError(f"AMI is not connected ({self.status}: {self.last_error})")
         fields = dict(fields)
-        if fields.get("Action", "").lower() == "originate":
+        if str(fields.get("Action", "")).lower() == "originate":
             fields.setdefault("Async", "true")
             as_list = False
         future = manager.send_action(fields, as_list=as_list)

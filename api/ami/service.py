@@ -8,6 +8,10 @@ Rules:
 - Subscribers (WebSocket clients) get the newest snapshot only: a slow browser skips states, it never makes
   the AMI consumer wait or the server's memory grow.
 - The AMI is optional: without settings (no IVR_AMI_SECRET) the API runs; actions answer 503.
+- Callbacks keep the caller's place: a pending callback is dialed only when no caller still waiting in its queue
+  joined before it did, and a member of that queue is available. The agent is rung first (Originate into
+  [ivr-callback]); once they answer, the dialplan dials the caller and reports DIALSTATUS in a UserEvent.
+  Claiming a callback is a conditional UPDATE, so two API processes never dial the same one.
 """
 
 from __future__ import annotations
@@ -24,13 +28,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.ami import store
-from api.ami.client import AmiLink, AmiMessage, AmiSettings, AmiUnavailableError
-from api.ami.state import LiveState
+from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError
+from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
 
 log = logging.getLogger(__name__)
 
 Snapshot = dict[str, object]
 REFRESH_S = 5.0  # wrap-up ends and waits grow without any event: re-publish this often
+DIAL_EVERY_S = 2.0  # look for due callbacks at least this often (and on every state change)
+DIAL_GUARD_S = 90.0  # an agent rung for a callback is not rung for another one for this long without news
+MAX_CALLBACK_ATTEMPTS = 3
+CALLBACK_ACTION_PREFIX = "ivr-callback-"
 
 
 class AmiEnvironment(BaseSettings):
@@ -67,6 +75,8 @@ class LiveService:
     link: AmiLink | None = None
     _subscribers: set[asyncio.Queue[Snapshot]] = field(default_factory=set)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _dial_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _dialing: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # callback id -> (interface, since)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     # -- life cycle -------------------------------------------------------------------------------------------
@@ -76,6 +86,7 @@ class LiveService:
         if self.ami_settings is not None:
             self.link = AmiLink(self.ami_settings, on_event=self.on_event, on_connected=self.resync)
             self._tasks.append(asyncio.create_task(self.link.run()))
+            self._tasks.append(asyncio.create_task(self._dialer()))
         self._tasks.append(asyncio.create_task(self._refresh()))
 
     async def stop(self) -> None:
@@ -114,6 +125,7 @@ class LiveService:
 
     async def on_event(self, event: AmiMessage) -> None:
         now = self.clock()
+        await self._callback_news(event)
         if not self.state.apply(event, now):
             return
         if store.storable(event):
@@ -160,6 +172,7 @@ class LiveService:
 
     def publish(self) -> None:
         self._changed.set()
+        self._dial_wake.set()
         if not self._subscribers:
             return
         snapshot = self.snapshot()
@@ -172,6 +185,115 @@ class LiveService:
         while True:
             await asyncio.sleep(REFRESH_S)  # a period, not a wait for something
             self.publish()
+
+    async def callback_booked(self, *, queue: str, uniqueid: str) -> None:
+        """Fold and store the API's own CALLBACK_BOOKED event (see api.ami.state)."""
+        now = self.clock()
+        event = {"Event": CALLBACK_BOOKED, "Queue": queue, "Uniqueid": uniqueid, "Timestamp": f"{now.timestamp():.6f}"}
+        await self.on_event(event)
+        self.callbacks_changed()
+
+    # -- callbacks ------------------------------------------------------------------------------------------
+
+    def callbacks_changed(self) -> None:
+        self._dial_wake.set()
+
+    async def _dialer(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dial_wake.wait(), DIAL_EVERY_S)
+            self._dial_wake.clear()
+            try:
+                await self.dial_due_callbacks()
+            except Exception:  # the dialer must outlive a database or AMI hiccup
+                log.exception("callback dialer failed; retrying")
+
+    def free_agent(self, queue: QueueState, now: datetime, busy: set[str]) -> Member | None:
+        """The queue's available member app_queue would pick (lowest penalty, then least recent call)."""
+        candidates = [
+            member
+            for member in queue.members.values()
+            if member.interface not in busy and member.state(now, self.state.wrapup_s) is MemberState.AVAILABLE
+        ]
+        oldest = datetime.min.replace(tzinfo=now.tzinfo)
+        candidates.sort(key=lambda member: (member.penalty, member.last_call_end or oldest))
+        return candidates[0] if candidates else None
+
+    async def dial_due_callbacks(self) -> list[int]:
+        """Dial every callback whose turn has come; return their ids."""
+        link = self.link
+        if link is None or link.status != "connected":
+            return []
+        now = self.clock()
+        for callback_id, (_, since) in list(self._dialing.items()):
+            if (now - since).total_seconds() > DIAL_GUARD_S:
+                del self._dialing[callback_id]
+        async with self.sessions() as session:
+            pending = await store.list_callbacks(session, status="pending")
+        busy = {interface for interface, _ in self._dialing.values()}
+        dialed: list[int] = []
+        for callback in pending:
+            queue = self.state.queues.get(callback.queue)
+            if queue is None or any(caller.joined_at < callback.joined_at for caller in queue.callers.values()):
+                continue  # someone who joined before this caller is still waiting: their turn first
+            agent = self.free_agent(queue, now, busy)
+            if agent is None:
+                continue
+            async with self.sessions() as session:
+                if not await store.claim_callback(session, callback_id=callback.id, agent=agent.name, now=now):
+                    continue
+            self._dialing[callback.id] = (agent.interface, now)
+            busy.add(agent.interface)
+            try:
+                await link.action(
+                    {
+                        "Action": "Originate",
+                        "ActionID": f"{CALLBACK_ACTION_PREFIX}{callback.id}",
+                        "Channel": agent.interface,
+                        "Context": "ivr-callback",
+                        "Exten": "s",
+                        "Priority": "1",
+                        "Timeout": "20000",
+                        "CallerID": f'"{callback.number}" <{callback.number}>',
+                        "Variable": [
+                            f"IVR_CALLBACK_ID={callback.id}",
+                            f"IVR_CALLBACK_NUMBER={callback.number}",
+                            f"IVR_LANG={callback.language}",
+                            f"IVR_QUEUE={callback.queue}",
+                        ],
+                        "Async": "true",
+                    },
+                    as_list=False,
+                )
+            except AmiError:
+                log.exception("could not originate callback %d", callback.id)
+                await self._settle(callback.id, answered=False)
+                continue
+            log.info("callback %d: ringing %s, then %s", callback.id, agent.interface, callback.number)
+            dialed.append(callback.id)
+        return dialed
+
+    async def _callback_news(self, event: AmiMessage) -> None:
+        """How a dialed callback went: the agent did not answer (OriginateResponse), or DIALSTATUS (UserEvent)."""
+        kind = event.get("Event")
+        if kind == "OriginateResponse" and event.get("ActionID", "").startswith(CALLBACK_ACTION_PREFIX):
+            if event.get("Response") != "Success":
+                await self._settle(int(event["ActionID"].removeprefix(CALLBACK_ACTION_PREFIX)), answered=False)
+        elif kind == "UserEvent" and event.get("UserEvent") == "IvrCallback" and event.get("Id", "").isdigit():
+            await self._settle(int(event["Id"]), answered=event.get("Status") == "ANSWER")
+
+    async def _settle(self, callback_id: int, *, answered: bool) -> None:
+        self._dialing.pop(callback_id, None)
+        async with self.sessions() as session:
+            status = await store.settle_callback(
+                session,
+                callback_id=callback_id,
+                answered=answered,
+                max_attempts=MAX_CALLBACK_ATTEMPTS,
+                now=self.clock(),
+            )
+        log.info("callback %d: %s", callback_id, status)
+        self._dial_wake.set()
 
     # -- actions ----------------------------------------------------------------------------------------------
 

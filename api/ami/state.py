@@ -28,6 +28,10 @@ from zoneinfo import ZoneInfo
 
 AmiEvent = Mapping[str, str]
 
+# Not from Asterisk: the API notes it (and stores it with the queue events) when a waiting caller books a callback,
+# so the slice that ended for the offer is not counted as an abandon, now or when the day is replayed.
+CALLBACK_BOOKED = "IvrCallbackBooked"
+
 # Events the reducer (and the event store) care about; everything else is ignored.
 QUEUE_EVENTS = frozenset(
     {
@@ -49,11 +53,12 @@ QUEUE_EVENTS = frozenset(
         "QueueMember",
         "QueueEntry",
         "QueueSummary",
+        CALLBACK_BOOKED,
     }
 )
 # Events that change the day's history (stored and replayed after a restart); the rest is live detail that a
 # QueueStatus snapshot restores better than a replay would.
-HISTORY_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerAbandon", "AgentConnect", "AgentComplete"})
+HISTORY_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerAbandon", "AgentConnect", "AgentComplete", CALLBACK_BOOKED})
 
 RECENT_WAITS = 20  # answered waits kept per queue for the estimated wait
 RECENT_WINDOW = timedelta(hours=1)  # ... and only those answered in the last hour
@@ -120,6 +125,7 @@ class QueueState:
     callers: dict[str, WaitingCaller] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
     offered: int = 0
+    callbacks: int = 0  # callers who left the queue for a callback today
     answered: int = 0
     abandoned: int = 0
     answered_within_sl: int = 0
@@ -128,6 +134,8 @@ class QueueState:
     # puts them back at their position, so one caller may join several times; they are offered once, and
     # their wait runs from the first join.
     first_join: dict[str, datetime] = field(default_factory=dict)
+    # app_queue reports a slice that timed out as QueueCallerAbandon; if the caller comes back, it was not one
+    abandoned_ids: set[str] = field(default_factory=set)
 
     def longest_wait_s(self, now: datetime) -> float:
         return max(((now - caller.joined_at).total_seconds() for caller in self.callers.values()), default=0.0)
@@ -191,8 +199,9 @@ class LiveState:
         if self.day is None or today > self.day:  # forward only: a late event of yesterday is not a new day
             self.day = today
             for queue in self.queues.values():
-                queue.offered = queue.answered = queue.abandoned = queue.answered_within_sl = 0
+                queue.offered = queue.answered = queue.abandoned = queue.answered_within_sl = queue.callbacks = 0
                 queue.first_join.clear()
+                queue.abandoned_ids.clear()
 
     @staticmethod
     def event_time(event: AmiEvent, at: datetime) -> datetime:
@@ -220,6 +229,9 @@ class LiveState:
         if uniqueid not in queue.first_join:
             queue.offered += 1
             queue.first_join[uniqueid] = when
+        if uniqueid in queue.abandoned_ids:
+            queue.abandoned_ids.discard(uniqueid)
+            queue.abandoned -= 1
         queue.callers[uniqueid] = WaitingCaller(
             uniqueid=uniqueid,
             channel=event.get("Channel", ""),
@@ -250,7 +262,15 @@ class LiveState:
 
     def _caller_abandon(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         queue.abandoned += 1
+        queue.abandoned_ids.add(event.get("Uniqueid", ""))
         self._remove_caller(queue, event.get("Uniqueid", ""))
+
+    def _callback_booked(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
+        uniqueid = event.get("Uniqueid", "")
+        queue.callbacks += 1
+        if uniqueid in queue.abandoned_ids:
+            queue.abandoned_ids.discard(uniqueid)
+            queue.abandoned -= 1
 
     @staticmethod
     def _remove_caller(queue: QueueState, uniqueid: str) -> None:
@@ -359,6 +379,7 @@ class LiveState:
                     "offered_today": queue.offered,
                     "answered_today": queue.answered,
                     "abandoned_today": queue.abandoned,
+                    "callbacks_today": queue.callbacks,
                     "service_level_today": None if level is None else round(level, 3),
                     "estimated_wait_s": estimated_wait_s(queue.recent_waits, now=now, position=1),
                 }
@@ -387,5 +408,6 @@ _HANDLERS: dict[str, _Handler] = {
     "QueueMemberRemoved": LiveState._member_removed,
     "QueueParams": LiveState._queue_seen,
     "QueueSummary": LiveState._queue_seen,
+    CALLBACK_BOOKED: LiveState._callback_booked,
 }
 assert set(_HANDLERS) == QUEUE_EVENTS

@@ -100,27 +100,28 @@ async def list_callbacks(session: AsyncSession, *, status: str | None = None, li
     return list((await session.scalars(query)).all())
 
 
-async def claim_next_callback(session: AsyncSession, *, queue: str, now: datetime) -> CallbackRow | None:
-    """The pending callback of `queue` that joined first, marked dialing (SKIP LOCKED: one claimer wins)."""
-    row = await session.scalar(
-        select(CallbackRow)
-        .where(CallbackRow.queue == queue, CallbackRow.status == "pending")
-        .order_by(CallbackRow.joined_at, CallbackRow.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
+async def claim_callback(session: AsyncSession, *, callback_id: int, agent: str, now: datetime) -> bool:
+    """pending -> dialing, for one claimer only (several API processes may race for the same callback)."""
+    result = await session.execute(
+        update(CallbackRow)
+        .where(CallbackRow.id == callback_id, CallbackRow.status == "pending")
+        .values(status="dialing", attempts=CallbackRow.attempts + 1, agent=agent, updated_at=now)
+        .returning(CallbackRow.id)
     )
-    if row is None:
+    claimed = result.scalar_one_or_none() is not None
+    await session.commit()
+    return claimed
+
+
+async def settle_callback(
+    session: AsyncSession, *, callback_id: int, answered: bool, max_attempts: int, now: datetime
+) -> str:
+    """After a dial attempt: done when the caller answered; else pending again, or failed after max_attempts."""
+    row = await session.get(CallbackRow, callback_id)
+    if row is None or row.status != "dialing":
         await session.commit()
-        return None
-    row.status = "dialing"
-    row.attempts += 1
+        return row.status if row is not None else "unknown"
+    row.status = "done" if answered else ("failed" if row.attempts >= max_attempts else "pending")
     row.updated_at = now
     await session.commit()
-    return row
-
-
-async def finish_callback(session: AsyncSession, *, callback_id: int, status: str, agent: str, now: datetime) -> None:
-    await session.execute(
-        update(CallbackRow).where(CallbackRow.id == callback_id).values(status=status, agent=agent, updated_at=now)
-    )
-    await session.commit()
+    return row.status

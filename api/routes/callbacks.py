@@ -95,9 +95,11 @@ async def book_callback(
         joined_at=body.joined_at,
         now=now,
     )
-    if not created:
+    if created:
+        # the caller's channel is the call's first, so its uniqueid is the linkedid
+        await live.callback_booked(queue=body.queue, uniqueid=body.linkedid)
+    else:
         response.status_code = status.HTTP_200_OK
-    live.callbacks_changed()
     return public(row)
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
+from ivr.adapters.queue_client import ApiQueueDesk
 from ivr.adapters.tickets_client import ApiTicketDesk
 from ivr.calendar import BusinessCalendar
 from ivr.channel import Channel
 from ivr.config import Settings, load_callcenter
-from ivr.flows import call_end, inbound, survey, voicemail
+from ivr.flows import call_end, inbound, queue_wait, survey, voicemail
 from ivr.flows.context import FlowContext
 from ivr.languages import InMemoryLanguageMemory, LanguageMemory
 
@@ -24,6 +25,7 @@ FLOWS: dict[str, Flow] = {
     "voicemail": voicemail.run,
     "call_end": call_end.run,
     "survey": survey.run,
+    "queue_wait": queue_wait.run,
 }
 
 
@@ -55,4 +57,5 @@ def build_context(at: datetime | None = None, settings: Settings | None = None) 
         outbox=Outbox(Path(settings.spool_dir)),
         voicemail_dir=str(settings.voicemail_dir),
         tickets=ApiTicketDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
+        queue_desk=ApiQueueDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
     )

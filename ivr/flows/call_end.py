@@ -51,6 +51,8 @@ def classify(values: Mapping[str, str]) -> Outcome:
     if values.get(var.IVR_CLOSED):
         return Outcome.AFTER_HOURS
     route = values.get(var.IVR_ROUTE, "")
+    if route == Route.CALLBACK:
+        return Outcome.CALLBACK
     if route == Route.QUEUE:
         return Outcome.ANSWERED if values.get(var.MEMBERINTERFACE) else Outcome.ABANDONED_QUEUE
     if values.get(var.IVR_ERROR):

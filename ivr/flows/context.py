@@ -10,6 +10,7 @@ from ivr.adapters.outbox import Outbox
 from ivr.calendar import BusinessCalendar
 from ivr.config import CallCenter
 from ivr.languages import LanguageMemory
+from ivr.queueing import QueueDesk
 from ivr.tickets import TicketDesk
 
 
@@ -22,3 +23,4 @@ class FlowContext:
     outbox: Outbox
     voicemail_dir: str  # where Asterisk writes messages (a path on the Asterisk host)
     tickets: TicketDesk | None = None  # the requests API (issue 7); None: no API configured
+    queue_desk: QueueDesk | None = None  # wait estimates and callbacks (issue 6); None: no API configured

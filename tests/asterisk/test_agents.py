@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ import pytest
 
 from api.ami.service import AmiEnvironment
 from ivr import sandbox
+from ivr.records import Outcome
 from ivr.sandbox import AmiClient, CallerScript
-from tests.live_harness import Database, chromium, running_api, throwaway_database
+from tests.live_harness import Database, chromium, eventually, running_api, throwaway_database
 
 from .conftest import AGENT_PASSWORD, HERE, OPEN_AT, AgiServer, Tier
 
@@ -234,8 +236,6 @@ async def test_after_an_api_restart_the_live_state_matches_asterisk_again(
                 fr = queues.get("q-fr")
                 return fr if state["ami"]["status"] == "connected" and fr and fr["waiting"] else None
 
-            from tests.live_harness import eventually
-
             fr = await eventually(fr_queue, timeout_s=10, what="resynced state")
             status = await ami.action("QueueStatus", Queue="q-fr")
             assert status["Response"] == "Success"
@@ -248,3 +248,119 @@ async def test_after_an_api_restart_the_live_state_matches_asterisk_again(
             await api.post(f"/agents/{SEAT}/logout")
     finally:
         await asyncio.wait_for(call, 30)
+
+
+@dataclass
+class Globals:
+    """Dialplan globals changed for one test (CLI `dialplan set global`), restored afterwards."""
+
+    tier: Tier
+    changed: dict[str, str]
+
+    def set(self, name: str, value: str) -> None:
+        self.changed.setdefault(name, "")
+        sandbox.cli(self.tier.paths, f"dialplan set global {name} {value}")
+
+
+@pytest.fixture
+def dialplan_globals(tier: Tier) -> Any:
+    changed = Globals(tier, {})
+    yield changed
+    defaults = {"IVR_QUEUE_ANNOUNCE": "45", "IVR_CARRIER_HOST": '""'}
+    for name in changed.changed:
+        sandbox.cli(tier.paths, f"dialplan set global {name} {defaults.get(name, '')}")
+
+
+async def test_a_caller_pressing_1_is_called_back_with_the_agent_already_on_the_line(
+    tier: Tier,
+    start_agi: Callable[[str], AgiServer],
+    ami: AmiClient,
+    record_ami: None,
+    agent_phone: Callable[..., Awaitable[Phone]],
+    database: Database,
+    ami_environment: AmiEnvironment,
+    dialplan_globals: Globals,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caller = "+33611111111"
+    callee_port = _free_udp_port()
+    dialplan_globals.set("IVR_QUEUE_ANNOUNCE", "4")  # first announcement after 4 s in the queue
+    dialplan_globals.set("IVR_CARRIER_HOST", f"127.0.0.1:{callee_port}")  # the "carrier" delivering the callback
+    async with (
+        running_api(database, ami_environment) as url,
+        httpx.AsyncClient(base_url=url, headers=_bearer(database, "supervisor")) as api,
+    ):
+        # this agi server asks the API for estimates and callbacks, and delivers its call records there
+        monkeypatch.setenv("IVR_API_URL", url)
+        monkeypatch.setenv("IVR_API_TOKEN", database.tokens["agi"])
+        start_agi(OPEN_AT)
+        await api.post(f"/agents/{SEAT}/logout")
+        await agent_phone()
+        assert (await api.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})).status_code == 200
+        await api.post(f"/agents/{SEAT}/pause", json={"reason": "Réunion"})
+
+        # joins q-fr at about 4.5 s (the tier's queue timeout is 10 s); after a 4 s slice queue_wait speaks and
+        # offers the callback. Keys pressed while in Queue() (music) are ignored, so pressing 1 every second lands
+        # in the offer whatever the jitter.
+        keys = (*KEYS, (9.5, "1"), (10.5, "1"), (11.5, "1"), (12.5, "1"))
+        result = await tier.call(CallerScript(caller=caller, keys=keys, hangup_at=25.0), tmp_path)
+        assert result.ok, result.output[-2000:]
+        join = await ami.wait_for(_event("QueueCallerJoin", CallerIDNum=caller), timeout_s=5)
+        linkedid = join["Linkedid"]
+        offer = await ami.wait_for(
+            lambda e: e.get("Event") == "AGIExecStart" and e.get("Linkedid") == linkedid
+            and "callback_offer" in e.get("Command", ""),
+            timeout_s=5, what="the callback offer",
+        )  # fmt: skip
+        assert offer["Channel"] == join["Channel"]
+
+        async def record() -> dict[str, Any] | None:
+            response = await api.get(f"/calls/{linkedid}")
+            return response.json() if response.status_code == 200 else None
+
+        stored = await eventually(record, timeout_s=15, what="the call record in the API")
+        assert stored["outcome"] == Outcome.CALLBACK.value  # callbacks are in the call records
+
+        callbacks = (await api.get("/callbacks")).json()
+        assert [(c["number"], c["queue"], c["status"]) for c in callbacks] == [(caller, "q-fr", "pending")]
+        # the callback keeps the caller's place: it carries the time they first joined the queue
+        joined_at = datetime.fromisoformat(callbacks[0]["joined_at"]).timestamp()
+        assert abs(joined_at - float(join["Timestamp"])) < 1.5
+
+        # the paused agent gets nothing; once unpaused, the agent is rung first, then the caller
+        callee = await asyncio.create_subprocess_exec(
+            "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.1", "-p", str(callee_port),
+            "-mi", "127.0.0.1", "-mp", str(_free_udp_port() & ~1), "-m", "1", "-nostdin", "-timeout", "60s",
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            assert (await api.post(f"/agents/{SEAT}/unpause")).status_code == 200
+            agent_up = await ami.wait_for(
+                lambda e: e.get("Event") == "Newstate" and e.get("Channel", "").startswith(f"PJSIP/{SEAT}-")
+                and e.get("ChannelStateDesc") == "Up",
+                timeout_s=10, what="the agent answering the callback",
+            )  # fmt: skip
+            dial = await ami.wait_for(
+                lambda e: e.get("Event") == "DialBegin" and e.get("Channel") == agent_up["Channel"],
+                timeout_s=5, what="the caller being dialed from the agent's call",
+            )  # fmt: skip
+            assert dial["DestChannel"].startswith("PJSIP/carrier-")
+            assert ami.events.index(agent_up) < ami.events.index(dial)  # agent on the line first
+            answered = await ami.wait_for(
+                lambda e: e.get("Event") == "DialEnd" and e.get("Channel") == agent_up["Channel"], timeout_s=10
+            )
+            assert answered["DialStatus"] == "ANSWER"
+            await ami.action("Hangup", Channel=answered["DestChannel"])  # the caller hangs up after the talk
+            done = await ami.wait_for(_event("UserEvent", UserEvent="IvrCallback"), timeout_s=10)
+            assert (done["Id"], done["Status"]) == (str(callbacks[0]["id"]), "ANSWER")
+
+            async def callback_done() -> bool:
+                return bool((await api.get("/callbacks")).json()[0]["status"] == "done")
+
+            await eventually(callback_done, timeout_s=5, what="callback marked done")
+        finally:
+            if callee.returncode is None:
+                callee.kill()
+            await callee.wait()
+            await api.post(f"/agents/{SEAT}/logout")

@@ -35,7 +35,11 @@ async def fake() -> AsyncIterator[FakeAmi]:
 
 @pytest.fixture
 async def seat_tokens(database_url: str) -> dict[str, str]:
-    """Agent tokens named after their seats (the rule of api.routes.agents)."""
+    return await make_seat_tokens(database_url)
+
+
+async def make_seat_tokens(database_url: str) -> dict[str, str]:
+    """Empty queue tables, and agent tokens named after their seats (the rule of api.routes.agents)."""
     engine = make_engine(database_url)
     try:
         async with engine.begin() as connection:

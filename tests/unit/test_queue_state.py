@@ -223,3 +223,33 @@ def test_a_caller_taken_out_to_hear_their_position_and_put_back_is_one_offer_wit
     state.apply(connect, t0 + timedelta(seconds=40))
     assert fr.answered == 1 and fr.answered_within_sl == 0  # 40 s from the first join, not Asterisk's 5 s
     assert [wait for _, wait in fr.recent_waits] == [40.0]
+
+
+def test_a_slice_that_timed_out_is_not_an_abandon_when_the_caller_comes_back_or_books_a_callback() -> None:
+    """Recorded from the callback test: the first 4 s slice ends (app_queue says QueueCallerAbandon), the caller
+    presses 1 in queue_wait and hangs up; the API then notes the booking (IvrCallbackBooked)."""
+    events = transcript("callback_after_slice.jsonl")
+    state = new_state()
+    join = events[first(events, "QueueCallerJoin")]
+    abandon = first(events, "QueueCallerAbandon")
+    replay(state, events[: abandon + 1], at_event(events[abandon]))
+    fr = state.queues["q-fr"]
+    assert (fr.offered, fr.abandoned) == (1, 1)  # as far as Asterisk can tell
+    booked = {"Event": "IvrCallbackBooked", "Queue": "q-fr", "Uniqueid": join["Uniqueid"]}
+    state.apply(booked, at_event(events[abandon]) + timedelta(seconds=2))
+    assert (fr.offered, fr.abandoned, fr.callbacks) == (1, 0, 1)
+    replay(state, events[abandon + 1 :], at_event(events[abandon]) + timedelta(seconds=3))
+    assert (fr.answered, fr.abandoned, fr.callbacks) == (0, 0, 1)  # the callback itself is not a queue call
+
+
+def test_a_caller_back_in_the_queue_after_the_announcement_was_not_an_abandon() -> None:
+    state = new_state()
+    t0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    join = {"Event": "QueueCallerJoin", "Queue": "q-fr", "Uniqueid": "8.1", "CallerIDNum": "+33600000008",
+            "Position": "2"}  # fmt: skip
+    state.apply(join, t0)
+    state.apply({**join, "Event": "QueueCallerAbandon", "HoldTime": "45"}, t0 + timedelta(seconds=45))
+    state.apply({**join, "Event": "QueueCallerLeave"}, t0 + timedelta(seconds=45))
+    assert state.queues["q-fr"].abandoned == 1
+    state.apply(join, t0 + timedelta(seconds=50))
+    assert (state.queues["q-fr"].offered, state.queues["q-fr"].abandoned) == (1, 0)

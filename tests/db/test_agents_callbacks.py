@@ -1,0 +1,143 @@
+"""Callbacks and wait estimates through the API (real PostgreSQL, fake AMI on loopback): one open callback per
+number, the caller's place kept, the agent rung first (Originate into [ivr-callback]), outcomes recorded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.ami.service import LiveService
+from api.config import ApiSettings
+from api.security.tokens import Role
+from tests.db.conftest import FixedClock
+from tests.db.test_agents import bearer, live_of, make_seat_tokens, start_app, until
+from tests.fake_ami import FakeAmi
+from tests.live_harness import eventually
+
+NUMBER = "+212600000001"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeAmi]:
+    server = await FakeAmi(queues=("q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de")).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def live_app(
+    settings: ApiSettings, clock: FixedClock, fake: FakeAmi, seat_tokens: dict[str, str]
+) -> AsyncIterator[FastAPI]:
+    clock.now = datetime.now(UTC)  # the dialer compares with event times, which are real (as Asterisk's are)
+    application = start_app(settings, clock, fake)
+    async with application.router.lifespan_context(application):
+        await until(lambda: live_of(application).ami_status()["status"] == "connected")
+        yield application
+
+
+@pytest.fixture
+async def http(live_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://api.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def seat_tokens(database_url: str) -> dict[str, str]:
+    return await make_seat_tokens(database_url)
+
+
+def booking(joined_at: datetime, number: str = NUMBER) -> dict[str, str]:
+    return {
+        "number": number,
+        "queue": "q-ar",
+        "language": "ar",
+        "linkedid": "1795.1",
+        "joined_at": joined_at.isoformat(),
+    }
+
+
+async def test_one_open_callback_per_number_and_who_may_see_them(
+    http: httpx.AsyncClient, auth: dict[Role, dict[str, str]], seat_tokens: dict[str, str]
+) -> None:
+    joined = datetime.now(UTC) + timedelta(hours=1)  # later than anyone: nobody is dialed in this test
+    first = await http.post("/callbacks", json=booking(joined), headers=auth[Role.AGI])
+    assert first.status_code == 201, first.text
+    again = await http.post("/callbacks", json=booking(joined), headers=auth[Role.AGI])
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    assert (await http.post("/callbacks", json=booking(joined, "anonymous"), headers=auth[Role.AGI])).status_code == 422
+    assert (
+        await http.post("/callbacks", json=booking(joined), headers=bearer(seat_tokens["agent1001"]))
+    ).status_code == 403
+    listed = await http.get("/callbacks", headers=auth[Role.SUPERVISOR])
+    assert [(c["number"], c["status"]) for c in listed.json()] == [(NUMBER, "pending")]
+    assert (await http.get("/callbacks", headers=auth[Role.AGI])).status_code == 403
+
+
+async def test_estimate_comes_from_recent_answered_waits(
+    http: httpx.AsyncClient, live_app: FastAPI, fake: FakeAmi, auth: dict[Role, dict[str, str]]
+) -> None:
+    empty = await http.get("/queues/q-fr/estimate", params={"position": 2}, headers=auth[Role.AGI])
+    assert empty.json()["estimated_wait_s"] is None
+    for uniqueid, hold in (("1.1", "30"), ("1.2", "50")):
+        fake.emit({"Event": "AgentConnect", "Queue": "q-fr", "Uniqueid": uniqueid, "Interface": "PJSIP/agent1002",
+                   "MemberName": "agent1002", "HoldTime": hold})  # fmt: skip
+    await until(lambda: live_of(live_app).state.queues["q-fr"].answered == 2)
+    response = await http.get("/queues/q-fr/estimate", params={"position": 2}, headers=auth[Role.AGI])
+    assert response.json()["estimated_wait_s"] == 80.0  # median 40 s per place, two places
+
+
+async def test_callback_waits_its_turn_then_rings_the_agent_first(
+    http: httpx.AsyncClient, live_app: FastAPI, fake: FakeAmi, auth: dict[Role, dict[str, str]]
+) -> None:
+    live: LiveService = live_of(live_app)
+    earlier = {"Event": "QueueCallerJoin", "Queue": "q-ar", "Uniqueid": "2.1", "Channel": "PJSIP/carrier-2",
+               "CallerIDNum": "+212600000002", "Position": "1"}  # fmt: skip
+    fake.emit(earlier)
+    await until(lambda: bool(live.state.queues.get("q-ar") and live.state.queues["q-ar"].callers))
+    booked = await http.post("/callbacks", json=booking(datetime.now(UTC)), headers=auth[Role.AGI])
+    callback_id = booked.json()["id"]
+    response = await http.post(
+        "/agents/agent1001/login", json={"skills": {"ar": "native"}}, headers=auth[Role.SUPERVISOR]
+    )
+    assert response.status_code == 200
+    assert await live.dial_due_callbacks() == []  # the caller who joined before still waits: their turn first
+    assert not [action for action in fake.actions if action["Action"] == "Originate"]
+
+    fake.emit({**earlier, "Event": "QueueCallerLeave", "Count": "0"})
+    await until(lambda: not live.state.queues["q-ar"].callers)
+    await until(lambda: any(action["Action"] == "Originate" for action in fake.actions))
+    [originate] = [action for action in fake.actions if action["Action"] == "Originate"]
+    assert (originate["Channel"], originate["Context"], originate["Exten"]) == ("PJSIP/agent1001", "ivr-callback", "s")
+    assert originate["Async"] == "true"
+    listed = (await http.get("/callbacks", headers=auth[Role.SUPERVISOR])).json()
+    assert [(c["id"], c["status"], c["agent"], c["attempts"]) for c in listed] == [
+        (callback_id, "dialing", "agent1001", 1)
+    ]
+
+    fake.emit({"Event": "UserEvent", "UserEvent": "IvrCallback", "Id": str(callback_id), "Status": "ANSWER"})
+
+    async def done() -> bool:
+        return bool((await http.get("/callbacks", headers=auth[Role.SUPERVISOR])).json()[0]["status"] == "done")
+
+    await eventually(done, timeout_s=5, what="callback done")
+    # the number may book again once its callback happened
+    assert (await http.post("/callbacks", json=booking(datetime.now(UTC)), headers=auth[Role.AGI])).status_code == 201
+
+
+async def test_an_agent_who_does_not_answer_puts_the_callback_back_in_line(
+    http: httpx.AsyncClient, live_app: FastAPI, fake: FakeAmi, auth: dict[Role, dict[str, str]]
+) -> None:
+    fake.originate_outcome = "Failure"
+    live = live_of(live_app)
+    await http.post("/callbacks", json=booking(datetime.now(UTC)), headers=auth[Role.AGI])
+    await http.post("/agents/agent1001/login", json={"skills": {"ar": "native"}}, headers=auth[Role.SUPERVISOR])
+    await http.post("/agents/agent1001/pause", json={"reason": "x"}, headers=auth[Role.SUPERVISOR])  # stop retries
+    await until(lambda: not live._dialing and any(a["Action"] == "Originate" for a in fake.actions))
+    listed = (await http.get("/callbacks", headers=auth[Role.SUPERVISOR])).json()
+    assert [(c["status"], c["attempts"]) for c in listed] == [("pending", 1)]

@@ -9,8 +9,9 @@ Rules:
 - Command turnaround is measured at the peer: from writing a reply (or the environment) to reading the next
   command line. That is the time the AGI side takes, whatever the pacing.
 - Back-to-back: each of N workers places calls one after another until a deadline. Paced: each media command
-  is answered after the prompt's real duration (var/sounds when built, else typical lengths) and each of N
-  workers places one call, so a 1,000-call paced run lasts about one call (~20 s).
+  is answered after the prompt's real duration (var/sounds when built, else typical lengths); N workers start
+  spread over one call's length (~19 s) and call again until two call lengths have passed; the second half,
+  with about N calls in progress arriving at N / 19 s per second, is the one measured (~40 s per run).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import functools
 import itertools
 import json
 import os
+import statistics
 import sys
 import time
 import wave
@@ -92,6 +94,14 @@ class RunStats:
     calls: int = 0
     failures: int = 0
     commands_per_call: set[int] = field(default_factory=set)
+    window_start: float = 0.0  # perf_counter() from which turnarounds count (paced: the steady state)
+    active: int = 0  # calls in progress now
+    active_seen: list[int] = field(default_factory=list)  # calls in progress at each counted turnaround
+
+    def count(self, turnaround_s: float, now: float) -> None:
+        if now >= self.window_start:
+            self.turnarounds_s.append(turnaround_s)
+            self.active_seen.append(self.active)
 
 
 _call_numbers = itertools.count(1)
@@ -122,7 +132,8 @@ async def converse(
     writer.write(environment)
     commands = 0
     while line := await reader.readline():
-        stats.turnarounds_s.append(time.perf_counter() - sent_at)
+        now = time.perf_counter()
+        stats.count(now - sent_at, now)
         commands += 1
         command = line.decode("utf-8", errors="replace").rstrip("\n")
         if record is not None:
@@ -136,6 +147,7 @@ async def converse(
 
 
 async def tcp_call(port: int, pacing: Pacing | None, stats: RunStats, record: list[str] | None = None) -> None:
+    stats.active += 1
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
@@ -145,6 +157,8 @@ async def tcp_call(port: int, pacing: Pacing | None, stats: RunStats, record: li
             writer.close()
     except (ConnectionError, OSError):
         stats.failures += 1
+    finally:
+        stats.active -= 1
 
 
 async def process_call(spool_dir: Path, pacing: Pacing | None, stats: RunStats) -> None:
@@ -220,15 +234,23 @@ async def start_server(kind: str, log_path: Path, *extra: str) -> Server:
 
 
 async def run_level(
-    place_call: Any, concurrency: int, *, duration_s: float | None, pacing: Pacing | None, ramp_s: float
+    place_call: Any,
+    concurrency: int,
+    *,
+    duration_s: float | None,
+    pacing: Pacing | None,
+    ramp_s: float,
+    window_after_s: float = 0.0,
 ) -> tuple[RunStats, float]:
-    """N workers; back-to-back ones loop until duration_s, paced ones place one call each."""
+    """N workers, started `ramp_s` apart in all, each placing calls one after another until duration_s (one
+    call if None); turnarounds count from `window_after_s` on."""
     stats = RunStats()
     started = time.perf_counter()
+    stats.window_start = started + window_after_s
     deadline = started + (duration_s or 0.0)
 
     async def worker(index: int) -> None:
-        await asyncio.sleep(ramp_s * index / concurrency)  # spread the connects: the listen backlog is 100
+        await asyncio.sleep(ramp_s * index / concurrency)  # spread the arrivals (and the connects: backlog 100)
         while True:
             await place_call(pacing, stats)
             if duration_s is None or time.perf_counter() >= deadline:
@@ -252,14 +274,24 @@ def summarize(stats: RunStats, elapsed_s: float, cpu_s: float) -> dict[str, Any]
 
 
 async def measure_server(
-    server: Server, concurrency: int, *, duration_s: float | None, pacing: Pacing | None, ramp_s: float
+    server: Server,
+    concurrency: int,
+    *,
+    duration_s: float | None,
+    pacing: Pacing | None,
+    ramp_s: float,
+    window_after_s: float = 0.0,
 ) -> dict[str, Any]:
     async def place(pacing: Pacing | None, stats: RunStats) -> None:
         await tcp_call(server.port, pacing, stats)
 
     cpu_before = server.cpu_s()
-    stats, elapsed = await run_level(place, concurrency, duration_s=duration_s, pacing=pacing, ramp_s=ramp_s)
-    return summarize(stats, elapsed, server.cpu_s() - cpu_before)
+    stats, elapsed = await run_level(
+        place, concurrency, duration_s=duration_s, pacing=pacing, ramp_s=ramp_s, window_after_s=window_after_s
+    )
+    figure = summarize(stats, elapsed, server.cpu_s() - cpu_before)
+    figure["concurrent_calls_mean"] = round(statistics.fmean(stats.active_seen), 1) if stats.active_seen else 0
+    return figure
 
 
 async def run(options: Options) -> dict[str, Any]:
@@ -287,17 +319,20 @@ async def run(options: Options) -> dict[str, Any]:
         floor = await start_server("floor", log, str(work / "sequence.json"))
         try:
             results: dict[str, dict[str, Any]] = {"ours": {}, "floor": {}}
+            # Paced: arrivals spread over one call's length, then one more call length of steady state (about
+            # `level` calls in progress, arriving at level / call length per second), the one measured.
+            call_s = sum(reply_for(command, pacing)[1] for command in sequence)
+            figures["paced_call_s"] = round(call_s, 2)
             for mode in ("back_to_back", "paced"):
                 for level in levels:
                     for server in (ours, floor):
-                        ramp = min(2.0, level / 500) if mode == "back_to_back" else min(2.0, level / 500 + 0.1)
-                        figure = await measure_server(
-                            server,
-                            level,
-                            duration_s=back_to_back_s if mode == "back_to_back" else None,
-                            pacing=None if mode == "back_to_back" else pacing,
-                            ramp_s=ramp,
-                        )
+                        if mode == "back_to_back":
+                            settings: dict[str, Any] = {"duration_s": back_to_back_s, "pacing": None,
+                                                        "ramp_s": min(2.0, level / 500)}
+                        else:
+                            settings = {"duration_s": 2 * call_s, "pacing": pacing, "ramp_s": call_s,
+                                        "window_after_s": call_s}
+                        figure = await measure_server(server, level, **settings)
                         results[server.kind][f"{mode}@{level}"] = figure
                         print_figure(server.kind, mode, level, figure)
         finally:
@@ -331,7 +366,8 @@ def print_figure(kind: str, mode: str, level: int, figure: dict[str, Any]) -> No
     print(
         f"fastagi {kind:11s} {mode:12s} x{level:<5d} calls={figure['calls']:<6d} fail={figure['failures']:<3d}"
         f" {figure['calls_per_s']:>8.1f} calls/s  cpu/call={figure['cpu_ms_per_call']} ms"
-        f"  turnaround p50={turnaround['p50_ms']} ms p99={turnaround['p99_ms']} ms",
+        f"  turnaround p50={turnaround['p50_ms']} ms p99={turnaround['p99_ms']} ms"
+        f"  (~{figure.get('concurrent_calls_mean', 0):.0f} in progress)",
         flush=True,
     )
 

@@ -5,17 +5,20 @@ Rules:
   handed to its live service exactly where the AMI link hands them (`LiveService.on_event`): reducer, event
   store in PostgreSQL, publish, then the real /live/ws WebSocket to real clients (websockets).
 - The state is a busy hour: 8 language queues, 40 agents (5 per queue), 200 waiting callers (25 per queue),
-  and 43 connected pages (3 supervisors' wallboards + 40 agents' pages); one of them measures.
+  and 43 connected pages (3 supervisors' wallboards + 40 agents' pages); one of them measures, the other 42
+  read every message from another process (benchmarks/ws_pages.py), as browsers would from other machines.
 - Each measured event goes in alone; its latency ends when the measuring client receives a message whose
   counters match the state after that event (a periodic refresh in between cannot pass for it).
 - Baseline in the same run: the reducer alone (apply + snapshot + JSON encoding), no database, no socket.
+- The API runs as `ivr api` serves it (api.main.WEBSOCKET_DEFLATE), then with the other choice of
+  permessage-deflate, to show what compressing the snapshot once per page costs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +27,7 @@ import uvicorn
 import websockets
 
 from api.config import ApiSettings
-from api.main import create_app
+from api.main import WEBSOCKET_DEFLATE, create_app
 from api.security.tokens import Role
 from benchmarks.common import Options, latency_summary_ms, verdict, write_results
 from benchmarks.database import free_port, fresh_database, server_url, tokens
@@ -110,20 +113,13 @@ def signature(snapshot: dict[str, Any]) -> tuple[int, ...]:
     )
 
 
-async def open_page(url: str, secret: str) -> Any:
-    socket = await websockets.connect(url, max_size=None)
+async def open_page(url: str, secret: str, *, compress: bool) -> Any:
+    socket = await websockets.connect(url, max_size=None, compression="deflate" if compress else None)
     await socket.send(json.dumps({"token": secret}))
     hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
     if "hello" not in hello:
         raise RuntimeError(f"WebSocket refused: {hello}")
     return socket
-
-
-async def drain(socket: Any) -> None:
-    """A passive page: takes every message, as a browser would (without rendering)."""
-    with contextlib.suppress(websockets.ConnectionClosed):
-        while True:
-            await socket.recv()
 
 
 def reducer_baseline(events: list[dict[str, str]], measured: list[dict[str, str]]) -> list[float]:
@@ -141,19 +137,53 @@ def reducer_baseline(events: list[dict[str, str]], measured: list[dict[str, str]
     return timings
 
 
-async def run(options: Options) -> dict[str, Any]:
-    measured_count = 40 if options.quick else 400
-    pages = 3 if options.quick else PAGES
+async def measure(
+    live: Any, source: EventSource, ws_url: str, secret: str, pages: int, count: int, *, compress: bool
+) -> tuple[list[float], int]:
+    """Latencies of `count` events with `pages` pages open (one measuring here, the others in a subprocess)."""
+    measuring = await open_page(ws_url, secret, compress=compress)
+    others = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.ws_pages", ws_url, str(pages - 1), "deflate" if compress else "plain",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
+    assert others.stdin is not None and others.stdout is not None
+    try:
+        others.stdin.write(f"{secret}\n".encode())
+        if await asyncio.wait_for(others.stdout.readline(), 60) != b"ready\n":
+            raise RuntimeError("the other pages did not open")
+        first = json.loads(await asyncio.wait_for(measuring.recv(), 10))
+        latencies: list[float] = []
+        for step in range(count):
+            event = source.measured(step)
+            started = time.perf_counter()
+            await live.on_event(event)
+            expected = signature(live.state.snapshot(datetime.now(UTC)))
+            async with asyncio.timeout(10):
+                while signature(json.loads(await measuring.recv())) != expected:
+                    pass  # an older or periodic state: keep reading until this event shows
+            latencies.append(time.perf_counter() - started)
+        return latencies, len(json.dumps(first))
+    finally:
+        await measuring.close()
+        others.stdin.close()
+        await asyncio.wait_for(others.wait(), 30)
+
+
+async def serve_and_measure(
+    *, deflate: bool, pages: int, count: int, figures: dict[str, Any]
+) -> list[float]:
+    """The API (uvicorn in this process, fresh database) with permessage-deflate on or off; pages that offer
+    it, as browsers do. Returns the latencies of `count` events."""
     server = await asyncio.to_thread(server_url)
     url = await fresh_database(server, "ivr_bench_wallboard")
-    secrets = await tokens(url, Role.SUPERVISOR)
+    secret = (await tokens(url, Role.SUPERVISOR))[Role.SUPERVISOR]
     port = free_port()
     app = create_app(ApiSettings(database_url=url, demo=False))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws_per_message_deflate=deflate
+    )
     api = uvicorn.Server(config)
     serving = asyncio.create_task(api.serve())
-    figures: dict[str, Any] = {"queues": len(QUEUES), "agents": len(QUEUES) * AGENTS_PER_QUEUE,
-                               "waiting_callers": len(QUEUES) * CALLERS_PER_QUEUE, "pages": pages}
     try:
         deadline = time.monotonic() + 60
         while not api.started:
@@ -162,37 +192,33 @@ async def run(options: Options) -> dict[str, Any]:
             await asyncio.sleep(0.05)  # polling uvicorn's started flag with a deadline
         live = app.state.live
         source = EventSource()
-        setup = source.setup()
-        for event in setup:
+        for event in source.setup():
             await live.on_event(event)
-        ws_url = f"ws://127.0.0.1:{port}/live/ws"
-        measuring = await open_page(ws_url, secrets[Role.SUPERVISOR])
-        others = [await open_page(ws_url, secrets[Role.SUPERVISOR]) for _ in range(pages - 1)]
-        drains = [asyncio.create_task(drain(socket)) for socket in others]
-        first = json.loads(await asyncio.wait_for(measuring.recv(), 10))
-        figures["snapshot_bytes"] = len(json.dumps(first))
-        latencies: list[float] = []
-        measured_events: list[dict[str, str]] = []
-        for step in range(measured_count):
-            event = source.measured(step)
-            measured_events.append(event)
-            started = time.perf_counter()
-            await live.on_event(event)
-            expected = signature(live.state.snapshot(datetime.now(UTC)))
-            async with asyncio.timeout(10):
-                while signature(json.loads(await measuring.recv())) != expected:
-                    pass  # an older or periodic state: keep reading until this event shows
-            latencies.append(time.perf_counter() - started)
-        for socket in [measuring, *others]:
-            await socket.close()
-        await asyncio.gather(*drains)
+        latencies, figures["snapshot_bytes"] = await measure(
+            live, source, f"ws://127.0.0.1:{port}/live/ws", secret, pages, count, compress=True
+        )
+        return latencies
     finally:
         api.should_exit = True
         await asyncio.wait_for(serving, 30)
+
+
+async def run(options: Options) -> dict[str, Any]:
+    measured_count = 40 if options.quick else 400
+    pages = 3 if options.quick else PAGES
+    figures: dict[str, Any] = {"queues": len(QUEUES), "agents": len(QUEUES) * AGENTS_PER_QUEUE,
+                               "waiting_callers": len(QUEUES) * CALLERS_PER_QUEUE, "pages": pages,
+                               "permessage_deflate_deployed": WEBSOCKET_DEFLATE}
+    # As `ivr api` serves (api.main.WEBSOCKET_DEFLATE), then the other way, to show what the choice costs.
+    latencies = await serve_and_measure(deflate=WEBSOCKET_DEFLATE, pages=pages, count=measured_count,
+                                        figures=figures)
+    other = await serve_and_measure(deflate=not WEBSOCKET_DEFLATE, pages=pages, count=measured_count,
+                                    figures=figures)
     baseline_source = EventSource()
     base_setup = baseline_source.setup()
     baseline = reducer_baseline(base_setup, [baseline_source.measured(step) for step in range(measured_count)])
     figures["end_to_end"] = latency_summary_ms(latencies)
+    figures["end_to_end_deflate" if not WEBSOCKET_DEFLATE else "end_to_end_plain"] = latency_summary_ms(other)
     figures["reducer_only"] = latency_summary_ms(baseline)
     p99 = figures["end_to_end"]["p99_ms"]
     figures["ratios"] = {
@@ -205,6 +231,10 @@ async def run(options: Options) -> dict[str, Any]:
           f" snapshot {figures['snapshot_bytes']:,} bytes")
     print(f"wallboard: AMI event -> WebSocket message: p50 {figures['end_to_end']['p50_ms']} ms,"
           f" p99 {p99} ms (goal < {GOAL_P99_MS:.0f} ms: {verdict(figures['ratios']['goal_p99_below_50ms'])})")
+    other_name = "with" if not WEBSOCKET_DEFLATE else "without"
+    other_figure = latency_summary_ms(other)
+    print(f"wallboard: the same {other_name} permessage-deflate: p50 {other_figure['p50_ms']} ms,"
+          f" p99 {other_figure['p99_ms']} ms")
     print(f"wallboard: reducer + snapshot + JSON alone: p50 {figures['reducer_only']['p50_ms']} ms,"
           f" p99 {figures['reducer_only']['p99_ms']} ms;"
           f" end to end is {figures['ratios']['end_to_end_vs_reducer_p50']}x that")

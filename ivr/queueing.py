@@ -26,7 +26,7 @@ class QueueDesk(Protocol):
         ...
 
     async def book_callback(
-        self, *, number: str, queue: str, language: str, linkedid: str, joined_at: datetime
+        self, *, number: str, queue: str, language: str, linkedid: str, uniqueid: str, joined_at: datetime
     ) -> bool | None:
         """True: booked; False: this number already had an open callback; None: could not book."""
         ...

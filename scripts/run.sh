@@ -20,6 +20,9 @@ trap cleanup INT TERM EXIT
 
 # With the sandbox Asterisk, messages are recorded in its spool (a path valid inside and outside the chroot).
 if [ "$(id -u)" = 0 ] && [ -z "${IVR_VOICEMAIL_DIR:-}" ]; then eval "$($PY -m ivr asterisk env)"; fi
+# The API's AMI link (live wallboard, agent actions, callbacks) to the sandbox: its demo-only secret
+# (asterisk_conf/manager_secrets.sandbox.conf). The link retries until Asterisk is up.
+if [ "$(id -u)" = 0 ]; then export IVR_AMI_SECRET="${IVR_AMI_SECRET:-demo-only-ami-secret}"; fi
 $PY -m ivr api > >(tee -a var/log/api.log) 2>&1 &
 pids+=($!)
 if [ "$IVR_DEMO" = 1 ]; then export IVR_API_TOKEN="${IVR_API_TOKEN:-ivr-demo-agi-token}"; fi

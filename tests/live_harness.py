@@ -105,7 +105,8 @@ async def running_api(database: Database, ami: AmiEnvironment | None) -> AsyncIt
     settings = ApiSettings(database_url=database.url, demo=False)
     app = create_app(settings, ami=ami)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
         await eventually(lambda: server.started or task.done(), timeout_s=20, what="uvicorn start")

@@ -38,6 +38,7 @@ REFRESH_S = 5.0  # wrap-up ends and waits grow without any event: re-publish thi
 DIAL_EVERY_S = 2.0  # look for due callbacks at least this often (and on every state change)
 DIAL_GUARD_S = 90.0  # an agent rung for a callback is not rung for another one for this long without news
 MAX_CALLBACK_ATTEMPTS = 3
+NO_ANSWER_PAUSE_S = 30.0  # an agent who let a callback ring out is not rung for another one this soon
 CALLBACK_ACTION_PREFIX = "ivr-callback-"
 
 
@@ -77,6 +78,7 @@ class LiveService:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _dial_wake: asyncio.Event = field(default_factory=asyncio.Event)
     _dialing: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # callback id -> (interface, since)
+    _no_answer: dict[str, datetime] = field(default_factory=dict)  # interface -> when it let a callback ring out
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     # -- life cycle -------------------------------------------------------------------------------------------
@@ -230,7 +232,11 @@ class LiveService:
                 del self._dialing[callback_id]
         async with self.sessions() as session:
             pending = await store.list_callbacks(session, status="pending")
-        busy = {interface for interface, _ in self._dialing.values()}
+        busy = {interface for interface, _ in self._dialing.values()} | {
+            interface
+            for interface, since in self._no_answer.items()
+            if (now - since).total_seconds() < NO_ANSWER_PAUSE_S
+        }
         dialed: list[int] = []
         for callback in pending:
             queue = self.state.queues.get(callback.queue)
@@ -278,12 +284,15 @@ class LiveService:
         kind = event.get("Event")
         if kind == "OriginateResponse" and event.get("ActionID", "").startswith(CALLBACK_ACTION_PREFIX):
             if event.get("Response") != "Success":
-                await self._settle(int(event["ActionID"].removeprefix(CALLBACK_ACTION_PREFIX)), answered=False)
+                callback_id = int(event["ActionID"].removeprefix(CALLBACK_ACTION_PREFIX))
+                await self._settle(callback_id, answered=False, agent_answered=False)
         elif kind == "UserEvent" and event.get("UserEvent") == "IvrCallback" and event.get("Id", "").isdigit():
             await self._settle(int(event["Id"]), answered=event.get("Status") == "ANSWER")
 
-    async def _settle(self, callback_id: int, *, answered: bool) -> None:
-        self._dialing.pop(callback_id, None)
+    async def _settle(self, callback_id: int, *, answered: bool, agent_answered: bool = True) -> None:
+        dialing = self._dialing.pop(callback_id, None)
+        if dialing is not None and not agent_answered:
+            self._no_answer[dialing[0]] = self.clock()
         async with self.sessions() as session:
             status = await store.settle_callback(
                 session,

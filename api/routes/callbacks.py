@@ -37,6 +37,7 @@ class CallbackCreate(BaseModel):
     queue: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     language: str = Field(default="", pattern=r"^([a-z]{2,3})?$")
     linkedid: str = Field(default="", max_length=64)
+    uniqueid: str = Field(default="", max_length=64)  # the waiting channel's, to match its queue events
     joined_at: datetime  # when the caller first joined the queue: the callback keeps that place
 
 
@@ -96,8 +97,7 @@ async def book_callback(
         now=now,
     )
     if created:
-        # the caller's channel is the call's first, so its uniqueid is the linkedid
-        await live.callback_booked(queue=body.queue, uniqueid=body.linkedid)
+        await live.callback_booked(queue=body.queue, uniqueid=body.uniqueid or body.linkedid)
     else:
         response.status_code = status.HTTP_200_OK
     return public(row)

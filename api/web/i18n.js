@@ -3,6 +3,7 @@ export const TEXT = {
   fr: {
     wallboard: "Tableau de bord des files", agentPage: "Poste agent", waiting: "En attente", longest: "Attente max",
     available: "Disponibles", answered: "Répondus", abandoned: "Abandonnés", serviceLevel: "Niveau de service",
+    callbacks: "Rappels demandés",
     states: { available: "disponible", ringing: "sonne", on_call: "en appel", wrapup: "post-appel", paused: "en pause", unavailable: "hors ligne" },
     connected: "connecté", disconnected: "déconnecté — reconnexion…", ami: "Asterisk", token: "Jeton d'accès",
     signIn: "Se connecter", pause: "Pause", unpause: "Reprendre", login: "Entrer dans les files", logout: "Sortir des files",
@@ -14,6 +15,7 @@ export const TEXT = {
   ar: {
     wallboard: "لوحة متابعة قوائم الانتظار", agentPage: "مكتب الموظف", waiting: "في الانتظار", longest: "أطول انتظار",
     available: "متاحون", answered: "مكالمات مُجابة", abandoned: "مكالمات متروكة", serviceLevel: "مستوى الخدمة",
+    callbacks: "طلبات معاودة الاتصال",
     states: { available: "متاح", ringing: "يرن", on_call: "في مكالمة", wrapup: "ما بعد المكالمة", paused: "في استراحة", unavailable: "غير متصل" },
     connected: "متصل", disconnected: "انقطع الاتصال — جارٍ إعادة الاتصال…", ami: "أستريسك", token: "رمز الدخول",
     signIn: "دخول", pause: "استراحة", unpause: "استئناف", login: "الدخول إلى القوائم", logout: "الخروج من القوائم",

@@ -33,6 +33,7 @@ function render(state) {
     card.querySelector(".available-count").textContent = queue.members.filter((m) => m.state === "available").length;
     card.querySelector(".answered").textContent = queue.answered_today;
     card.querySelector(".abandoned").textContent = queue.abandoned_today;
+    card.querySelector(".callbacks").textContent = queue.callbacks_today;
     card.querySelector(".service").textContent =
       queue.service_level_today === null ? "–" : `${Math.round(queue.service_level_today * 100)}%`;
     for (const caller of queue.waiting) {

@@ -47,13 +47,14 @@ class ApiQueueDesk:
         return float(value) if isinstance(value, int | float) and value >= 0 else None
 
     async def book_callback(
-        self, *, number: str, queue: str, language: str, linkedid: str, joined_at: datetime
+        self, *, number: str, queue: str, language: str, linkedid: str, uniqueid: str, joined_at: datetime
     ) -> bool | None:
         body = {
             "number": number,
             "queue": queue,
             "language": language,
             "linkedid": linkedid,
+            "uniqueid": uniqueid,
             "joined_at": joined_at.isoformat(),
         }
         try:

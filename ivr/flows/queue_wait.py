@@ -33,7 +33,7 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         name: await channel.get_variable(name) or ""
         for name in (
             var.IVR_QUEUE, var.IVR_LANG, var.IVR_QUEUE_JOINED, var.IVR_QUEUE_TIMEOUT, var.IVR_QUEUE_ANNOUNCE,
-            var.QUEUEPOSITION, var.EPOCH,
+            var.QUEUEPOSITION, var.EPOCH, var.LINKEDID,
         )
     }  # fmt: skip
     now = parse_number(values[var.EPOCH], 0.0)
@@ -74,7 +74,8 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         number=number,
         queue=queue,
         language=language,
-        linkedid=channel.info.linked_id,
+        linkedid=values[var.LINKEDID] or channel.info.linked_id,
+        uniqueid=channel.info.unique_id,  # the caller's channel: the Uniqueid of its queue events
         joined_at=datetime.fromtimestamp(joined, UTC),
     )
     if booked is None:  # the API could not book it: the caller keeps waiting, in place

@@ -33,6 +33,7 @@ from tests.live_harness import Database, chromium, eventually, running_api, thro
 from .conftest import AGENT_PASSWORD, HERE, OPEN_AT, AgiServer, Tier
 
 SEAT = "agent1001"
+SUPERVISOR_SEAT = "agent1040"  # a supervisor's desk phone is a seat like any other
 CALLER = "+33612345678"
 KEYS = ((2.0, "3"), (3.2, "1"))
 
@@ -83,7 +84,7 @@ async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[...,
     Unlike conftest's agent_in_queue, it does not touch the queues: the API logs the agent in."""
     phones: list[Phone] = []
 
-    async def start(*, answers: bool = True) -> Phone:
+    async def start(*, seat: str = SEAT, answers: bool = True) -> Phone:
         port = _free_udp_port()  # the seat's contact: registered here, answered here
         register = await sandbox.run_sipp(
             HERE / "agent_register.xml",
@@ -91,8 +92,8 @@ async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[...,
             local_ip="127.0.0.2",
             local_port=port,
             media_port=_free_udp_port() & ~1,
-            service=SEAT,
-            extra=("-au", SEAT, "-ap", AGENT_PASSWORD.format(n=1001)),
+            service=seat,
+            extra=("-au", seat, "-ap", AGENT_PASSWORD.format(n=int(seat.removeprefix("agent")))),
             timeout_s=10,
         )
         assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
@@ -100,7 +101,7 @@ async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[...,
             phone = Phone(None)
             phones.append(phone)
             return phone
-        with (tmp_path / "agent-uas.log").open("wb") as output:
+        with (tmp_path / f"{seat}-uas.log").open("wb") as output:
             process = await asyncio.create_subprocess_exec(
                 "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
                 "-p", str(port), "-mi", "127.0.0.2", "-mp", str(_free_udp_port() & ~1),
@@ -190,6 +191,16 @@ async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpau
         assert view["caller"]["number"] == CALLER
         assert (view["caller"]["language"], view["caller"]["request_type"]) == ("fr", "1")
 
+        # a supervisor listens in from their own seat: Asterisk rings it, then ChanSpy attaches to the agent
+        await agent_phone(seat=SUPERVISOR_SEAT)
+        spy = {"agent": SEAT, "supervisor_seat": SUPERVISOR_SEAT, "mode": "listen"}
+        assert (await agent.post("/supervision/spy", json=spy)).status_code == 403  # not for agents
+        response = await agent.post("/supervision/spy", json=spy, headers=_bearer(database, "supervisor"))
+        assert response.status_code == 202, response.text
+        spying = await ami.wait_for(_event("ChanSpyStart"), timeout_s=10, what="ChanSpyStart")
+        assert spying["SpyerChannel"].startswith(f"PJSIP/{SUPERVISOR_SEAT}-")
+        assert spying["SpyeeChannel"] == connect["DestChannel"]  # the agent's leg of this call
+
         result = await call
         assert result.ok, result.output[-2000:]
         await ami.wait_for(_event("AgentComplete", Linkedid=join["Linkedid"]), timeout_s=10)
@@ -224,30 +235,42 @@ async def test_after_an_api_restart_the_live_state_matches_asterisk_again(
     # the API is down while the caller arrives: nobody folds QueueCallerJoin
     call = asyncio.create_task(tier.call(CallerScript(caller=CALLER, keys=KEYS, hangup_at=14.0), tmp_path))
     try:
-        join = await ami.wait_for(_event("QueueCallerJoin", Queue="q-fr"), timeout_s=15, what="QueueCallerJoin")
-        async with (
-            running_api(database, ami_environment) as url,
-            httpx.AsyncClient(base_url=url, headers=headers) as api,
-        ):
-
-            async def fr_queue() -> dict[str, Any] | None:
-                state = (await api.get("/live/state")).json()
-                queues = {queue["name"]: queue for queue in state["queues"]}
-                fr = queues.get("q-fr")
-                return fr if state["ami"]["status"] == "connected" and fr and fr["waiting"] else None
-
-            fr = await eventually(fr_queue, timeout_s=10, what="resynced state")
-            status = await ami.action("QueueStatus", Queue="q-fr")
-            assert status["Response"] == "Success"
-            entry = await ami.wait_for(_event("QueueEntry", Queue="q-fr", ActionID=status["ActionID"]), timeout_s=5)
-            assert [(c["number"], c["position"]) for c in fr["waiting"]] == [(entry["CallerIDNum"], 1)]
-            assert entry["Uniqueid"] == join["Uniqueid"]
-            assert abs(fr["waiting"][0]["wait_s"] - int(entry["Wait"])) <= 2
-            [member] = fr["members"]
-            assert (member["interface"], member["paused_reason"]) == (f"PJSIP/{SEAT}", "Réunion")
-            await api.post(f"/agents/{SEAT}/logout")
+        async with chromium() as new_page:  # started now: the caller waits only 10 s (the tier's queue timeout)
+            join = await ami.wait_for(_event("QueueCallerJoin", Queue="q-fr"), timeout_s=15, what="QueueCallerJoin")
+            await _after_restart(database, ami_environment, ami, join, new_page)
     finally:
         await asyncio.wait_for(call, 30)
+
+
+async def _after_restart(  # the second API process, started while the caller waits
+    database: Database, ami_environment: AmiEnvironment, ami: AmiClient, join: dict[str, str], new_page: Any
+) -> None:
+    headers = _bearer(database, "supervisor")
+    async with (
+        running_api(database, ami_environment) as url,
+        httpx.AsyncClient(base_url=url, headers=headers) as api,
+    ):
+
+        async def fr_queue() -> dict[str, Any] | None:
+            state = (await api.get("/live/state")).json()
+            queues = {queue["name"]: queue for queue in state["queues"]}
+            fr = queues.get("q-fr")
+            return fr if state["ami"]["status"] == "connected" and fr and fr["waiting"] else None
+
+        fr = await eventually(fr_queue, timeout_s=10, what="resynced state")
+        status = await ami.action("QueueStatus", Queue="q-fr")
+        assert status["Response"] == "Success"
+        entry = await ami.wait_for(_event("QueueEntry", Queue="q-fr", ActionID=status["ActionID"]), timeout_s=5)
+        assert [(c["number"], c["position"]) for c in fr["waiting"]] == [(entry["CallerIDNum"], 1)]
+        assert entry["Uniqueid"] == join["Uniqueid"]
+        assert abs(fr["waiting"][0]["wait_s"] - int(entry["Wait"])) <= 2
+        [member] = fr["members"]
+        assert (member["interface"], member["paused_reason"]) == (f"PJSIP/{SEAT}", "Réunion")
+        page = await new_page()
+        await page.goto(f"{url}/ui/wallboard.html#token={database.tokens['supervisor']}")
+        await page.wait_for(CALLER_ON_BOARD, timeout_s=3, what="the waiting caller on the restarted wallboard")
+        await page.wait_for(_member_on_board("paused"), timeout_s=1, what="the paused agent on the wallboard")
+        await api.post(f"/agents/{SEAT}/logout")
 
 
 @dataclass
@@ -324,9 +347,13 @@ async def test_a_caller_pressing_1_is_called_back_with_the_agent_already_on_the_
 
         callbacks = (await api.get("/callbacks")).json()
         assert [(c["number"], c["queue"], c["status"]) for c in callbacks] == [(caller, "q-fr", "pending")]
+        assert callbacks[0]["linkedid"] == linkedid  # the callback points at the call record that booked it
         # the callback keeps the caller's place: it carries the time they first joined the queue
         joined_at = datetime.fromisoformat(callbacks[0]["joined_at"]).timestamp()
         assert abs(joined_at - float(join["Timestamp"])) < 1.5
+        # app_queue logged the slice that ended for the offer as an abandon; the wallboard knows better
+        fr = next(queue for queue in (await api.get("/live/state")).json()["queues"] if queue["name"] == "q-fr")
+        assert (fr["offered_today"], fr["callbacks_today"], fr["abandoned_today"]) == (1, 1, 0)
 
         # the paused agent gets nothing; once unpaused, the agent is rung first, then the caller
         callee = await asyncio.create_subprocess_exec(

@@ -31,11 +31,12 @@ class FakeQueueDesk:
         return self._estimate
 
     async def book_callback(
-        self, *, number: str, queue: str, language: str, linkedid: str, joined_at: datetime
+        self, *, number: str, queue: str, language: str, linkedid: str, uniqueid: str, joined_at: datetime
     ) -> bool | None:
         self.booked.append(
-            {"number": number, "queue": queue, "language": language, "linkedid": linkedid, "joined_at": joined_at}
-        )
+            {"number": number, "queue": queue, "language": language, "linkedid": linkedid, "uniqueid": uniqueid,
+             "joined_at": joined_at}
+        )  # fmt: skip
         return self._booking
 
 
@@ -44,7 +45,7 @@ def waiting_caller(digits: list[str], *, position: int = 3, waited: float = 45, 
     return FakeChannel(
         digits,
         barge_in=barge_in,
-        info=CallInfo(script="queue_wait", caller_number=number, linked_id="1795400000.7", language=language),
+        info=CallInfo(script="queue_wait", caller_number=number, unique_id="1795400000.9", language=language),
         variables={
             var.IVR_QUEUE: f"q-{language}",
             var.IVR_LANG: language,
@@ -53,6 +54,7 @@ def waiting_caller(digits: list[str], *, position: int = 3, waited: float = 45, 
             var.IVR_QUEUE_ANNOUNCE: "45",
             var.QUEUEPOSITION: str(position),
             var.EPOCH: str(int(JOINED + waited)),
+            var.LINKEDID: "1795400000.7",  # the AGI environment has no linkedid: the flow reads CHANNEL(linkedid)
         },
     )
 
@@ -94,7 +96,7 @@ async def test_pressing_1_books_a_callback_that_keeps_the_place(tmp_path: Path) 
     await run(channel, desk, tmp_path)
     assert desk.booked == [
         {"number": "+33612345678", "queue": "q-fr", "language": "fr", "linkedid": "1795400000.7",
-         "joined_at": datetime.fromtimestamp(JOINED, UTC)}
+         "uniqueid": "1795400000.9", "joined_at": datetime.fromtimestamp(JOINED, UTC)}
     ]  # fmt: skip
     assert channel.variables[var.IVR_ROUTE] == "callback"
     assert channel.variables[var.IVR_CALLBACK] == "booked"

@@ -10,8 +10,9 @@ Rules:
   command line. That is the time the AGI side takes, whatever the pacing.
 - Back-to-back: each of N workers places calls one after another until a deadline. Paced: each media command
   is answered after the prompt's real duration (var/sounds when built, else typical lengths); N workers start
-  spread over one call's length (~19 s) and call again until two call lengths have passed; the second half,
-  with about N calls in progress arriving at N / 19 s per second, is the one measured (~40 s per run).
+  spread over one call's length (~19 s) and call again until two call lengths have passed, when the calls
+  still in progress hang up; the second half, with N calls in progress arriving at N / 19 s per second, is
+  the one measured (~40 s per run). Paced CPU per call is over the calls that completed (a rough figure).
 """
 
 from __future__ import annotations
@@ -241,9 +242,11 @@ async def run_level(
     pacing: Pacing | None,
     ramp_s: float,
     window_after_s: float = 0.0,
+    hard_stop: bool = False,
 ) -> tuple[RunStats, float]:
     """N workers, started `ramp_s` apart in all, each placing calls one after another until duration_s (one
-    call if None); turnarounds count from `window_after_s` on."""
+    call if None); turnarounds count from `window_after_s` on. With hard_stop the calls still in progress at
+    duration_s are hung up then (so the measured window always has about N calls in progress)."""
     stats = RunStats()
     started = time.perf_counter()
     stats.window_start = started + window_after_s
@@ -256,7 +259,12 @@ async def run_level(
             if duration_s is None or time.perf_counter() >= deadline:
                 return
 
-    await asyncio.gather(*(worker(index) for index in range(concurrency)))
+    workers = [asyncio.create_task(worker(index)) for index in range(concurrency)]
+    if hard_stop and duration_s is not None:
+        _, unfinished = await asyncio.wait(workers, timeout=duration_s)
+        for task in unfinished:
+            task.cancel()  # the caller hangs up: the server sees the connection close
+    await asyncio.gather(*workers, return_exceptions=hard_stop)
     return stats, time.perf_counter() - started
 
 
@@ -281,13 +289,15 @@ async def measure_server(
     pacing: Pacing | None,
     ramp_s: float,
     window_after_s: float = 0.0,
+    hard_stop: bool = False,
 ) -> dict[str, Any]:
     async def place(pacing: Pacing | None, stats: RunStats) -> None:
         await tcp_call(server.port, pacing, stats)
 
     cpu_before = server.cpu_s()
     stats, elapsed = await run_level(
-        place, concurrency, duration_s=duration_s, pacing=pacing, ramp_s=ramp_s, window_after_s=window_after_s
+        place, concurrency, duration_s=duration_s, pacing=pacing, ramp_s=ramp_s, window_after_s=window_after_s,
+        hard_stop=hard_stop,
     )
     figure = summarize(stats, elapsed, server.cpu_s() - cpu_before)
     figure["concurrent_calls_mean"] = round(statistics.fmean(stats.active_seen), 1) if stats.active_seen else 0
@@ -331,7 +341,7 @@ async def run(options: Options) -> dict[str, Any]:
                                                         "ramp_s": min(2.0, level / 500)}
                         else:
                             settings = {"duration_s": 2 * call_s, "pacing": pacing, "ramp_s": call_s,
-                                        "window_after_s": call_s}
+                                        "window_after_s": call_s, "hard_stop": True}
                         figure = await measure_server(server, level, **settings)
                         results[server.kind][f"{mode}@{level}"] = figure
                         print_figure(server.kind, mode, level, figure)

@@ -37,8 +37,12 @@ log = logging.getLogger(__name__)
 UNSENDABLE = frozenset({413, 422})  # the API will refuse this body whatever we do
 
 
-def _headers(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
+def http_client(
+    *, api_url: str, token: str | None, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The HTTP client every agi-side caller of the API uses: base URL, bearer token, per-step timeout."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(base_url=api_url, headers=headers, timeout=timeout_s, transport=transport)
 
 
 @dataclass
@@ -85,9 +89,7 @@ class OutboxSender:
         self.batch_size = batch_size
         self.idle_interval_s = idle_interval_s
         self.backoff = backoff or Backoff()
-        self._client = httpx.AsyncClient(
-            base_url=api_url, headers=_headers(token), timeout=timeout_s, transport=transport
-        )
+        self._client = http_client(api_url=api_url, token=token, timeout_s=timeout_s, transport=transport)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -234,9 +236,7 @@ class ApiLanguageMemory:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.timeout_s = timeout_s
-        self._client = httpx.AsyncClient(
-            base_url=api_url, headers=_headers(token), timeout=timeout_s, transport=transport
-        )
+        self._client = http_client(api_url=api_url, token=token, timeout_s=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._client.aclose()

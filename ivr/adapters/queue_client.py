@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
+from ivr.adapters.api_client import http_client
+
 log = logging.getLogger(__name__)
 
 
@@ -26,8 +28,7 @@ class ApiQueueDesk:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.timeout_s = timeout_s
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = httpx.AsyncClient(base_url=api_url, headers=headers, timeout=timeout_s, transport=transport)
+        self._client = http_client(api_url=api_url, token=token, timeout_s=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import httpx
 
+from ivr.adapters.api_client import http_client
 from ivr.tickets import RequestStatus
 
 
@@ -31,8 +32,7 @@ class ApiTicketDesk:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.timeout_s = timeout_s
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = httpx.AsyncClient(base_url=api_url, headers=headers, timeout=timeout_s, transport=transport)
+        self._client = http_client(api_url=api_url, token=token, timeout_s=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._client.aclose()

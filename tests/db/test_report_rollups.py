@@ -35,17 +35,27 @@ def varied_calls(count: int, *, shift: int = 0) -> list[CallCreate]:
     return records
 
 
-async def both_ways(session: AsyncSession, **kwargs: Any) -> tuple[list[SummaryRow], list[SummaryRow]]:
-    filters = crud.CallFilters(
-        period_from=kwargs.pop("period_from", None),
-        period_to=kwargs.pop("period_to", None),
-        language=kwargs.pop("language", None),
-        queue=kwargs.pop("queue", None),
-    )
-    settings = {"group_by": GroupBy.NONE, "timezone": TIMEZONE, "threshold_seconds": 20.0} | kwargs
-    from_rollups = await crud.summary(session, filters=filters, **settings)
-    from_calls = await crud.summary(session, filters=filters, use_rollups=False, **settings)
-    return from_rollups, from_calls
+async def both_ways(
+    session: AsyncSession,
+    *,
+    group_by: GroupBy = GroupBy.NONE,
+    threshold_seconds: float = 20.0,
+    **filter_fields: Any,
+) -> tuple[list[SummaryRow], list[SummaryRow]]:
+    filters = crud.CallFilters(**filter_fields)
+    results = []
+    for use_rollups in (True, False):
+        results.append(
+            await crud.summary(
+                session,
+                filters=filters,
+                group_by=group_by,
+                timezone=TIMEZONE,
+                threshold_seconds=threshold_seconds,
+                use_rollups=use_rollups,
+            )
+        )
+    return results[0], results[1]
 
 
 async def assert_same_everywhere(session: AsyncSession) -> None:

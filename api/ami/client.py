@@ -34,6 +34,9 @@ EventHandler = Callable[[AmiMessage], Awaitable[None]]
 ConnectedHandler = Callable[["AmiLink"], Awaitable[None]]
 
 
+SHUTDOWN_GRACE_S = 5.0
+
+
 class AmiError(Exception):
     """AMI refused an action, or did not answer in time."""
 
@@ -100,6 +103,7 @@ class AmiLink:
         self._manager: _Manager | None = None
         self._events: asyncio.Queue[AmiMessage] = asyncio.Queue()
         self._ready = asyncio.Event()
+        self._handling: asyncio.Future[None] | None = None
         self._closing = False
         self.status = "connecting"
         self.last_error = ""
@@ -173,6 +177,10 @@ class AmiLink:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
+            # an event being handled finishes (its database session closes cleanly), bounded
+            if self._handling is not None and not self._handling.done():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._handling, SHUTDOWN_GRACE_S)
 
     async def close(self) -> None:
         self._closing = True
@@ -188,8 +196,12 @@ class AmiLink:
         while True:
             event = await self._events.get()
             await self._ready.wait()  # events of a new connection wait for its resync
+            # shielded: stopping the link never cuts a handler (and its database transaction) in half
+            self._handling = asyncio.ensure_future(self._on_event(event))
             try:
-                await self._on_event(event)
+                await asyncio.shield(self._handling)
+            except asyncio.CancelledError:
+                raise
             except Exception:  # one bad event must not stop live state
                 log.exception("AMI event handler failed on %s", event.get("Event"))
 

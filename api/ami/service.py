@@ -38,6 +38,7 @@ REFRESH_S = 5.0  # wrap-up ends and waits grow without any event: re-publish thi
 DIAL_EVERY_S = 2.0  # look for due callbacks at least this often (and on every state change)
 DIAL_GUARD_S = 90.0  # an agent rung for a callback is not rung for another one for this long without news
 MAX_CALLBACK_ATTEMPTS = 3
+STOP_GRACE_S = 5.0
 NO_ANSWER_PAUSE_S = 30.0  # an agent who let a callback ring out is not rung for another one this soon
 CALLBACK_ACTION_PREFIX = "ivr-callback-"
 
@@ -77,6 +78,8 @@ class LiveService:
     _subscribers: set[asyncio.Queue[Snapshot]] = field(default_factory=set)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _dial_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopping: bool = False
+    _refresher: asyncio.Task[None] | None = None
     _dialing: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # callback id -> (interface, since)
     _no_answer: dict[str, datetime] = field(default_factory=dict)  # interface -> when it let a callback ring out
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -89,16 +92,26 @@ class LiveService:
             self.link = AmiLink(self.ami_settings, on_event=self.on_event, on_connected=self.resync)
             self._tasks.append(asyncio.create_task(self.link.run()))
             self._tasks.append(asyncio.create_task(self._dialer()))
-        self._tasks.append(asyncio.create_task(self._refresh()))
+        self._refresher = asyncio.create_task(self._refresh())
 
     async def stop(self) -> None:
+        """Stop without cutting a database transaction in half: the link and the dialer finish what they are
+        doing (bounded), then anything left is cancelled."""
+        self._stopping = True
+        self._dial_wake.set()
+        if self._refresher is not None:
+            self._refresher.cancel()  # only publishes: safe to cut anywhere
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
         if self.link is not None:
             await self.link.close()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tasks.clear()
 
     async def rebuild_today(self) -> None:
@@ -201,10 +214,12 @@ class LiveService:
         self._dial_wake.set()
 
     async def _dialer(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dial_wake.wait(), DIAL_EVERY_S)
             self._dial_wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.dial_due_callbacks()
             except Exception:  # the dialer must outlive a database or AMI hiccup

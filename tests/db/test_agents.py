@@ -43,6 +43,8 @@ async def make_seat_tokens(database_url: str) -> dict[str, str]:
     engine = make_engine(database_url)
     try:
         async with engine.begin() as connection:
+            # bounded: a connection left in a transaction by an earlier app must fail the test, not hang it
+            await connection.execute(text("SET LOCAL lock_timeout = '5s'"))
             await connection.execute(text("TRUNCATE queue_events, callbacks RESTART IDENTITY"))
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
             return {

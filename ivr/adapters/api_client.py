@@ -220,26 +220,35 @@ async def running_sender(sender: OutboxSender, *, shutdown_timeout_s: float = 5.
         await sender.aclose()
 
 
-class ApiLanguageMemory:
-    """`ivr.languages.LanguageMemory` backed by GET /callers/{number}/language.
+class ApiQuestions:
+    """Base of the clients whose questions a flow asks during a call: one HTTP client and a short overall
+    timeout (`timeout_s` bounds a whole exchange with asyncio.wait_for; httpx's own timeout is per step)."""
 
-    `remember` does nothing: the API learns a caller's language from the call record the flow spools anyway,
-    so the call path makes no extra request.
-    """
+    default_timeout_s = 1.0
 
     def __init__(
         self,
         *,
         api_url: str,
         token: str | None,
-        timeout_s: float = 0.3,
+        timeout_s: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.timeout_s = timeout_s
-        self._client = http_client(api_url=api_url, token=token, timeout_s=timeout_s, transport=transport)
+        self.timeout_s = self.default_timeout_s if timeout_s is None else timeout_s
+        self._client = http_client(api_url=api_url, token=token, timeout_s=self.timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+class ApiLanguageMemory(ApiQuestions):
+    """`ivr.languages.LanguageMemory` backed by GET /callers/{number}/language.
+
+    `remember` does nothing: the API learns a caller's language from the call record the flow spools anyway,
+    so the call path makes no extra request.
+    """
+
+    default_timeout_s = 0.3
 
     async def recall(self, number: str) -> str | None:
         if not number or "/" in number or len(number) > 64:

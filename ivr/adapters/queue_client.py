@@ -11,27 +11,13 @@ import logging
 from datetime import datetime
 from urllib.parse import quote
 
-import httpx
-
-from ivr.adapters.api_client import http_client
+from ivr.adapters.api_client import ApiQuestions
 
 log = logging.getLogger(__name__)
 
 
-class ApiQueueDesk:
-    def __init__(
-        self,
-        *,
-        api_url: str,
-        token: str | None,
-        timeout_s: float = 1.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.timeout_s = timeout_s
-        self._client = http_client(api_url=api_url, token=token, timeout_s=timeout_s, transport=transport)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+class ApiQueueDesk(ApiQuestions):
+    default_timeout_s = 1.0
 
     async def estimate(self, queue: str, position: int) -> float | None:
         try:

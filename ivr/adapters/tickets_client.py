@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-import httpx
-
-from ivr.adapters.api_client import http_client
+from ivr.adapters.api_client import ApiQuestions
 from ivr.tickets import RequestStatus
 
 
@@ -22,20 +20,8 @@ class TicketDeskUnavailable(Exception):
     """The API could not be asked, or answered something we do not understand."""
 
 
-class ApiTicketDesk:
-    def __init__(
-        self,
-        *,
-        api_url: str,
-        token: str | None,
-        timeout_s: float = 1.5,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.timeout_s = timeout_s
-        self._client = http_client(api_url=api_url, token=token, timeout_s=timeout_s, transport=transport)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+class ApiTicketDesk(ApiQuestions):
+    default_timeout_s = 1.5
 
     async def open_for_voicemail(
         self,

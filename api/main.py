@@ -141,6 +141,9 @@ def _callcenter_timezone() -> str | None:
     return str(timezone) if timezone else None
 
 
+DEMO_SECRET_PREFIX = "demo-only"  # noqa: S105  asterisk_conf/*.sandbox.conf: secrets that must never reach production
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ivr api", description="Serve the call records API.")
     parser.add_argument("--host", help="listen address (default 127.0.0.1, or IVR_API_HOST)")
@@ -156,6 +159,14 @@ def main(argv: list[str]) -> int:
     if timezone and "IVR_API_TIMEZONE" not in os.environ:
         overrides["timezone"] = timezone
     settings = settings.model_copy(update=overrides)
+    ami = AmiEnvironment()
+    if ami.secret.startswith(DEMO_SECRET_PREFIX) and not settings.demo:
+        print(
+            "ivr api: refusing to start: IVR_AMI_SECRET is the sandbox's demo secret; outside IVR_DEMO=1 give the "
+            "API the secret of manager_secrets.conf on your Asterisk",
+            file=sys.stderr,
+        )
+        return 2
 
     async def prepare() -> str:
         url = await resolve_database_url(
@@ -175,7 +186,7 @@ def main(argv: list[str]) -> int:
         return 2
     import uvicorn
 
-    app = create_app(settings.model_copy(update={"database_url": url}), ami=AmiEnvironment())
+    app = create_app(settings.model_copy(update={"database_url": url}), ami=ami)
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process would die
     # without running atexit, and the embedded PostgreSQL would never learn that this handle is gone.
     signal.signal(signal.SIGTERM, _exit_on_signal)

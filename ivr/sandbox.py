@@ -802,8 +802,12 @@ class CallerScript:
     caller_name: str = "Caller"
 
 
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+def _sip_display_name(name: str) -> str:
+    """The caller's name as the inside of a SIP quoted-string in the scenario's CDATA: sent as given, except that
+    quotes and backslashes become quoted-pairs (RFC 3261), and line breaks and [ ] (SIPp's keyword brackets, which
+    also end CDATA as "]]>") are dropped."""
+    kept = "".join(c for c in name if c not in "\r\n[]")
+    return kept.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def write_caller_scenario(script: CallerScript, directory: Path) -> Path:
@@ -834,7 +838,7 @@ def caller_scenario(script: CallerScript, key_pcaps: list[tuple[float, str]]) ->
     if actions and actions[-1][0] >= script.hangup_at:
         raise ValueError("every key and the speech must come before the caller hangs up")
     user = script.caller or "anonymous"
-    name = _xml_escape(script.caller_name)
+    name = _sip_display_name(script.caller_name)
     steps: list[str] = []
     now_ms = 0
     for index, (at, pcap) in enumerate(actions):

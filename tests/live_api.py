@@ -53,7 +53,7 @@ class LiveApi:
         return {"Authorization": f"Bearer {DEMO_TOKENS[role]}"}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -61,9 +61,9 @@ def _free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def serve_api(
-    database_url: str, desk: RequestDesk, *, clock: Callable[[], datetime] | None = None
+    database_url: str, desk: RequestDesk, *, clock: Callable[[], datetime] | None = None, port: int | None = None
 ) -> AsyncIterator[LiveApi]:
-    port = _free_port()
+    port = port or free_port()
     settings = ApiSettings(database_url=database_url, demo=True, timezone="Africa/Casablanca", port=port)
     app = create_app(settings, clock=clock or (lambda: datetime.now(UTC)))
     app.state.request_desk = desk

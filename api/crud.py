@@ -150,20 +150,27 @@ class CallFilters:
     caller: str | None = None
 
     def where(self) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
-        if self.period_from is not None:
-            conditions.append(Call.started_at >= self.period_from)
-        if self.period_to is not None:
-            conditions.append(Call.started_at < self.period_to)
-        if self.language is not None:
-            conditions.append(Call.language == self.language)
-        if self.queue is not None:
-            conditions.append(Call.queue == self.queue)
-        if self.outcome is not None:
-            conditions.append(Call.outcome == self.outcome.value)
-        if self.caller is not None:
-            conditions.append(Call.caller_number == self.caller)
-        return conditions
+        return in_period(Call.started_at, self.period_from, self.period_to) + matching(
+            (Call.language, self.language),
+            (Call.queue, self.queue),
+            (Call.outcome, self.outcome.value if self.outcome is not None else None),
+            (Call.caller_number, self.caller),
+        )
+
+
+def in_period(column: Any, period_from: datetime | None, period_to: datetime | None) -> list[ColumnElement[bool]]:
+    """`period_from <= column < period_to`, each bound only when given."""
+    conditions: list[ColumnElement[bool]] = []
+    if period_from is not None:
+        conditions.append(column >= period_from)
+    if period_to is not None:
+        conditions.append(column < period_to)
+    return conditions
+
+
+def matching(*filters: tuple[Any, object | None]) -> list[ColumnElement[bool]]:
+    """`column == value` for every (column, value) whose value was given (None means not filtered)."""
+    return [column == value for column, value in filters if value is not None]
 
 
 def encode_cursor(call: Call) -> str:

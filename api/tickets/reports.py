@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, li
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.ami.models import CallbackRow
+from api.crud import in_period, matching
 from api.models import Call
 from api.tickets.models import ServiceRequest
 from api.tickets.rules import OPEN_STATUSES
@@ -135,17 +136,9 @@ async def build_report(
         return rows.setdefault(key, ReportRow(key=key))
 
     service = call_service(service_lines)
-    call_where: list[ColumnElement[bool]] = []
-    if filters.period_from is not None:
-        call_where.append(Call.started_at >= filters.period_from)
-    if filters.period_to is not None:
-        call_where.append(Call.started_at < filters.period_to)
-    if filters.language is not None:
-        call_where.append(Call.language == filters.language)
-    if filters.request_type is not None:
-        call_where.append(Call.request_type == filters.request_type)
-    if filters.service is not None:
-        call_where.append(service == filters.service)
+    call_where = in_period(Call.started_at, filters.period_from, filters.period_to) + matching(
+        (Call.language, filters.language), (Call.request_type, filters.request_type), (service, filters.service)
+    )
     # Group in an inner query by a named column (a bound timezone would otherwise be two different parameters).
     calls = (
         select(
@@ -188,17 +181,15 @@ async def build_report(
         target.surveys = found.surveys
         target.satisfaction_average = None if found.satisfaction is None else round(float(found.satisfaction), 2)
 
-    request_where: list[ColumnElement[bool]] = [ServiceRequest.source != "correction"]
-    if filters.period_from is not None:
-        request_where.append(ServiceRequest.created_at >= filters.period_from)
-    if filters.period_to is not None:
-        request_where.append(ServiceRequest.created_at < filters.period_to)
-    if filters.language is not None:
-        request_where.append(ServiceRequest.language == filters.language)
-    if filters.request_type is not None:
-        request_where.append(ServiceRequest.request_type == filters.request_type)
-    if filters.service is not None:
-        request_where.append(ServiceRequest.service == filters.service)
+    request_where = [
+        ServiceRequest.source != "correction",
+        *in_period(ServiceRequest.created_at, filters.period_from, filters.period_to),
+        *matching(
+            (ServiceRequest.language, filters.language),
+            (ServiceRequest.request_type, filters.request_type),
+            (ServiceRequest.service, filters.service),
+        ),
+    ]
     requests = (
         select(
             _request_key(group_by, timezone).label("key"),

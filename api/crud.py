@@ -52,6 +52,7 @@ _NULLABLE = (
     "hangup_cause",
     "voicemail_path",
     "survey_rating",
+    "stage",
 )
 
 

@@ -38,6 +38,7 @@ class Call(Base):
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
     voicemail_path: Mapped[str | None] = mapped_column(String(512))
     survey_rating: Mapped[int | None] = mapped_column(SmallInteger)  # 1-5, migration 0003
+    stage: Mapped[str | None] = mapped_column(String(32))  # where the caller was in the IVR, migration 0005
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # How many times this call was posted: 1 in the normal case; more means a sender replayed it.

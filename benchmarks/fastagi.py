@@ -43,8 +43,8 @@ from benchmarks.common import (
 )
 from ivr.testing import agi_environment, encode_environment
 
-LANGUAGE_DIGIT = "3"  # French
-REQUEST_TYPE_DIGIT = "1"
+LANGUAGE_DIGIT = "3"  # French, pressed during the greeting menu
+REQUEST_TYPE_DIGIT = "3"  # "other", pressed during the request-type menu (the same key: Read leaves it in a variable)
 # Typical lengths when the prompts have not been generated (measured on var/sounds/fr/ivr of a built tree).
 TYPICAL_PROMPT_S = {"greeting": 2.4, "language_option": 1.8, "request_type_menu": 11.7, "transfer_to_agent": 3.1}
 DEFAULT_PROMPT_S = 2.0
@@ -71,9 +71,13 @@ class Pacing:
 
 
 def reply_for(command: str, pacing: Pacing | None) -> tuple[bytes, float]:
-    """What a live channel answers and how long it takes: the caller presses 3 in the first language option,
-    then 1 at the request-type menu; other prompts play to their end."""
+    """What a live channel answers and how long it takes: the caller presses 3 a second into the greeting menu
+    (French), then 3 a second into the request-type menu; other prompts play to their end."""
     verb = command.upper()
+    if verb.startswith("EXEC READ"):  # a menu: the key comes about a second in
+        return b"200 result=0\n", KEY_PRESS_S * pacing.scale if pacing else 0.0
+    if verb.startswith("GET VARIABLE") and "IVR_MENU_KEY" in command:
+        return f"200 result=1 ({LANGUAGE_DIGIT})\n".encode(), 0.0
     if verb.startswith("STREAM FILE"):
         sound = command.split('"')[1] if '"' in command else command.split()[2]
         if "language_option" in sound:
@@ -312,7 +316,7 @@ async def run(options: Options) -> dict[str, Any]:
     log = work / "servers.log"
     levels = [1, 10] if options.quick else [1, 100, 1000]
     back_to_back_s = 0.3 if options.quick else 4.0
-    pacing = Pacing(prompt_seconds(REPO / "var" / "sounds"), scale=0.01 if options.quick else 1.0)
+    pacing = Pacing(prompt_seconds(REPO / "var" / "sounds"), scale=0.04 if options.quick else 1.0)
     process_calls = 2 if options.quick else 12
 
     figures: dict[str, Any] = {"levels": levels, "back_to_back_s": back_to_back_s, "prompt_s": pacing.prompt_s}

@@ -13,6 +13,7 @@ Rules:
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -68,6 +69,12 @@ class Channel(Protocol):
 
     async def play(self, sound: str, *, escape_digits: str = "") -> str:
         """Play a sound; return the escape digit the caller pressed, or "" if it played to the end."""
+        ...
+
+    async def menu(self, sounds: Sequence[str], *, timeout_s: float) -> str:
+        """Play `sounds` one after the other as ONE menu: a key pressed at any moment, from the first syllable of
+        the first sound to `timeout_s` after the last, ends it and is returned; "" after silence. Any key counts
+        (the flow decides whether it is valid), so a caller who types ahead is never ignored."""
         ...
 
     async def ask_digits(self, sound: str, *, max_digits: int, timeout_s: float) -> str:

@@ -221,8 +221,16 @@ class RequestType(_Strict):
 
 
 class MenuSettings(_Strict):
-    retries: int = Field(default=3, ge=1, le=10)  # attempts on silence or a wrong key before the default
-    digit_timeout_s: float = Field(default=5.0, gt=0, le=60)  # wait for the first key
+    # Silence after one pass takes the menu's default at once; only an invalid key makes a menu heard again.
+    retries: int = Field(default=1, ge=0, le=5)  # passes heard again after an invalid key, then the default
+    digit_timeout_s: float = Field(default=3.0, gt=0, le=60)  # silence after a menu's last prompt
+    # A caller whose number (or memory) gives a language is greeted in it and hears "for another language, press
+    # <language_change_digit>" instead of every option; false: every caller hears all the options.
+    short_language_offer: bool = True
+    offer_timeout_s: float = Field(default=2.0, gt=0, le=30)  # silence after that short offer
+    # After hours the caller picks the subject of the message (a request type digit); silence keeps this one.
+    # None: the first request type.
+    after_hours_request_type: MenuKey | None = None
     inter_digit_timeout_s: float = Field(default=3.0, gt=0, le=30)  # wait between keys of a reference
     language_change_digit: MenuKey | None = "9"  # in later menus: go back to the language menu
     max_reference_digits: int = Field(default=20, ge=1, le=32)
@@ -339,6 +347,11 @@ class CallCenter(_Strict):
                 if counts[value] > 1:
                     problems.append(f"request_types[{index}].{attribute}: {value!r} is used by another type")
         change = self.menu.language_change_digit
+        default = self.menu.after_hours_request_type
+        if default is not None and default not in {request_type.digit for request_type in self.request_types}:
+            problems.append(f"menu.after_hours_request_type: {default!r} is not a request type digit")
+        if change is not None and change in {language.digit for language in self.languages}:
+            problems.append(f"menu.language_change_digit: {change!r} is also a language digit")
         for index, request_type in enumerate(self.request_types):
             if request_type.digit == change:
                 problems.append(f"request_types[{index}].digit: {change!r} is also menu.language_change_digit")

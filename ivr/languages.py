@@ -43,17 +43,22 @@ def normalize_caller(raw: str) -> str:
     return number
 
 
-def preselect(caller_number: str, callcenter: CallCenter) -> str:
-    """The language code the caller's number suggests: longest matching country prefix, else the default."""
+def suggested_language(caller_number: str, callcenter: CallCenter) -> str | None:
+    """The language code the caller's number gives (longest matching country prefix), or None."""
     number = normalize_caller(caller_number)
     if not number.startswith("+"):  # national or internal numbers say nothing about a country
-        return callcenter.default_language
+        return None
     digits = number[1:]
     for length in range(min(len(digits), 7), 0, -1):
         language = callcenter.country_prefixes.get(digits[:length])
         if language is not None:
             return language
-    return callcenter.default_language
+    return None
+
+
+def preselect(caller_number: str, callcenter: CallCenter) -> str:
+    """The language code the caller's number suggests, else the default."""
+    return suggested_language(caller_number, callcenter) or callcenter.default_language
 
 
 def initial_language(caller_number: str, remembered: str | None, callcenter: CallCenter) -> str:

@@ -31,7 +31,8 @@ class Prompt(enum.StrEnum):
     LANGUAGE_CHANGE_HINT = "language_change_hint"  # "to change language, press 9" (menu.language_change_digit)
     INVALID_CHOICE = "invalid_choice"
     NO_INPUT = "no_input"
-    AFTER_HOURS = "after_hours"  # hours in Morocco time and the portal address
+    AFTER_HOURS = "after_hours"  # closed: the hours in Morocco time and the portal address
+    MESSAGE_SUBJECT = "message_subject"  # after hours, before the request-type menu: "choose your message's subject"
     VOICEMAIL_INSTRUCTIONS = "voicemail_instructions"
     VOICEMAIL_THANKS = "voicemail_thanks"
     REQUEST_TYPE_MENU = "request_type_menu"

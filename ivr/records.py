@@ -55,3 +55,6 @@ class CallRecord(BaseModel):
     hangup_cause: str | None = Field(default=None, max_length=64)
     voicemail_path: str | None = Field(default=None, max_length=512)
     survey_rating: int | None = Field(default=None, ge=1, le=5)  # post-call survey (flows/survey.py)
+    # Where the caller was in the IVR when it handed over or hung up (inbound's IVR_STAGE: language_menu,
+    # after_hours, message_subject, request_type_menu, reference_entry, request_status, transfer).
+    stage: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")

@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -322,9 +323,25 @@ def provision(paths: SandboxPaths | None = None) -> SandboxPaths:
     if reason:
         raise SandboxError(reason)
     ensure_root(paths)
+    seal_name_resolution(paths.root)
     _link_base(paths)
     _relativize_sound_links(paths)
     return paths
+
+
+def seal_name_resolution(root: Path, hostname: str | None = None) -> None:
+    """Keep the chroot's name lookups on loopback: debootstrap copies the host's resolv.conf (a resolver off the
+    machine) and minbase has no line for the host's own name, so Asterisk would send DNS queries out during calls
+    (gethostname lookups, PJSIP contact hosts). Applied at every provision: the cached tree may predate it."""
+    name = hostname or socket.gethostname()
+    etc = root / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    resolv = etc / "resolv.conf"
+    if resolv.is_symlink():
+        resolv.unlink()
+    resolv.write_text("# callcenter-ivr sandbox: lookups stay on this machine\nnameserver 127.0.0.1\n")
+    aliases = " ".join(dict.fromkeys(part for part in (name, name.split(".")[0]) if part))
+    (etc / "hosts").write_text(f"127.0.0.1\tlocalhost {aliases}\n::1\tlocalhost ip6-localhost ip6-loopback {aliases}\n")
 
 
 def _relativize_sound_links(paths: SandboxPaths) -> None:
@@ -350,9 +367,7 @@ def _link_base(paths: SandboxPaths) -> None:
             return
         paths.base.unlink()
     elif paths.base.exists():
-        raise SandboxError(
-            f"{paths.base} exists and is not the sandbox symlink; remove it or set IVR_ASTERISK_BASE"
-        )
+        raise SandboxError(f"{paths.base} exists and is not the sandbox symlink; remove it or set IVR_ASTERISK_BASE")
     paths.base.parent.mkdir(parents=True, exist_ok=True)
     paths.base.symlink_to(inside)
 
@@ -484,9 +499,7 @@ def cli(paths: SandboxPaths, command: str, *, timeout_s: float = 10.0) -> str:
     except subprocess.TimeoutExpired as error:
         raise SandboxError(f"asterisk -rx {command!r}: no answer after {timeout_s:.0f} s") from error
     if completed.returncode != 0:
-        raise SandboxError(
-            f"asterisk -rx {command!r} failed: {(completed.stderr or completed.stdout).strip()}"
-        )
+        raise SandboxError(f"asterisk -rx {command!r} failed: {(completed.stderr or completed.stdout).strip()}")
     return completed.stdout
 
 
@@ -596,9 +609,7 @@ def _pid_alive(pid: int) -> bool:
 
 def main(argv: list[str]) -> int:
     """`ivr asterisk provision|start|stop|status|cli CMD`."""
-    parser = argparse.ArgumentParser(
-        prog="ivr asterisk", description="the sandbox Asterisk 22 (Debian sid chroot)"
-    )
+    parser = argparse.ArgumentParser(prog="ivr asterisk", description="the sandbox Asterisk 22 (Debian sid chroot)")
     parser.add_argument("action", choices=["provision", "start", "stop", "status", "cli", "paths", "env"])
     parser.add_argument("command", nargs="*", help="for `cli`: the Asterisk CLI command")
     parser.add_argument("--agi-port", type=int, default=int(os.environ.get("IVR_AGI_PORT", "4573")))
@@ -1034,9 +1045,7 @@ def parse_keys(text: str, *, first_at: float, gap: float) -> tuple[tuple[float, 
     return tuple(keys)
 
 
-async def place_call(
-    script: CallerScript, *, paths: SandboxPaths, work_dir: Path
-) -> tuple[SippResult, list[str]]:
+async def place_call(script: CallerScript, *, paths: SandboxPaths, work_dir: Path) -> tuple[SippResult, list[str]]:
     """Place one call and return SIPp's result and the narrated events of that call."""
     ami = await AmiClient.connect(secret=ami_secret(paths))
     try:
@@ -1070,9 +1079,7 @@ async def place_call(
 
 def call_main(argv: list[str]) -> int:
     """`ivr call --caller +33612345678 --keys 3,1`: one demo call into the running sandbox."""
-    parser = argparse.ArgumentParser(
-        prog="ivr call", description="place a demo SIP call (SIPp) into the sandbox"
-    )
+    parser = argparse.ArgumentParser(prog="ivr call", description="place a demo SIP call (SIPp) into the sandbox")
     parser.add_argument("--caller", default="+33612345678", help="caller's number (E.164)")
     parser.add_argument("--keys", default="", help="keys to press, comma separated (e.g. 3,1)")
     parser.add_argument("--first-key", type=float, default=4.0, help="seconds after answer of the first key")

@@ -20,7 +20,7 @@ import importlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 CONTROL_TIMEOUT_S = 30.0  # a variable read or write: Asterisk answers at once unless it is stuck
 MEDIA_SLACK_S = 300.0  # added to what a media command may legitimately take (prompt length is unknown)
 FLOWS_MODULE_ENV = "IVR_FLOWS_MODULE"  # module providing FLOWS and build_context; default ivr.flows
+MENU_VARIABLE = "IVR_MENU_KEY"  # where Read leaves the key of the last menu
+# Sound names travel inside Read's argument list: no ',' '&' '|' quotes or spaces (ours never have them).
+_SOUND_NAME = re.compile(r"^[A-Za-z0-9_./-]{1,200}$")
 _LANGUAGE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 # RECORD FILE's endpos is in samples; formats whose rate is known let us tell silence from the time limit.
 _SAMPLE_RATES = {"wav": 8000, "gsm": 8000, "ulaw": 8000, "alaw": 8000, "sln": 8000, "wav16": 16000}
@@ -155,6 +158,31 @@ class AgiChannel:
             return False
         return not self.hung_up and status.number is not None and status.number >= 0
 
+    async def menu(self, sounds: Sequence[str], *, timeout_s: float) -> str:
+        # One EXEC Read per menu, never one STREAM FILE per part: res_agi reads and drops the channel's frames,
+        # DTMF included, while it waits for our next command (res_agi.c, run_agi), so keys pressed between two
+        # commands are lost. Read plays an '&' list through ast_app_getdata_terminator (main/app.c): each file
+        # is interrupted by any key, and the 50 ms between files is spent reading keys, not dropping them. The
+        # AGI command GET DATA plays a single file (ast_app_getdata_full), hence Read through EXEC. Option `t`
+        # with no argument: no terminator, so '#' is a key like the others (an invalid choice, not silence).
+        if self.hung_up:
+            raise ChannelHungUp("the caller hung up")
+        bad = [name for name in sounds if not _SOUND_NAME.match(name)]
+        if bad or not sounds:
+            raise ChannelError(f"not a menu of sound names: {bad[:1] or 'empty'}")
+        playlist = "&".join(sounds)
+        options = f"{MENU_VARIABLE},{playlist},1,t,1,{max(timeout_s, 0.05):.2f}"
+        result = await self._send(
+            partial(commands.exec_application, "Read", options), timeout_s + self._media_slack_s * len(sounds)
+        )
+        if result.number == -1:
+            self.hung_up = True
+            raise ChannelHungUp("the caller hung up")
+        if result.number is None or result.number < 0:
+            raise ChannelError(f"Read refused the menu: result={result.result}")
+        key = await self.get_variable(MENU_VARIABLE) or ""
+        return next((ch for ch in key if ch in commands.DTMF_DIGITS), "")
+
     async def ask_digits(self, sound: str, *, max_digits: int, timeout_s: float) -> str:
         # "200 result=<digits>", or "200 result=<digits so far> (timeout)" when the caller stopped typing.
         result = await self._media(
@@ -211,9 +239,7 @@ class AgiChannel:
         raise ChannelError(f"RECORD FILE {path!r} failed: result={result.result} ({result.data})")
 
     @staticmethod
-    def _timeout_or_silence(
-        result: Result, file_format: str, max_seconds: int, silence_seconds: int
-    ) -> RecordStatus:
+    def _timeout_or_silence(result: Result, file_format: str, max_seconds: int, silence_seconds: int) -> RecordStatus:
         rate = _SAMPLE_RATES.get(file_format)
         end = result.fields.get("endpos", "")
         if silence_seconds > 0 and rate is not None and end.isdigit() and int(end) < (max_seconds - 1) * rate:

@@ -127,7 +127,13 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
         hangup_cause=values.get(var.HANGUPCAUSE) if values.get(var.HANGUPCAUSE, "0") != "0" else None,
         voicemail_path=values.get(var.IVR_VOICEMAIL) or None,
         survey_rating=_rating(values.get(var.IVR_SURVEY, "")),
+        stage=_stage(values.get(var.IVR_STAGE, "")),
     )
+
+
+def _stage(value: str) -> str | None:
+    """IVR_STAGE as the flow wrote it; anything else (a dialplan typo, a hostile Set) is dropped, not stored."""
+    return value if 0 < len(value) <= 32 and value.isascii() and all(c.islower() or c == "_" for c in value) else None
 
 
 async def run(channel: Channel, ctx: FlowContext) -> None:

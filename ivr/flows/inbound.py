@@ -1,30 +1,40 @@
-"""inbound: language, then business hours, then the request-type menu; hands the route to the dialplan.
+"""inbound: greeting and language, business hours, the request type; hands the route to the dialplan.
 
 Rules:
+- Type-ahead: every menu is ONE `channel.menu` (one Read of an '&' list), greeting included, so a key pressed at
+  any moment of it counts; nothing slow (API calls) runs between two menus: the language is remembered in the
+  background. Keys pressed between two AGI commands are dropped by res_agi, so those gaps are kept to a round trip.
+- Short silent paths: silence after one pass takes the menu's default; only an invalid key repeats a menu
+  (`menu.retries` times). A caller whose number or memory gives a language hears only "another language: 9"
+  after the greeting. A closed service says so right after the greeting, then asks the message's subject.
 - Every exit leaves the dialplan a sane route: if anything goes wrong after the language is known, the caller is
   sent to that language's queue (a human can always help); if the caller hangs up, IVR_STAGE says where.
-- Decisions are pure functions below (`menu_choice`, `valid_reference`); `run` only plays, asks and sets.
-- The channel variables are the contract with asterisk_conf/extensions.conf (ivr.variables).
+- Decisions are pure functions below (`menu_choice`, `valid_reference`, `greeting_sounds`); `run` only plays,
+  asks and sets. The channel variables are the contract with asterisk_conf/extensions.conf (ivr.variables).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp
 from ivr.config import CallCenter, Language, RequestType
 from ivr.flows import request_status
 from ivr.flows.context import FlowContext
-from ivr.languages import language_for_digit, menu_order, normalize_caller, preselect
+from ivr.languages import menu_order, normalize_caller, suggested_language
 from ivr.prompts import Prompt, sound
 from ivr.records import Route
 
 log = logging.getLogger(__name__)
 
 MEMORY_TIMEOUT_S = 0.3  # the remembered language is a nicety: never make a caller wait for it
+T = TypeVar("T")
+_background: set[asyncio.Task[None]] = set()  # tasks that outlive a flow step (remembering the language)
 
 
 @dataclass
@@ -67,67 +77,158 @@ async def recall_language(ctx: FlowContext, caller: str) -> str | None:
     return remembered if remembered in known else None
 
 
-async def language_menu(channel: Channel, callcenter: CallCenter, preselected: Language) -> Language:
-    """Each option spoken in its own language, preselected first; retries, then the preselected default."""
-    options = menu_order(preselected.code, callcenter)
-    digits = "".join(language.digit for language in options)
-    for _attempt in range(callcenter.menu.retries):
-        pressed = ""
-        for option in options:
-            pressed = await channel.play(sound(Prompt.LANGUAGE_OPTION, option.code), escape_digits=digits)
-            if pressed:
-                break
-        if not pressed:
-            pressed = await channel.wait_digit(callcenter.menu.digit_timeout_s)
-        if pressed:
-            chosen = language_for_digit(pressed, callcenter)
-            if chosen is not None:
-                return chosen
-            await channel.play(sound(Prompt.INVALID_CHOICE, preselected.code))
-        else:
-            await channel.play(sound(Prompt.NO_INPUT, preselected.code))
-    return preselected
+def greeting_sounds(
+    callcenter: CallCenter, preselected: Language, *, known: bool, closed: bool
+) -> tuple[list[str], str]:
+    """What the caller hears first, as one menu, and the key that opens the other languages ("" if none).
+
+    A known language: the greeting (and the closed notice) in it, then "another language: press 9". Unknown:
+    the greeting, the closed notice, then every option, each in its own language."""
+    lead = [sound(Prompt.GREETING, preselected.code)]
+    if closed:
+        lead.append(sound(Prompt.AFTER_HOURS, preselected.code))
+    change = callcenter.menu.language_change_digit or ""
+    if known and change and callcenter.menu.short_language_offer and len(callcenter.languages) > 1:
+        return [*lead, sound(Prompt.LANGUAGE_CHANGE_HINT, preselected.code)], change
+    return [*lead, *option_sounds(callcenter, preselected)], ""
 
 
-async def request_type_menu(
-    channel: Channel, callcenter: CallCenter, decision: Decision
-) -> RequestType | None:
-    """The request-type menu; the language-change key reopens the language menu. None after the retries."""
-    by_digit = {request_type.digit: request_type for request_type in callcenter.request_types}
-    change_key = callcenter.menu.language_change_digit
-    allowed = set(by_digit) | ({change_key} if change_key else set())
-    language_changes = 0
-    attempt = 0
-    while attempt < callcenter.menu.retries:
-        digits = await channel.ask_digits(
-            sound(Prompt.REQUEST_TYPE_MENU), max_digits=1, timeout_s=callcenter.menu.digit_timeout_s
-        )
-        choice = menu_choice(digits, allowed)
-        if change_key and choice == change_key and language_changes < callcenter.menu.retries:
-            language_changes += 1
-            decision.stage = "language_menu"
-            assert decision.language is not None
-            decision.language = await language_menu(channel, callcenter, decision.language)
-            await set_language(channel, decision.language)
-            decision.stage = "request_type_menu"
-            continue
-        if choice is not None and choice in by_digit:
-            return by_digit[choice]
-        attempt += 1
-        await channel.play(sound(Prompt.INVALID_CHOICE if digits else Prompt.NO_INPUT))
+def option_sounds(callcenter: CallCenter, preselected: Language) -> list[str]:
+    return [sound(Prompt.LANGUAGE_OPTION, option.code) for option in menu_order(preselected.code, callcenter)]
+
+
+async def choose(
+    channel: Channel,
+    callcenter: CallCenter,
+    first: Sequence[str],
+    choices: Mapping[str, T],
+    *,
+    again: Sequence[str],
+    invalid_sound: str,
+    timeout_s: float,
+) -> T | None:
+    """One menu: `first` as one Read, then `again` after an invalid key (`menu.retries` times). The choice for
+    the key pressed; None for silence or after the retries (the caller of `choose` applies the default)."""
+    heard = list(first)
+    for _pass in range(callcenter.menu.retries + 1):
+        key = await channel.menu(heard, timeout_s=timeout_s)
+        if not key:
+            return None
+        choice = choices.get(menu_choice(key, set(choices)) or "")
+        if choice is not None:
+            return choice
+        heard = [invalid_sound, *again]
     return None
 
 
+async def choose_language(
+    channel: Channel, callcenter: CallCenter, preselected: Language, *, known: bool, closed: bool
+) -> Language:
+    """The greeting as one menu: a language key picks it from the first syllable; silence keeps `preselected`."""
+    first, change = greeting_sounds(callcenter, preselected, known=known, closed=closed)
+    languages: dict[str, Language | None] = {language.digit: language for language in callcenter.languages}
+    invalid = sound(Prompt.INVALID_CHOICE, preselected.code)
+    if not change:
+        chosen = await choose(
+            channel,
+            callcenter,
+            first,
+            languages,
+            again=option_sounds(callcenter, preselected),
+            invalid_sound=invalid,
+            timeout_s=callcenter.menu.digit_timeout_s,
+        )
+        return chosen or preselected
+    with_change = {**languages, change: None}
+    again = [sound(Prompt.LANGUAGE_CHANGE_HINT, preselected.code)]
+    key_menu = {digit: digit for digit in with_change}
+    picked = await choose(
+        channel,
+        callcenter,
+        first,
+        key_menu,
+        again=again,
+        invalid_sound=invalid,
+        timeout_s=callcenter.menu.offer_timeout_s,
+    )
+    if picked is None:
+        return preselected
+    if picked != change:
+        return languages[picked] or preselected
+    return await options_menu(channel, callcenter, preselected)
+
+
+async def options_menu(channel: Channel, callcenter: CallCenter, preselected: Language) -> Language:
+    """Every language, each spoken in itself, preselected first; silence keeps `preselected`."""
+    options = option_sounds(callcenter, preselected)
+    chosen = await choose(
+        channel,
+        callcenter,
+        options,
+        {language.digit: language for language in callcenter.languages},
+        again=options,
+        invalid_sound=sound(Prompt.INVALID_CHOICE, preselected.code),
+        timeout_s=callcenter.menu.digit_timeout_s,
+    )
+    return chosen or preselected
+
+
+async def request_type_menu(channel: Channel, callcenter: CallCenter, decision: Decision) -> RequestType | None:
+    """The request-type menu; the language-change key reopens the language options. None on silence."""
+    by_digit: dict[str, RequestType | None] = {rt.digit: rt for rt in callcenter.request_types}
+    change_key = callcenter.menu.language_change_digit
+    if change_key:
+        by_digit[change_key] = None
+    keys = {digit: digit for digit in by_digit}
+    menu = [sound(Prompt.REQUEST_TYPE_MENU)]
+    for _language_change in range(callcenter.menu.retries + 1):
+        key = await choose(
+            channel,
+            callcenter,
+            menu,
+            keys,
+            again=menu,
+            invalid_sound=sound(Prompt.INVALID_CHOICE),
+            timeout_s=callcenter.menu.digit_timeout_s,
+        )
+        if key is None:
+            return None
+        if key != change_key:
+            return by_digit[key]
+        assert decision.language is not None
+        decision.stage = "language_menu"
+        decision.language = await options_menu(channel, callcenter, decision.language)
+        await set_language(channel, decision.language)
+        decision.stage = "request_type_menu"
+    return None
+
+
+async def message_subject_menu(channel: Channel, callcenter: CallCenter, *, replay_closed: bool) -> RequestType:
+    """After hours: the subject of the message (a request type), one key; silence keeps the configured one."""
+    by_digit = {rt.digit: rt for rt in callcenter.request_types}
+    default_digit = callcenter.menu.after_hours_request_type or callcenter.request_types[0].digit
+    first = [sound(Prompt.AFTER_HOURS)] if replay_closed else []
+    menu = [sound(Prompt.MESSAGE_SUBJECT), sound(Prompt.REQUEST_TYPE_MENU)]
+    chosen = await choose(
+        channel,
+        callcenter,
+        [*first, *menu],
+        by_digit,
+        again=menu,
+        invalid_sound=sound(Prompt.INVALID_CHOICE),
+        timeout_s=callcenter.menu.digit_timeout_s,
+    )
+    return chosen or by_digit[default_digit]
+
+
 async def ask_reference(channel: Channel, callcenter: CallCenter, request_type: RequestType) -> str:
-    for _attempt in range(callcenter.menu.retries):
+    for _attempt in range(callcenter.menu.retries + 1):
         digits = await channel.ask_digits(
             sound(Prompt.REFERENCE_ENTRY),
             max_digits=request_type.reference_max_digits,
-            timeout_s=callcenter.menu.digit_timeout_s * 2,
+            timeout_s=callcenter.menu.inter_digit_timeout_s * 2,
         )
-        reference = valid_reference(
-            digits, request_type.reference_min_digits, request_type.reference_max_digits
-        )
+        reference = valid_reference(digits, request_type.reference_min_digits, request_type.reference_max_digits)
         if reference is not None:
             return reference
         await channel.play(sound(Prompt.REFERENCE_INVALID))
@@ -147,25 +248,25 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         await channel.set_variable(var.IVR_STARTED, f"{started.timestamp():.3f}")
         await channel.answer()
         caller = normalize_caller(channel.info.caller_number)
-        remembered = await recall_language(ctx, caller)
-        preselected_code = remembered or preselect(caller, callcenter)
-        preselected = callcenter.language(preselected_code)
+        suggested = await recall_language(ctx, caller) or suggested_language(caller, callcenter)
+        preselected = callcenter.language(suggested or callcenter.default_language)
         decision.preselected = preselected
-        decision.stage = "language_menu"
-        if remembered:
-            decision.language = preselected
-        else:
-            await channel.play(sound(Prompt.GREETING, preselected.code))
-            decision.language = await language_menu(channel, callcenter, preselected)
+        status = ctx.calendar.status(ctx.clock())
+        decision.stage = "language_menu" if status.open else "after_hours"
+        if not status.open:
+            decision.closed_reason = str(status.reason or "closed")
+        decision.language = await choose_language(
+            channel, callcenter, preselected, known=suggested is not None, closed=not status.open
+        )
         await set_language(channel, decision.language)
         if caller:
-            await remember_language(ctx, caller, decision.language.code)
+            remember_in_background(ctx, caller, decision.language.code)
 
-        status = ctx.calendar.status(ctx.clock())
         if not status.open:
-            decision.stage = "after_hours"
-            decision.closed_reason = str(status.reason or "closed")
-            await channel.play(sound(Prompt.AFTER_HOURS))
+            decision.stage = "message_subject"
+            decision.request_type = await message_subject_menu(
+                channel, callcenter, replay_closed=decision.language is not preselected
+            )
             decision.route = Route.VOICEMAIL
             return
 
@@ -189,6 +290,19 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         await publish(channel, ctx, decision)
 
 
+async def settle() -> None:
+    """Wait for the background work of finished calls (tests, and the server before it exits)."""
+    while _background:
+        await asyncio.gather(*list(_background), return_exceptions=True)
+
+
+def remember_in_background(ctx: FlowContext, caller: str, code: str) -> None:
+    """Remember the caller's language without holding the call: a key typed ahead must not wait for the API."""
+    task = asyncio.create_task(remember_language(ctx, caller, code))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
 async def remember_language(ctx: FlowContext, caller: str, code: str) -> None:
     try:
         await asyncio.wait_for(ctx.language_memory.remember(caller, code), MEMORY_TIMEOUT_S)
@@ -208,8 +322,9 @@ async def publish(channel: Channel, ctx: FlowContext, decision: Decision) -> Non
     if decision.route is Route.QUEUE:
         values[var.IVR_QUEUE] = language.queue
         values[var.IVR_QUEUE_TIMEOUT] = str(callcenter.queue.timeout_s)
-        values[var.IVR_REQUEST_TYPE] = decision.request_type.digit if decision.request_type else ""
         values[var.IVR_REFERENCE] = decision.reference
+    if decision.route is not None:  # the voicemail flow opens the request with this type
+        values[var.IVR_REQUEST_TYPE] = decision.request_type.digit if decision.request_type else ""
     try:
         for name, value in values.items():
             await channel.set_variable(name, value)

@@ -30,17 +30,18 @@ def rating_from(digits: str) -> int | None:
 async def run(channel: Channel, ctx: FlowContext) -> None:
     menu = ctx.callcenter.menu
     try:
-        await channel.play(sound(Prompt.SURVEY_INTRO))
-        for _attempt in range(menu.retries):
-            digits = await channel.ask_digits(
-                sound(Prompt.SURVEY_QUESTION), max_digits=1, timeout_s=menu.digit_timeout_s
-            )
-            rating = rating_from(digits)
+        # One menu (type-ahead from the intro's first syllable); silence means no rating, an invalid key asks again.
+        heard = [sound(Prompt.SURVEY_INTRO), sound(Prompt.SURVEY_QUESTION)]
+        for _pass in range(menu.retries + 1):
+            key = await channel.menu(heard, timeout_s=menu.digit_timeout_s)
+            if not key:
+                break
+            rating = rating_from(key)
             if rating is not None:
                 await channel.set_variable(var.IVR_SURVEY, str(rating))
                 await channel.play(sound(Prompt.SURVEY_THANKS))
                 break
-            await channel.play(sound(Prompt.INVALID_CHOICE if digits else Prompt.NO_INPUT))
+            heard = [sound(Prompt.INVALID_CHOICE), sound(Prompt.SURVEY_QUESTION)]
         await channel.play(sound(Prompt.GOODBYE))
     except ChannelHungUp:
         log.info("caller hung up during the survey")

@@ -272,3 +272,50 @@ async def test_a_hangup_whose_notice_comes_late_is_still_a_hangup() -> None:
         await channel.play("ivr/greeting")
     assert channel.hung_up
     assert executor.sent == ['STREAM FILE "ivr/greeting" ""', "CHANNEL STATUS"]
+
+
+# --- menu: one Read of an '&' list, so no key falls between two commands ---------------------------------------
+
+
+async def test_menu_is_one_read_of_every_part_then_the_key() -> None:
+    channel, executor = channel_with(b"200 result=0\n", b"200 result=1 (3)\n")
+    key = await channel.menu(["fr/ivr/greeting", "fr/ivr/language_change_hint"], timeout_s=2)
+    assert key == "3"
+    assert executor.sent == [
+        'EXEC Read "IVR_MENU_KEY,fr/ivr/greeting&fr/ivr/language_change_hint,1,t,1,2.00"',
+        'GET VARIABLE "IVR_MENU_KEY"',
+    ]
+    assert executor.timeouts[0] == 2 + 2 * MEDIA_SLACK_S
+
+
+async def test_menu_silence_is_an_empty_key() -> None:
+    channel, _ = channel_with(b"200 result=0\n", b"200 result=0\n")
+    assert await channel.menu(["ivr/request_type_menu"], timeout_s=3) == ""
+
+
+async def test_menu_hangup_during_read() -> None:
+    channel, executor = channel_with(b"200 result=-1\n")
+    with pytest.raises(ChannelHungUp):
+        await channel.menu(["ivr/request_type_menu"], timeout_s=3)
+    with pytest.raises(ChannelHungUp):
+        await channel.menu(["ivr/request_type_menu"], timeout_s=3)
+    assert len(executor.sent) == 1
+
+
+@pytest.mark.parametrize("name", ["ivr/a,b", "ivr/a&b", "ivr/a b", 'ivr/"x', "", "ivr/a|b"])
+async def test_menu_refuses_names_that_would_break_reads_arguments(name: str) -> None:
+    channel, executor = channel_with()
+    with pytest.raises(ChannelError):
+        await channel.menu([name], timeout_s=3)
+    assert executor.sent == []
+
+
+async def test_menu_refused_by_asterisk_is_a_channel_error() -> None:
+    channel, _ = channel_with(b"200 result=-2\n")
+    with pytest.raises(ChannelError):
+        await channel.menu(["ivr/request_type_menu"], timeout_s=3)
+
+
+async def test_menu_keeps_only_a_dtmf_key() -> None:
+    channel, _ = channel_with(b"200 result=0\n", b"200 result=1 (x#)\n")
+    assert await channel.menu(["ivr/request_type_menu"], timeout_s=3) == "#"

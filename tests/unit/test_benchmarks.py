@@ -20,7 +20,7 @@ def test_quick_fastagi_benchmark_runs_all_servers_and_writes_figures(tmp_path: P
     assert written["results"] == figures["results"]
     sequence = figures["sequence"]
     assert sequence[0].startswith("SET VARIABLE") and "ANSWER" in sequence
-    assert any(line.startswith("GET DATA") for line in sequence)  # the caller reached the request-type menu
+    assert sum(line.startswith("EXEC Read") for line in sequence) >= 2  # greeting menu, then request-type menu
     length = len(sequence)
     for kind in ("ours", "floor"):
         for key, run in figures["results"][kind].items():

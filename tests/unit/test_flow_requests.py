@@ -152,20 +152,25 @@ def test_rating_from_keys(digits: str, rating: int | None) -> None:
 
 
 async def test_survey_stores_the_rating_on_the_channel_for_call_end(tmp_path: Path) -> None:
-    channel = FakeChannel(["", "7", "4"], info=caller())
+    channel = FakeChannel(["7", "4"], info=caller())
     await survey.run(channel, make_context(tmp_path))
     assert channel.variables[var.IVR_SURVEY] == "4"
     assert channel.played == [
-        sound(Prompt.SURVEY_INTRO),
-        sound(Prompt.SURVEY_QUESTION), sound(Prompt.NO_INPUT),
-        sound(Prompt.SURVEY_QUESTION), sound(Prompt.INVALID_CHOICE),
-        sound(Prompt.SURVEY_QUESTION), sound(Prompt.SURVEY_THANKS),
-        sound(Prompt.GOODBYE),
+        sound(Prompt.SURVEY_INTRO), sound(Prompt.SURVEY_QUESTION),
+        sound(Prompt.INVALID_CHOICE), sound(Prompt.SURVEY_QUESTION),
+        sound(Prompt.SURVEY_THANKS), sound(Prompt.GOODBYE),
     ]  # fmt: skip
     record = build_record({**channel.variables, var.IVR_ROUTE: "queue", var.MEMBERINTERFACE: "PJSIP/agent1001"},
                           caller_number="+33612345678", caller_name="", dialed_number="", unique_id="1.1",
                           now=datetime.fromisoformat("2026-11-24T10:00:00+01:00"))  # fmt: skip
     assert record.survey_rating == 4
+
+
+async def test_a_silent_caller_leaves_the_survey_at_once_without_a_rating(tmp_path: Path) -> None:
+    channel = FakeChannel([""], info=caller())
+    await survey.run(channel, make_context(tmp_path))
+    assert var.IVR_SURVEY not in channel.variables
+    assert channel.played == [sound(Prompt.SURVEY_INTRO), sound(Prompt.SURVEY_QUESTION), sound(Prompt.GOODBYE)]
 
 
 async def test_survey_without_an_answer_or_with_a_hangup_stores_nothing(tmp_path: Path) -> None:

@@ -286,3 +286,16 @@ def test_cli_paths_and_status_of_a_sandbox_that_does_not_run(
 def test_unavailable_reason_names_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert "root" in (sandbox.unavailable_reason() or "")
+
+
+def test_sealed_chroot_resolves_names_on_loopback_only(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/resolv.conf").write_text("nameserver 10.0.0.2\nsearch corp.example\n")
+    sandbox.seal_name_resolution(root, hostname="box-7.example.org")
+    resolv = (root / "etc/resolv.conf").read_text()
+    servers = [line.split()[1] for line in resolv.splitlines() if line.startswith("nameserver")]
+    assert servers == ["127.0.0.1"]
+    assert "search" not in resolv
+    hosts = (root / "etc/hosts").read_text()
+    assert "127.0.0.1\tlocalhost box-7.example.org box-7\n" in hosts

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import asterisk_load, fastagi, ingest, reports, wallboard
+from benchmarks import asterisk_load, fastagi, ingest, journey, reports, wallboard
 from benchmarks.common import RESULTS_DIR, Options, machine
 
 PARTS: dict[str, Callable[[Options], Any]] = {
@@ -18,6 +18,7 @@ PARTS: dict[str, Callable[[Options], Any]] = {
     "reports": reports.main,
     "wallboard": wallboard.main,
     "asterisk": asterisk_load.main,
+    "journey": journey.main,
 }
 
 

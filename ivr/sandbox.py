@@ -36,7 +36,7 @@ import time
 import wave
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -1045,9 +1045,88 @@ def parse_keys(text: str, *, first_at: float, gap: float) -> tuple[tuple[float, 
     return tuple(keys)
 
 
+# Asterisk's own log (logger.conf: messages.log with verbose(3), millisecond stamps) says when each channel was
+# answered, each file started playing and the queue began: the caller's journey, measured where the media is.
+_LOG_LINE = re.compile(r"^\[(?P<stamp>[\d-]+ [\d:.]+)\].*?(?P<channel>PJSIP/[\w.-]+-[0-9a-f]{8})(?P<rest>.*)$")
+_PLAYING = re.compile(r"Playing '(?P<file>[^']+?)(?:\.\w+)?' \(language")
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One channel's path through the IVR, in seconds after its answer."""
+
+    channel: str
+    answered: float  # epoch seconds (Asterisk host clock)
+    heard: tuple[tuple[float, str], ...] = ()  # (offset, sound file)
+    queue_at: float | None = None
+
+    def first(self, sound: str) -> float | None:
+        return next((at for at, name in self.heard if name.endswith(sound)), None)
+
+
+def journeys_from_log(log_text: str) -> dict[str, Journey]:
+    """Every answered channel's journey, keyed by the caller number of the dialplan's `Inbound call from` line."""
+    callers: dict[str, str] = {}
+    answered: dict[str, float] = {}
+    heard: dict[str, list[tuple[float, str]]] = {}
+    queued: dict[str, float] = {}
+    for line in log_text.splitlines():
+        match = _LOG_LINE.match(line)
+        if match is None:
+            continue
+        with contextlib.suppress(ValueError):
+            when = datetime.fromisoformat(match["stamp"]).timestamp()
+            channel, rest = match["channel"], match["rest"]
+            if "Inbound call from " in rest:
+                callers.setdefault(rest.split("Inbound call from ", 1)[1].split('"', 1)[0], channel)
+            if "Answer(" in line:
+                answered.setdefault(channel, when)
+            elif (playing := _PLAYING.search(rest)) is not None:
+                heard.setdefault(channel, []).append((when, playing["file"]))
+            elif "Queue(" in line:
+                queued.setdefault(channel, when)
+    journeys = {}
+    for caller, channel in callers.items():
+        start = answered.get(channel)
+        if start is None:
+            continue
+        journeys[caller] = Journey(
+            channel=channel,
+            answered=start,
+            heard=tuple((round(at - start, 2), name) for at, name in heard.get(channel, [])),
+            queue_at=round(queued[channel] - start, 2) if channel in queued else None,
+        )
+    return journeys
+
+
+def log_size(paths: SandboxPaths) -> int:
+    log = paths.log_dir / "messages.log"
+    return log.stat().st_size if log.exists() else 0
+
+
+def read_log_from(paths: SandboxPaths, offset: int) -> str:
+    log = paths.log_dir / "messages.log"
+    if not log.exists():
+        return ""
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read().decode("utf-8", "replace")
+
+
+def describe_journey(journey: Journey) -> list[str]:
+    lines = [f"[{at:6.2f}s] heard {name}" for at, name in journey.heard]
+    closed = journey.first("ivr/after_hours")
+    if closed is not None:
+        lines.append(f"journey: the after-hours message started {closed:.2f} s after the answer")
+    if journey.queue_at is not None:
+        lines.append(f"journey: in the queue {journey.queue_at:.2f} s after the answer")
+    return lines
+
+
 async def place_call(script: CallerScript, *, paths: SandboxPaths, work_dir: Path) -> tuple[SippResult, list[str]]:
-    """Place one call and return SIPp's result and the narrated events of that call."""
+    """Place one call and return SIPp's result and the narrated events of that call, then its journey."""
     ami = await AmiClient.connect(secret=ami_secret(paths))
+    log_offset = log_size(paths)
     try:
         scenario = write_caller_scenario(script, work_dir)
         result = await run_sipp(scenario, service=script.dialed, timeout_s=script.hangup_at + 30)
@@ -1072,6 +1151,9 @@ async def place_call(script: CallerScript, *, paths: SandboxPaths, work_dir: Pat
                 stamp = _timestamp(event)
                 offset = f"[{stamp - origin:6.1f}s] " if stamp is not None and origin is not None else ""
                 lines.append(offset + line)
+        journey = journeys_from_log(read_log_from(paths, log_offset)).get(script.caller)
+        if journey is not None:
+            lines += describe_journey(journey)
         return result, lines
     finally:
         await ami.close()

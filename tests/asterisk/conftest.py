@@ -41,6 +41,7 @@ PROJECT = HERE.parents[1]
 PACKAGED_CALLCENTER = PROJECT / "ivr" / "callcenter.toml"
 AGENT_PASSWORD = "demo-only-agent{n}"  # asterisk_conf/pjsip_secrets.sandbox.conf
 PROMPT_SECONDS = 0.3
+GREETING_SECONDS = 2.0  # long enough to press keys during it (issue 11: type-ahead from the first syllable)
 SESSION_LOCK_WAIT_S = 300.0
 QUEUE_TIMEOUT_S = 10  # the smallest the config accepts; seconds in a queue before the dialplan offers voicemail
 DIGIT_TIMEOUT_S = 2  # the tier's call-center file waits 2 s for a key instead of 5: same logic, faster calls
@@ -107,7 +108,8 @@ def _tone(path: Path, seconds: float) -> None:
 
 
 def install_test_prompts(paths: SandboxPaths, callcenter_path: Path) -> None:
-    """Every sound the real build makes (prompt keys and number pieces, every language), as a 0.3 s tone that
+    """Every sound the real build makes (prompt keys and number pieces, every language), as a 0.3 s tone (the
+    greeting: GREETING_SECONDS) that
     replaces whatever was there, real prompts included: flows never hit a missing file and menus take a known
     time. tests/asterisk/test_real_prompts.py plays the real ones."""
     callcenter = load_callcenter(callcenter_path)
@@ -117,7 +119,8 @@ def install_test_prompts(paths: SandboxPaths, callcenter_path: Path) -> None:
     names = {(item.language, item.name) for item in items}
     names |= {(language.code, key.value) for language in callcenter.languages for key in Prompt}
     for language, name in sorted(names):
-        _tone(paths.sounds_dir(language) / f"{name}.wav", PROMPT_SECONDS)
+        seconds = GREETING_SECONDS if name == Prompt.GREETING.value else PROMPT_SECONDS
+        _tone(paths.sounds_dir(language) / f"{name}.wav", seconds)
 
 
 def _tier_callcenter(directory: Path) -> Path:

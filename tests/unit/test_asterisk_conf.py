@@ -175,3 +175,13 @@ def test_ami_listens_on_loopback_with_only_the_classes_the_api_needs() -> None:
 def test_every_file_parses_and_opens_with_what_it_is_for(name: str) -> None:
     parse(name)
     assert (CONF / name).read_text().startswith("; "), f"{name} should open with a comment saying what it does"
+
+
+def test_every_application_the_flows_exec_is_loaded() -> None:
+    """modules.conf loads only what is used (autoload=no): an EXEC of an unloaded application answers -2."""
+    modules = (Path(__file__).resolve().parents[2] / "asterisk_conf" / "modules.conf").read_text()
+    loaded = set(re.findall(r"(?m)^load\s*=\s*(\S+)", modules))
+    sources = (Path(__file__).resolve().parents[2] / "ivr").rglob("*.py")
+    executed = {m for path in sources for m in re.findall(r'exec_application,\s*"(\w+)"', path.read_text())}
+    assert executed, "no EXEC found in ivr/: the pattern above is stale"
+    assert {f"app_{name.lower()}.so" for name in executed} <= loaded

@@ -1,0 +1,159 @@
+"""Type-ahead and short silent paths through the real Asterisk (issue 11): SIPp callers press keys at awkward
+instants (RFC 2833 events, timed from the answer) and what they reached is read back through GET /calls.
+
+Tier prompts (conftest): the greeting is a GREETING_SECONDS tone, every other prompt a PROMPT_SECONDS tone; a menu
+waits DIGIT_TIMEOUT_S after its last prompt, the short language offer `offer_timeout_s` (2 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.security.tokens import DEMO_TOKENS, Role
+from api.tickets.desk import RequestDesk
+from ivr.config import load_callcenter
+from ivr.sandbox import AmiClient, CallerScript
+from tests.live_api import LiveApi, free_port, serve_api, throwaway_database
+
+from .conftest import (
+    CLOSED_AT,
+    DIGIT_TIMEOUT_S,
+    GREETING_SECONDS,
+    OPEN_AT,
+    PROMPT_SECONDS,
+    AgiServer,
+    Tier,
+    linkedid_of,
+)
+
+StartAgi = Callable[[str], AgiServer]
+OFFER_TIMEOUT_S = 2.0  # callcenter.toml [menu] offer_timeout_s, unchanged by the tier
+
+
+async def stored_call(api: LiveApi, linkedid: str, timeout_s: float = 20.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        response = await api.client.get("/calls", params={"limit": 100}, headers=api.auth(Role.SUPERVISOR))
+        assert response.status_code == 200, response.text
+        for item in response.json()["items"]:
+            if item["linkedid"] == linkedid:
+                return dict(item)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"call {linkedid} never reached GET /calls")
+
+
+def answered_at(events: list[dict[str, str]], linkedid: str) -> float:
+    for event in events:
+        if (
+            event.get("Event") == "Newstate"
+            and event.get("Linkedid") == linkedid
+            and event.get("ChannelStateDesc") == "Up"
+        ):
+            return float(event["Timestamp"])
+    raise AssertionError(f"no answer seen for {linkedid}")
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    with throwaway_database("ivr_typeahead") as url:
+        yield url
+
+
+@pytest.fixture
+async def api(tier: Tier, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    port = free_port()
+    monkeypatch.setenv("IVR_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("IVR_API_TOKEN", DEMO_TOKENS[Role.AGI])
+    desk = RequestDesk(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    async with serve_api(database_url, desk, port=port) as live:
+        yield live
+
+
+async def place(tier: Tier, ami: AmiClient, script: CallerScript, work: Path) -> str:
+    work.mkdir(parents=True, exist_ok=True)
+    result = await tier.call(script, work)
+    assert result.ok, result.output[-3000:]
+    return linkedid_of(ami.events, script.caller)
+
+
+# (what the caller does, the language and request type they must reach). Greeting menu: the greeting, then the
+# "another language" hint; a language key ends it, and the request-type menu starts within milliseconds.
+TYPE_AHEAD = {
+    "during the greeting at 0.5 s": ("+32611000019", ((0.5, "4"), (2.0, "3")), "en", 3),
+    "during the greeting at 1.5 s": ("+32611000029", ((1.5, "4"), (2.5, "3")), "en", 3),
+    "at the greeting's end": ("+32611000039", ((GREETING_SECONDS, "4"), (GREETING_SECONDS + 1.0, "3")), "en", 3),
+    "two keys 200 ms apart": ("+97412000049", ((1.0, "3"), (1.2, "1")), "fr", 1),
+    "the other-languages key then a language": ("+33612000059", ((0.5, "9"), (1.0, "8"), (2.0, "3")), "de", 3),
+}
+
+
+@pytest.mark.parametrize("case", list(TYPE_AHEAD))
+async def test_no_key_is_lost_whenever_it_is_pressed(
+    case: str, tier: Tier, start_agi: StartAgi, ami: AmiClient, api: LiveApi, tmp_path: Path
+) -> None:
+    caller, keys, language, request_type = TYPE_AHEAD[case]
+    server = start_agi(OPEN_AT)
+    linkedid = await place(tier, ami, CallerScript(caller=caller, keys=keys, hangup_at=keys[-1][0] + 2.5), tmp_path)
+    call = await stored_call(api, linkedid)
+    assert (call["language"], call["request_type"], call["route"]) == (language, request_type, "queue"), server.log()[
+        -2000:
+    ]
+    assert call["stage"] == "transfer"
+
+
+async def test_a_silent_caller_with_a_known_language_reaches_the_queue_on_the_short_path(
+    tier: Tier, start_agi: StartAgi, ami: AmiClient, api: LiveApi, tmp_path: Path
+) -> None:
+    start_agi(OPEN_AT)
+    linkedid = await place(tier, ami, CallerScript(caller="+33612000069", hangup_at=9.0), tmp_path)
+    join = next(e for e in ami.events if e.get("Event") == "QueueCallerJoin" and e.get("Linkedid") == linkedid)
+    # greeting + hint, the offer's wait; the request menu and its wait; the transfer prompt; nothing repeated
+    expected = GREETING_SECONDS + PROMPT_SECONDS + OFFER_TIMEOUT_S + PROMPT_SECONDS + DIGIT_TIMEOUT_S + PROMPT_SECONDS
+    elapsed = float(join["Timestamp"]) - answered_at(ami.events, linkedid)
+    assert expected - 0.3 < elapsed < expected + 1.0, elapsed
+    call = await stored_call(api, linkedid)
+    assert (call["language"], call["route"], call["queue"], call["request_type"]) == ("fr", "queue", "q-fr", None)
+    assert call["outcome"] == "abandoned_queue"
+
+
+async def test_a_silent_caller_after_hours_hears_the_closed_notice_right_after_the_greeting(
+    tier: Tier, start_agi: StartAgi, ami: AmiClient, api: LiveApi, tmp_path: Path
+) -> None:
+    start_agi(CLOSED_AT)
+    hangup_at = GREETING_SECONDS + PROMPT_SECONDS / 2  # while the closed notice plays
+    linkedid = await place(tier, ami, CallerScript(caller="+33612000079", hangup_at=hangup_at), tmp_path)
+    call = await stored_call(api, linkedid)
+    assert (call["language"], call["route"], call["stage"]) == ("fr", None, "after_hours")
+    elapsed = (datetime.fromisoformat(call["ended_at"]) - datetime.fromisoformat(call["started_at"])).total_seconds()
+    assert hangup_at - 0.5 < elapsed < hangup_at + 1.5, elapsed
+
+
+async def test_a_silent_caller_after_hours_leaves_a_message_of_the_default_subject(
+    tier: Tier, start_agi: StartAgi, ami: AmiClient, api: LiveApi, tmp_path: Path
+) -> None:
+    start_agi(CLOSED_AT)
+    # greeting menu (greeting, notice, hint, 2 s), subject menu (2 prompts, 2 s), then the voicemail flow
+    in_voicemail = GREETING_SECONDS + 2 * PROMPT_SECONDS + OFFER_TIMEOUT_S + 2 * PROMPT_SECONDS + DIGIT_TIMEOUT_S
+    script = CallerScript(caller="+33612000089", speak_at=in_voicemail + 1.5, hangup_at=in_voicemail + 4.5)
+    linkedid = await place(tier, ami, script, tmp_path)
+    call = await stored_call(api, linkedid)
+    assert (call["route"], call["request_type"], call["outcome"]) == ("voicemail", 3, "voicemail")
+
+
+async def test_after_hours_the_subject_key_types_the_message(
+    tier: Tier, start_agi: StartAgi, ami: AmiClient, api: LiveApi, tmp_path: Path
+) -> None:
+    start_agi(CLOSED_AT)
+    # "4" during the greeting: English; "2" half a second later lands in the subject menu (the closed notice again,
+    # in English, then the subject): a message about a request already filed.
+    script = CallerScript(caller="+33612000099", keys=((1.0, "4"), (1.5, "2")), speak_at=4.0, hangup_at=7.0)
+    linkedid = await place(tier, ami, script, tmp_path)
+    call = await stored_call(api, linkedid)
+    assert (call["language"], call["route"], call["request_type"]) == ("en", "voicemail", 2)

@@ -210,7 +210,7 @@ async def run_batch(
         for caller in batch:
             directory = work / f"{caller.journey}-{caller.language}"
             directory.mkdir(exist_ok=True)
-            hangup_at = 30.0 if at == OPEN_AT else 12.0
+            hangup_at = TARGETS_S["a_unknown"] + 5 if at == OPEN_AT else TARGETS_S["b"] + 2
             script = sandbox.CallerScript(caller=caller.number, keys=caller.presses, hangup_at=hangup_at)
             scenario = sandbox.write_caller_scenario(script, directory)
             calls.append(sandbox.run_sipp(scenario, target=f"127.0.0.1:{options.sip_port}",
@@ -252,6 +252,7 @@ def _free(kind: int) -> int:
 
 async def run(options: Options) -> dict[str, Any]:
     work = options.results_dir / "journey-work"
+    shutil.rmtree(work, ignore_errors=True)  # logs are appended to, and a stale "listening" line misleads
     callcenter_path = bench_callcenter(work)
     callcenter = load_callcenter(callcenter_path)
     await asyncio.to_thread(build_prompts, SOUNDS)

@@ -76,8 +76,8 @@ def reply_for(command: str, pacing: Pacing | None) -> tuple[bytes, float]:
     verb = command.upper()
     if verb.startswith("EXEC READ"):  # a menu: the key comes about a second in
         return b"200 result=0\n", KEY_PRESS_S * pacing.scale if pacing else 0.0
-    if verb.startswith("GET VARIABLE") and "IVR_MENU_KEY" in command:
-        return f"200 result=1 ({LANGUAGE_DIGIT})\n".encode(), 0.0
+    if verb.startswith("GET FULL VARIABLE") and "IVR_MENU_KEY" in command:
+        return f"200 result=1 (OK,{LANGUAGE_DIGIT})\n".encode(), 0.0
     if verb.startswith("STREAM FILE"):
         sound = command.split('"')[1] if '"' in command else command.split()[2]
         if "language_option" in sound:

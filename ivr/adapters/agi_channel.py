@@ -180,7 +180,15 @@ class AgiChannel:
             raise ChannelHungUp("the caller hung up")
         if result.number is None or result.number < 0:
             raise ChannelError(f"Read refused the menu: result={result.result}")
-        key = await self.get_variable(MENU_VARIABLE) or ""
+        # Read returns 0 even when the caller hung up (app_read.c): READSTATUS says HANGUP. One round trip reads
+        # both; GET FULL VARIABLE works on a dead channel.
+        outcome = await self._send(
+            partial(commands.get_full_variable, f"${{READSTATUS}},${{{MENU_VARIABLE}}}"), self._control_timeout_s
+        )
+        status, _, key = (outcome.data or "").partition(",")
+        if status == "HANGUP" or self.hung_up:
+            self.hung_up = True
+            raise ChannelHungUp("the caller hung up during a menu")
         return next((ch for ch in key if ch in commands.DTMF_DIGITS), "")
 
     async def ask_digits(self, sound: str, *, max_digits: int, timeout_s: float) -> str:

@@ -1,8 +1,8 @@
 """Real SIP calls through the sandbox Asterisk 22 into the FastAGI flows (issue 3).
 
-Timings: every prompt is a 0.3 s tone and a menu waits 2 s for a key (conftest). The greeting does not take
-keys, so the first key comes at 2 s (inside the language menu); the request-type key 1.2 s later (that menu
-waits from about 2.4 s to 4.4 s after answer).
+Timings: the greeting is a 2 s tone, every other prompt a 0.3 s tone, and a menu waits 2 s for a key (conftest).
+Asterisk's Answer() waits up to 0.5 s for the caller's first audio frame (SIPp sends none), so the greeting menu
+plays from about 0.5 s; a key at 2 s lands in it, and the request-type key 1.2 s later in the next menu.
 """
 
 from __future__ import annotations
@@ -30,14 +30,17 @@ def _ended(event: dict[str, str], linkedid: str) -> bool:
 
 
 def _prompts_heard(events: list[dict[str, str]], linkedid: str) -> list[str]:
-    """Sound names the flows played on this call (STREAM FILE / GET DATA), in order."""
+    """Sound names the flows played on this call (STREAM FILE, GET DATA, and each part of a menu's EXEC Read), in
+    order, without an explicit language folder (`fr/ivr/greeting` -> `ivr/greeting`)."""
     heard = []
     for event in events:
         if event.get("Event") == "AGIExecStart" and event.get("Linkedid") == linkedid:
             words = event.get("Command", "").split()
             if words[:2] in (["STREAM", "FILE"], ["GET", "DATA"]):
                 heard.append(words[2].strip('"'))
-    return heard
+            elif words[:2] == ["EXEC", "Read"] and len(words) > 2:
+                heard += words[2].strip('"').split(",")[1].split("&")
+    return [name if name.startswith("ivr/") else name.split("/", 1)[-1] for name in heard]
 
 
 def _audio_seconds(recording: Path) -> float:
@@ -93,8 +96,8 @@ async def test_spanish_caller_pressing_nothing_gets_spanish(
     tier: Tier, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
 ) -> None:
     server = start_agi(OPEN_AT)
-    # Three unanswered language menus (~4.7 s each), then the request-type menu: hang up during it.
-    script = CallerScript(caller="+34911222333", hangup_at=17.0)
+    # The greeting menu (greeting, "another language: 9", 2 s) once, then the request-type menu: hang up in it.
+    script = CallerScript(caller="+34911222333", hangup_at=6.0)
     result = await tier.call(script, tmp_path)
     assert result.ok, result.output[-3000:]
 
@@ -105,14 +108,17 @@ async def test_spanish_caller_pressing_nothing_gets_spanish(
     record = await server.record_for(linkedid)
     assert record.language == "es"
     assert record.outcome is Outcome.ABANDONED_IVR
+    assert record.stage == "request_type_menu"
+    assert "ivr/no_input" not in _prompts_heard(ami.events, linkedid)
 
 
 async def test_after_hours_caller_leaves_a_voicemail(
     tier: Tier, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
 ) -> None:
     server = start_agi(CLOSED_AT)
-    # French at 2 s; after-hours message; voicemail instructions and beep; 7 s of speech from 4 s; hang up.
-    script = CallerScript(caller="+33698765432", keys=((2.0, "3"),), speak_at=4.0, hangup_at=13.0)
+    # French at 2 s (in the greeting menu, which holds the after-hours notice); "2" at 3 s in the subject menu;
+    # voicemail instructions and beep; 7 s of speech from 4 s; hang up.
+    script = CallerScript(caller="+33698765432", keys=((2.0, "3"), (3.0, "2")), speak_at=4.0, hangup_at=13.0)
     result = await tier.call(script, tmp_path)
     assert result.ok, result.output[-3000:]
 
@@ -121,11 +127,13 @@ async def test_after_hours_caller_leaves_a_voicemail(
     assert record.outcome is Outcome.VOICEMAIL
     assert record.route is Route.VOICEMAIL
     assert record.voicemail_path
+    assert record.request_type == 2  # the subject chosen after hours
     values = variables_set(ami.events, linkedid)
     assert values["IVR_ROUTE"][-1] == "voicemail"
     assert values["IVR_CLOSED"]
     heard = _prompts_heard(ami.events, linkedid)
-    assert heard.index("ivr/after_hours") < heard.index("ivr/voicemail_instructions")
+    order = [heard.index(name) for name in ("ivr/after_hours", "ivr/message_subject", "ivr/voicemail_instructions")]
+    assert order == sorted(order), heard
 
     seconds = _audio_seconds(Path(f"{record.voicemail_path}.wav"))
     assert seconds > 2.0, f"the recording holds {seconds:.1f} s of audio"
@@ -152,9 +160,9 @@ async def test_invalid_keys_get_retries_then_the_preselected_default(
     tier: Tier, start_agi: StartAgi, ami: AmiClient, tmp_path: Path
 ) -> None:
     server = start_agi(OPEN_AT)
-    # +49 preselects German. 9 and 0 are no language. A key that is not an option does not interrupt the
-    # option list, so each wrong key comes in the wait after it: attempt N waits from about 3.2 + 3.3 (N-1) s.
-    script = CallerScript(caller="+4930123456", keys=((3.7, "9"), (7.0, "0"), (10.3, "9")), hangup_at=13.0)
+    # +49 gives German. 0 and * are no language: the first repeats the offer once (invalid choice, "another
+    # language: 9"), the second keeps German; the request-type menu follows.
+    script = CallerScript(caller="+4930123456", keys=((1.0, "0"), (2.5, "*")), hangup_at=4.0)
     result = await tier.call(script, tmp_path)
     assert result.ok, result.output[-3000:]
 
@@ -163,12 +171,10 @@ async def test_invalid_keys_get_retries_then_the_preselected_default(
     values = variables_set(ami.events, linkedid)
     assert values["IVR_LANG"][-1] == "de"
     assert record.language == "de"
-    invalid_prompts = [
-        e for e in ami.events
-        if e.get("Event") == "AGIExecStart" and e.get("Linkedid") == linkedid
-        and "invalid_choice" in e.get("Command", "")
-    ]  # fmt: skip
-    assert len(invalid_prompts) == 3
+    heard = _prompts_heard(ami.events, linkedid)
+    assert heard.count("ivr/invalid_choice") == 1
+    assert heard[-1] == "ivr/request_type_menu"
+    assert record.stage == "request_type_menu"
 
 
 async def test_queue_timeout_leads_to_voicemail(

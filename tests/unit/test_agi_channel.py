@@ -278,19 +278,28 @@ async def test_a_hangup_whose_notice_comes_late_is_still_a_hangup() -> None:
 
 
 async def test_menu_is_one_read_of_every_part_then_the_key() -> None:
-    channel, executor = channel_with(b"200 result=0\n", b"200 result=1 (3)\n")
+    channel, executor = channel_with(b"200 result=0\n", b"200 result=1 (OK,3)\n")
     key = await channel.menu(["fr/ivr/greeting", "fr/ivr/language_change_hint"], timeout_s=2)
     assert key == "3"
     assert executor.sent == [
         'EXEC Read "IVR_MENU_KEY,fr/ivr/greeting&fr/ivr/language_change_hint,1,t,1,2.00"',
-        'GET VARIABLE "IVR_MENU_KEY"',
+        'GET FULL VARIABLE "${READSTATUS},${IVR_MENU_KEY}"',
     ]
     assert executor.timeouts[0] == 2 + 2 * MEDIA_SLACK_S
 
 
 async def test_menu_silence_is_an_empty_key() -> None:
-    channel, _ = channel_with(b"200 result=0\n", b"200 result=0\n")
+    channel, _ = channel_with(b"200 result=0\n", b"200 result=1 (TIMEOUT,)\n")
     assert await channel.menu(["ivr/request_type_menu"], timeout_s=3) == ""
+
+
+async def test_menu_hangup_is_read_from_readstatus_since_read_returns_0() -> None:
+    channel, executor = channel_with(b"200 result=0\n", b"200 result=1 (HANGUP,)\n")
+    with pytest.raises(ChannelHungUp):
+        await channel.menu(["ivr/request_type_menu"], timeout_s=3)
+    with pytest.raises(ChannelHungUp):
+        await channel.play("ivr/goodbye")
+    assert len(executor.sent) == 2
 
 
 async def test_menu_hangup_during_read() -> None:
@@ -317,5 +326,5 @@ async def test_menu_refused_by_asterisk_is_a_channel_error() -> None:
 
 
 async def test_menu_keeps_only_a_dtmf_key() -> None:
-    channel, _ = channel_with(b"200 result=0\n", b"200 result=1 (x#)\n")
+    channel, _ = channel_with(b"200 result=0\n", b"200 result=1 (OK,x#)\n")
     assert await channel.menu(["ivr/request_type_menu"], timeout_s=3) == "#"

@@ -342,3 +342,19 @@ def variables_set(events: list[AmiMessage], linkedid: str) -> dict[str, list[str
         if event.get("Event") == "VarSet" and event.get("Linkedid") == linkedid:
             values.setdefault(event.get("Variable", ""), []).append(event.get("Value", ""))
     return values
+
+
+def sounds_heard(events: list[AmiMessage], linkedid: str) -> list[str]:
+    """Sound names the flows played on this call (STREAM FILE, GET DATA, and each part of a menu's EXEC Read), in
+    order, without an explicit language folder (`fr/ivr/greeting` -> `ivr/greeting`)."""
+    heard: list[str] = []
+    for event in events:
+        if event.get("Event") != "AGIExecStart" or event.get("Linkedid") != linkedid:
+            continue
+        words = event.get("Command", "").split()
+        if words[:2] in (["STREAM", "FILE"], ["GET", "DATA"]) and len(words) > 2:
+            heard.append(words[2].strip('"'))
+        elif words[:2] == ["EXEC", "Read"] and len(words) > 2:
+            heard += words[2].strip('"').split(",")[1].split("&")
+    return [name if name.startswith("ivr/") else name.split("/", 1)[-1] for name in heard]
+

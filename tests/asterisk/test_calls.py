@@ -15,7 +15,7 @@ from pathlib import Path
 from ivr.records import Outcome, Route
 from ivr.sandbox import AmiClient, CallerScript
 
-from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, variables_set
+from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, sounds_heard, variables_set
 
 StartAgi = Callable[[str], AgiServer]
 
@@ -27,20 +27,6 @@ def _ended(event: dict[str, str], linkedid: str) -> bool:
         and event.get("Linkedid") == linkedid
         and "call_end" in event.get("Command", "")
     ) or (event.get("Event") == "Hangup" and event.get("Linkedid") == linkedid)
-
-
-def _prompts_heard(events: list[dict[str, str]], linkedid: str) -> list[str]:
-    """Sound names the flows played on this call (STREAM FILE, GET DATA, and each part of a menu's EXEC Read), in
-    order, without an explicit language folder (`fr/ivr/greeting` -> `ivr/greeting`)."""
-    heard = []
-    for event in events:
-        if event.get("Event") == "AGIExecStart" and event.get("Linkedid") == linkedid:
-            words = event.get("Command", "").split()
-            if words[:2] in (["STREAM", "FILE"], ["GET", "DATA"]):
-                heard.append(words[2].strip('"'))
-            elif words[:2] == ["EXEC", "Read"] and len(words) > 2:
-                heard += words[2].strip('"').split(",")[1].split("&")
-    return [name if name.startswith("ivr/") else name.split("/", 1)[-1] for name in heard]
 
 
 def _audio_seconds(recording: Path) -> float:
@@ -109,7 +95,7 @@ async def test_spanish_caller_pressing_nothing_gets_spanish(
     assert record.language == "es"
     assert record.outcome is Outcome.ABANDONED_IVR
     assert record.stage == "request_type_menu"
-    assert "ivr/no_input" not in _prompts_heard(ami.events, linkedid)
+    assert "ivr/no_input" not in sounds_heard(ami.events, linkedid)
 
 
 async def test_after_hours_caller_leaves_a_voicemail(
@@ -131,7 +117,7 @@ async def test_after_hours_caller_leaves_a_voicemail(
     values = variables_set(ami.events, linkedid)
     assert values["IVR_ROUTE"][-1] == "voicemail"
     assert values["IVR_CLOSED"]
-    heard = _prompts_heard(ami.events, linkedid)
+    heard = sounds_heard(ami.events, linkedid)
     order = [heard.index(name) for name in ("ivr/after_hours", "ivr/message_subject", "ivr/voicemail_instructions")]
     assert order == sorted(order), heard
 
@@ -171,7 +157,7 @@ async def test_invalid_keys_get_retries_then_the_preselected_default(
     values = variables_set(ami.events, linkedid)
     assert values["IVR_LANG"][-1] == "de"
     assert record.language == "de"
-    heard = _prompts_heard(ami.events, linkedid)
+    heard = sounds_heard(ami.events, linkedid)
     assert heard.count("ivr/invalid_choice") == 1
     assert heard[-1] == "ivr/request_type_menu"
     assert record.stage == "request_type_menu"
@@ -204,5 +190,5 @@ async def test_queue_timeout_leads_to_voicemail(
     assert record.outcome is Outcome.VOICEMAIL
     assert record.queue == "q-en"
     assert record.request_type == 3
-    assert "ivr/voicemail_instructions" in _prompts_heard(ami.events, linkedid)
+    assert "ivr/voicemail_instructions" in sounds_heard(ami.events, linkedid)
     assert _audio_seconds(Path(f"{record.voicemail_path}.wav")) > 2.0

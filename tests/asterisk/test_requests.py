@@ -24,11 +24,11 @@ import pytest
 from api.security.tokens import DEMO_TOKENS, Role
 from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
-from ivr.sandbox import AmiClient, AmiMessage, CallerScript
+from ivr.sandbox import AmiClient, CallerScript
 from tests.browser import cdp
 from tests.live_api import LiveApi, serve_api, throwaway_database
 
-from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of
+from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, sounds_heard
 
 StartAgi = Callable[[str], AgiServer]
 CASABLANCA = ZoneInfo("Africa/Casablanca")
@@ -73,24 +73,6 @@ async def api(tier: Tier, api_database: str, monkeypatch: pytest.MonkeyPatch) ->
         yield RunningApi(url=live.url, client=live.client)
 
 
-def agi_commands(events: list[AmiMessage], linkedid: str) -> list[str]:
-    return [
-        event.get("Command", "")
-        for event in events
-        if event.get("Event") == "AGIExecStart" and event.get("Linkedid") == linkedid
-    ]
-
-
-def played(commands: list[str]) -> list[str]:
-    """The sound names STREAM FILE / GET DATA played, in order."""
-    names = []
-    for command in commands:
-        parts = command.split()
-        if parts[:2] in (["STREAM", "FILE"], ["GET", "DATA"]) and len(parts) > 2:
-            names.append(parts[2].strip('"'))
-    return names
-
-
 def fresh(directory: Path) -> Path:
     directory.mkdir()
     return directory
@@ -121,7 +103,7 @@ async def test_after_hours_voicemail_becomes_a_request_whose_status_a_caller_can
     assert request["status"] == "new" and request["has_recording"]
 
     # The caller heard that reference, digit by digit, in French (the channel language picks sounds/fr/).
-    heard = played(agi_commands(ami.events, linkedid))
+    heard = sounds_heard(ami.events, linkedid)
     start = heard.index("ivr/request_reference_is")
     assert heard[start + 1 : start + 9] == [f"ivr/num_{digit}" for digit in reference]
 
@@ -140,7 +122,7 @@ async def test_after_hours_voicemail_becomes_a_request_whose_status_a_caller_can
     result = await tier.call(script, fresh(tmp_path / "status"))
     assert result.ok, result.output[-3000:]
     status_linkedid = linkedid_of(ami.events, script.caller)
-    heard = played(agi_commands(ami.events, status_linkedid))
+    heard = sounds_heard(ami.events, status_linkedid)
     assert "ivr/request_status_new" in heard, heard
     assert "ivr/request_not_found" not in heard and "ivr/request_status_unavailable" not in heard
     status_call = await api.call(status_linkedid)
@@ -154,7 +136,7 @@ async def test_after_hours_voicemail_becomes_a_request_whose_status_a_caller_can
                           hangup_at=10.5)  # fmt: skip
     result = await tier.call(script, fresh(tmp_path / "status-answered"))
     assert result.ok, result.output[-3000:]
-    heard = played(agi_commands(ami.events, linkedid_of(ami.events, script.caller)))
+    heard = sounds_heard(ami.events, linkedid_of(ami.events, script.caller))
     assert "ivr/request_status_answered" in heard, heard
 
     # The ministry's CSV for that evening counts the call, its message and the request it opened.
@@ -175,9 +157,10 @@ async def test_survey_rating_keyed_after_the_agent_hangs_up_is_stored_with_the_c
 ) -> None:
     start_agi(OPEN_AT)
     agent = await agent_in_queue("q-fr")
-    # French, request type 1, an agent answers; the test hangs the agent up; the caller presses 4 (repeated in
-    # case one press falls between two survey questions), and hangs up after the survey said goodbye.
-    keys = ((2.0, "3"), (3.2, "1"), (8.0, "4"), (10.0, "4"), (12.0, "4"))
+    # French, request type 1, an agent answers; the test hangs the agent up; the caller presses 4 every second
+    # (the survey is one menu of about 2.6 s that starts once the agent is gone: the first press inside it rates
+    # the call, the others reach the agent or the thanks), and hangs up after the survey said goodbye.
+    keys = ((2.0, "3"), (3.2, "1"), *((at, "4") for at in (4.5, 5.5, 6.5, 7.5, 8.5, 9.5)))
     script = CallerScript(caller="+33612340000", keys=keys, hangup_at=20.0)
     call = asyncio.create_task(tier.call(script, tmp_path))
     connect = await ami.wait_for(lambda e: e.get("Event") == "AgentConnect", timeout_s=15, what="AgentConnect")
@@ -188,7 +171,7 @@ async def test_survey_rating_keyed_after_the_agent_hangs_up_is_stored_with_the_c
     assert result.ok, result.output[-3000:]
     assert await agent.finished(timeout_s=10) == 0
 
-    heard = played(agi_commands(ami.events, linkedid))
+    heard = sounds_heard(ami.events, linkedid)
     assert "ivr/survey_question" in heard and "ivr/survey_thanks" in heard, heard
     record = await api.call(linkedid, until="survey_rating")
     assert record["survey_rating"] == 4

@@ -150,7 +150,11 @@ class FakeChannel:
         self._media("menu")
         self.prompted.append("&".join(sounds))
         if not self.clocked:
-            self.played.extend(sounds)
+            for sound in sounds:
+                if self._hang_up_after_plays is not None and len(self.played) >= self._hang_up_after_plays:
+                    self.hung_up = True
+                    raise ChannelHungUp("caller hung up while listening")
+                self.played.append(sound)
             return self._next_input()[:1]
         for sound in sounds:
             self.played.append(sound)

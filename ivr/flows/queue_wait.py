@@ -54,19 +54,16 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
     queue, language = values[var.IVR_QUEUE], values[var.IVR_LANG] or channel.info.language
     desk = ctx.queue_desk
     estimate = await desk.estimate(queue, step.position) if desk is not None else None
-    for name in position_sounds(step.position, language):
-        await channel.play(name)
+    announcement = position_sounds(step.position, language)
     if estimate is not None:
-        for name in wait_time_sounds(estimate, language):
-            await channel.play(name)
+        announcement += wait_time_sounds(estimate, language)
 
     number = channel.info.caller_number
     if desk is None or not can_call_back(number):
-        await channel.play(sound(Prompt.PLEASE_HOLD))
+        await channel.menu([*announcement, sound(Prompt.PLEASE_HOLD)], timeout_s=0.05)
         return
-    pressed = await channel.play(sound(Prompt.CALLBACK_OFFER), escape_digits=CALLBACK_KEY)
-    if not pressed:
-        pressed = await channel.wait_digit(OFFER_WAIT_S)
+    # One menu: a caller who knows the offer presses 1 during the position already (type-ahead).
+    pressed = await channel.menu([*announcement, sound(Prompt.CALLBACK_OFFER)], timeout_s=OFFER_WAIT_S)
     if pressed != CALLBACK_KEY:
         await channel.play(sound(Prompt.PLEASE_HOLD))
         return

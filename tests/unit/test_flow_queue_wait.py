@@ -12,7 +12,7 @@ from ivr import variables as var
 from ivr.channel import CallInfo, ChannelHungUp
 from ivr.fake_channel import FakeChannel
 from ivr.flows import FLOWS, queue_wait
-from ivr.prompts import Prompt, minutes_sounds, number_sounds, position_sounds, sound, wait_time_sounds
+from ivr.prompts import Prompt, minutes_sounds, number_sounds, sound
 from ivr.queueing import can_call_back, next_slice, parse_number
 from tests.unit.flow_helpers import make_context
 
@@ -116,12 +116,15 @@ async def test_booking_failure_keeps_the_caller_waiting_in_place(tmp_path: Path)
     assert channel.played[-1] == sound(Prompt.PLEASE_HOLD)
 
 
-async def test_pressing_1_during_the_offer_prompt_counts(tmp_path: Path) -> None:
-    offer_index = len(position_sounds(2, "fr")) + len(wait_time_sounds(30.0, "fr"))
-    channel = waiting_caller([], position=2, barge_in={offer_index: "1"})
+async def test_pressing_1_during_the_position_announcement_counts(tmp_path: Path) -> None:
+    """Type-ahead: the announcement and the offer are one menu, so a caller who knows the offer need not wait."""
+    scripted = waiting_caller([], position=2)
+    channel = FakeChannel(info=scripted.info, variables=scripted.variables, presses=[(0.5, "1")], command_s=0.001)
     desk = FakeQueueDesk(estimate=30.0)
     await run(channel, desk, tmp_path)
     assert len(desk.booked) == 1
+    assert channel.lost == [] and channel.ignored == []
+    assert channel.timeline[0][1] == "fr/ivr/queue_position"
 
 
 async def test_no_offer_to_an_anonymous_caller_or_without_api(tmp_path: Path) -> None:

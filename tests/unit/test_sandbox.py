@@ -299,3 +299,33 @@ def test_sealed_chroot_resolves_names_on_loopback_only(tmp_path: Path) -> None:
     assert "search" not in resolv
     hosts = (root / "etc/hosts").read_text()
     assert "127.0.0.1\tlocalhost box-7.example.org box-7\n" in hosts
+
+
+# Lines as Asterisk 22 writes them to messages.log (logger.conf: verbose(3), dateformat %F %T.%3q), plus one
+# that is not a log line at all.
+JOURNEY_LOG = (Path(__file__).parent / "transcripts" / "journey-messages.log").read_text()
+
+
+def test_the_journey_is_read_from_asterisks_own_log() -> None:
+    journeys = sandbox.journeys_from_log(JOURNEY_LOG)
+    assert set(journeys) == {"+33612000069"}  # the second caller was never answered
+    journey = journeys["+33612000069"]
+    assert journey.channel == "PJSIP/carrier-0000000c"
+    assert journey.heard == ((0.51, "fr/ivr/greeting"), (2.5, "fr/ivr/after_hours"))
+    assert journey.first("ivr/after_hours") == 2.5 and journey.first("ivr/goodbye") is None
+    assert journey.queue_at == 18.89
+    assert sandbox.describe_journey(journey)[-2:] == [
+        "journey: the after-hours message started 2.50 s after the answer",
+        "journey: in the queue 18.89 s after the answer",
+    ]
+
+
+def test_the_log_is_read_from_an_offset(tmp_path: Path) -> None:
+    paths = SandboxPaths(root=tmp_path / "root", cache=tmp_path / "cache.tar.zst", base=tmp_path / "base")
+    assert sandbox.log_size(paths) == 0 and sandbox.read_log_from(paths, 0) == ""
+    paths.log_dir.mkdir(parents=True)
+    (paths.log_dir / "messages.log").write_text("old\n")
+    offset = sandbox.log_size(paths)
+    with (paths.log_dir / "messages.log").open("a") as log:
+        log.write("new\n")
+    assert sandbox.read_log_from(paths, offset) == "new\n"

@@ -62,6 +62,11 @@ def answered_at(events: list[dict[str, str]], linkedid: str) -> float:
     raise AssertionError(f"no answer seen for {linkedid}")
 
 
+def seconds_on_line(call: dict[str, Any]) -> float:
+    """From the flow's start (IVR_STARTED, just after the answer) to the hangup, as stored."""
+    return (datetime.fromisoformat(call["ended_at"]) - datetime.fromisoformat(call["started_at"])).total_seconds()
+
+
 @pytest.fixture
 def database_url() -> Iterator[str]:
     with throwaway_database("ivr_typeahead") as url:
@@ -78,11 +83,15 @@ async def api(tier: Tier, database_url: str, monkeypatch: pytest.MonkeyPatch) ->
         yield live
 
 
-async def place(tier: Tier, ami: AmiClient, script: CallerScript, work: Path) -> str:
+async def place(tier: Tier, ami: AmiClient, script: CallerScript, work: Path) -> tuple[str, sandbox.Journey]:
+    """Place the call; its linkedid and its journey as Asterisk logged it."""
     work.mkdir(parents=True, exist_ok=True)
+    offset = sandbox.log_size(tier.paths)
     result = await tier.call(script, work)
     assert result.ok, result.output[-3000:]
-    return linkedid_of(ami.events, script.caller)
+    journeys = sandbox.journeys_from_log(sandbox.read_log_from(tier.paths, offset))
+    assert script.caller in journeys, f"Asterisk logged no answer for {script.caller}"
+    return linkedid_of(ami.events, script.caller), journeys[script.caller]
 
 
 # (what the caller does, the language and request type they must reach). Greeting menu: the greeting, then the
@@ -102,21 +111,20 @@ async def test_no_key_is_lost_whenever_it_is_pressed(
 ) -> None:
     caller, keys, language, request_type = TYPE_AHEAD[case]
     server = start_agi(OPEN_AT)
-    linkedid = await place(tier, ami, CallerScript(caller=caller, keys=keys, hangup_at=keys[-1][0] + 2.5), tmp_path)
+    linkedid, _ = await place(tier, ami, CallerScript(caller=caller, keys=keys, hangup_at=keys[-1][0] + 2.5), tmp_path)
     call = await stored_call(api, linkedid)
-    assert (call["language"], call["request_type"], call["route"]) == (language, request_type, "queue"), server.log()[
-        -2000:
-    ]
+    reached = (call["language"], call["request_type"], call["route"])
+    assert reached == (language, request_type, "queue"), server.log()[-2000:]
     assert call["stage"] == "transfer"
+    # nobody serves the queue (JOINEMPTY): the caller is in the voicemail flow when hanging up, as scripted
+    assert abs(seconds_on_line(call) - (keys[-1][0] + 2.5)) < 1.0, call
 
 
 async def test_a_silent_caller_with_a_known_language_reaches_the_queue_on_the_short_path(
     tier: Tier, start_agi: StartAgi, ami: AmiClient, api: LiveApi, tmp_path: Path
 ) -> None:
     start_agi(OPEN_AT)
-    offset = sandbox.log_size(tier.paths)
-    linkedid = await place(tier, ami, CallerScript(caller="+33612000069", hangup_at=9.0), tmp_path)
-    journey = sandbox.journeys_from_log(sandbox.read_log_from(tier.paths, offset))["+33612000069"]
+    linkedid, journey = await place(tier, ami, CallerScript(caller="+33612000069", hangup_at=9.0), tmp_path)
     # greeting + hint, the offer's wait; the request menu and its wait; the transfer prompt; nothing repeated.
     # Asterisk's log times it from Answer(), which waits up to 0.5 s for the caller's first audio frame.
     expected = GREETING_SECONDS + PROMPT_SECONDS + OFFER_TIMEOUT_S + PROMPT_SECONDS + DIGIT_TIMEOUT_S + PROMPT_SECONDS
@@ -131,10 +139,8 @@ async def test_a_silent_caller_after_hours_hears_the_closed_notice_right_after_t
     tier: Tier, start_agi: StartAgi, ami: AmiClient, api: LiveApi, tmp_path: Path
 ) -> None:
     start_agi(CLOSED_AT)
-    offset = sandbox.log_size(tier.paths)
     hangup_at = ANSWER_WAIT_S + GREETING_SECONDS + PROMPT_SECONDS / 2  # while the closed notice plays
-    linkedid = await place(tier, ami, CallerScript(caller="+33612000079", hangup_at=hangup_at), tmp_path)
-    journey = sandbox.journeys_from_log(sandbox.read_log_from(tier.paths, offset))["+33612000079"]
+    linkedid, journey = await place(tier, ami, CallerScript(caller="+33612000079", hangup_at=hangup_at), tmp_path)
     closed = journey.first("ivr/after_hours")
     assert closed is not None and GREETING_SECONDS <= closed < GREETING_SECONDS + ANSWER_WAIT_S + 0.3, journey
     call = await stored_call(api, linkedid)
@@ -144,8 +150,7 @@ async def test_a_silent_caller_after_hours_hears_the_closed_notice_right_after_t
         "after_hours",
         "after_hours",
     )
-    elapsed = (datetime.fromisoformat(call["ended_at"]) - datetime.fromisoformat(call["started_at"])).total_seconds()
-    assert hangup_at - 1.0 < elapsed < hangup_at + 1.0, elapsed
+    assert abs(seconds_on_line(call) - hangup_at) < 1.0, call
 
 
 async def test_a_silent_caller_after_hours_leaves_a_message_of_the_default_subject(
@@ -155,7 +160,7 @@ async def test_a_silent_caller_after_hours_leaves_a_message_of_the_default_subje
     # greeting menu (greeting, notice, hint, 2 s), subject menu (2 prompts, 2 s), then the voicemail flow
     in_voicemail = GREETING_SECONDS + 2 * PROMPT_SECONDS + OFFER_TIMEOUT_S + 2 * PROMPT_SECONDS + DIGIT_TIMEOUT_S
     script = CallerScript(caller="+33612000089", speak_at=in_voicemail + 1.5, hangup_at=in_voicemail + 4.5)
-    linkedid = await place(tier, ami, script, tmp_path)
+    linkedid, _ = await place(tier, ami, script, tmp_path)
     call = await stored_call(api, linkedid)
     assert (call["route"], call["request_type"], call["outcome"]) == ("voicemail", 3, "voicemail")
 
@@ -167,6 +172,6 @@ async def test_after_hours_the_subject_key_types_the_message(
     # "4" during the greeting: English; "2" half a second later lands in the subject menu (the closed notice again,
     # in English, then the subject): a message about a request already filed.
     script = CallerScript(caller="+33612000099", keys=((1.0, "4"), (1.5, "2")), speak_at=4.0, hangup_at=7.0)
-    linkedid = await place(tier, ami, script, tmp_path)
+    linkedid, _ = await place(tier, ami, script, tmp_path)
     call = await stored_call(api, linkedid)
     assert (call["language"], call["route"], call["request_type"]) == ("en", "voicemail", 2)

@@ -1048,7 +1048,7 @@ def parse_keys(text: str, *, first_at: float, gap: float) -> tuple[tuple[float, 
 # Asterisk's own log (logger.conf: messages.log with verbose(3), millisecond stamps) says when each channel was
 # answered, each file started playing and the queue began: the caller's journey, measured where the media is.
 _LOG_LINE = re.compile(r"^\[(?P<stamp>[\d-]+ [\d:.]+)\].*?(?P<channel>PJSIP/[\w.-]+-[0-9a-f]{8})(?P<rest>.*)$")
-_PLAYING = re.compile(r"Playing '(?P<file>[^']+?)(?:\.\w+)?' \(language")
+_PLAYING = re.compile(r"> Playing '(?P<file>[^']+?)(?:\.\w+)?' \((?:language|escape_digits)")
 
 
 @dataclass(frozen=True)

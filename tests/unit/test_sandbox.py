@@ -311,7 +311,7 @@ def test_the_journey_is_read_from_asterisks_own_log() -> None:
     assert set(journeys) == {"+33612000069"}  # the second caller was never answered
     journey = journeys["+33612000069"]
     assert journey.channel == "PJSIP/carrier-0000000c"
-    assert journey.heard == ((0.51, "fr/ivr/greeting"), (2.5, "fr/ivr/after_hours"))
+    assert journey.heard == ((0.51, "fr/ivr/greeting"), (2.5, "fr/ivr/after_hours"), (19.65, "ivr/transfer_to_agent"))
     assert journey.first("ivr/after_hours") == 2.5 and journey.first("ivr/goodbye") is None
     assert journey.queue_at == 18.89
     assert sandbox.describe_journey(journey)[-2:] == [

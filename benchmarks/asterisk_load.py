@@ -8,7 +8,7 @@ Rules:
   Answer, a 6-command FastAGI step answered by the bare floor server, Playback(beep), Wait(5).
 - The full IVR is the real `ivr agi` with the packaged call center, clock pinned in hours, the real prompts
   when var/sounds holds them. Each caller (a fresh number from +33, so French is preselected) presses 3 during
-  the language options and 1 at the request-type menu, waits in the French queue (one busy agent: the queue is
+  the greeting and 1 in the request-type menu, waits in the French queue (one busy agent: the queue is
   not empty) and hangs up 14 s after the answer.
 - Ramp: each step offers `rate` calls/s for STEP_S seconds; a step is clean when SIPp counts no failed call
   and, for the IVR, every call's record (spooled by call_end) says the flow routed it to the French queue.
@@ -278,9 +278,9 @@ def hold_callers_in_queue(paths: sandbox.SandboxPaths, queue: str) -> None:
 
 
 def ivr_scenario(work: Path) -> Path:
-    # The language options accept a key from the first (French, preselected) to the last, so 3 at 5 s leaves
-    # Asterisk seconds of slack under load; a key during the greeting (no escape digits) would be lost.
-    script = sandbox.CallerScript(caller="+33600000000", keys=((5.0, "3"), (7.0, "1")), hangup_at=IVR_HANGUP_S,
+    # The greeting menu (greeting, "another language: 9", 2 s of silence) takes 3 from its first syllable; 3 at
+    # 1.5 s and 1 at 3 s (inside the request-type menu) leave Asterisk seconds of slack under load.
+    script = sandbox.CallerScript(caller="+33600000000", keys=((1.5, "3"), (3.0, "1")), hangup_at=IVR_HANGUP_S,
                                   dialed=IVR_SERVICE)
     scenario = sandbox.write_caller_scenario(script, work)
     # a fresh number per call: a returning caller would skip the language menu

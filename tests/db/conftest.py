@@ -7,9 +7,6 @@ database, so a running API keeps its data; each test starts from empty call tabl
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,22 +16,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.config import ApiSettings
-from api.db import (
-    asyncpg_url,
-    create_database,
-    drop_database,
-    make_engine,
-    run_migrations,
-    start_embedded,
-    with_database,
-)
+from api.db import make_engine
 from api.main import create_app
-from api.security.tokens import Role, create_token
+from api.security.tokens import Role
+from tests.support.database import database_with_tokens, throwaway_database
 
-REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)  # a Tuesday; Casablanca is UTC+1 then
 
 
@@ -54,34 +42,16 @@ class FixedClock:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return asyncpg_url(os.environ["DATABASE_URL"])
-    return start_embedded(REPO / "var" / "pg")
+def database() -> Iterator[tuple[str, dict[Role, str]]]:
+    with database_with_tokens("ivr_test", now=T0) as prepared:
+        yield prepared.url, {role: prepared.tokens[role.value] for role in Role}
 
 
-async def _prepare(url: str) -> dict[Role, str]:
-    engine = make_engine(url)
-    try:
-        await run_migrations(engine)
-        tokens: dict[Role, str] = {}
-        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            for role in Role:
-                tokens[role] = await create_token(session, name=f"test-{role.value}", role=role, now=T0)
-        return tokens
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def database(server_url: str) -> Iterator[tuple[str, dict[Role, str]]]:
-    name = f"ivr_test_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(create_database(server_url, name))
-    url = with_database(server_url, name)
-    try:
-        yield url, asyncio.run(_prepare(url))
-    finally:
-        asyncio.run(drop_database(server_url, name))
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    """A database of its own with nothing in it, not even the schema."""
+    with throwaway_database("ivr_test_empty", migrate=False) as url:
+        yield url
 
 
 @pytest.fixture

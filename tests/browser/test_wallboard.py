@@ -4,15 +4,18 @@ The same pages against the real Asterisk: tests/asterisk/test_agents.py."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from api.ami.service import AmiEnvironment
+from api.config import ApiSettings
 from tests.fake_ami import FakeAmi
-from tests.live_harness import Database, chromium, running_api, throwaway_database
+from tests.support.api import serve_api
+from tests.support.browser import Browser, launch
+from tests.support.database import Database, database_with_tokens
 
+SEATS = ("agent1001", "agent1002")
 JOIN = {
     "Event": "QueueCallerJoin",
     "Queue": "q-fr",
@@ -35,27 +38,28 @@ async def fake() -> AsyncIterator[FakeAmi]:
 
 
 @pytest.fixture
-async def database() -> AsyncIterator[Database]:
-    async with throwaway_database() as database:
+def database() -> Iterator[Database]:
+    with database_with_tokens("ivr_live", seats=SEATS) as database:
         yield database
 
 
 @pytest.fixture
 async def api_url(database: Database, fake: FakeAmi) -> AsyncIterator[str]:
-    async with running_api(database, AmiEnvironment(port=fake.port, secret=fake.secret)) as url:
-        yield url
+    settings = ApiSettings(database_url=database.url, demo=False)
+    async with serve_api(settings, ami=AmiEnvironment(port=fake.port, secret=fake.secret)) as api:
+        yield api.url
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as new_page:
-        yield new_page
+async def browser() -> AsyncIterator[Browser]:
+    async with launch() as browser:
+        yield browser
 
 
 async def test_a_caller_joining_appears_on_the_wallboard_within_a_second(
-    api_url: str, database: Database, fake: FakeAmi, browser: Any
+    api_url: str, database: Database, fake: FakeAmi, browser: Browser
 ) -> None:
-    page = await browser()
+    page = await browser.new_page()
     await page.goto(f"{api_url}/ui/wallboard.html?lang=fr#token={database.tokens['supervisor']}")
     await page.wait_for("document.querySelector('[data-queue=\"q-fr\"]') !== null", timeout_s=10, what="q-fr card")
     assert await page.evaluate("location.hash") == ""  # the token left the address bar
@@ -79,10 +83,9 @@ async def test_a_caller_joining_appears_on_the_wallboard_within_a_second(
 
 
 async def test_arabic_interface_is_right_to_left_and_fits_a_phone(
-    api_url: str, database: Database, browser: Any
+    api_url: str, database: Database, browser: Browser
 ) -> None:
-    page = await browser()
-    await page.phone_viewport()
+    page = await browser.new_page(phone=True)
     await page.goto(f"{api_url}/ui/wallboard.html?lang=ar#token={database.tokens['supervisor']}")
     await page.wait_for("document.querySelector('[data-queue]') !== null", timeout_s=10, what="queue cards")
     assert await page.evaluate("document.documentElement.dir") == "rtl"
@@ -91,10 +94,9 @@ async def test_arabic_interface_is_right_to_left_and_fits_a_phone(
 
 
 async def test_agent_pauses_with_a_reason_from_the_agent_page(
-    api_url: str, database: Database, fake: FakeAmi, browser: Any
+    api_url: str, database: Database, fake: FakeAmi, browser: Browser
 ) -> None:
-    page = await browser()
-    await page.phone_viewport()
+    page = await browser.new_page(phone=True)
     await page.goto(f"{api_url}/ui/agent.html?lang=fr#token={database.tokens['agent1001']}")
     await page.wait_for("document.getElementById('seat').textContent === 'agent1001'", timeout_s=10, what="seat")
     await page.evaluate("document.querySelector('#skills select[name=fr]').value = 'native'")
@@ -116,8 +118,8 @@ async def test_agent_pauses_with_a_reason_from_the_agent_page(
     assert [(action["Interface"], action["Reason"]) for action in pause] == [("PJSIP/agent1001", "Formation")]
 
 
-async def test_a_bad_token_gets_the_sign_in_form(api_url: str, browser: Any) -> None:
-    page = await browser()
+async def test_a_bad_token_gets_the_sign_in_form(api_url: str, browser: Browser) -> None:
+    page = await browser.new_page()
     await page.goto(f"{api_url}/ui/wallboard.html#token=not-a-token")
     await page.wait_for(
         "!document.getElementById('signin').classList.contains('hidden')", timeout_s=5, what="sign-in form"

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from api.ami.service import AmiEnvironment
-from api.config import ApiSettings
 from tests.fake_ami import FakeAmi
 from tests.support.api import serve_api
 from tests.support.browser import Browser, launch
@@ -30,11 +29,8 @@ JOIN = {
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAmi]:
-    server = await FakeAmi(queues=("q-ar", "q-fr")).start()
-    try:
+    async with FakeAmi(queues=("q-ar", "q-fr")) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
@@ -45,8 +41,7 @@ def database() -> Iterator[Database]:
 
 @pytest.fixture
 async def api_url(database: Database, fake: FakeAmi) -> AsyncIterator[str]:
-    settings = ApiSettings(database_url=database.url, demo=False)
-    async with serve_api(settings, ami=AmiEnvironment(port=fake.port, secret=fake.secret)) as api:
+    async with serve_api(database.url, demo=False, ami=AmiEnvironment(port=fake.port, secret=fake.secret)) as api:
         yield api.url
 
 

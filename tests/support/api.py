@@ -6,7 +6,7 @@ Rules:
   same port (an API outage, a restart). `serve_api` is the usual way in; `api_process` runs the same runner in
   a process of its own, so a benchmark can read the API's CPU alone.
 - Every wait has a deadline, and each deadline is a parameter.
-- A URL instead of settings means the demo API (known tokens: `LiveApi.auth`) in the call center's time zone.
+- The API runs in the call center's time zone, in demo mode (known tokens: `LiveApi.auth`) unless told not to.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,25 +101,22 @@ class LiveApi:
         return {"Authorization": f"Bearer {DEMO_TOKENS[role]}"}
 
 
-def demo_settings(database_url: str) -> ApiSettings:
-    return ApiSettings(database_url=database_url, demo=True, timezone="Africa/Casablanca")
-
-
 @contextlib.asynccontextmanager
 async def serve_api(
-    database: str | ApiSettings,
+    database_url: str,
     desk: RequestDesk | None = None,
     *,
+    demo: bool = True,
     clock: Callable[[], datetime] | None = None,
     ami: AmiEnvironment | None = None,
     port: int | None = None,
     **server_options: Any,
 ) -> AsyncIterator[LiveApi]:
-    """The API on database `database` (a URL: the demo API; or full settings), with `desk` as its request desk
-    when given; yields its URL, an HTTP client on it and the app. `server_options` go to `ApiServer`."""
+    """The API on `database_url`, in demo mode (known tokens: `LiveApi.auth`) unless not `demo`, with `desk` as
+    its request desk when given; yields its URL, an HTTP client on it and the app. `server_options` go to
+    `ApiServer`."""
     port = port or free_port()
-    settings = demo_settings(database) if isinstance(database, str) else database
-    settings = settings.model_copy(update={"port": port})
+    settings = ApiSettings(database_url=database_url, demo=demo, timezone="Africa/Casablanca", port=port)
 
     def make_app() -> FastAPI:
         app = create_app(settings, ami=ami) if clock is None else create_app(settings, clock=clock, ami=ami)
@@ -148,12 +145,23 @@ class ApiProcess:
 
 @contextlib.asynccontextmanager
 async def api_process(
-    environment: Mapping[str, str], log_path: Path, *, start_timeout_s: float = 60.0, stop_timeout_s: float = 15.0
+    database_url: str,
+    log_path: Path,
+    *,
+    max_batch: int = 500,
+    start_timeout_s: float = 60.0,
+    stop_timeout_s: float = 15.0,
 ) -> AsyncIterator[ApiProcess]:
-    """The API in a process of its own (this module run as a program, uvicorn as `ivr api` serves it, no AMI),
-    on a free port, with ApiSettings read from this environment plus `environment`."""
+    """The API in a process of its own (this module run as a program: uvicorn as `ivr api` serves it, without
+    the AMI link), on a free port, outside demo mode, against `database_url`."""
     port = free_port()
-    env = {**os.environ, **environment, "IVR_API_PORT": str(port)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "IVR_API_PORT": str(port),
+        "IVR_API_MAX_BATCH": str(max_batch),
+        "IVR_DEMO": "0",
+    }
     with log_path.open("ab") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.support.api", cwd=REPO, env=env, stdout=log, stderr=log

@@ -16,11 +16,8 @@ from tests.support.poll import eventually
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAmi]:
-    server = await FakeAmi().start()
-    try:
+    async with FakeAmi() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 def settings(fake: FakeAmi, **overrides: object) -> AmiSettings:

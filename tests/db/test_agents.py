@@ -3,92 +3,24 @@ the real PostgreSQL: the AMI actions sent, the live state the events produce, th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from api.ami.service import AmiEnvironment, LiveService
 from api.ami.store import book_callback, events_since
 from api.config import ApiSettings
-from api.db import make_engine
-from api.main import create_app
-from api.security.tokens import Role, create_token
-from tests.db.conftest import T0, FixedClock
+from api.security.tokens import Role
+from tests.db.conftest import T0, FixedClock, bearer, live_of, start_app
 from tests.fake_ami import FakeAmi, FakeMember
 from tests.support.poll import eventually
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    server = await FakeAmi(queues=("q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de")).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def seat_tokens(database_url: str) -> dict[str, str]:
-    return await make_seat_tokens(database_url)
-
-
-async def make_seat_tokens(database_url: str) -> dict[str, str]:
-    """Empty queue tables, and agent tokens named after their seats (the rule of api.routes.agents)."""
-    engine = make_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            # bounded: a connection left in a transaction by an earlier app must fail the test, not hang it
-            await connection.execute(text("SET LOCAL lock_timeout = '5s'"))
-            await connection.execute(text("TRUNCATE queue_events, callbacks RESTART IDENTITY"))
-        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            return {
-                seat: await create_token(session, name=seat, role=Role.AGENT, now=T0)
-                for seat in ("agent1001", "agent1002")
-            }
-    finally:
-        await engine.dispose()
-
-
-def start_app(settings: ApiSettings, clock: FixedClock, fake: FakeAmi) -> FastAPI:
-    return create_app(settings, clock=clock, ami=AmiEnvironment(port=fake.port, secret=fake.secret))
-
-
-@pytest.fixture
-async def live_app(
-    settings: ApiSettings, clock: FixedClock, fake: FakeAmi, seat_tokens: dict[str, str]
-) -> AsyncIterator[FastAPI]:
-    application = start_app(settings, clock, fake)
-    async with application.router.lifespan_context(application):
-        await eventually(
-            lambda: live_of(application).ami_status()["status"] == "connected", timeout_s=5, what="AMI connected"
-        )
-        yield application
-
-
-@pytest.fixture
-async def http(live_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://api.test") as client:
-        yield client
-
-
-def live_of(app: FastAPI) -> LiveService:
-    live: LiveService = app.state.live
-    return live
 
 
 def on_call(app: FastAPI, queue: str, interface: str) -> bool:
     state = live_of(app).state.queues.get(queue)
     member = state.members.get(interface) if state else None
     return member is not None and member.in_call
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
 
 
 async def test_agent_logs_in_with_penalties_by_skill(

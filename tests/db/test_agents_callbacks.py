@@ -3,7 +3,6 @@ number, the caller's place kept, the agent rung first (Originate into [ivr-callb
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,10 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from api.ami.service import LiveService
-from api.config import ApiSettings
 from api.security.tokens import Role
-from tests.db.conftest import FixedClock
-from tests.db.test_agents import bearer, live_of, make_seat_tokens, start_app
+from tests.db.conftest import FixedClock, bearer, live_of
 from tests.fake_ami import FakeAmi
 from tests.support.poll import eventually
 
@@ -22,36 +19,8 @@ NUMBER = "+212600000001"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    server = await FakeAmi(queues=("q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de")).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def live_app(
-    settings: ApiSettings, clock: FixedClock, fake: FakeAmi, seat_tokens: dict[str, str]
-) -> AsyncIterator[FastAPI]:
-    clock.now = datetime.now(UTC)  # the dialer compares with event times, which are real (as Asterisk's are)
-    application = start_app(settings, clock, fake)
-    async with application.router.lifespan_context(application):
-        await eventually(
-            lambda: live_of(application).ami_status()["status"] == "connected", timeout_s=5, what="AMI connected"
-        )
-        yield application
-
-
-@pytest.fixture
-async def http(live_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://api.test") as client:
-        yield client
-
-
-@pytest.fixture
-async def seat_tokens(database_url: str) -> dict[str, str]:
-    return await make_seat_tokens(database_url)
+def clock() -> FixedClock:
+    return FixedClock(datetime.now(UTC))  # the dialer compares with event times, which are real (as Asterisk's are)
 
 
 def booking(joined_at: datetime, number: str = NUMBER) -> dict[str, str]:

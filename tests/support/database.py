@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.db import (
@@ -58,6 +59,18 @@ async def migrated_database(server: str, name: str, *, keep: bool = False, migra
     return url
 
 
+async def empty_tables(url: str, *tables: str, lock_timeout_s: float = 5.0) -> None:
+    """TRUNCATE `tables` (identities restarted). Bounded: a connection an earlier app left in a transaction makes
+    it fail after `lock_timeout_s`, not hang."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"SET LOCAL lock_timeout = '{int(lock_timeout_s * 1000)}ms'"))
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
+    finally:
+        await engine.dispose()
+
+
 @contextlib.contextmanager
 def throwaway_database(prefix: str, *, migrate: bool = True) -> Iterator[str]:
     """A fresh database named `prefix_<pid>_<random>` (migrated unless not `migrate`), dropped on exit. Enter it
@@ -81,9 +94,11 @@ async def issue_tokens(url: str, holders: Mapping[str, Role], *, now: datetime) 
         await engine.dispose()
 
 
-def role_holders(prefix: str, roles: Iterable[Role] = Role) -> dict[str, Role]:
-    """Token names for one holder per role: `prefix-<role>`."""
-    return {f"{prefix}-{role.value}": role for role in roles}
+async def role_tokens(url: str, roles: Iterable[Role] = Role, *, prefix: str, now: datetime) -> dict[Role, str]:
+    """A token per role, named `prefix-<role>`; returns role -> secret."""
+    wanted = tuple(roles)
+    issued = await issue_tokens(url, {f"{prefix}-{role.value}": role for role in wanted}, now=now)
+    return {role: issued[f"{prefix}-{role.value}"] for role in wanted}
 
 
 @dataclass(frozen=True)
@@ -96,11 +111,9 @@ class Database:
 
 
 @contextlib.contextmanager
-def database_with_tokens(
-    prefix: str, *, seats: Iterable[str] = (), now: datetime | None = None
-) -> Iterator[Database]:
+def database_with_tokens(prefix: str, *, seats: Iterable[str] = (), now: datetime | None = None) -> Iterator[Database]:
     """`throwaway_database` holding a token per role (`test-<role>`) and per agent seat (named after it)."""
     with throwaway_database(prefix) as url:
-        holders = {**role_holders("test"), **dict.fromkeys(seats, Role.AGENT)}
+        holders = {f"test-{role.value}": role for role in Role} | dict.fromkeys(seats, Role.AGENT)
         issued = asyncio.run(issue_tokens(url, holders, now=now or datetime.now(UTC)))
         yield Database(url=url, tokens={name.removeprefix("test-"): secret for name, secret in issued.items()})

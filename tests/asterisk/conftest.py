@@ -76,6 +76,23 @@ class Tier:
     def sip_target(self) -> str:
         return f"127.0.0.1:{self.options.sip_port}"
 
+    async def register_seat(self, seat: str) -> int:
+        """Register seat `seat` ("agent1001": digest auth, from 127.0.0.2) with SIPp; returns its contact port,
+        where a softphone started next answers."""
+        port = free_port(socket.SOCK_DGRAM)
+        register = await sandbox.run_sipp(
+            HERE / "agent_register.xml",
+            target=self.sip_target,
+            local_ip="127.0.0.2",
+            local_port=port,
+            media_port=free_media_port(),
+            service=seat,
+            extra=("-au", seat, "-ap", AGENT_PASSWORD.format(n=int(seat.removeprefix("agent")))),
+            timeout_s=10,
+        )
+        assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
+        return port
+
     async def call(self, script: CallerScript, work_dir: Path) -> SippResult:
         scenario = sandbox.write_caller_scenario(script, work_dir)
         return await sandbox.run_sipp(
@@ -280,18 +297,7 @@ async def agent_in_queue(
         """Register the seat and add it to `queue`; with answers=False nothing listens behind the registration
         (a softphone that went away): the queue rings it in vain."""
         name = f"agent{seat}"
-        port = free_port(socket.SOCK_DGRAM)  # the seat's contact: registered here, answered here
-        register = await sandbox.run_sipp(
-            HERE / "agent_register.xml",
-            target=tier.sip_target,
-            local_ip="127.0.0.2",
-            local_port=port,
-            media_port=free_media_port(),
-            service=name,
-            extra=("-au", name, "-ap", AGENT_PASSWORD.format(n=seat)),
-            timeout_s=10,
-        )
-        assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
+        port = await tier.register_seat(name)
         output_path = tmp_path / f"{name}-uas.log"
         with output_path.open("wb") as output:
             process = None if not answers else await asyncio.create_subprocess_exec(

@@ -4,7 +4,7 @@ The same pages against the real Asterisk: tests/asterisk/test_agents.py."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,9 +12,8 @@ from api.ami.service import AmiEnvironment
 from tests.fake_ami import FakeAmi
 from tests.support.api import serve_api
 from tests.support.browser import Browser, launch
-from tests.support.database import Database, database_with_tokens
+from tests.support.database import Database
 
-SEATS = ("agent1001", "agent1002")
 JOIN = {
     "Event": "QueueCallerJoin",
     "Queue": "q-fr",
@@ -34,14 +33,8 @@ async def fake() -> AsyncIterator[FakeAmi]:
 
 
 @pytest.fixture
-def database() -> Iterator[Database]:
-    with database_with_tokens("ivr_live", seats=SEATS) as database:
-        yield database
-
-
-@pytest.fixture
-async def api_url(database: Database, fake: FakeAmi) -> AsyncIterator[str]:
-    async with serve_api(database.url, demo=False, ami=AmiEnvironment(port=fake.port, secret=fake.secret)) as api:
+async def api_url(staff_database: Database, fake: FakeAmi) -> AsyncIterator[str]:
+    async with serve_api(staff_database.url, demo=False, ami=AmiEnvironment(port=fake.port, secret=fake.secret)) as api:
         yield api.url
 
 
@@ -52,10 +45,10 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def test_a_caller_joining_appears_on_the_wallboard_within_a_second(
-    api_url: str, database: Database, fake: FakeAmi, browser: Browser
+    api_url: str, staff_database: Database, fake: FakeAmi, browser: Browser
 ) -> None:
     page = await browser.new_page()
-    await page.goto(f"{api_url}/ui/wallboard.html?lang=fr#token={database.tokens['supervisor']}")
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=fr#token={staff_database.tokens['supervisor']}")
     await page.wait_for("document.querySelector('[data-queue=\"q-fr\"]') !== null", timeout_s=10, what="q-fr card")
     assert await page.evaluate("location.hash") == ""  # the token left the address bar
     emitted = time.monotonic()
@@ -78,10 +71,10 @@ async def test_a_caller_joining_appears_on_the_wallboard_within_a_second(
 
 
 async def test_arabic_interface_is_right_to_left_and_fits_a_phone(
-    api_url: str, database: Database, browser: Browser
+    api_url: str, staff_database: Database, browser: Browser
 ) -> None:
     page = await browser.new_page(phone=True)
-    await page.goto(f"{api_url}/ui/wallboard.html?lang=ar#token={database.tokens['supervisor']}")
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=ar#token={staff_database.tokens['supervisor']}")
     await page.wait_for("document.querySelector('[data-queue]') !== null", timeout_s=10, what="queue cards")
     assert await page.evaluate("document.documentElement.dir") == "rtl"
     assert await page.evaluate("document.querySelector('h1').textContent") == "لوحة متابعة قوائم الانتظار"
@@ -89,10 +82,10 @@ async def test_arabic_interface_is_right_to_left_and_fits_a_phone(
 
 
 async def test_agent_pauses_with_a_reason_from_the_agent_page(
-    api_url: str, database: Database, fake: FakeAmi, browser: Browser
+    api_url: str, staff_database: Database, fake: FakeAmi, browser: Browser
 ) -> None:
     page = await browser.new_page(phone=True)
-    await page.goto(f"{api_url}/ui/agent.html?lang=fr#token={database.tokens['agent1001']}")
+    await page.goto(f"{api_url}/ui/agent.html?lang=fr#token={staff_database.tokens['agent1001']}")
     await page.wait_for("document.getElementById('seat').textContent === 'agent1001'", timeout_s=10, what="seat")
     await page.evaluate("document.querySelector('#skills select[name=fr]').value = 'native'")
     await page.evaluate("document.getElementById('login').click()")

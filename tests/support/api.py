@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 import uvicorn
@@ -56,11 +56,9 @@ class ApiServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app: FastAPI | None = None
-        self._options: dict[str, Any] = {
-            "ws": ws,
-            "ws_per_message_deflate": ws_per_message_deflate,
-            "timeout_graceful_shutdown": graceful_shutdown_s,
-        }
+        self.ws: WebSocketImplementation = ws
+        self.ws_per_message_deflate = ws_per_message_deflate
+        self.graceful_shutdown_s = graceful_shutdown_s
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self._server: uvicorn.Server | None = None
@@ -69,7 +67,14 @@ class ApiServer:
     async def start(self) -> None:
         self.app = self.make_app()
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **self._options
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",  # a failing start-up fails here, not at the first request
+            ws=self.ws,
+            ws_per_message_deflate=self.ws_per_message_deflate,
+            timeout_graceful_shutdown=self.graceful_shutdown_s,
         )
         server = self._server = uvicorn.Server(config)
         task = self._task = asyncio.create_task(server.serve())
@@ -110,11 +115,13 @@ async def serve_api(
     clock: Callable[[], datetime] | None = None,
     ami: AmiEnvironment | None = None,
     port: int | None = None,
-    **server_options: Any,
+    ws: WebSocketImplementation = "websockets-sansio",
+    ws_per_message_deflate: bool = True,
+    start_timeout_s: float = 30.0,
+    stop_timeout_s: float = 20.0,
 ) -> AsyncIterator[LiveApi]:
     """The API on `database_url`, in demo mode (known tokens: `LiveApi.auth`) unless not `demo`, with `desk` as
-    its request desk when given; yields its URL, an HTTP client on it and the app. `server_options` go to
-    `ApiServer`."""
+    its request desk when given; yields its URL, an HTTP client on it and the app. The rest is `ApiServer`'s."""
     port = port or free_port()
     settings = ApiSettings(database_url=database_url, demo=demo, timezone="Africa/Casablanca", port=port)
 
@@ -124,7 +131,14 @@ async def serve_api(
             app.state.request_desk = desk
         return app
 
-    server = ApiServer(make_app, port=port, **server_options)
+    server = ApiServer(
+        make_app,
+        port=port,
+        ws=ws,
+        ws_per_message_deflate=ws_per_message_deflate,
+        start_timeout_s=start_timeout_s,
+        stop_timeout_s=stop_timeout_s,
+    )
     await server.start()
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import fcntl
 import json
 import os
 import shutil
@@ -40,6 +39,9 @@ from ivr import sandbox
 from ivr.adapters.outbox import Outbox
 from ivr.config import load_callcenter
 from ivr.prompts import Prompt
+from tests.support.poll import eventually, eventually_blocking, file_lock
+from tests.support.ports import free_media_port, free_port
+from tests.support.processes import stop_process
 
 OPEN_AT = "2026-11-23T10:00:00+01:00"  # a Monday morning in Casablanca
 IVR_SERVICE = "0800100200"
@@ -56,12 +58,6 @@ FLOOR_SEQUENCE = [
 ]
 
 
-def _free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def machine_busy_s() -> float:
     """CPU seconds all cores spent not idle so far (/proc/stat), to show how saturated the machine was."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -72,7 +68,7 @@ def machine_busy_s() -> float:
 def _free_media_port() -> int:
     """An even port with the next three free too: SIPp binds audio RTP/RTCP at -mp and video at -mp + 2."""
     for _attempt in range(200):
-        base = _free_port(socket.SOCK_DGRAM) & ~1
+        base = free_media_port()
         probes = []
         try:
             for offset in range(4):
@@ -178,7 +174,7 @@ async def run_step(
             spooled.unlink()
     command = [
         "sipp", target, "-sf", str(scenario), "-s", IVR_SERVICE if context == "ivr" else FLOOR_SERVICE,
-        "-i", "127.0.0.1", "-p", str(_free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1",
+        "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1",
         "-mp", str(_free_media_port()), "-r", f"{rate:g}", "-m", str(offered),
         "-l", str(offered), "-nostdin", "-trace_stat", "-stf", str(stat), "-fd", "1",
         "-timeout", f"{int(step_s + call_s + 30)}s", "-trace_err", "-error_file", str(work / f"{context}-errors.log"),
@@ -202,15 +198,14 @@ async def run_step(
     routed = None
     outcomes: dict[str, int] = {}
     if outbox is not None:
-        deadline = time.monotonic() + 10  # call_end runs as the caller hangs up: give the last ones a moment
-        while True:
-            records = outbox.records()
-            routed = sum(1 for r in records if r.route is not None and r.route.value == "queue" and r.language == "fr")
-            if len(records) >= successful or time.monotonic() > deadline:
-                for record in records:
-                    outcomes[record.outcome.value] = outcomes.get(record.outcome.value, 0) + 1
-                break
-            await asyncio.sleep(0.2)  # polling the spool with a deadline
+        # call_end runs as the caller hangs up: give the last ones up to 10 s, then count what there is
+        with contextlib.suppress(AssertionError):
+            await eventually(lambda: len(outbox.records()) >= successful, timeout_s=10,
+                             what="a call record for every successful call", interval_s=0.2)  # fmt: skip
+        records = outbox.records()
+        routed = sum(1 for r in records if r.route is not None and r.route.value == "queue" and r.language == "fr")
+        for record in records:
+            outcomes[record.outcome.value] = outcomes.get(record.outcome.value, 0) + 1
     return Step(
         context, rate, step_s, offered, successful, failed, routed, outcomes, elapsed, asterisk_cpu, agi_cpu,
         sipp_cpu, machine_busy, returncode,
@@ -247,18 +242,22 @@ def start_sandbox(paths: sandbox.SandboxPaths, options: sandbox.SandboxOptions, 
             stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root"},
         )
-    deadline = time.monotonic() + sandbox.BOOT_TIMEOUT_S
-    while True:
+
+    def booted() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"Asterisk exited while booting; see {paths.console_log}")
         try:
             sandbox.cli(paths, "core waitfullybooted", timeout_s=2)
-            return process.pid
         except (sandbox.SandboxError, subprocess.TimeoutExpired):
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"Asterisk did not boot within {sandbox.BOOT_TIMEOUT_S} s") from None
-            time.sleep(0.1)  # the control socket is not there yet: poll again before the deadline
+            return False  # the control socket is not there yet
+        return True
+
+    try:
+        eventually_blocking(booted, timeout_s=sandbox.BOOT_TIMEOUT_S, what="Asterisk to boot", interval_s=0.1)
+    except AssertionError:
+        process.kill()
+        raise RuntimeError(f"Asterisk did not boot within {sandbox.BOOT_TIMEOUT_S} s") from None
+    return process.pid
 
 
 def hold_callers_in_queue(paths: sandbox.SandboxPaths, queue: str) -> None:
@@ -299,18 +298,7 @@ def floor_scenario(work: Path) -> Path:
 
 @contextlib.contextmanager
 def session_lock(paths: sandbox.SandboxPaths) -> Any:
-    lock_path = paths.root.with_name(paths.root.name + ".session.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as lock:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"another benchmark holds {lock_path}") from None
-                time.sleep(0.2)  # polling the lock with a deadline
+    with file_lock(paths.root.with_name(paths.root.name + ".session.lock"), timeout_s=60):
         yield
 
 
@@ -319,25 +307,14 @@ async def start_process(argv: list[str], log: Path, env: dict[str, str], ready: 
         process = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE, stdout=out, stderr=asyncio.subprocess.STDOUT, cwd=REPO, env=env
         )
-    deadline = time.monotonic() + 20
-    while ready not in log.read_text(errors="replace"):  # noqa: ASYNC240 (a small log, polled at start-up)
-        if process.returncode is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{argv[2:4]} did not start; see {log}")
-        await asyncio.sleep(0.05)  # polling its log with a deadline
+
+    def started() -> bool:
+        if process.returncode is not None:
+            raise RuntimeError(f"{argv[2:4]} exited; see {log}")
+        return ready in log.read_text(errors="replace")
+
+    await eventually(started, timeout_s=20, what=f"{argv[2:4]} to start (log: {log})", interval_s=0.05)
     return process
-
-
-async def stop_process(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is not None:
-        return
-    if process.stdin is not None:
-        process.stdin.close()
-    process.terminate()
-    try:
-        await asyncio.wait_for(process.wait(), 15)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
 
 
 async def ramp(
@@ -381,10 +358,10 @@ async def run(options: Options) -> dict[str, Any]:
     floor_rates: list[float] = [2.0] if options.quick else [40, 80, 160, 240, 320, 400]
     budget_s = 10.0 if options.quick else 180.0
     sandbox_options = sandbox.SandboxOptions(
-        agi_port=_free_port(socket.SOCK_STREAM), sip_port=_free_port(socket.SOCK_DGRAM),
-        ami_port=_free_port(socket.SOCK_STREAM),
+        agi_port=free_port(socket.SOCK_STREAM), sip_port=free_port(socket.SOCK_DGRAM),
+        ami_port=free_port(socket.SOCK_STREAM),
     )
-    floor_port = _free_port(socket.SOCK_STREAM)
+    floor_port = free_port(socket.SOCK_STREAM)
     figures: dict[str, Any] = {
         "ivr_step_s": ivr_step_s, "floor_step_s": floor_step_s, "ivr_call_s": IVR_HANGUP_S,
         "floor_call_s": FLOOR_CALL_S, "maxcalls": BENCH_MAXCALLS,

@@ -21,9 +21,10 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 
 from api.security.tokens import Role
-from benchmarks.common import Options, latency_summary_ms, verdict, write_results
-from benchmarks.database import api_process, fresh_database, server_url, tokens
+from benchmarks.common import Options, latency_summary_ms, process_cpu_s, verdict, write_results
 from ivr.records import Outcome
+from tests.support.api import api_process
+from tests.support.database import database_server, migrated_database, role_tokens
 
 LANGUAGES = ["ar", "ar", "ar", "zgh", "zgh", "fr", "fr", "fr", "en", "es", "nl", "it", "de"]
 OUTCOMES = [Outcome.ANSWERED] * 7 + [Outcome.ABANDONED_QUEUE, Outcome.ABANDONED_IVR, Outcome.VOICEMAIL]
@@ -115,24 +116,24 @@ async def run(options: Options) -> dict[str, Any]:
     senders = 8
     work = options.results_dir / "db-work"
     work.mkdir(parents=True, exist_ok=True)
-    server = await asyncio.to_thread(server_url)
-    url = await fresh_database(server, "ivr_bench_ingest")
-    secrets = await tokens(url, Role.AGI)
+    server = await asyncio.to_thread(database_server)
+    url = await migrated_database(server, "ivr_bench_ingest")
+    secrets = await role_tokens(url, [Role.AGI], prefix="bench", now=datetime.now(UTC))
     headers = {"Authorization": f"Bearer {secrets[Role.AGI]}"}
     figures: dict[str, Any] = {"senders": senders, "batch_size": batch_size}
     async with api_process(url, work / "api.log", max_batch=batch_size) as api:
         limits = httpx.Limits(max_connections=senders)
-        async with httpx.AsyncClient(base_url=api.base_url, timeout=60, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=api.url, timeout=60, limits=limits) as client:
             await post_all(client, [record() for _ in range(20)], 4, headers)  # warm-up: pools, caches
             for label, bodies in (
                 ("single", [record() for _ in range(single_count)]),
                 ("batch", [[record() for _ in range(batch_size)] for _ in range(batch_count)]),
             ):
                 count = len(bodies) if label == "single" else len(bodies) * batch_size
-                cpu_before = api.cpu_s()
+                cpu_before = process_cpu_s(api.pid)
                 elapsed, latencies, errors = await post_all(client, bodies, senders if label == "single" else 4,
                                                             headers)
-                cpu = api.cpu_s() - cpu_before
+                cpu = process_cpu_s(api.pid) - cpu_before
                 figures[label] = {
                     "records": count,
                     "errors": errors,

@@ -34,7 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from benchmarks.asterisk_load import session_lock, start_process, start_sandbox, stop_process
+from benchmarks.asterisk_load import session_lock, start_process, start_sandbox
 from benchmarks.common import REPO, Options, verdict, write_results
 from ivr import sandbox
 from ivr.adapters.outbox import Outbox
@@ -46,6 +46,8 @@ from ivr.flows import inbound
 from ivr.flows.context import FlowContext
 from ivr.languages import InMemoryLanguageMemory
 from ivr.prompts import Prompt
+from tests.support.ports import free_media_port, free_port
+from tests.support.processes import stop_process
 
 OPEN_AT = "2026-11-23T10:00:00+01:00"  # a Monday morning in Casablanca
 CLOSED_AT = "2026-11-23T21:30:00+01:00"
@@ -172,8 +174,8 @@ async def asterisk_seconds(
     reason = sandbox.unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
     if reason is not None:
         raise RuntimeError(reason)
-    options = sandbox.SandboxOptions(agi_port=_free(socket.SOCK_STREAM), sip_port=_free(socket.SOCK_DGRAM),
-                                     ami_port=_free(socket.SOCK_STREAM))  # fmt: skip
+    options = sandbox.SandboxOptions(agi_port=free_port(socket.SOCK_STREAM), sip_port=free_port(socket.SOCK_DGRAM),
+                                     ami_port=free_port(socket.SOCK_STREAM))  # fmt: skip
     found: dict[tuple[str, str], float | None] = {}
     with session_lock(paths):
         with contextlib.suppress(FileNotFoundError):
@@ -214,7 +216,7 @@ async def run_batch(
             script = sandbox.CallerScript(caller=caller.number, keys=caller.presses, hangup_at=hangup_at)
             scenario = sandbox.write_caller_scenario(script, directory)
             calls.append(sandbox.run_sipp(scenario, target=f"127.0.0.1:{options.sip_port}",
-                                          local_port=_free(socket.SOCK_DGRAM), media_port=_free(socket.SOCK_DGRAM) & ~1,
+                                          local_port=free_port(socket.SOCK_DGRAM), media_port=free_media_port(),
                                           timeout_s=script.hangup_at + 20))  # fmt: skip
         await asyncio.gather(*calls)
     finally:
@@ -239,12 +241,6 @@ def install_built_prompts(paths: sandbox.SandboxPaths) -> None:
             for wav in source.glob("*.wav"):
                 shutil.copyfile(wav, target / wav.name)
 
-
-def _free(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # --- the run -------------------------------------------------------------------------------------------------------

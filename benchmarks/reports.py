@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -28,7 +28,8 @@ from api.db import make_engine
 from api.schemas import GroupBy
 from api.security.tokens import Role
 from benchmarks.common import Options, verdict, write_results
-from benchmarks.database import api_process, fresh_database, server_url, tokens
+from tests.support.api import api_process
+from tests.support.database import database_server, migrated_database, role_tokens
 
 GENERATOR_VERSION = "1"
 MONTH = {"from": "2026-03-01T00:00:00+00:00", "to": "2026-04-01T00:00:00+00:00"}
@@ -128,17 +129,17 @@ async def run(options: Options) -> dict[str, Any]:
     runs = 3 if options.quick else 7
     work = options.results_dir / "db-work"
     work.mkdir(parents=True, exist_ok=True)
-    server = await asyncio.to_thread(server_url)
+    server = await asyncio.to_thread(database_server)
     name = "ivr_bench_reports_quick" if options.quick else "ivr_bench_reports"
-    url = await fresh_database(server, name, keep=True)
+    url = await migrated_database(server, name, keep=True)
     dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
     figures: dict[str, Any] = {"rows": rows, "month": MONTH, "goal_ms": GOAL_MS}
     figures["generation"] = await ensure_generated(dsn, rows)
-    secrets = await tokens(url, Role.SUPERVISOR)
+    secrets = await role_tokens(url, [Role.SUPERVISOR], prefix="bench", now=datetime.now(UTC))
     headers = {"Authorization": f"Bearer {secrets[Role.SUPERVISOR]}"}
     async with (
         api_process(url, work / "api.log") as api,
-        httpx.AsyncClient(base_url=api.base_url, timeout=120) as client,
+        httpx.AsyncClient(base_url=api.url, timeout=120) as client,
     ):
         for group_by in ("language", "hour"):
             figure = await time_report(client, {**MONTH, "group_by": group_by}, headers, runs)

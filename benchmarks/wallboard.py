@@ -23,14 +23,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 import websockets
 
-from api.config import ApiSettings
-from api.main import WEBSOCKET_DEFLATE, create_app
+from api.main import WEBSOCKET_DEFLATE
 from api.security.tokens import Role
 from benchmarks.common import Options, latency_summary_ms, verdict, write_results
-from benchmarks.database import free_port, fresh_database, server_url, tokens
+from tests.support.api import serve_api
+from tests.support.database import database_server, migrated_database, role_tokens
 
 QUEUES = ["q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de"]
 AGENTS_PER_QUEUE = 5
@@ -174,33 +173,22 @@ async def serve_and_measure(
 ) -> list[float]:
     """The API (uvicorn in this process, fresh database) with permessage-deflate on or off; pages that offer
     it, as browsers do. Returns the latencies of `count` events."""
-    server = await asyncio.to_thread(server_url)
-    url = await fresh_database(server, "ivr_bench_wallboard")
-    secret = (await tokens(url, Role.SUPERVISOR))[Role.SUPERVISOR]
-    port = free_port()
-    app = create_app(ApiSettings(database_url=url, demo=False))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws_per_message_deflate=deflate
-    )
-    api = uvicorn.Server(config)
-    serving = asyncio.create_task(api.serve())
-    try:
-        deadline = time.monotonic() + 60
-        while not api.started:
-            if serving.done() or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            await asyncio.sleep(0.05)  # polling uvicorn's started flag with a deadline
-        live = app.state.live
+    server = await asyncio.to_thread(database_server)
+    url = await migrated_database(server, "ivr_bench_wallboard")
+    secret = (await role_tokens(url, [Role.SUPERVISOR], prefix="bench", now=datetime.now(UTC)))[Role.SUPERVISOR]
+    async with serve_api(
+        url, demo=False, ws="auto", ws_per_message_deflate=deflate, start_timeout_s=60, stop_timeout_s=30
+    ) as api:
+        assert api.app is not None
+        live = api.app.state.live
         source = EventSource()
         for event in source.setup():
             await live.on_event(event)
+        ws_url = api.url.replace("http://", "ws://", 1) + "/live/ws"
         latencies, figures["snapshot_bytes"] = await measure(
-            live, source, f"ws://127.0.0.1:{port}/live/ws", secret, pages, count, compress=True
+            live, source, ws_url, secret, pages, count, compress=True
         )
         return latencies
-    finally:
-        api.should_exit = True
-        await asyncio.wait_for(serving, 30)
 
 
 async def run(options: Options) -> dict[str, Any]:

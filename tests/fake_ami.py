@@ -55,6 +55,12 @@ class FakeAmi:
             self._server.close()
             await self._server.wait_closed()
 
+    async def __aenter__(self) -> FakeAmi:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     def drop_connections(self) -> None:
         for writer in list(self._writers):
             writer.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import math
 import os
 import re
@@ -21,7 +20,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +33,8 @@ from ivr.config import load_callcenter
 from ivr.prompts import Prompt
 from ivr.records import CallRecord
 from ivr.sandbox import AmiClient, AmiMessage, CallerScript, SandboxPaths, SippResult
+from tests.support.poll import eventually, eventually_blocking, file_lock
+from tests.support.ports import free_media_port, free_port
 
 HERE = Path(__file__).parent
 PROJECT = HERE.parents[1]
@@ -63,12 +63,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"asterisk tier skipped: {reason}")
 
 
-def _free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Tier:
     paths: SandboxPaths
@@ -76,11 +70,28 @@ class Tier:
     secret: str
     callcenter_path: Path
     recordings_dir: Path
-    caller_port: int = field(default_factory=lambda: _free_port(socket.SOCK_DGRAM))
+    caller_port: int = field(default_factory=lambda: free_port(socket.SOCK_DGRAM))
 
     @property
     def sip_target(self) -> str:
         return f"127.0.0.1:{self.options.sip_port}"
+
+    async def register_seat(self, seat: str) -> int:
+        """Register seat `seat` ("agent1001": digest auth, from 127.0.0.2) with SIPp; returns its contact port,
+        where a softphone started next answers."""
+        port = free_port(socket.SOCK_DGRAM)
+        register = await sandbox.run_sipp(
+            HERE / "agent_register.xml",
+            target=self.sip_target,
+            local_ip="127.0.0.2",
+            local_port=port,
+            media_port=free_media_port(),
+            service=seat,
+            extra=("-au", seat, "-ap", AGENT_PASSWORD.format(n=int(seat.removeprefix("agent")))),
+            timeout_s=10,
+        )
+        assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
+        return port
 
     async def call(self, script: CallerScript, work_dir: Path) -> SippResult:
         scenario = sandbox.write_caller_scenario(script, work_dir)
@@ -88,7 +99,7 @@ class Tier:
             scenario,
             target=self.sip_target,
             local_port=self.caller_port,
-            media_port=_free_port(socket.SOCK_DGRAM) & ~1,
+            media_port=free_media_port(),
             service=script.dialed,
             timeout_s=script.hangup_at + 20,
         )
@@ -148,50 +159,42 @@ def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
     if reason is not None:
         _unavailable(reason)
     options = sandbox.SandboxOptions(
-        agi_port=_free_port(socket.SOCK_STREAM),
-        sip_port=_free_port(socket.SOCK_DGRAM),
-        ami_port=_free_port(socket.SOCK_STREAM),
+        agi_port=free_port(socket.SOCK_STREAM),
+        sip_port=free_port(socket.SOCK_DGRAM),
+        ami_port=free_port(socket.SOCK_STREAM),
     )
     # One tier session at a time per root: a second pytest run would restart the Asterisk under the first one.
     lock_path = paths.root.with_name(paths.root.name + ".session.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = lock_path.open("a")
-    deadline = time.monotonic() + SESSION_LOCK_WAIT_S
-    while True:
+    with contextlib.ExitStack() as session:  # releases the flock on exit
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                lock.close()
-                _unavailable(f"another test session held {lock_path} for {SESSION_LOCK_WAIT_S:.0f} s")
-            time.sleep(0.2)
-    work = tmp_path_factory.mktemp("asterisk-tier")
-    callcenter_path = _tier_callcenter(work)
-    # A fresh astdb: no queue members or registrations left over from an earlier (maybe killed) session.
-    with contextlib.suppress(FileNotFoundError):
-        (paths.db_dir / "astdb.sqlite3").unlink()
-    try:
-        sandbox.start(paths, options)
-    except sandbox.SandboxError as error:
-        _unavailable(str(error))
-    install_test_prompts(paths, callcenter_path)
-    recordings = paths.recordings_dir / f"tier-{os.getpid()}"
-    recordings.mkdir(parents=True, exist_ok=True)
-    # RECORD FILE does not create directories (file.c: "Unable to open file ...: No such file or directory",
-    # then "-1 (writefile)"): the voicemail flow records flat into this directory, which must exist.
-    try:
-        yield Tier(
-            paths=paths,
-            options=options,
-            secret=sandbox.ami_secret(paths),
-            callcenter_path=callcenter_path,
-            recordings_dir=recordings,
-        )
-    finally:
-        sandbox.stop(paths)
-        shutil.rmtree(recordings, ignore_errors=True)
-        lock.close()  # releases the flock
+            session.enter_context(file_lock(lock_path, timeout_s=SESSION_LOCK_WAIT_S))
+        except AssertionError:
+            _unavailable(f"another test session held {lock_path} for {SESSION_LOCK_WAIT_S:.0f} s")
+        work = tmp_path_factory.mktemp("asterisk-tier")
+        callcenter_path = _tier_callcenter(work)
+        # A fresh astdb: no queue members or registrations left over from an earlier (maybe killed) session.
+        with contextlib.suppress(FileNotFoundError):
+            (paths.db_dir / "astdb.sqlite3").unlink()
+        try:
+            sandbox.start(paths, options)
+        except sandbox.SandboxError as error:
+            _unavailable(str(error))
+        install_test_prompts(paths, callcenter_path)
+        recordings = paths.recordings_dir / f"tier-{os.getpid()}"
+        recordings.mkdir(parents=True, exist_ok=True)
+        # RECORD FILE does not create directories (file.c: "Unable to open file ...: No such file or directory",
+        # then "-1 (writefile)"): the voicemail flow records flat into this directory, which must exist.
+        try:
+            yield Tier(
+                paths=paths,
+                options=options,
+                secret=sandbox.ami_secret(paths),
+                callcenter_path=callcenter_path,
+                recordings_dir=recordings,
+            )
+        finally:
+            sandbox.stop(paths)
+            shutil.rmtree(recordings, ignore_errors=True)
 
 
 @dataclass
@@ -205,13 +208,14 @@ class AgiServer:
 
     async def record_for(self, linkedid: str, *, timeout_s: float = 15.0) -> CallRecord:
         """The call record call_end spooled for this call (polled until the deadline)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for record in self.outbox.records():
-                if record.linkedid == linkedid:
-                    return record
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no call record for {linkedid} within {timeout_s} s; agi log:\n{self.log()[-3000:]}")
+
+        def spooled() -> CallRecord | None:
+            return next((record for record in self.outbox.records() if record.linkedid == linkedid), None)
+
+        try:
+            return await eventually(spooled, timeout_s=timeout_s, what=f"the call record of {linkedid}")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; agi log:\n{self.log()[-3000:]}") from None
 
 
 @pytest.fixture
@@ -238,11 +242,16 @@ def start_agi(tier: Tier, tmp_path: Path) -> Iterator[Callable[[str], AgiServer]
             )
         server = AgiServer(process=process, outbox=Outbox(outbox_dir), log_path=log_path)
         servers.append(server)
-        deadline = time.monotonic() + 15
-        while "FastAGI listening" not in server.log():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"ivr agi did not start:\n{server.log()[-3000:]}")
-            time.sleep(0.02)
+
+        def listening() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"ivr agi exited:\n{server.log()[-3000:]}")
+            return "FastAGI listening" in server.log()
+
+        try:
+            eventually_blocking(listening, timeout_s=15, what="ivr agi to listen")
+        except AssertionError as error:
+            raise AssertionError(f"ivr agi did not start ({error}):\n{server.log()[-3000:]}") from None
         return server
 
     yield start
@@ -288,24 +297,13 @@ async def agent_in_queue(
         """Register the seat and add it to `queue`; with answers=False nothing listens behind the registration
         (a softphone that went away): the queue rings it in vain."""
         name = f"agent{seat}"
-        port = _free_port(socket.SOCK_DGRAM)  # the seat's contact: registered here, answered here
-        register = await sandbox.run_sipp(
-            HERE / "agent_register.xml",
-            target=tier.sip_target,
-            local_ip="127.0.0.2",
-            local_port=port,
-            media_port=_free_port(socket.SOCK_DGRAM) & ~1,
-            service=name,
-            extra=("-au", name, "-ap", AGENT_PASSWORD.format(n=seat)),
-            timeout_s=10,
-        )
-        assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
+        port = await tier.register_seat(name)
         output_path = tmp_path / f"{name}-uas.log"
         with output_path.open("wb") as output:
             process = None if not answers else await asyncio.create_subprocess_exec(
                 "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
                 "-p", str(port), "-mi", "127.0.0.2",
-                "-mp", str(_free_port(socket.SOCK_DGRAM) & ~1), "-m", "1", "-nostdin",
+                "-mp", str(free_media_port()), "-m", "1", "-nostdin",
                 "-timeout", "90s", "-timeout_error", "-trace_err",
                 "-error_file", str(tmp_path / f"{name}-uas-errors.log"),
                 stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,

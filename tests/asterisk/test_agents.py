@@ -9,9 +9,9 @@ how tests/fixtures/ami/ (the reducer's unit-test transcripts) were recorded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -28,9 +28,13 @@ from api.ami.service import AmiEnvironment
 from ivr import sandbox
 from ivr.records import Outcome
 from ivr.sandbox import AmiClient, CallerScript
-from tests.live_harness import Database, chromium, eventually, running_api, throwaway_database
+from tests.support.api import serve_api
+from tests.support.browser import Browser, launch, require_chromium
+from tests.support.database import Database
+from tests.support.poll import eventually
+from tests.support.ports import free_media_port, free_port
 
-from .conftest import AGENT_PASSWORD, HERE, OPEN_AT, AgiServer, Tier
+from .conftest import HERE, OPEN_AT, AgiServer, Tier
 
 SEAT = "agent1001"
 SUPERVISOR_SEAT = "agent1040"  # a supervisor's desk phone is a seat like any other
@@ -38,25 +42,16 @@ CALLER = "+33612345678"
 KEYS = ((2.0, "3"), (3.2, "1"))
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(autouse=True)
 def _needs_chromium() -> None:
-    if shutil.which("chromium") is None:
-        reason = "chromium is not installed (Debian package chromium; run `make system-deps`)"
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    require_chromium()
 
 
-@pytest.fixture
-async def database() -> AsyncIterator[Database]:
-    async with throwaway_database() as database:
-        yield database
+@contextlib.asynccontextmanager
+async def running_api(database: Database, ami: AmiEnvironment) -> AsyncIterator[str]:
+    """The API with its AMI link to the sandbox, real tokens (not the demo ones); yields its URL."""
+    async with serve_api(database.url, demo=False, ami=ami) as api:
+        yield api.url
 
 
 @pytest.fixture
@@ -85,18 +80,7 @@ async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[...,
     phones: list[Phone] = []
 
     async def start(*, seat: str = SEAT, answers: bool = True) -> Phone:
-        port = _free_udp_port()  # the seat's contact: registered here, answered here
-        register = await sandbox.run_sipp(
-            HERE / "agent_register.xml",
-            target=tier.sip_target,
-            local_ip="127.0.0.2",
-            local_port=port,
-            media_port=_free_udp_port() & ~1,
-            service=seat,
-            extra=("-au", seat, "-ap", AGENT_PASSWORD.format(n=int(seat.removeprefix("agent")))),
-            timeout_s=10,
-        )
-        assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
+        port = await tier.register_seat(seat)  # the seat's contact: registered here, answered here
         if not answers:  # registered, but nothing answers behind it (enough to keep callers waiting)
             phone = Phone(None)
             phones.append(phone)
@@ -104,7 +88,7 @@ async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[...,
         with (tmp_path / f"{seat}-uas.log").open("wb") as output:
             process = await asyncio.create_subprocess_exec(
                 "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
-                "-p", str(port), "-mi", "127.0.0.2", "-mp", str(_free_udp_port() & ~1),
+                "-p", str(port), "-mi", "127.0.0.2", "-mp", str(free_media_port()),
                 "-m", "1", "-nostdin", "-timeout", "90s", "-timeout_error",
                 stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,
             )  # fmt: skip
@@ -117,10 +101,6 @@ async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[...,
         if phone.process is not None and phone.process.returncode is None:
             phone.process.kill()
             await phone.process.wait()
-
-
-def _bearer(database: Database, who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {database.tokens[who]}"}
 
 
 def _event(kind: str, **match: str) -> Callable[[dict[str, str]], bool]:
@@ -148,15 +128,15 @@ async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpau
     ami: AmiClient,
     record_ami: None,
     agent_phone: Callable[..., Awaitable[Phone]],
-    database: Database,
+    staff_database: Database,
     ami_environment: AmiEnvironment,
     tmp_path: Path,
 ) -> None:
     start_agi(OPEN_AT)
     async with (
-        running_api(database, ami_environment) as url,
-        chromium() as new_page,
-        httpx.AsyncClient(base_url=url, headers=_bearer(database, SEAT)) as agent,
+        running_api(staff_database, ami_environment) as url,
+        launch() as browser,
+        httpx.AsyncClient(base_url=url, headers=staff_database.bearer(SEAT)) as agent,
     ):
         assert (await agent.post(f"/agents/{SEAT}/logout")).status_code == 200  # astdb may remember older runs
         await agent_phone()
@@ -169,8 +149,8 @@ async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpau
         assert response.json()[0]["state"] == "paused", response.text
         await ami.wait_for(_event("QueueMemberPause", Interface=f"PJSIP/{SEAT}", Paused="1"), timeout_s=5)
 
-        page = await new_page()
-        await page.goto(f"{url}/ui/wallboard.html?lang=fr#token={database.tokens['supervisor']}")
+        page = await browser.new_page()
+        await page.goto(f"{url}/ui/wallboard.html?lang=fr#token={staff_database.tokens['supervisor']}")
         await page.wait_for(_member_on_board("paused"), timeout_s=10, what="paused agent on the wallboard")
 
         call = asyncio.create_task(tier.call(CallerScript(caller=CALLER, keys=KEYS, hangup_at=18.0), tmp_path))
@@ -195,7 +175,7 @@ async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpau
         await agent_phone(seat=SUPERVISOR_SEAT)
         spy = {"agent": SEAT, "supervisor_seat": SUPERVISOR_SEAT, "mode": "listen"}
         assert (await agent.post("/supervision/spy", json=spy)).status_code == 403  # not for agents
-        response = await agent.post("/supervision/spy", json=spy, headers=_bearer(database, "supervisor"))
+        response = await agent.post("/supervision/spy", json=spy, headers=staff_database.bearer("supervisor"))
         assert response.status_code == 202, response.text
         spying = await ami.wait_for(_event("ChanSpyStart"), timeout_s=10, what="ChanSpyStart")
         assert spying["SpyerChannel"].startswith(f"PJSIP/{SUPERVISOR_SEAT}-")
@@ -219,13 +199,16 @@ async def test_after_an_api_restart_the_live_state_matches_asterisk_again(
     ami: AmiClient,
     record_ami: None,
     agent_phone: Callable[..., Awaitable[Phone]],
-    database: Database,
+    staff_database: Database,
     ami_environment: AmiEnvironment,
     tmp_path: Path,
 ) -> None:
     start_agi(OPEN_AT)
-    headers = _bearer(database, "supervisor")
-    async with running_api(database, ami_environment) as url, httpx.AsyncClient(base_url=url, headers=headers) as api:
+    headers = staff_database.bearer("supervisor")
+    async with (
+        running_api(staff_database, ami_environment) as url,
+        httpx.AsyncClient(base_url=url, headers=headers) as api,
+    ):
         await api.post(f"/agents/{SEAT}/logout")
         # a registered but paused seat keeps the caller waiting (with no registered seat, joinempty refuses)
         await agent_phone(answers=False)
@@ -235,19 +218,19 @@ async def test_after_an_api_restart_the_live_state_matches_asterisk_again(
     # the API is down while the caller arrives: nobody folds QueueCallerJoin
     call = asyncio.create_task(tier.call(CallerScript(caller=CALLER, keys=KEYS, hangup_at=14.0), tmp_path))
     try:
-        async with chromium() as new_page:  # started now: the caller waits only 10 s (the tier's queue timeout)
+        async with launch() as browser:  # started now: the caller waits only 10 s (the tier's queue timeout)
             join = await ami.wait_for(_event("QueueCallerJoin", Queue="q-fr"), timeout_s=15, what="QueueCallerJoin")
-            await _after_restart(database, ami_environment, ami, join, new_page)
+            await _after_restart(staff_database, ami_environment, ami, join, browser)
     finally:
         await asyncio.wait_for(call, 30)
 
 
 async def _after_restart(  # the second API process, started while the caller waits
-    database: Database, ami_environment: AmiEnvironment, ami: AmiClient, join: dict[str, str], new_page: Any
+    staff_database: Database, ami_environment: AmiEnvironment, ami: AmiClient, join: dict[str, str], browser: Browser
 ) -> None:
-    headers = _bearer(database, "supervisor")
+    headers = staff_database.bearer("supervisor")
     async with (
-        running_api(database, ami_environment) as url,
+        running_api(staff_database, ami_environment) as url,
         httpx.AsyncClient(base_url=url, headers=headers) as api,
     ):
 
@@ -266,8 +249,8 @@ async def _after_restart(  # the second API process, started while the caller wa
         assert abs(fr["waiting"][0]["wait_s"] - int(entry["Wait"])) <= 2
         [member] = fr["members"]
         assert (member["interface"], member["paused_reason"]) == (f"PJSIP/{SEAT}", "Réunion")
-        page = await new_page()
-        await page.goto(f"{url}/ui/wallboard.html#token={database.tokens['supervisor']}")
+        page = await browser.new_page()
+        await page.goto(f"{url}/ui/wallboard.html#token={staff_database.tokens['supervisor']}")
         await page.wait_for(CALLER_ON_BOARD, timeout_s=3, what="the waiting caller on the restarted wallboard")
         await page.wait_for(_member_on_board("paused"), timeout_s=1, what="the paused agent on the wallboard")
         await api.post(f"/agents/{SEAT}/logout")
@@ -300,23 +283,23 @@ async def test_a_caller_pressing_1_is_called_back_with_the_agent_already_on_the_
     ami: AmiClient,
     record_ami: None,
     agent_phone: Callable[..., Awaitable[Phone]],
-    database: Database,
+    staff_database: Database,
     ami_environment: AmiEnvironment,
     dialplan_globals: Globals,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caller = "+33611111111"
-    callee_port = _free_udp_port()
+    callee_port = free_port(socket.SOCK_DGRAM)
     dialplan_globals.set("IVR_QUEUE_ANNOUNCE", "4")  # first announcement after 4 s in the queue
     dialplan_globals.set("IVR_CARRIER_HOST", f"127.0.0.1:{callee_port}")  # the "carrier" delivering the callback
     async with (
-        running_api(database, ami_environment) as url,
-        httpx.AsyncClient(base_url=url, headers=_bearer(database, "supervisor")) as api,
+        running_api(staff_database, ami_environment) as url,
+        httpx.AsyncClient(base_url=url, headers=staff_database.bearer("supervisor")) as api,
     ):
         # this agi server asks the API for estimates and callbacks, and delivers its call records there
         monkeypatch.setenv("IVR_API_URL", url)
-        monkeypatch.setenv("IVR_API_TOKEN", database.tokens["agi"])
+        monkeypatch.setenv("IVR_API_TOKEN", staff_database.tokens["agi"])
         start_agi(OPEN_AT)
         await api.post(f"/agents/{SEAT}/logout")
         await agent_phone()
@@ -358,7 +341,7 @@ async def test_a_caller_pressing_1_is_called_back_with_the_agent_already_on_the_
         # the paused agent gets nothing; once unpaused, the agent is rung first, then the caller
         callee = await asyncio.create_subprocess_exec(
             "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.1", "-p", str(callee_port),
-            "-mi", "127.0.0.1", "-mp", str(_free_udp_port() & ~1), "-m", "1", "-nostdin", "-timeout", "60s",
+            "-mi", "127.0.0.1", "-mp", str(free_media_port()), "-m", "1", "-nostdin", "-timeout", "60s",
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
         )  # fmt: skip
         try:

@@ -4,8 +4,6 @@ once through GET /calls, with the right fields, hostile caller IDs stored as giv
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,10 @@ from api.security.tokens import DEMO_TOKENS, Role
 from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
-from tests.live_api import LiveApi, free_port, serve_api, throwaway_database
+from tests.support.api import LiveApi, serve_api
+from tests.support.database import throwaway_database
+from tests.support.poll import eventually
+from tests.support.ports import free_port
 
 from .conftest import OPEN_AT, AgiServer, Tier, linkedid_of
 
@@ -24,16 +25,12 @@ StartAgi = Callable[[str], AgiServer]
 HOSTILE_NAME = 'Amal"); DROP TABLE calls; -- <script>alert(1)</script> &amp;'
 
 
-async def _poll_calls(api: LiveApi, linkedids: set[str], timeout_s: float) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + timeout_s
-    found: dict[str, dict[str, Any]] = {}
-    while time.monotonic() < deadline and set(found) != linkedids:
-        response = await api.client.get("/calls", params={"limit": 100}, headers=api.auth(Role.SUPERVISOR))
-        assert response.status_code == 200, response.text
-        found = {item["linkedid"]: item for item in response.json()["items"] if item["linkedid"] in linkedids}
-        await asyncio.sleep(0.1)
-    assert set(found) == linkedids, f"stored {sorted(found)} of {sorted(linkedids)}"
-    return found
+async def _stored_calls(api: LiveApi, linkedids: set[str]) -> dict[str, dict[str, Any]]:
+    """The calls of `linkedids` GET /calls lists, or {} while some are missing."""
+    response = await api.client.get("/calls", params={"limit": 100}, headers=api.auth(Role.SUPERVISOR))
+    assert response.status_code == 200, response.text
+    found = {item["linkedid"]: item for item in response.json()["items"] if item["linkedid"] in linkedids}
+    return found if set(found) == linkedids else {}
 
 
 @pytest.fixture
@@ -72,11 +69,10 @@ async def test_calls_made_while_the_api_is_down_are_stored_once_when_it_returns(
 
     desk = RequestDesk(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
     async with serve_api(database_url, desk, port=port) as api:
-        stored = await _poll_calls(api, set(linkedids), timeout_s=30)
-        deadline = time.monotonic() + 10
-        while server.outbox.records() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        assert server.outbox.records() == []
+        stored = await eventually(
+            lambda: _stored_calls(api, set(linkedids)), timeout_s=30, what=f"the calls {linkedids} in GET /calls"
+        )
+        await eventually(lambda: not server.outbox.records(), timeout_s=10, what="the agi outbox to drain")
 
     hostile, anonymous, spanish = (stored[linkedid] for linkedid in linkedids)
     assert all(record["deliveries"] == 1 for record in stored.values()), stored

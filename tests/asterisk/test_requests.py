@@ -25,8 +25,9 @@ from api.security.tokens import DEMO_TOKENS, Role
 from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
-from tests.browser import cdp
-from tests.live_api import LiveApi, serve_api, throwaway_database
+from tests.support import browser as cdp
+from tests.support.api import LiveApi, serve_api
+from tests.support.database import throwaway_database
 
 from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, sounds_heard
 

@@ -7,8 +7,6 @@ waits DIGIT_TIMEOUT_S after its last prompt, the short language offer `offer_tim
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +19,10 @@ from api.tickets.desk import RequestDesk
 from ivr import sandbox
 from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
-from tests.live_api import LiveApi, free_port, serve_api, throwaway_database
+from tests.support.api import LiveApi, serve_api
+from tests.support.database import throwaway_database
+from tests.support.poll import eventually
+from tests.support.ports import free_port
 
 from .conftest import (
     CLOSED_AT,
@@ -40,15 +41,12 @@ ANSWER_WAIT_S = 0.5  # Answer() waits up to this for the caller's first audio fr
 
 
 async def stored_call(api: LiveApi, linkedid: str, timeout_s: float = 20.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    async def listed() -> dict[str, Any] | None:
         response = await api.client.get("/calls", params={"limit": 100}, headers=api.auth(Role.SUPERVISOR))
         assert response.status_code == 200, response.text
-        for item in response.json()["items"]:
-            if item["linkedid"] == linkedid:
-                return dict(item)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"call {linkedid} never reached GET /calls")
+        return next((dict(item) for item in response.json()["items"] if item["linkedid"] == linkedid), None)
+
+    return await eventually(listed, timeout_s=timeout_s, what=f"call {linkedid} in GET /calls", interval_s=0.1)
 
 
 def answered_at(events: list[dict[str, str]], linkedid: str) -> float:

@@ -5,11 +5,11 @@ Without chromium the tier skips with the reason; with CI set it fails instead.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.support.browser import require_chromium
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -21,8 +21,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _needs_chromium() -> None:
-    if shutil.which("chromium") is None:
-        reason = "chromium is not installed (Debian package chromium; run `make system-deps`)"
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tier cannot run (CI is set): {reason}", pytrace=False)
-        pytest.skip(reason)
+    require_chromium()

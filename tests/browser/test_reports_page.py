@@ -3,9 +3,6 @@ of calls and requests, and the CSV export downloads the same report."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +13,9 @@ import pytest
 from api.security.tokens import DEMO_TOKENS, Role
 from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
-from tests.browser import cdp
-from tests.live_api import LiveApi, serve_api, throwaway_database
+from tests.support.api import LiveApi, serve_api
+from tests.support.browser import Page, launch, require_chromium
+from tests.support.database import throwaway_database
 
 pytestmark = pytest.mark.browser
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Casablanca
@@ -44,11 +42,7 @@ CALLS = [
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    reason = cdp.unavailable_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_chromium()
     with throwaway_database("ivr_browser") as url:
         yield url
 
@@ -63,12 +57,12 @@ async def api(database: str, tmp_path: Path) -> AsyncIterator[LiveApi]:
 
 
 @pytest.fixture
-async def page(tmp_path: Path) -> AsyncIterator[cdp.Page]:
-    async with cdp.launch(tmp_path / "profile") as browser:
+async def page() -> AsyncIterator[Page]:
+    async with launch() as browser:
         yield await browser.new_page()
 
 
-async def test_reports_page_draws_the_figures_of_the_period(api: LiveApi, page: cdp.Page) -> None:
+async def test_reports_page_draws_the_figures_of_the_period(api: LiveApi, page: Page) -> None:
     token = DEMO_TOKENS[Role.SUPERVISOR]
     await page.goto(f"{api.url}/ui/reports.html?group_by=language#token={token}")
     await page.wait_for("document.body.dataset.loaded === 'true'")
@@ -94,28 +88,20 @@ async def test_reports_page_draws_the_figures_of_the_period(api: LiveApi, page: 
     assert "4" in satisfaction
 
 
-async def test_csv_export_downloads_from_the_page(api: LiveApi, page: cdp.Page, tmp_path: Path) -> None:
-    folder = tmp_path / "downloads"
-    folder.mkdir()
-    await page.send("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(folder))
+async def test_csv_export_downloads_from_the_page(api: LiveApi, page: Page, tmp_path: Path) -> None:
     await page.goto(f"{api.url}/ui/reports.html?group_by=service#token={DEMO_TOKENS[Role.SUPERVISOR]}")
     await page.wait_for("document.body.dataset.loaded === 'true'")
-    await page.evaluate("document.getElementById('csv').click()")
-    deadline = time.monotonic() + 10
-    files: list[Path] = []
-    while time.monotonic() < deadline:
-        files = [path for path in folder.iterdir() if path.suffix == ".csv"]
-        if files:
-            break
-        await asyncio.sleep(0.05)
-    assert files, "no CSV was downloaded"
-    lines = files[0].read_text().splitlines()
+    download = await page.download("document.getElementById('csv').click()", timeout_s=10)
+    assert download.suggested_filename.endswith(".csv"), download.suggested_filename
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    lines = saved.read_text().splitlines()
     assert lines[0].startswith("key,calls_offered,calls_answered,calls_abandoned,service_level_percent")
     paris = next(line for line in lines if line.startswith("paris,"))
     assert paris.split(",")[1] == "4"
 
 
-async def test_without_a_supervisor_token_the_page_refuses(api: LiveApi, page: cdp.Page) -> None:
+async def test_without_a_supervisor_token_the_page_refuses(api: LiveApi, page: Page) -> None:
     await page.goto(f"{api.url}/ui/reports.html#token={DEMO_TOKENS[Role.AGENT]}")
     message = await page.wait_for("document.getElementById('error').textContent")
     assert "superviseur" in message

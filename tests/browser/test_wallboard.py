@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from api.ami.service import AmiEnvironment
 from tests.fake_ami import FakeAmi
-from tests.live_harness import Database, chromium, running_api, throwaway_database
+from tests.support.api import serve_api
+from tests.support.browser import Browser, launch
+from tests.support.database import Database
 
 JOIN = {
     "Event": "QueueCallerJoin",
@@ -27,36 +28,27 @@ JOIN = {
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAmi]:
-    server = await FakeAmi(queues=("q-ar", "q-fr")).start()
-    try:
+    async with FakeAmi(queues=("q-ar", "q-fr")) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
-async def database() -> AsyncIterator[Database]:
-    async with throwaway_database() as database:
-        yield database
+async def api_url(staff_database: Database, fake: FakeAmi) -> AsyncIterator[str]:
+    async with serve_api(staff_database.url, demo=False, ami=AmiEnvironment(port=fake.port, secret=fake.secret)) as api:
+        yield api.url
 
 
 @pytest.fixture
-async def api_url(database: Database, fake: FakeAmi) -> AsyncIterator[str]:
-    async with running_api(database, AmiEnvironment(port=fake.port, secret=fake.secret)) as url:
-        yield url
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as new_page:
-        yield new_page
+async def browser() -> AsyncIterator[Browser]:
+    async with launch() as browser:
+        yield browser
 
 
 async def test_a_caller_joining_appears_on_the_wallboard_within_a_second(
-    api_url: str, database: Database, fake: FakeAmi, browser: Any
+    api_url: str, staff_database: Database, fake: FakeAmi, browser: Browser
 ) -> None:
-    page = await browser()
-    await page.goto(f"{api_url}/ui/wallboard.html?lang=fr#token={database.tokens['supervisor']}")
+    page = await browser.new_page()
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=fr#token={staff_database.tokens['supervisor']}")
     await page.wait_for("document.querySelector('[data-queue=\"q-fr\"]') !== null", timeout_s=10, what="q-fr card")
     assert await page.evaluate("location.hash") == ""  # the token left the address bar
     emitted = time.monotonic()
@@ -79,11 +71,10 @@ async def test_a_caller_joining_appears_on_the_wallboard_within_a_second(
 
 
 async def test_arabic_interface_is_right_to_left_and_fits_a_phone(
-    api_url: str, database: Database, browser: Any
+    api_url: str, staff_database: Database, browser: Browser
 ) -> None:
-    page = await browser()
-    await page.phone_viewport()
-    await page.goto(f"{api_url}/ui/wallboard.html?lang=ar#token={database.tokens['supervisor']}")
+    page = await browser.new_page(phone=True)
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=ar#token={staff_database.tokens['supervisor']}")
     await page.wait_for("document.querySelector('[data-queue]') !== null", timeout_s=10, what="queue cards")
     assert await page.evaluate("document.documentElement.dir") == "rtl"
     assert await page.evaluate("document.querySelector('h1').textContent") == "لوحة متابعة قوائم الانتظار"
@@ -91,11 +82,10 @@ async def test_arabic_interface_is_right_to_left_and_fits_a_phone(
 
 
 async def test_agent_pauses_with_a_reason_from_the_agent_page(
-    api_url: str, database: Database, fake: FakeAmi, browser: Any
+    api_url: str, staff_database: Database, fake: FakeAmi, browser: Browser
 ) -> None:
-    page = await browser()
-    await page.phone_viewport()
-    await page.goto(f"{api_url}/ui/agent.html?lang=fr#token={database.tokens['agent1001']}")
+    page = await browser.new_page(phone=True)
+    await page.goto(f"{api_url}/ui/agent.html?lang=fr#token={staff_database.tokens['agent1001']}")
     await page.wait_for("document.getElementById('seat').textContent === 'agent1001'", timeout_s=10, what="seat")
     await page.evaluate("document.querySelector('#skills select[name=fr]').value = 'native'")
     await page.evaluate("document.getElementById('login').click()")
@@ -116,8 +106,8 @@ async def test_agent_pauses_with_a_reason_from_the_agent_page(
     assert [(action["Interface"], action["Reason"]) for action in pause] == [("PJSIP/agent1001", "Formation")]
 
 
-async def test_a_bad_token_gets_the_sign_in_form(api_url: str, browser: Any) -> None:
-    page = await browser()
+async def test_a_bad_token_gets_the_sign_in_form(api_url: str, browser: Browser) -> None:
+    page = await browser.new_page()
     await page.goto(f"{api_url}/ui/wallboard.html#token=not-a-token")
     await page.wait_for(
         "!document.getElementById('signin').classList.contains('hidden')", timeout_s=5, what="sign-in form"

@@ -7,9 +7,6 @@ database, so a running API keeps its data; each test starts from empty call tabl
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,23 +15,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from api.ami.service import AmiEnvironment, LiveService
 from api.config import ApiSettings
-from api.db import (
-    asyncpg_url,
-    create_database,
-    drop_database,
-    make_engine,
-    run_migrations,
-    start_embedded,
-    with_database,
-)
 from api.main import create_app
-from api.security.tokens import Role, create_token
+from api.security.tokens import Role
+from tests.fake_ami import FakeAmi
+from tests.support.database import database_with_tokens, empty_tables, issue_tokens, throwaway_database
+from tests.support.poll import eventually
 
-REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)  # a Tuesday; Casablanca is UTC+1 then
 
 
@@ -54,34 +43,16 @@ class FixedClock:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return asyncpg_url(os.environ["DATABASE_URL"])
-    return start_embedded(REPO / "var" / "pg")
+def database() -> Iterator[tuple[str, dict[Role, str]]]:
+    with database_with_tokens("ivr_test", now=T0) as prepared:
+        yield prepared.url, {role: prepared.tokens[role.value] for role in Role}
 
 
-async def _prepare(url: str) -> dict[Role, str]:
-    engine = make_engine(url)
-    try:
-        await run_migrations(engine)
-        tokens: dict[Role, str] = {}
-        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            for role in Role:
-                tokens[role] = await create_token(session, name=f"test-{role.value}", role=role, now=T0)
-        return tokens
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def database(server_url: str) -> Iterator[tuple[str, dict[Role, str]]]:
-    name = f"ivr_test_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(create_database(server_url, name))
-    url = with_database(server_url, name)
-    try:
-        yield url, asyncio.run(_prepare(url))
-    finally:
-        asyncio.run(drop_database(server_url, name))
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    """A database of its own with nothing in it, not even the schema."""
+    with throwaway_database("ivr_test_empty", migrate=False) as url:
+        yield url
 
 
 @pytest.fixture
@@ -104,18 +75,9 @@ def settings(database_url: str) -> ApiSettings:
     return ApiSettings(database_url=database_url, demo=False, timezone="Africa/Casablanca", max_batch=50)
 
 
-async def _empty_tables(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("TRUNCATE calls, caller_languages RESTART IDENTITY"))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 async def app(settings: ApiSettings, clock: FixedClock, database_url: str) -> AsyncIterator[FastAPI]:
-    await _empty_tables(database_url)
+    await empty_tables(database_url, "calls", "caller_languages")
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
         yield application
@@ -131,6 +93,57 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def auth(tokens: dict[Role, str]) -> dict[Role, dict[str, str]]:
     return {role: {"Authorization": f"Bearer {secret}"} for role, secret in tokens.items()}
+
+
+# -- agents: the API with its AMI link to a fake Asterisk on loopback (tests/fake_ami.py) ---------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeAmi]:
+    async with FakeAmi(queues=("q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de")) as server:
+        yield server
+
+
+@pytest.fixture
+async def seat_tokens(database_url: str) -> dict[str, str]:
+    return await make_seat_tokens(database_url)
+
+
+async def make_seat_tokens(database_url: str) -> dict[str, str]:
+    """Empty queue tables, and agent tokens named after their seats (the rule of api.routes.agents)."""
+    await empty_tables(database_url, "queue_events", "callbacks")
+    return await issue_tokens(database_url, dict.fromkeys(("agent1001", "agent1002"), Role.AGENT), now=T0)
+
+
+def start_app(settings: ApiSettings, clock: FixedClock, fake: FakeAmi) -> FastAPI:
+    return create_app(settings, clock=clock, ami=AmiEnvironment(port=fake.port, secret=fake.secret))
+
+
+@pytest.fixture
+async def live_app(
+    settings: ApiSettings, clock: FixedClock, fake: FakeAmi, seat_tokens: dict[str, str]
+) -> AsyncIterator[FastAPI]:
+    application = start_app(settings, clock, fake)
+    async with application.router.lifespan_context(application):
+        await eventually(
+            lambda: live_of(application).ami_status()["status"] == "connected", timeout_s=5, what="AMI connected"
+        )
+        yield application
+
+
+@pytest.fixture
+async def http(live_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://api.test") as client:
+        yield client
+
+
+def live_of(app: FastAPI) -> LiveService:
+    live: LiveService = app.state.live
+    return live
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def call(linkedid: str, **fields: Any) -> dict[str, Any]:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.config import ApiSettings
-from api.db import create_database, drop_database, make_engine, run_migrations, with_database
+from api.db import make_engine, run_migrations
 from api.main import StartupRefusedError, create_app
 from api.security.tokens import (
     DEMO_TOKENS,
@@ -89,16 +85,6 @@ async def test_a_revoked_token_stops_working(client: httpx.AsyncClient, database
     finally:
         await engine.dispose()
     assert (await client.get("/calls", headers=headers)).status_code == 401
-
-
-@pytest.fixture
-async def empty_database(server_url: str) -> AsyncIterator[str]:
-    name = f"ivr_test_empty_{os.getpid()}_{secrets.token_hex(3)}"
-    await create_database(server_url, name)
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await drop_database(server_url, name)
 
 
 async def test_without_any_token_the_api_refuses_to_start(empty_database: str) -> None:

@@ -3,98 +3,24 @@ the real PostgreSQL: the AMI actions sent, the live state the events produce, th
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from api.ami.service import AmiEnvironment, LiveService
 from api.ami.store import book_callback, events_since
 from api.config import ApiSettings
-from api.db import make_engine
-from api.main import create_app
-from api.security.tokens import Role, create_token
-from tests.db.conftest import T0, FixedClock
+from api.security.tokens import Role
+from tests.db.conftest import T0, FixedClock, bearer, live_of, start_app
 from tests.fake_ami import FakeAmi, FakeMember
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    server = await FakeAmi(queues=("q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de")).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def seat_tokens(database_url: str) -> dict[str, str]:
-    return await make_seat_tokens(database_url)
-
-
-async def make_seat_tokens(database_url: str) -> dict[str, str]:
-    """Empty queue tables, and agent tokens named after their seats (the rule of api.routes.agents)."""
-    engine = make_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            # bounded: a connection left in a transaction by an earlier app must fail the test, not hang it
-            await connection.execute(text("SET LOCAL lock_timeout = '5s'"))
-            await connection.execute(text("TRUNCATE queue_events, callbacks RESTART IDENTITY"))
-        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            return {
-                seat: await create_token(session, name=seat, role=Role.AGENT, now=T0)
-                for seat in ("agent1001", "agent1002")
-            }
-    finally:
-        await engine.dispose()
-
-
-def start_app(settings: ApiSettings, clock: FixedClock, fake: FakeAmi) -> FastAPI:
-    return create_app(settings, clock=clock, ami=AmiEnvironment(port=fake.port, secret=fake.secret))
-
-
-@pytest.fixture
-async def live_app(
-    settings: ApiSettings, clock: FixedClock, fake: FakeAmi, seat_tokens: dict[str, str]
-) -> AsyncIterator[FastAPI]:
-    application = start_app(settings, clock, fake)
-    async with application.router.lifespan_context(application):
-        await until(lambda: live_of(application).ami_status()["status"] == "connected")
-        yield application
-
-
-@pytest.fixture
-async def http(live_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://api.test") as client:
-        yield client
-
-
-def live_of(app: FastAPI) -> LiveService:
-    live: LiveService = app.state.live
-    return live
+from tests.support.poll import eventually
 
 
 def on_call(app: FastAPI, queue: str, interface: str) -> bool:
     state = live_of(app).state.queues.get(queue)
     member = state.members.get(interface) if state else None
     return member is not None and member.in_call
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
-
-
-async def until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_agent_logs_in_with_penalties_by_skill(
@@ -181,7 +107,7 @@ async def test_supervisor_listens_whispers_barges_through_originate(
     fake.members[("q-fr", "PJSIP/agent1001")] = FakeMember("PJSIP/agent1001", "agent1001")
     fake.emit({"Event": "AgentConnect", "Queue": "q-fr", "Interface": "PJSIP/agent1001", "MemberName": "agent1001",
                "Channel": "PJSIP/carrier-00000007", "CallerIDNum": "+212600000000", "HoldTime": "12"})  # fmt: skip
-    await until(lambda: on_call(live_app, "q-fr", "PJSIP/agent1001"))
+    await eventually(lambda: on_call(live_app, "q-fr", "PJSIP/agent1001"), timeout_s=5, what="agent1001 on call")
     for mode, options in (("listen", "qE"), ("whisper", "qEw"), ("barge", "qEB")):
         response = await http.post("/supervision/spy", json={**body, "mode": mode}, headers=auth[Role.SUPERVISOR])
         assert response.status_code == 202, response.text
@@ -211,7 +137,7 @@ async def test_agent_page_shows_the_current_callers_context(
     })  # fmt: skip
     fake.emit({"Event": "AgentConnect", "Queue": "q-ar", "Interface": "PJSIP/agent1001", "MemberName": "agent1001",
                "Channel": "PJSIP/carrier-00000007", "CallerIDNum": "+212600000000", "HoldTime": "12"})  # fmt: skip
-    await until(lambda: "q-ar" in live_of(live_app).state.queues)
+    await eventually(lambda: "q-ar" in live_of(live_app).state.queues, timeout_s=5, what="q-ar in the live state")
     response = await http.get("/agents/agent1001", headers=bearer(seat_tokens["agent1001"]))
     assert response.status_code == 200, response.text
     caller = response.json()["caller"]
@@ -230,32 +156,29 @@ async def test_queue_events_are_stored_and_rebuild_the_day_after_a_restart(
             "Language": "fr", "Position": "1", "Count": "1"}  # fmt: skip
     first = start_app(settings, clock, fake)
     async with first.router.lifespan_context(first):
-        await until(lambda: live_of(first).ami_status()["status"] == "connected")
+        await eventually(
+            lambda: live_of(first).ami_status()["status"] == "connected", timeout_s=5, what="AMI connected"
+        )
         fake.emit({"Event": "QueueCallerJoin", **join})
         fake.emit({"Event": "QueueCallerAbandon", **join, "HoldTime": "30", "OriginalPosition": "1"})
         fake.emit({"Event": "QueueCallerLeave", **join, "Count": "0"})
-        await until(lambda: first.state.live.state.queues["q-fr"].abandoned == 1)
+        await eventually(lambda: first.state.live.state.queues["q-fr"].abandoned == 1, timeout_s=5, what="one abandon")
         async with first.state.sessions() as session:
-            await until_async(lambda: stored_count(first), 3)
+            await eventually(lambda: events_stored(first, 3), timeout_s=5, what="3 events stored")
             stored = await events_since(session, since=clock.now - timedelta(minutes=1))
         assert [event["Event"] for event in stored] == ["QueueCallerJoin", "QueueCallerAbandon", "QueueCallerLeave"]
     second = start_app(settings, clock, fake)  # the API restarted; Asterisk did not
     async with second.router.lifespan_context(second):
-        await until(lambda: live_of(second).ami_status()["status"] == "connected")
+        await eventually(
+            lambda: live_of(second).ami_status()["status"] == "connected", timeout_s=5, what="AMI connected again"
+        )
         fr = live_of(second).state.queues["q-fr"]
         assert (fr.offered, fr.abandoned, fr.callers) == (1, 1, {})
 
 
-async def stored_count(app: FastAPI) -> int:
+async def events_stored(app: FastAPI, count: int) -> bool:
     async with app.state.sessions() as session:
-        return int((await session.execute(text("SELECT count(*) FROM queue_events"))).scalar_one())
-
-
-async def until_async(probe: Callable[[], object], expected: int, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while await probe() != expected:  # type: ignore[misc]
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
+        return int((await session.execute(text("SELECT count(*) FROM queue_events"))).scalar_one()) == count
 
 
 async def test_one_open_callback_per_number(live_app: FastAPI) -> None:

@@ -3,7 +3,6 @@ number, the caller's place kept, the agent rung first (Originate into [ivr-callb
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,45 +10,17 @@ import pytest
 from fastapi import FastAPI
 
 from api.ami.service import LiveService
-from api.config import ApiSettings
 from api.security.tokens import Role
-from tests.db.conftest import FixedClock
-from tests.db.test_agents import bearer, live_of, make_seat_tokens, start_app, until
+from tests.db.conftest import FixedClock, bearer, live_of
 from tests.fake_ami import FakeAmi
-from tests.live_harness import eventually
+from tests.support.poll import eventually
 
 NUMBER = "+212600000001"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    server = await FakeAmi(queues=("q-ar", "q-zgh", "q-fr", "q-en", "q-es", "q-nl", "q-it", "q-de")).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def live_app(
-    settings: ApiSettings, clock: FixedClock, fake: FakeAmi, seat_tokens: dict[str, str]
-) -> AsyncIterator[FastAPI]:
-    clock.now = datetime.now(UTC)  # the dialer compares with event times, which are real (as Asterisk's are)
-    application = start_app(settings, clock, fake)
-    async with application.router.lifespan_context(application):
-        await until(lambda: live_of(application).ami_status()["status"] == "connected")
-        yield application
-
-
-@pytest.fixture
-async def http(live_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://api.test") as client:
-        yield client
-
-
-@pytest.fixture
-async def seat_tokens(database_url: str) -> dict[str, str]:
-    return await make_seat_tokens(database_url)
+def clock() -> FixedClock:
+    return FixedClock(datetime.now(UTC))  # the dialer compares with event times, which are real (as Asterisk's are)
 
 
 def booking(joined_at: datetime, number: str = NUMBER) -> dict[str, str]:
@@ -87,7 +58,7 @@ async def test_estimate_comes_from_recent_answered_waits(
     for uniqueid, hold in (("1.1", "30"), ("1.2", "50")):
         fake.emit({"Event": "AgentConnect", "Queue": "q-fr", "Uniqueid": uniqueid, "Interface": "PJSIP/agent1002",
                    "MemberName": "agent1002", "HoldTime": hold})  # fmt: skip
-    await until(lambda: live_of(live_app).state.queues["q-fr"].answered == 2)
+    await eventually(lambda: live_of(live_app).state.queues["q-fr"].answered == 2, timeout_s=5, what="2 answered")
     response = await http.get("/queues/q-fr/estimate", params={"position": 2}, headers=auth[Role.AGI])
     assert response.json()["estimated_wait_s"] == 80.0  # median 40 s per place, two places
 
@@ -99,7 +70,11 @@ async def test_callback_waits_its_turn_then_rings_the_agent_first(
     earlier = {"Event": "QueueCallerJoin", "Queue": "q-ar", "Uniqueid": "2.1", "Channel": "PJSIP/carrier-2",
                "CallerIDNum": "+212600000002", "Position": "1"}  # fmt: skip
     fake.emit(earlier)
-    await until(lambda: bool(live.state.queues.get("q-ar") and live.state.queues["q-ar"].callers))
+    await eventually(
+        lambda: bool(live.state.queues.get("q-ar") and live.state.queues["q-ar"].callers),
+        timeout_s=5,
+        what="a caller waiting in q-ar",
+    )
     booked = await http.post("/callbacks", json=booking(datetime.now(UTC)), headers=auth[Role.AGI])
     callback_id = booked.json()["id"]
     response = await http.post(
@@ -110,8 +85,10 @@ async def test_callback_waits_its_turn_then_rings_the_agent_first(
     assert not [action for action in fake.actions if action["Action"] == "Originate"]
 
     fake.emit({**earlier, "Event": "QueueCallerLeave", "Count": "0"})
-    await until(lambda: not live.state.queues["q-ar"].callers)
-    await until(lambda: any(action["Action"] == "Originate" for action in fake.actions))
+    await eventually(lambda: not live.state.queues["q-ar"].callers, timeout_s=5, what="q-ar empty")
+    await eventually(
+        lambda: any(action["Action"] == "Originate" for action in fake.actions), timeout_s=5, what="an Originate"
+    )
     [originate] = [action for action in fake.actions if action["Action"] == "Originate"]
     assert (originate["Channel"], originate["Context"], originate["Exten"]) == ("PJSIP/agent1001", "ivr-callback", "s")
     assert originate["Async"] == "true"

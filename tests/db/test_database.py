@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +18,8 @@ from api.db import (
     MIGRATIONS,
     _prune_dead_handles,
     asyncpg_url,
-    create_database,
-    drop_database,
     make_engine,
     run_migrations,
-    with_database,
 )
 
 
@@ -35,10 +31,8 @@ def test_database_urls_are_normalised_to_asyncpg() -> None:
         asyncpg_url("sqlite:///var/ivr.db")
 
 
-async def test_api_processes_starting_together_migrate_once(server_url: str) -> None:
-    name = f"ivr_test_race_{os.getpid()}_{secrets.token_hex(3)}"
-    await create_database(server_url, name)
-    engines = [make_engine(with_database(server_url, name)) for _ in range(4)]
+async def test_api_processes_starting_together_migrate_once(empty_database: str) -> None:
+    engines = [make_engine(empty_database) for _ in range(4)]
     try:
         # bounded: without the advisory lock the racing migrations can block each other indefinitely
         await asyncio.wait_for(asyncio.gather(*(run_migrations(engine) for engine in engines)), timeout=30)
@@ -52,7 +46,6 @@ async def test_api_processes_starting_together_migrate_once(server_url: str) -> 
     finally:
         for engine in engines:
             await engine.dispose()
-        await drop_database(server_url, name)
 
 
 def head_revision() -> str:

@@ -5,14 +5,10 @@ sharing one spool (two agi processes)."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from api.config import ApiSettings
 from api.main import create_app
@@ -21,43 +17,8 @@ from ivr.adapters.api_client import Backoff, OutboxSender
 from ivr.adapters.outbox import Outbox
 from ivr.records import CallRecord
 from tests.db.conftest import T0, FixedClock, call
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def eventually(condition: Callable[[], bool], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)  # polling a condition with a deadline, not sleeping in place of one
-
-
-class ApiServer:
-    """The real API under uvicorn, stoppable and restartable on the same port."""
-
-    def __init__(self, settings: ApiSettings, port: int) -> None:
-        self.settings = settings
-        self.port = port
-        self.server: uvicorn.Server | None = None
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        app = create_app(self.settings, clock=FixedClock(T0 + timedelta(days=1)))
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.task = asyncio.create_task(self.server.serve())
-        server = self.server
-        await eventually(lambda: server.started, within=15, what="the API to start")
-
-    async def stop(self) -> None:
-        assert self.server is not None and self.task is not None
-        self.server.should_exit = True
-        await asyncio.wait_for(self.task, timeout=15)
+from tests.support.api import ApiServer
+from tests.support.poll import eventually
 
 
 def record(n: int) -> CallRecord:
@@ -68,13 +29,13 @@ async def test_records_spooled_during_an_outage_arrive_exactly_once(
     tmp_path: Path, settings: ApiSettings, database_url: str, tokens: dict[Role, str], app: object
 ) -> None:
     # (`app` only empties the tables before this test)
-    port = free_port()
-    api = ApiServer(settings, port)
+    api = ApiServer(lambda: create_app(settings, clock=FixedClock(T0 + timedelta(days=1))), graceful_shutdown_s=2,
+                    start_timeout_s=15, stop_timeout_s=15)  # fmt: skip
     outbox = Outbox(tmp_path / "outbox")
     senders = [
         OutboxSender(
             outbox,
-            api_url=f"http://127.0.0.1:{port}",
+            api_url=api.url,
             token=tokens[Role.AGI],
             batch_size=4,
             idle_interval_s=0.05,
@@ -88,20 +49,20 @@ async def test_records_spooled_during_an_outage_arrive_exactly_once(
     try:
         for n in range(5):
             await outbox.put(record(n))
-        await eventually(lambda: not outbox.records(), within=15, what="the first records to be delivered")
+        await eventually(lambda: not outbox.records(), timeout_s=15, what="the first records to be delivered")
 
         await api.stop()
         for n in range(5, 30):  # calls keep ending while the API is down
             await outbox.put(record(n))
         await eventually(
             lambda: all(s.backoff.failures >= 3 for s in senders),
-            within=15,
+            timeout_s=15,
             what="both senders to retry against the stopped API",
         )
         assert len(outbox.records()) == 25  # nothing lost, nothing dropped while failing
 
         await api.start()
-        await eventually(lambda: not outbox.records(), within=20, what="the spool to drain after the outage")
+        await eventually(lambda: not outbox.records(), timeout_s=20, what="the spool to drain after the outage")
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*running), timeout=10)
@@ -110,7 +71,7 @@ async def test_records_spooled_during_an_outage_arrive_exactly_once(
 
     try:
         headers = {"Authorization": f"Bearer {tokens[Role.ADMIN]}"}
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as http:
+        async with httpx.AsyncClient(base_url=api.url, headers=headers) as http:
             found: list[dict[str, object]] = []
             cursor: str | None = None
             for _ in range(10):

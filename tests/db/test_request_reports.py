@@ -18,6 +18,7 @@ from api.security.tokens import Role
 from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
 from tests.db.conftest import FixedClock, call
+from tests.support.database import empty_tables
 
 Auth = dict[Role, dict[str, str]]
 
@@ -40,12 +41,7 @@ CALLS = [
 
 @pytest.fixture
 async def desk(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestDesk]:
-    engine = make_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("TRUNCATE request_events, requests RESTART IDENTITY"))
-    finally:
-        await engine.dispose()
+    await empty_tables(database_url, "request_events", "requests")
     chosen = RequestDesk(
         callcenter=load_callcenter(),
         recordings_dir=tmp_path,

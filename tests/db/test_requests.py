@@ -21,6 +21,7 @@ from api.tickets.desk import RequestDesk
 from api.tickets.rules import RateLimiter
 from ivr.config import load_callcenter
 from tests.db.conftest import FixedClock, call
+from tests.support.database import empty_tables
 
 Auth = dict[Role, dict[str, str]]
 CASABLANCA = ZoneInfo("Africa/Casablanca")
@@ -29,12 +30,7 @@ MONDAY_NIGHT = datetime(2026, 11, 23, 21, 30, tzinfo=CASABLANCA)  # after hours
 
 @pytest.fixture
 async def desk(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestDesk]:
-    engine = make_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("TRUNCATE request_events, requests RESTART IDENTITY"))
-    finally:
-        await engine.dispose()
+    await empty_tables(database_url, "request_events", "requests")
     chosen = RequestDesk(callcenter=load_callcenter(), recordings_dir=tmp_path, limiter=RateLimiter(limit=2))
     app.state.request_desk = chosen
     yield chosen

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from api.ami.client import AmiError, AmiLink, AmiLoginError, AmiMessage, AmiSettings, AmiUnavailableError
 from tests.fake_ami import FakeAmi
+from tests.support.poll import eventually
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAmi]:
-    server = await FakeAmi().start()
-    try:
+    async with FakeAmi() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 def settings(fake: FakeAmi, **overrides: object) -> AmiSettings:
@@ -33,13 +31,6 @@ def settings(fake: FakeAmi, **overrides: object) -> AmiSettings:
     }
     values.update(overrides)
     return AmiSettings(**values)  # type: ignore[arg-type]
-
-
-async def until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
 
 
 class Recorder:
@@ -76,7 +67,7 @@ async def test_run_reports_a_refused_login_and_keeps_retrying_with_backoff(fake:
     link = AmiLink(settings(fake, secret="wrong"), on_event=Recorder().on_event)
     task = asyncio.create_task(link.run())
     try:
-        await until(lambda: len(fake.logins) >= 3)
+        await eventually(lambda: len(fake.logins) >= 3, timeout_s=5, what="3 logins")
         assert link.status == "login refused"
         assert "Authentication failed" in link.last_error
         with pytest.raises(AmiUnavailableError):
@@ -91,11 +82,17 @@ async def test_actions_events_and_resync_after_reconnect(fake: FakeAmi) -> None:
     link = AmiLink(settings(fake), on_event=recorder.on_event, on_connected=recorder.on_connected)
     task = asyncio.create_task(link.run())
     try:
-        await until(lambda: link.status == "connected" and recorder.resyncs == 1)
+        await eventually(
+            lambda: link.status == "connected" and recorder.resyncs == 1, timeout_s=5, what="connected, resynced once"
+        )
         # panoramisk 1.4 waits forever for QueueAdd's reply unless sent with as_list=False (simple does)
         reply = await link.simple("QueueAdd", Queue="q-fr", Interface="PJSIP/agent1001", MemberName="agent1001")
         assert reply["Message"] == "Added interface to queue"
-        await until(lambda: any(event.get("Event") == "QueueMemberAdded" for event in recorder.events))
+        await eventually(
+            lambda: any(event.get("Event") == "QueueMemberAdded" for event in recorder.events),
+            timeout_s=5,
+            what="QueueMemberAdded",
+        )
         # panoramisk 1.4 raises KeyError on Originate without Async: the link always adds it
         await link.simple("Originate", Channel="PJSIP/agent1002", Application="ChanSpy", Data="PJSIP/agent1001")
         assert fake.actions[-1]["Async"] == "true"
@@ -103,7 +100,9 @@ async def test_actions_events_and_resync_after_reconnect(fake: FakeAmi) -> None:
             await link.simple("QueueRemove", Queue="q-ar", Interface="PJSIP/agent1001")
 
         fake.drop_connections()  # Asterisk restarted
-        await until(lambda: recorder.resyncs == 2 and link.status == "connected")
+        await eventually(
+            lambda: recorder.resyncs == 2 and link.status == "connected", timeout_s=5, what="connected, resynced twice"
+        )
         assert link.connections == 2
         reply = await link.simple("QueueRemove", Queue="q-fr", Interface="PJSIP/agent1001")
         assert reply["Response"] == "Success"
@@ -121,10 +120,12 @@ async def test_unreachable_asterisk_is_reported_then_joined_when_it_comes_up() -
     link = AmiLink(settings(fake, port=port), on_event=recorder.on_event, on_connected=recorder.on_connected)
     task = asyncio.create_task(link.run())
     try:
-        await until(lambda: link.status == "unreachable")
+        await eventually(lambda: link.status == "unreachable", timeout_s=5, what="unreachable")
         fake.port = port
         await fake.start()
-        await until(lambda: link.status == "connected" and recorder.resyncs == 1)
+        await eventually(
+            lambda: link.status == "connected" and recorder.resyncs == 1, timeout_s=5, what="connected, resynced once"
+        )
     finally:
         await link.close()
         await asyncio.wait_for(task, 5)

@@ -14,9 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ivr.adapters.api_client import ApiLanguageMemory, Backoff, OutboxSender, running_sender
+from ivr.adapters.api_client import ApiLanguageMemory, Backoff, OutboxSender, PassReport, running_sender
 from ivr.adapters.outbox import Outbox
 from ivr.records import CallRecord, Outcome
+from tests.support.poll import eventually
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 TOKEN = "ivr_test_token"
@@ -140,13 +141,6 @@ def test_backoff_doubles_with_jitter_up_to_the_cap_and_resets() -> None:
     assert backoff.next_delay() <= 1.0
 
 
-async def eventually(condition: Callable[[], bool], *, within: float) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 async def test_run_survives_errors_and_delivers_once_the_api_is_back(tmp_path: Path) -> None:
     outbox, api = Outbox(tmp_path), FakeApi()
     api.error = RuntimeError("a bug, not a network error")
@@ -154,25 +148,40 @@ async def test_run_survives_errors_and_delivers_once_the_api_is_back(tmp_path: P
     sender = sender_for(outbox, api, idle_interval_s=0.01, backoff=Backoff(base_delay=0.01, max_delay=0.02))
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
-    await eventually(lambda: api.requests >= 3, within=5)
+    await eventually(lambda: api.requests >= 3, timeout_s=5, what="3 tries")
     assert not task.done()
     api.error = None
-    await eventually(lambda: api.received == ["1700000000.1"], within=5)
+    await eventually(lambda: api.received == ["1700000000.1"], timeout_s=5, what="the record delivered")
     stop.set()
     await asyncio.wait_for(task, timeout=2)
     assert outbox.records() == []
     await sender.aclose()
 
 
+class CountingSender(OutboxSender):
+    """Counts its passes over the spool. `run` goes from the end of a pass straight into its idle wait (no await
+    in between), so once `passes` has moved, the sender is idle."""
+
+    passes = 0
+
+    async def send_pending(self) -> PassReport:
+        report = await super().send_pending()
+        self.passes += 1
+        return report
+
+
 async def test_wake_sends_without_waiting_for_the_idle_tick(tmp_path: Path) -> None:
     outbox, api = Outbox(tmp_path), FakeApi()
-    sender = sender_for(outbox, api, idle_interval_s=3600)
+    sender = CountingSender(outbox, api_url="http://api.test", token=TOKEN, idle_interval_s=3600,
+                            transport=httpx.MockTransport(api.handle))  # fmt: skip
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
-    await eventually(lambda: True, within=1)
+    # The record comes after a pass found the spool empty: only wake(), not the first pass, can send it.
+    await eventually(lambda: sender.passes >= 1, timeout_s=5, what="a first pass over the empty spool")
+    assert api.requests == 0
     await outbox.put(record(5))
     sender.wake()
-    await eventually(lambda: api.received == ["1700000000.5"], within=5)
+    await eventually(lambda: api.received == ["1700000000.5"], timeout_s=5, what="the record delivered")
     stop.set()
     await asyncio.wait_for(task, timeout=2)  # stop interrupts the hour-long idle wait
     await sender.aclose()

@@ -1,0 +1,116 @@
+"""Headless Chromium for the browser tier and the asterisk tier's pages: Debian's /usr/bin/chromium driven by
+Playwright (no browser download), behind the few verbs the tests use.
+
+Rules:
+- One browser process per `launch`; it is closed on exit, whatever happened.
+- Every wait has a deadline: `Page.wait_for` polls a JavaScript expression (every 20 ms) until it is truthy and
+  returns its value, or fails saying what it waited for and after how long.
+- Without chromium a test skips with the reason (`require_chromium`); with CI set it fails instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser as PlaywrightBrowser
+from playwright.async_api import Download, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page as PlaywrightPage
+
+CHROMIUM = "chromium"
+# --headless is Playwright's own; the rest keep Chromium from reaching the network or sandboxing as root
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True}
+POLL_INTERVAL_MS = 20
+
+
+def unavailable_reason() -> str | None:
+    if shutil.which(CHROMIUM) is None:
+        return "chromium is not installed (Debian package chromium; run `make system-deps`)"
+    return None
+
+
+def require_chromium() -> None:
+    """Skip the calling test without chromium; fail it instead when CI is set (a skipped tier proves nothing)."""
+    reason = unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"browser test cannot run (CI is set): {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+class Page:
+    """One tab. `playwright` is the Playwright page itself, for anything these verbs do not cover."""
+
+    def __init__(self, page: PlaywrightPage) -> None:
+        self.playwright = page
+
+    async def goto(self, url: str, *, timeout_s: float = 10.0) -> None:
+        """Navigate and wait for the load event."""
+        await self.playwright.goto(url, wait_until="load", timeout=timeout_s * 1000)
+
+    async def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression (a promise is awaited)."""
+        return await self.playwright.evaluate(expression)
+
+    async def wait_for(self, expression: str, *, timeout_s: float = 10.0, what: str = "") -> Any:
+        """Poll `expression` until it is truthy; returns its value."""
+        try:
+            handle = await self.playwright.wait_for_function(
+                expression, polling=POLL_INTERVAL_MS, timeout=timeout_s * 1000
+            )
+        except PlaywrightError as error:
+            last = await self._value_now(expression)
+            raise AssertionError(f"{what or expression}: not within {timeout_s} s (last seen: {last!r})") from error
+        return await handle.json_value()
+
+    async def download(self, click_expression: str, *, timeout_s: float = 10.0) -> Download:
+        """The file the page downloads when `click_expression` runs (e.g. a click on an export link)."""
+        async with self.playwright.expect_download(timeout=timeout_s * 1000) as started:
+            await self.evaluate(click_expression)
+        return await started.value
+
+    async def _value_now(self, expression: str) -> Any:
+        try:
+            return await self.evaluate(expression)
+        except PlaywrightError as error:
+            return f"<{error.message.splitlines()[0]}>"
+
+
+class Browser:
+    def __init__(self, browser: PlaywrightBrowser) -> None:
+        self.playwright = browser
+
+    async def new_page(self, *, phone: bool = False) -> Page:
+        """A tab in a fresh context (its own cookies and storage); `phone`: a 390x844 touch-less phone screen."""
+        context = await self.playwright.new_context(**(PHONE if phone else {}))
+        return Page(await context.new_page())
+
+
+@contextlib.asynccontextmanager
+async def launch(profile: Path | None = None) -> AsyncIterator[Browser]:
+    """Chromium, closed on exit. `profile` is kept for older callers: Playwright gives each context a fresh one."""
+    del profile
+    binary = shutil.which(CHROMIUM)
+    if binary is None:
+        raise FileNotFoundError(unavailable_reason())
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=binary, args=list(CHROMIUM_FLAGS))
+        try:
+            yield Browser(browser)
+        finally:
+            await browser.close()

@@ -7,13 +7,12 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.config import ApiSettings
+from api.crud.tokens import create_token, list_tokens, revoke_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
-from api.models import ApiToken
-from api.security.tokens import Role, create_token, revoke_tokens
+from api.security.tokens import Role
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +48,7 @@ async def _run(args: argparse.Namespace, settings: ApiSettings, now: datetime) -
                 )
                 return 0
             if args.command == "list":
-                for token in (await session.scalars(select(ApiToken).order_by(ApiToken.id))).all():
+                for token in await list_tokens(session):
                     state = "revoked" if token.revoked_at else ("demo" if token.demo else "active")
                     print(f"{token.id}\t{token.name}\t{token.role}\t{state}\t{token.created_at.isoformat()}")
                 return 0

@@ -14,21 +14,20 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
 import warnings
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
 
 import asyncpg  # type: ignore[import-untyped]
 from alembic import command
 from alembic.config import Config
-from fastapi import Depends, Request
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -109,8 +108,6 @@ async def resolve_database_url(database_url: str | None, *, var_dir: Path, datab
     """DATABASE_URL as given, or a database in the embedded server (started if needed)."""
     if database_url:
         return asyncpg_url(database_url)
-    import asyncio
-
     server_url = await asyncio.to_thread(start_embedded, var_dir / "pg")
     await create_database(server_url, database)
     return with_database(server_url, database)
@@ -134,10 +131,10 @@ async def run_migrations(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-    async with sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+async def database_answers(session: AsyncSession, *, timeout_s: float) -> bool:
+    """True when a round trip to PostgreSQL succeeds within `timeout_s`."""
+    try:
+        await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=timeout_s)
+    except (SQLAlchemyError, OSError, TimeoutError):
+        return False
+    return True

@@ -1,14 +1,31 @@
-"""Dependencies shared by the routes: settings and the clock live on app.state, set once by create_app."""
+"""Every dependency of the routes: the database session, settings, the clock, the live service, the request
+configuration, and who is calling (bearer token -> Principal, then a role check).
+
+Settings, the clock, the session factory and the live service live on app.state, set once by create_app.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, WebSocket, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.ami.service import LiveService
 from api.config import ApiSettings
+from api.crud import tokens
+from api.request_config import RequestConfig
+from api.security.tokens import Principal, Role
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with sessions() as session:
+        yield session
 
 
 def get_settings(request: Request) -> ApiSettings:
@@ -21,8 +38,80 @@ def get_now(request: Request) -> datetime:
     return now
 
 
+def get_live(request: Request) -> LiveService:
+    live: LiveService | None = getattr(request.app.state, "live", None)
+    if live is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "live queue state is not running")
+    return live
+
+
+def get_request_config(request: Request) -> RequestConfig:
+    """Built on first use from the environment; tests put their own on `app.state.request_config` first."""
+    config: RequestConfig | None = getattr(request.app.state, "request_config", None)
+    if config is None:
+        config = RequestConfig.from_environment()
+        request.app.state.request_config = config
+    return config
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]
+LiveDep = Annotated[LiveService, Depends(get_live)]
+RequestConfigDep = Annotated[RequestConfig, Depends(get_request_config)]
+
+# -- who is calling -------------------------------------------------------------------------------------------
+
+_bearer = HTTPBearer(auto_error=False, description="A token created with `ivr token create`")
+
+
+async def authenticate(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """No token, an unknown or revoked one, or a demo one outside demo mode: 401."""
+    principal = None
+    if credentials is not None and credentials.credentials:
+        principal = await tokens.principal_for_secret(
+            session, secret=credentials.credentials, demo=request.app.state.settings.demo
+        )
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
+
+
+async def socket_principal(websocket: WebSocket, secret: str) -> Principal | None:
+    """The same lookup for a WebSocket, on a session of its own: an open socket must not hold a connection."""
+    sessions: async_sessionmaker[AsyncSession] = websocket.app.state.sessions
+    async with sessions() as session:
+        return await tokens.principal_for_secret(session, secret=secret, demo=websocket.app.state.settings.demo)
+
+
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting only `roles` (403 for any other valid token)."""
+    allowed = frozenset(roles)
+
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role.value!r} may not do this")
+        return principal
+
+    return check
+
+
+STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+
+AnyRoleDep = Annotated[Principal, Depends(require(*Role))]
+AgiWriterDep = Annotated[Principal, Depends(require(Role.AGI, Role.ADMIN))]  # the agi service writing records
+StaffDep = Annotated[Principal, Depends(require(*STAFF_ROLES))]
+SupervisorDep = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
+WaitingDep = Annotated[Principal, Depends(require(Role.AGI, Role.SUPERVISOR, Role.ADMIN))]  # queue waits, callbacks
+StatusReaderDep = Annotated[Principal, Depends(require(Role.AGI, *STAFF_ROLES))]
+
+# -- query checks -----------------------------------------------------------------------------------------------
 
 
 def require_offsets(**instants: datetime | None) -> None:

@@ -26,10 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
+from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
-from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, supervision
-from api.routes import requests as service_requests
-from api.security.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
+from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
 
 # The live snapshot (~32 KB with 200 waiting callers) goes to every open page on each change. Compressing it per
 # connection (permessage-deflate, which browsers offer) cost ~0.5 ms of CPU per page per change and put the p99
@@ -110,7 +109,7 @@ def create_app(
         app.include_router(router)
     for router in (agents.router, supervision.router, live.router, callbacks.router):
         app.include_router(router)
-    app.include_router(service_requests.router)  # requests (tickets), issue 7
+    app.include_router(requests.router)
     app.include_router(request_reports.router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -1,11 +1,37 @@
-"""PostgreSQL tables. Enumerations are stored as short strings (not PostgreSQL enums) so a new outcome or role
-is a code change, not a migration that rewrites a type."""
+"""PostgreSQL tables (each created by a migration in api/migrations/versions/). Enumerations are stored as short
+strings (not PostgreSQL enums) so a new outcome or role is a code change, not a migration that rewrites a type.
+
+Rules enforced by PostgreSQL itself (triggers in migration 0003), so no code path can break them:
+- An archived request (a complaint) keeps its content forever: only its workflow columns (status, answered_at,
+  closed_at, updated_at) may change, and it cannot be deleted. A correction is a new request whose
+  `corrects_id` names the original.
+- A request's history (`request_events`) is append-only: rows are never updated or deleted.
+- `call_hourly` is kept by triggers on `calls` (migration 0004); see api/crud/rollups.py.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Identity, Index, Integer, SmallInteger, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -74,3 +100,118 @@ class ApiToken(Base):
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RequestRow(Base):
+    """A request (ticket in other call centers): opened from a voicemail, a disposition or the portal."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    # What made it, once: "voicemail:<linkedid>", "disposition:<linkedid>"; a replay finds the same request.
+    origin_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    source: Mapped[str] = mapped_column(String(16))  # voicemail | disposition | portal | correction
+    request_type: Mapped[int] = mapped_column(SmallInteger)
+    type_key: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(16))
+    service: Mapped[str] = mapped_column(String(64), default="")  # consular post / service tag for reports
+    caller_number: Mapped[str] = mapped_column(String(64), default="")
+    contact: Mapped[str] = mapped_column(String(256), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    linkedid: Mapped[str | None] = mapped_column(String(64))
+    voicemail_path: Mapped[str | None] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    corrects_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("requests.id"))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_requests_status_due_at", "status", "due_at"),
+        Index("ix_requests_created_at", "created_at"),
+        Index("ix_requests_linkedid", "linkedid"),
+    )
+
+
+class RequestEvent(Base):
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    request_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))  # created | status | note | corrected
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+# A callback is "open" while it still has to happen; one number may hold only one open callback.
+OPEN_CALLBACK_STATUSES = ("pending", "dialing")
+
+
+class QueueEventRow(Base):
+    """One AMI queue event as Asterisk sent it (payload), with the columns reports filter on."""
+
+    __tablename__ = "queue_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str] = mapped_column(String(64))
+    uniqueid: Mapped[str] = mapped_column(String(64), default="")
+    interface: Mapped[str] = mapped_column(String(128), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+    __table_args__ = (Index("ix_queue_events_event_at", "event_at"),)
+
+
+class CallbackRow(Base):
+    """A caller who asked to be called back instead of waiting, keeping their place in the queue."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    number: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16), default="")
+    linkedid: Mapped[str] = mapped_column(String(64), default="")  # the call that booked it
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when the caller joined the queue
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    agent: Mapped[str] = mapped_column(String(128), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "ux_callbacks_open_number",
+            "number",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'dialing')"),
+        ),
+        Index("ix_callbacks_status_joined_at", "status", "joined_at"),
+    )
+
+
+ROLLUP_THRESHOLDS_S = (10, 15, 20, 30, 45, 60, 90, 120, 180, 300)  # as in migration 0004
+
+call_hourly = Table(
+    "call_hourly",
+    Base.metadata,
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("language", String(16), primary_key=True),
+    Column("queue", String(64), primary_key=True),
+    Column("outcome", String(32), primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+    Column("wait_sum", Numeric, nullable=False),
+    Column("wait_count", BigInteger, nullable=False),
+    Column("talk_sum", Numeric, nullable=False),
+    Column("talk_count", BigInteger, nullable=False),
+    *[Column(f"within_{threshold}s", BigInteger, nullable=False) for threshold in ROLLUP_THRESHOLDS_S],
+)

@@ -7,8 +7,8 @@ Rules:
   the minutes it takes.
 - The report asked for: a month (March 2026), grouped by language and grouped by hour, as a supervisor pulls
   it (GET /reports/summary). Each is timed end to end over HTTP, median and max of several runs after one
-  warm-up; the goal is under 100 ms. The API answers from the hourly rollups (api/rollups.py); the baseline
-  in the same run is the same summary computed from the calls themselves (crud.summary(use_rollups=False)).
+  warm-up; the goal is under 100 ms. The API answers from the hourly rollups (api/crud/rollups.py); the baseline
+  in the same run is the same summary computed from the calls themselves (api.crud.summary.summary(use_rollups=False)).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from api import crud
+from api.crud.calls import CallFilters
+from api.crud.summary import summary
 from api.db import make_engine
-from api.schemas import GroupBy
+from api.schemas.reports import GroupBy
 from api.security.tokens import Role
 from benchmarks.common import Options, verdict, write_results
 from tests.support.api import api_process
@@ -110,13 +111,13 @@ async def time_raw(url: str, group_by: str, runs: int) -> float:
     engine = make_engine(url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            filters = crud.CallFilters(
+            filters = CallFilters(
                 period_from=datetime.fromisoformat(MONTH["from"]), period_to=datetime.fromisoformat(MONTH["to"])
             )
             timings = []
             for _ in range(runs):
                 started = time.perf_counter()
-                await crud.summary(session, filters=filters, group_by=GroupBy(group_by), timezone=TIMEZONE,
+                await summary(session, filters=filters, group_by=GroupBy(group_by), timezone=TIMEZONE,
                                    threshold_seconds=20.0, use_rollups=False)
                 timings.append((time.perf_counter() - started) * 1000)
             return round(statistics.median(timings), 1)

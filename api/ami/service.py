@@ -27,9 +27,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.ami import store
 from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError
 from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
+from api.crud import callbacks, queue_events
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class LiveService:
         midnight = datetime.combine(local.date(), time(0), tzinfo=self.state.zone)
         try:
             async with self.sessions() as session:
-                events = await store.events_since(session, since=midnight)
+                events = await queue_events.events_since(session, since=midnight)
         except Exception:
             log.exception("could not read today's queue events; counters start from zero")
             return
@@ -143,10 +143,10 @@ class LiveService:
         await self._callback_news(event)
         if not self.state.apply(event, now):
             return
-        if store.storable(event):
+        if queue_events.storable(event):
             try:
                 async with self.sessions() as session:
-                    await store.save_events(session, events=[event], received_at=now)
+                    await queue_events.save_events(session, events=[event], received_at=now)
             except Exception:
                 log.exception("could not store queue event %s", event.get("Event"))
         self.publish()
@@ -246,7 +246,7 @@ class LiveService:
             if (now - since).total_seconds() > DIAL_GUARD_S:
                 del self._dialing[callback_id]
         async with self.sessions() as session:
-            pending = await store.list_callbacks(session, status="pending")
+            pending = await callbacks.list_callbacks(session, status="pending")
         busy = {interface for interface, _ in self._dialing.values()} | {
             interface
             for interface, since in self._no_answer.items()
@@ -261,7 +261,7 @@ class LiveService:
             if agent is None:
                 continue
             async with self.sessions() as session:
-                if not await store.claim_callback(session, callback_id=callback.id, agent=agent.name, now=now):
+                if not await callbacks.claim_callback(session, callback_id=callback.id, agent=agent.name, now=now):
                     continue
             self._dialing[callback.id] = (agent.interface, now)
             busy.add(agent.interface)
@@ -309,7 +309,7 @@ class LiveService:
         if dialing is not None and not agent_answered:
             self._no_answer[dialing[0]] = self.clock()
         async with self.sessions() as session:
-            status = await store.settle_callback(
+            status = await callbacks.settle_callback(
                 session,
                 callback_id=callback_id,
                 answered=answered,

@@ -13,80 +13,30 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import enum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from fastapi import APIRouter, HTTPException, Path, status
 
 from api.ami.client import AmiError, AmiUnavailableError
 from api.ami.service import LiveService
-from api.db import SessionDep
-from api.models import Call
-from api.security.tokens import Principal, Role, require
+from api.crud import calls
+from api.deps import LiveDep, SessionDep, StaffDep
+from api.schemas.agents import (
+    SEAT_PATTERN,
+    AgentLogin,
+    AgentPause,
+    AgentPublic,
+    AgentQueue,
+    CurrentCaller,
+    PreviousCall,
+    Skill,
+)
+from api.security.tokens import Principal, Role
 
 router = APIRouter(prefix="/agents", tags=["agents"])
 
-SEAT_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 SeatPath = Annotated[str, Path(pattern=SEAT_PATTERN, description="the agent's seat (PJSIP endpoint name)")]
-Staff = Annotated[Principal, Depends(require(Role.AGENT, Role.SUPERVISOR, Role.ADMIN))]
-
-
-class Skill(enum.StrEnum):
-    NATIVE = "native"
-    FLUENT = "fluent"
-    BASIC = "basic"
-
-
-PENALTY = {Skill.NATIVE: 0, Skill.FLUENT: 1, Skill.BASIC: 2}
-
-
-class AgentLogin(BaseModel):
-    skills: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Skill] = Field(min_length=1, max_length=16)
-
-
-class PauseRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=64, pattern=r"^[^\r\n]+$")
-
-
-class AgentQueue(BaseModel):
-    queue: str
-    state: str
-    penalty: int
-    paused_reason: str
-
-
-class PreviousCall(BaseModel):
-    started_at: str
-    language: str | None
-    request_type: int | None
-    reference: str | None
-    outcome: str
-
-
-class CurrentCaller(BaseModel):
-    number: str
-    language: str
-    request_type: str
-    reference: str
-    previous_calls: list[PreviousCall]
-
-
-class AgentPublic(BaseModel):
-    seat: str
-    queues: list[AgentQueue]
-    caller: CurrentCaller | None
-
-
-def get_live(request: Request) -> LiveService:
-    live: LiveService | None = getattr(request.app.state, "live", None)
-    if live is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "live queue state is not running")
-    return live
-
-
-LiveDep = Annotated[LiveService, Depends(get_live)]
+PENALTY = {Skill.NATIVE: 0, Skill.FLUENT: 1, Skill.BASIC: 2}  # queues.conf: 0 native, 1 fluent, 2 can help
 
 
 def check_seat(principal: Principal, seat: str) -> None:
@@ -128,7 +78,7 @@ def agent_view(live: LiveService, seat: str) -> list[AgentQueue]:
 
 
 @router.post("/{seat}/login")
-async def login(seat: SeatPath, body: AgentLogin, principal: Staff, live: LiveDep) -> list[AgentQueue]:
+async def login(seat: SeatPath, body: AgentLogin, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
     """Log a seat into the queues of its languages (penalty by skill) and out of the others."""
     check_seat(principal, seat)
     unknown = sorted(set(body.skills) - set(live.queues_by_language))
@@ -150,7 +100,7 @@ async def login(seat: SeatPath, body: AgentLogin, principal: Staff, live: LiveDe
 
 
 @router.post("/{seat}/logout")
-async def logout(seat: SeatPath, principal: Staff, live: LiveDep) -> list[AgentQueue]:
+async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
     """Take a seat out of every queue."""
     check_seat(principal, seat)
     for queue in sorted(set(live.queues_by_language.values())):
@@ -160,7 +110,7 @@ async def logout(seat: SeatPath, principal: Staff, live: LiveDep) -> list[AgentQ
 
 
 @router.post("/{seat}/pause")
-async def pause(seat: SeatPath, body: PauseRequest, principal: Staff, live: LiveDep) -> list[AgentQueue]:
+async def pause(seat: SeatPath, body: AgentPause, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
     """Pause a seat in all its queues, with a reason (no calls are offered until unpaused)."""
     check_seat(principal, seat)
     try:
@@ -172,7 +122,7 @@ async def pause(seat: SeatPath, body: PauseRequest, principal: Staff, live: Live
 
 
 @router.post("/{seat}/unpause")
-async def unpause(seat: SeatPath, principal: Staff, live: LiveDep) -> list[AgentQueue]:
+async def unpause(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
     """Unpause a seat in all its queues."""
     check_seat(principal, seat)
     try:
@@ -184,7 +134,7 @@ async def unpause(seat: SeatPath, principal: Staff, live: LiveDep) -> list[Agent
 
 
 @router.get("/{seat}")
-async def agent_state(seat: SeatPath, principal: Staff, live: LiveDep, session: SessionDep) -> AgentPublic:
+async def agent_state(seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep) -> AgentPublic:
     """A seat's state in each queue and, during a call, the caller's context and previous calls."""
     check_seat(principal, seat)
     caller: CurrentCaller | None = None
@@ -200,11 +150,7 @@ async def agent_state(seat: SeatPath, principal: Staff, live: LiveDep, session: 
                 except AmiError:
                     continue
                 variables[name] = reply.get("Value", "")
-        previous = (
-            await session.scalars(
-                select(Call).where(Call.caller_number == member.caller).order_by(Call.started_at.desc()).limit(5)
-            )
-        ).all()
+        previous = await calls.latest_calls_from(session, caller_number=member.caller)
         caller = CurrentCaller(
             number=member.caller,
             language=variables["IVR_LANG"],

@@ -5,23 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import Discriminator, Tag
 
-from api import crud
-from api.db import SessionDep
-from api.deps import NowDep, SettingsDep, require_offsets
-from api.schemas import CallCreate, CallPage, CallPublic, CallsStored
-from api.security.tokens import Role, require
-from api.tickets import crud as tickets
-from api.tickets.desk import DeskDep
+from api.crud import calls, requests
+from api.deps import AgiWriterDep, NowDep, RequestConfigDep, SessionDep, SettingsDep, StaffDep, require_offsets
+from api.schemas.calls import CallCreate, CallPage, CallPublic, CallsStored
 from ivr.records import Outcome
 
 router = APIRouter(prefix="/calls", tags=["calls"])
-
-_writers = Depends(require(Role.AGI, Role.ADMIN))
-_readers = Depends(require(Role.AGENT, Role.SUPERVISOR, Role.ADMIN))
 
 
 def _one_or_many(value: Any) -> str:
@@ -35,9 +28,14 @@ CallsBody = Annotated[
 ]
 
 
-@router.post("", dependencies=[_writers])
+@router.post("")
 async def post_calls(
-    body: Annotated[CallsBody, Body()], session: SessionDep, settings: SettingsDep, now: NowDep, desk: DeskDep
+    body: Annotated[CallsBody, Body()],
+    principal: AgiWriterDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    config: RequestConfigDep,
 ) -> CallsStored:
     """Store one call record or a batch; posting a linkedid again merges into the same record."""
     records = body if isinstance(body, list) else [body]
@@ -52,14 +50,15 @@ async def post_calls(
                 }
             ]
         )
-    stored = await crud.upsert_calls(session, records=records, now=now)
+    stored = await calls.upsert_calls(session, records=records, now=now)
     # A message left by a caller becomes a request (idempotent on the linkedid, so replays are harmless).
-    await tickets.open_for_voicemail_records(session, desk=desk, records=records, actor="agi", now=now)
+    await requests.open_for_voicemail_records(session, config=config, records=records, actor="agi", now=now)
     return CallsStored(count=len(stored), items=stored)
 
 
-@router.get("", dependencies=[_readers])
+@router.get("")
 async def list_calls(
+    principal: StaffDep,
     session: SessionDep,
     settings: SettingsDep,
     period_from: Annotated[datetime | None, Query(alias="from", description="started at or after")] = None,
@@ -73,7 +72,7 @@ async def list_calls(
 ) -> CallPage:
     """Calls, newest first, filtered; follow next_cursor for the next page."""
     require_offsets(**{"from": period_from, "to": period_to})
-    filters = crud.CallFilters(
+    filters = calls.CallFilters(
         period_from=period_from,
         period_to=period_to,
         language=language,
@@ -82,20 +81,20 @@ async def list_calls(
         caller=caller,
     )
     try:
-        calls, next_cursor = await crud.list_calls(
+        found, next_cursor = await calls.list_calls(
             session, filters=filters, cursor=cursor, limit=min(limit, settings.max_page_size)
         )
     except ValueError as error:
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error), "input": cursor}]
         ) from error
-    return CallPage(items=[CallPublic.model_validate(call) for call in calls], next_cursor=next_cursor)
+    return CallPage(items=[CallPublic.model_validate(call) for call in found], next_cursor=next_cursor)
 
 
-@router.get("/{key}", dependencies=[_readers])
-async def get_call(key: str, session: SessionDep) -> CallPublic:
+@router.get("/{key}")
+async def get_call(key: str, principal: StaffDep, session: SessionDep) -> CallPublic:
     """One call, by its id or its linkedid."""
-    call = await crud.get_call(session, key=key)
+    call = await calls.get_call(session, key=key)
     if call is None:
         raise HTTPException(404, "no such call")
     return CallPublic.model_validate(call)

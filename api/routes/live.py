@@ -10,43 +10,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import select
 
-from api.models import ApiToken
-from api.routes.agents import LiveDep
-from api.security.tokens import DEMO_TOKENS, Principal, Role, hash_secret, require
+from api.deps import STAFF_ROLES, LiveDep, StaffDep, socket_principal
 from api.web import WEB_DIR
 
 router = APIRouter(tags=["live"])
-STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 AUTH_TIMEOUT_S = 10.0
-_DEMO_HASHES = frozenset(hash_secret(secret) for secret in DEMO_TOKENS.values())
 
 
 @router.get("/live/state")
-async def live_state(live: LiveDep, _: Annotated[Principal, Depends(require(*STAFF))]) -> dict[str, Any]:
+async def live_state(live: LiveDep, principal: StaffDep) -> dict[str, Any]:
     """Every queue now: waiting callers, members and their states, today's counters, AMI status."""
     return live.snapshot()
 
 
-async def principal_for(request_app: Any, secret: str) -> Principal | None:
-    token_hash = hash_secret(secret)
-    if token_hash in _DEMO_HASHES and not request_app.state.settings.demo:
-        return None
-    async with request_app.state.sessions() as session:
-        token = await session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-        )
-    return None if token is None else Principal(name=token.name, role=Role(token.role))
-
-
 @router.websocket("/live/ws")
 async def live_socket(websocket: WebSocket) -> None:
+    """Pushes the live snapshot on every change, once the first message gives a staff token."""
     await websocket.accept()
     try:
         hello = await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_S)
@@ -54,9 +39,9 @@ async def live_socket(websocket: WebSocket) -> None:
         await websocket.close(code=4401)
         return
     secret = hello.get("token") if isinstance(hello, dict) else None
-    principal = await principal_for(websocket.app, secret) if isinstance(secret, str) and secret else None
+    principal = await socket_principal(websocket, secret) if isinstance(secret, str) and secret else None
     live = getattr(websocket.app.state, "live", None)
-    if principal is None or principal.role not in STAFF:
+    if principal is None or principal.role not in STAFF_ROLES:
         await websocket.close(code=4403 if principal else 4401)
         return
     if live is None:
@@ -108,6 +93,7 @@ async def _until_closed(websocket: WebSocket) -> None:
 
 @router.get("/", include_in_schema=False)
 async def home() -> RedirectResponse:
+    """The wallboard."""
     return RedirectResponse("/ui/wallboard.html")
 
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api import crud
-from api.db import SessionDep
-from api.deps import SettingsDep, require_offsets
-from api.schemas import GroupBy, Summary
-from api.security.tokens import Role, require
+from api.crud import summary
+from api.crud.calls import CallFilters
+from api.deps import SessionDep, SettingsDep, SupervisorDep, require_offsets
+from api.schemas.reports import GroupBy, Summary
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/summary", dependencies=[Depends(require(Role.SUPERVISOR, Role.ADMIN))])
+@router.get("/summary")
 async def get_summary(
+    principal: SupervisorDep,
     session: SessionDep,
     settings: SettingsDep,
     period_from: Annotated[datetime | None, Query(alias="from")] = None,
@@ -30,8 +30,8 @@ async def get_summary(
     """Offered, answered, abandoned, ASA, AHT and service level, grouped in the call center's timezone."""
     require_offsets(**{"from": period_from, "to": period_to})
     threshold_seconds = threshold if threshold is not None else settings.service_level_seconds
-    filters = crud.CallFilters(period_from=period_from, period_to=period_to, language=language, queue=queue)
-    rows = await crud.summary(
+    filters = CallFilters(period_from=period_from, period_to=period_to, language=language, queue=queue)
+    rows = await summary.summary(
         session,
         filters=filters,
         group_by=group_by,

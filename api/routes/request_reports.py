@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.db import SessionDep
-from api.deps import NowDep, SettingsDep, require_offsets
-from api.security.tokens import Role, require
-from api.tickets.desk import DeskDep
-from api.tickets.reports import Report, ReportFilters, ReportGroup, build_report, report_csv
+from api.crud.ministry_report import ReportFilters, build_report, report_csv
+from api.deps import NowDep, RequestConfigDep, SessionDep, SettingsDep, require, require_offsets
+from api.schemas.reports import Report, ReportGroup
+from api.security.tokens import Role
 
 router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[Depends(require(Role.SUPERVISOR, Role.ADMIN))])
 
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[Depends(re
 async def _report(
     session: SessionDep,
     settings: SettingsDep,
-    desk: DeskDep,
+    config: RequestConfigDep,
     now: NowDep,
     period_from: Annotated[datetime | None, Query(alias="from")] = None,
     period_to: Annotated[datetime | None, Query(alias="to")] = None,
@@ -40,7 +39,7 @@ async def _report(
         group_by=group_by,
         timezone=settings.timezone,
         threshold_seconds=threshold if threshold is not None else settings.service_level_seconds,
-        service_lines=desk.service_lines,
+        service_lines=config.service_lines,
         now=now,
     )
 

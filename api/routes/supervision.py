@@ -7,58 +7,34 @@ hear). See Asterisk's ChanSpy documentation. Only supervisors and admins; the AM
 
 from __future__ import annotations
 
-import enum
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, status
 
 from api.ami.client import AmiError
-from api.routes.agents import SEAT_PATTERN, LiveDep, ami_simple, interface
-from api.security.tokens import Principal, Role, require
+from api.deps import LiveDep, SupervisorDep
+from api.routes.agents import ami_simple, interface
+from api.schemas.agents import SpyCreate, SpyMode, SpyStarted
 
 router = APIRouter(prefix="/supervision", tags=["supervision"])
-
-Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
-
-
-class SpyMode(enum.StrEnum):
-    LISTEN = "listen"
-    WHISPER = "whisper"
-    BARGE = "barge"
 
 
 CHANSPY_OPTIONS = {SpyMode.LISTEN: "qE", SpyMode.WHISPER: "qEw", SpyMode.BARGE: "qEB"}
 
 
-class SpyRequest(BaseModel):
-    agent: str = Field(pattern=SEAT_PATTERN, description="the seat to listen to")
-    supervisor_seat: str = Field(pattern=SEAT_PATTERN, description="the supervisor's own phone, rung first")
-    mode: SpyMode = SpyMode.LISTEN
-
-
-class SpyStarted(BaseModel):
-    agent: str
-    supervisor_seat: str
-    mode: SpyMode
-    channel: str
-
-
-def spy_originate(request: SpyRequest) -> dict[str, str]:
+def spy_originate(spy_in: SpyCreate) -> dict[str, str]:
     """The Originate fields for a spy session (pure, so the exact AMI action is tested without Asterisk)."""
     return {
-        "Channel": interface(request.supervisor_seat),
+        "Channel": interface(spy_in.supervisor_seat),
         "Application": "ChanSpy",
         # E: end when the spied channel hangs up; the trailing '-' keeps agent1001 from matching agent10010
-        "Data": f"{interface(request.agent)}-,{CHANSPY_OPTIONS[request.mode]}",
-        "CallerID": f'"{request.mode.value} {request.agent}" <{request.agent}>',
+        "Data": f"{interface(spy_in.agent)}-,{CHANSPY_OPTIONS[spy_in.mode]}",
+        "CallerID": f'"{spy_in.mode.value} {spy_in.agent}" <{spy_in.agent}>',
         "Timeout": "30000",
         "Async": "true",
     }
 
 
 @router.post("/spy", status_code=status.HTTP_202_ACCEPTED)
-async def spy(body: SpyRequest, principal: Supervisor, live: LiveDep) -> SpyStarted:
+async def spy(body: SpyCreate, principal: SupervisorDep, live: LiveDep) -> SpyStarted:
     """Ring the supervisor's seat, then listen to / whisper to / barge into the agent's call."""
     if not any(
         (member := queue.members.get(interface(body.agent))) is not None and member.in_call

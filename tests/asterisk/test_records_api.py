@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
-from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
 from tests.support.api import LiveApi, serve_api
@@ -67,7 +67,7 @@ async def test_calls_made_while_the_api_is_down_are_stored_once_when_it_returns(
         await server.record_for(linkedid)  # spooled by call_end although the API is unreachable
     assert len(server.outbox.records()) == 3
 
-    desk = RequestDesk(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    desk = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
     async with serve_api(database_url, desk, port=port) as api:
         stored = await eventually(
             lambda: _stored_calls(api, set(linkedids)), timeout_s=30, what=f"the calls {linkedids} in GET /calls"

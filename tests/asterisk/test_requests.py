@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
-from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
 from tests.support import browser as cdp
@@ -66,7 +66,7 @@ def api_database() -> Iterator[str]:
 
 @pytest.fixture
 async def api(tier: Tier, api_database: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningApi]:
-    desk = RequestDesk(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    desk = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
     async with serve_api(api_database, desk) as live:
         # the agi server started next talks to this API: outbox delivery, references, status lookups
         monkeypatch.setenv("IVR_API_URL", live.url)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
-from api.tickets.desk import RequestDesk
 from ivr import sandbox
 from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
@@ -76,7 +76,7 @@ async def api(tier: Tier, database_url: str, monkeypatch: pytest.MonkeyPatch) ->
     port = free_port()
     monkeypatch.setenv("IVR_API_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("IVR_API_TOKEN", DEMO_TOKENS[Role.AGI])
-    desk = RequestDesk(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    desk = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
     async with serve_api(database_url, desk, port=port) as live:
         yield live
 

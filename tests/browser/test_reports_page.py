@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
-from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
 from tests.support.api import LiveApi, serve_api
 from tests.support.browser import Page, launch, require_chromium
@@ -49,7 +49,7 @@ def database() -> Iterator[str]:
 
 @pytest.fixture
 async def api(database: str, tmp_path: Path) -> AsyncIterator[LiveApi]:
-    desk = RequestDesk(callcenter=load_callcenter(), recordings_dir=tmp_path, service_lines={"0800100200": "paris"})
+    desk = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path, service_lines={"0800100200": "paris"})
     async with serve_api(database, desk, clock=lambda: NOW) as live:
         stored = await live.client.post("/calls", json=CALLS, headers=live.auth(Role.AGI))
         assert stored.status_code == 200, stored.text

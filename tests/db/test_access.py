@@ -7,16 +7,10 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.config import ApiSettings
+from api.crud.tokens import create_token, delete_demo_tokens, ensure_demo_tokens, revoke_tokens
 from api.db import make_engine, run_migrations
 from api.main import StartupRefusedError, create_app
-from api.security.tokens import (
-    DEMO_TOKENS,
-    Role,
-    create_token,
-    delete_demo_tokens,
-    ensure_demo_tokens,
-    revoke_tokens,
-)
+from api.security.tokens import DEMO_TOKENS, Role
 from tests.db.conftest import T0, FixedClock, call
 
 Auth = dict[Role, dict[str, str]]

@@ -9,8 +9,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from api.ami.store import book_callback, events_since
 from api.config import ApiSettings
+from api.crud.callbacks import book_callback
+from api.crud.queue_events import events_since
+from api.schemas.callbacks import CallbackCreate
 from api.security.tokens import Role
 from tests.db.conftest import T0, FixedClock, bearer, live_of, start_app
 from tests.fake_ami import FakeAmi, FakeMember
@@ -182,13 +184,12 @@ async def events_stored(app: FastAPI, count: int) -> bool:
 
 
 async def test_one_open_callback_per_number(live_app: FastAPI) -> None:
+    def callback(linkedid: str) -> CallbackCreate:
+        return CallbackCreate(number="+33600000009", queue="q-fr", language="fr", linkedid=linkedid, joined_at=T0)
+
     async with live_app.state.sessions() as session:
-        first, created = await book_callback(
-            session, number="+33600000009", queue="q-fr", language="fr", linkedid="9.1", joined_at=T0, now=T0
-        )
-        again, created_again = await book_callback(
-            session, number="+33600000009", queue="q-fr", language="fr", linkedid="9.2", joined_at=T0, now=T0
-        )
+        first, created = await book_callback(session, callback_in=callback("9.1"), now=T0)
+        again, created_again = await book_callback(session, callback_in=callback("9.2"), now=T0)
     assert created and not created_again and again.id == first.id
 
 

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from api import crud
+from api.crud import calls as crud
 from api.db import make_engine
-from api.schemas import CallCreate
+from api.schemas.calls import CallCreate
 from tests.db.conftest import T0, FixedClock, call
 
 

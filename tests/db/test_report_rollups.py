@@ -1,4 +1,4 @@
-"""The summary report read from the hourly rollups (api/rollups.py, triggers of migration 0004) is exactly the
+"""The summary report read from the hourly rollups (api/crud/rollups.py, triggers of migration 0004) is exactly the
 summary read from the calls, through inserts, merges, deletes and truncation; and it really is read from them.
 """
 
@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api import crud
+from api.crud import calls as crud
+from api.crud.summary import summary
 from api.db import make_engine
-from api.schemas import CallCreate, GroupBy, SummaryRow
+from api.schemas.calls import CallCreate
+from api.schemas.reports import GroupBy, SummaryRow
 from tests.db.conftest import T0, FixedClock, call
 
 TIMEZONE = "Africa/Casablanca"
@@ -46,7 +48,7 @@ async def both_ways(
     results = []
     for use_rollups in (True, False):
         results.append(
-            await crud.summary(
+            await summary(
                 session,
                 filters=filters,
                 group_by=group_by,

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.db import make_engine
+from api.request_config import RequestConfig
 from api.security.tokens import Role
-from api.tickets.desk import RequestDesk
 from ivr.config import load_callcenter
 from tests.db.conftest import FixedClock, call
 from tests.support.database import empty_tables
@@ -40,20 +40,20 @@ CALLS = [
 
 
 @pytest.fixture
-async def desk(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestDesk]:
+async def desk(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestConfig]:
     await empty_tables(database_url, "request_events", "requests")
-    chosen = RequestDesk(
+    chosen = RequestConfig(
         callcenter=load_callcenter(),
         recordings_dir=tmp_path,
         service_lines={"0800100200": "paris", "0800300400": "rabat"},
     )
-    app.state.request_desk = chosen
+    app.state.request_config = chosen
     yield chosen
 
 
 @pytest.fixture
 async def loaded(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestDesk, clock: FixedClock, database_url: str
+    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig, clock: FixedClock, database_url: str
 ) -> AsyncIterator[dict[str, str]]:
     assert (await client.post("/calls", json=CALLS, headers=auth[Role.AGI])).status_code == 200
     engine = make_engine(database_url)
@@ -124,7 +124,7 @@ async def test_report_by_local_day_with_filters_and_csv(
     assert by_language["ar"]["voicemails"] == "1" and by_language["ar"]["satisfaction_average"] == ""
 
 
-async def test_report_is_for_supervisors(client: httpx.AsyncClient, auth: Auth, desk: RequestDesk) -> None:
+async def test_report_is_for_supervisors(client: httpx.AsyncClient, auth: Auth, desk: RequestConfig) -> None:
     assert (await client.get("/reports/ministry", headers=auth[Role.AGENT])).status_code == 403
     assert (await client.get("/reports/ministry.csv")).status_code == 401
     naive = await client.get("/reports/ministry", params={"from": "2026-11-10T00:00:00"},
@@ -133,7 +133,7 @@ async def test_report_is_for_supervisors(client: httpx.AsyncClient, auth: Auth, 
 
 
 async def test_csv_cells_never_become_spreadsheet_formulas(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestDesk
+    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig
 ) -> None:
     await client.post("/requests", headers=auth[Role.AGENT], json={
         "request_type": 1, "description": "x", "service": "=HYPERLINK(\"http://evil\")"})  # fmt: skip

@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from api.ami.service import AmiEnvironment
 from api.config import ApiSettings
 from api.main import create_app
+from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
-from api.tickets.desk import RequestDesk
 from tests.support.poll import eventually
 from tests.support.ports import free_port
 from tests.support.processes import stop_process
@@ -109,7 +109,7 @@ class LiveApi:
 @contextlib.asynccontextmanager
 async def serve_api(
     database_url: str,
-    desk: RequestDesk | None = None,
+    desk: RequestConfig | None = None,
     *,
     demo: bool = True,
     clock: Callable[[], datetime] | None = None,
@@ -128,7 +128,7 @@ async def serve_api(
     def make_app() -> FastAPI:
         app = create_app(settings, ami=ami) if clock is None else create_app(settings, clock=clock, ami=ami)
         if desk is not None:
-            app.state.request_desk = desk
+            app.state.request_config = desk
         return app
 
     server = ApiServer(

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from api.crud.tokens import create_token
 from api.db import (
     asyncpg_url,
     create_database,
@@ -31,7 +32,7 @@ from api.db import (
     start_embedded,
     with_database,
 )
-from api.security.tokens import Role, create_token
+from api.security.tokens import Role
 
 REPO = Path(__file__).resolve().parents[2]
 

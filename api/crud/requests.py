@@ -11,7 +11,6 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -19,10 +18,20 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.tickets.desk import RequestDesk
-from api.tickets.models import RequestEvent, ServiceRequest
-from api.tickets.rules import OPEN_STATUSES, due_at, may_move, new_reference, request_type_for
-from ivr.records import CallRecord, Outcome, Route
+from api.models import RequestEvent, RequestRow
+from api.request_config import RequestConfig
+from api.request_rules import OPEN_STATUSES, due_at, may_move, new_reference, request_type_for
+from api.schemas.calls import CallCreate
+from api.schemas.requests import (
+    CorrectionCreate,
+    DispositionCreate,
+    NoteCreate,
+    PortalRequestCreate,
+    RequestCreate,
+    StatusChange,
+    VoicemailRequestCreate,
+)
+from ivr.records import Outcome, Route
 from ivr.tickets import RequestStatus
 
 REFERENCE_ATTEMPTS = 8
@@ -36,69 +45,42 @@ class TransitionError(Exception):
     """The requested status does not follow from the current one."""
 
 
-@dataclass(frozen=True)
-class NewRequest:
-    source: str
-    request_type: int | None
-    created_at: datetime
-    created_by: str
-    origin_key: str | None = None
-    language: str | None = None
-    service: str = ""
-    caller_number: str = ""
-    contact: str = ""
-    description: str = ""
-    linkedid: str | None = None
-    voicemail_path: str | None = None
-    corrects_id: int | None = None
-
-
-async def open_request(session: AsyncSession, *, desk: RequestDesk, new: NewRequest, now: datetime) -> ServiceRequest:
+async def open_request(
+    session: AsyncSession, *, config: RequestConfig, request_in: RequestCreate, now: datetime
+) -> RequestRow:
     """Create the request (or find the one already made from the same origin) and commit."""
-    kind = request_type_for(desk.callcenter, new.request_type)
+    kind = request_type_for(config.callcenter, request_in.request_type)
     for _attempt in range(REFERENCE_ATTEMPTS):
-        values = {
+        values = request_in.model_dump(exclude={"request_type"}) | {
             "reference": new_reference(),
-            "origin_key": new.origin_key,
-            "source": new.source,
             "request_type": int(kind.digit) if kind.digit.isdigit() else 0,
             "type_key": kind.key,
-            "language": new.language,
-            "service": new.service,
-            "caller_number": new.caller_number,
-            "contact": new.contact,
-            "description": new.description,
-            "linkedid": new.linkedid,
-            "voicemail_path": new.voicemail_path,
             "status": RequestStatus.NEW.value,
             "archived": kind.archived,
-            "corrects_id": new.corrects_id,
-            "created_by": new.created_by,
-            "created_at": new.created_at,
-            "due_at": due_at(desk.calendar, kind, new.created_at),
+            "due_at": due_at(config.calendar, kind, request_in.created_at),
             "updated_at": now,
         }
         inserted = await session.scalar(
-            insert(ServiceRequest).values(values).on_conflict_do_nothing().returning(ServiceRequest.id)
+            insert(RequestRow).values(values).on_conflict_do_nothing().returning(RequestRow.id)
         )
         if inserted is not None:
             session.add(
                 RequestEvent(
                     request_id=inserted,
                     at=now,
-                    actor=new.created_by,
+                    actor=request_in.created_by,
                     action="created",
                     from_status=None,
                     to_status=RequestStatus.NEW.value,
-                    note=f"from {new.source}",
+                    note=f"from {request_in.source}",
                 )
             )
             await session.commit()
-            created = await session.get(ServiceRequest, inserted)
+            created = await session.get(RequestRow, inserted)
             assert created is not None
             return created
-        if new.origin_key is not None:
-            existing = await session.scalar(select(ServiceRequest).where(ServiceRequest.origin_key == new.origin_key))
+        if request_in.origin_key is not None:
+            existing = await session.scalar(select(RequestRow).where(RequestRow.origin_key == request_in.origin_key))
             if existing is not None:
                 await session.commit()
                 return existing
@@ -109,39 +91,105 @@ def voicemail_origin(linkedid: str) -> str:
     return f"voicemail:{linkedid}"
 
 
+async def open_for_voicemail(
+    session: AsyncSession,
+    *,
+    config: RequestConfig,
+    voicemail_in: VoicemailRequestCreate,
+    created_by: str,
+    now: datetime,
+) -> RequestRow:
+    """The request of a message just recorded (the same one however often asked)."""
+    request_in = RequestCreate(
+        source="voicemail",
+        origin_key=voicemail_origin(voicemail_in.linkedid),
+        request_type=voicemail_in.request_type if voicemail_in.route == "queue" else None,
+        language=voicemail_in.language,
+        service=config.service_for(voicemail_in.dialed_number),
+        caller_number=voicemail_in.caller_number,
+        linkedid=voicemail_in.linkedid,
+        voicemail_path=voicemail_in.voicemail_path,
+        created_at=voicemail_in.at,
+        created_by=created_by,
+    )
+    return await open_request(session, config=config, request_in=request_in, now=now)
+
+
+async def open_from_disposition(
+    session: AsyncSession,
+    *,
+    config: RequestConfig,
+    disposition_in: DispositionCreate,
+    created_by: str,
+    now: datetime,
+) -> RequestRow:
+    """The request of an agent's disposition (once per call when the call is named)."""
+    request_in = RequestCreate(
+        source="disposition",
+        origin_key=f"disposition:{disposition_in.linkedid}" if disposition_in.linkedid else None,
+        request_type=disposition_in.request_type,
+        language=disposition_in.language,
+        service=disposition_in.service,
+        caller_number=disposition_in.caller_number,
+        description=disposition_in.description,
+        linkedid=disposition_in.linkedid,
+        created_at=now,
+        created_by=created_by,
+    )
+    return await open_request(session, config=config, request_in=request_in, now=now)
+
+
+async def open_from_portal(
+    session: AsyncSession, *, config: RequestConfig, portal_in: PortalRequestCreate, now: datetime
+) -> RequestRow:
+    """The request of the web portal's form."""
+    request_in = RequestCreate(
+        source="portal",
+        request_type=portal_in.request_type,
+        language=portal_in.language,
+        service=portal_in.service,
+        contact=portal_in.contact,
+        description=portal_in.description,
+        created_at=now,
+        created_by="portal",
+    )
+    return await open_request(session, config=config, request_in=request_in, now=now)
+
+
 async def open_for_voicemail_records(
-    session: AsyncSession, *, desk: RequestDesk, records: Sequence[CallRecord], actor: str, now: datetime
-) -> list[ServiceRequest]:
+    session: AsyncSession, *, config: RequestConfig, records: Sequence[CallCreate], actor: str, now: datetime
+) -> list[RequestRow]:
     """A request for every stored call that left a message (after hours, or after the queue timed out)."""
     opened = []
     for record in records:
         if record.outcome is not Outcome.VOICEMAIL or not record.voicemail_path:
             continue
-        new = NewRequest(
+        request_in = RequestCreate(
             source="voicemail",
             origin_key=voicemail_origin(record.linkedid),
             request_type=record.request_type if record.route is Route.QUEUE else None,
             language=record.language,
-            service=desk.service_for(record.dialed_number),
+            service=config.service_for(record.dialed_number),
             caller_number=record.caller_number,
             linkedid=record.linkedid,
             voicemail_path=record.voicemail_path,
             created_at=record.started_at,
             created_by=actor,
         )
-        opened.append(await open_request(session, desk=desk, new=new, now=now))
+        opened.append(await open_request(session, config=config, request_in=request_in, now=now))
     return opened
 
 
-async def by_reference(session: AsyncSession, *, reference: str) -> ServiceRequest | None:
+async def by_reference(session: AsyncSession, *, reference: str) -> RequestRow | None:
     if not (reference.isascii() and reference.isdigit() and len(reference) <= 12):
         return None
-    return await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+    return await session.scalar(select(RequestRow).where(RequestRow.reference == reference))
 
 
 async def change_status(
-    session: AsyncSession, *, request: ServiceRequest, target: RequestStatus, actor: str, note: str, now: datetime
-) -> ServiceRequest:
+    session: AsyncSession, *, request: RequestRow, status_in: StatusChange, actor: str, now: datetime
+) -> RequestRow:
+    target, note = status_in.status, status_in.note
     current = RequestStatus(request.status)
     if not may_move(current, target):
         raise TransitionError(f"a request that is {current.value} cannot become {target.value}")
@@ -161,32 +209,40 @@ async def change_status(
     return request
 
 
-async def add_note(session: AsyncSession, *, request: ServiceRequest, actor: str, note: str, now: datetime) -> None:
+async def add_note(
+    session: AsyncSession, *, request: RequestRow, note_in: NoteCreate, actor: str, now: datetime
+) -> None:
     session.add(
         RequestEvent(request_id=request.id, at=now, actor=actor, action="note", from_status=None, to_status=None,
-                     note=note)
+                     note=note_in.note)
     )
     await _commit(session)
 
 
 async def correct(
-    session: AsyncSession, *, desk: RequestDesk, original: ServiceRequest, description: str, actor: str, now: datetime
-) -> ServiceRequest:
+    session: AsyncSession,
+    *,
+    config: RequestConfig,
+    original: RequestRow,
+    correction_in: CorrectionCreate,
+    actor: str,
+    now: datetime,
+) -> RequestRow:
     """A correction of an (archived) request: a new request pointing at it; the original stays as it was."""
-    new = NewRequest(
+    request_in = RequestCreate(
         source="correction",
         request_type=original.request_type,
         language=original.language,
         service=original.service,
         caller_number=original.caller_number,
         contact=original.contact,
-        description=description,
+        description=correction_in.description,
         linkedid=original.linkedid,
         corrects_id=original.id,
         created_at=now,
         created_by=actor,
     )
-    created = await open_request(session, desk=desk, new=new, now=now)
+    created = await open_request(session, config=config, request_in=request_in, now=now)
     session.add(
         RequestEvent(request_id=original.id, at=now, actor=actor, action="corrected", from_status=None,
                      to_status=None, note=f"corrected by {created.reference}")
@@ -213,7 +269,7 @@ async def history(session: AsyncSession, *, request_id: int) -> list[RequestEven
 async def reference_of(session: AsyncSession, *, request_id: int | None) -> str | None:
     if request_id is None:
         return None
-    return await session.scalar(select(ServiceRequest.reference).where(ServiceRequest.id == request_id))
+    return await session.scalar(select(RequestRow.reference).where(RequestRow.id == request_id))
 
 
 async def list_requests(
@@ -223,14 +279,14 @@ async def list_requests(
     due_before: datetime | None,
     due_after: datetime | None,
     limit: int,
-) -> list[ServiceRequest]:
+) -> list[RequestRow]:
     """Requests ordered by deadline; open ones only, and within a deadline window, when asked."""
-    query = select(ServiceRequest)
+    query = select(RequestRow)
     if open_only:
-        query = query.where(ServiceRequest.status.in_([s.value for s in OPEN_STATUSES]))
+        query = query.where(RequestRow.status.in_([s.value for s in OPEN_STATUSES]))
     if due_before is not None:
-        query = query.where(ServiceRequest.due_at < due_before)
+        query = query.where(RequestRow.due_at < due_before)
     if due_after is not None:
-        query = query.where(ServiceRequest.due_at >= due_after)
-    query = query.order_by(ServiceRequest.due_at, ServiceRequest.id).limit(limit)
+        query = query.where(RequestRow.due_at >= due_after)
+    query = query.order_by(RequestRow.due_at, RequestRow.id).limit(limit)
     return list((await session.scalars(query)).all())

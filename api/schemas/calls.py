@@ -1,8 +1,7 @@
-"""Request and response bodies. The write schema is the agi side's wire model, `ivr.records.CallRecord`."""
+"""Call records and remembered languages. The write schema is the agi side's wire model, `ivr.records.CallRecord`."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -53,42 +52,8 @@ class CallPage(BaseModel):
 
 
 class CallerLanguagePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     caller_number: str
     language: str
     call_started_at: datetime
-
-
-class GroupBy(enum.StrEnum):
-    NONE = "none"
-    LANGUAGE = "language"
-    QUEUE = "queue"
-    HOUR = "hour"
-    DAY = "day"
-
-
-class SummaryRow(BaseModel):
-    key: str  # the group: a language, a queue, a local hour (YYYY-MM-DDTHH:00), a local day, or "all"
-    offered: int  # every call in the period
-    answered: int
-    abandoned: int  # abandoned_ivr + abandoned_queue
-    abandoned_ivr: int
-    abandoned_queue: int
-    offered_to_queue: int  # answered + abandoned_queue: the denominator of the service level
-    answered_within_threshold: int
-    asa_seconds: float | None  # average speed of answer: mean wait of answered calls
-    aht_seconds: float | None  # average handle time: mean talk time of answered calls
-    service_level_percent: float | None  # answered within threshold / offered to queue * 100
-
-
-class Summary(BaseModel):
-    group_by: GroupBy
-    timezone: str
-    threshold_seconds: float
-    period_from: datetime | None
-    period_to: datetime | None
-    rows: list[SummaryRow]
-
-
-class Health(BaseModel):
-    status: str
-    database: str

@@ -1,4 +1,5 @@
-"""Database operations, keyword-only, each given its session and the current time by the caller.
+"""Calls and remembered caller languages in PostgreSQL: keyword-only functions, each given its session and the
+current time by the caller.
 
 Rules:
 - A call is one row per linkedid. Posting it again merges: fields the new post leaves empty (None, or "" for
@@ -22,14 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, literal_column, or_, select, tuple_
+from sqlalchemy import ColumnElement, Table, func, literal, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import rollups
 from api.models import Call, CallerLanguage
-from api.schemas import GroupBy, StoredCall, SummaryRow
-from ivr.records import CallRecord, Outcome
+from api.schemas.calls import CallCreate, StoredCall
+from ivr.records import Outcome
 
 # Only real numbers are remembered: "anonymous", "unknown" or an empty caller ID would share one language.
 REMEMBERABLE_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
@@ -56,7 +56,7 @@ _NULLABLE = (
 )
 
 
-def _row(record: CallRecord, now: datetime) -> dict[str, Any]:
+def _row(record: CallCreate, now: datetime) -> dict[str, Any]:
     row = record.model_dump(mode="python")
     for key in ("route", "outcome"):
         if row[key] is not None:
@@ -65,7 +65,7 @@ def _row(record: CallRecord, now: datetime) -> dict[str, Any]:
     return row
 
 
-async def upsert_calls(session: AsyncSession, *, records: Sequence[CallRecord], now: datetime) -> list[StoredCall]:
+async def upsert_calls(session: AsyncSession, *, records: Sequence[CallCreate], now: datetime) -> list[StoredCall]:
     if not records:
         return []
     # The same linkedid twice in one statement is an error in PostgreSQL (a row cannot be updated twice by one
@@ -102,8 +102,8 @@ async def upsert_calls(session: AsyncSession, *, records: Sequence[CallRecord], 
     return stored
 
 
-async def _remember_languages(session: AsyncSession, *, records: Sequence[CallRecord], now: datetime) -> None:
-    newest: dict[str, CallRecord] = {}
+async def _remember_languages(session: AsyncSession, *, records: Sequence[CallCreate], now: datetime) -> None:
+    newest: dict[str, CallCreate] = {}
     for record in records:
         if record.language and REMEMBERABLE_NUMBER.match(record.caller_number):
             known = newest.get(record.caller_number)
@@ -139,6 +139,12 @@ async def get_call(session: AsyncSession, *, key: str) -> Call | None:
 
 async def caller_language(session: AsyncSession, *, number: str) -> CallerLanguage | None:
     return await session.get(CallerLanguage, number)
+
+
+async def latest_calls_from(session: AsyncSession, *, caller_number: str, limit: int = 5) -> list[Call]:
+    """The caller's most recent calls, newest first (the agent's screen shows them during a call)."""
+    query = select(Call).where(Call.caller_number == caller_number).order_by(Call.started_at.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
 
 
 @dataclass(frozen=True)
@@ -204,93 +210,3 @@ async def list_calls(
     if len(calls) <= limit:
         return calls, None
     return calls[:limit], encode_cursor(calls[limit - 1])
-
-
-def _raw_summary_query(
-    *, filters: CallFilters, group_by: GroupBy, timezone: str, threshold_seconds: float
-) -> Select[tuple[object, ...]]:
-    local_start = func.timezone(timezone, Call.started_at)  # timestamptz -> local wall-clock timestamp
-    keys: dict[GroupBy, ColumnElement[str]] = {
-        GroupBy.NONE: literal("all"),
-        GroupBy.LANGUAGE: func.coalesce(Call.language, ""),
-        GroupBy.QUEUE: func.coalesce(Call.queue, ""),
-        GroupBy.HOUR: func.to_char(local_start, 'YYYY-MM-DD"T"HH24:00'),
-        GroupBy.DAY: func.to_char(local_start, "YYYY-MM-DD"),
-    }
-    # Group in an inner query by a named column, so PostgreSQL sees one expression (the timezone bind
-    # parameter would otherwise appear twice, as two different parameters, in SELECT and GROUP BY).
-    inner = (
-        select(keys[group_by].label("key"), Call.outcome, Call.wait_seconds, Call.talk_seconds)
-        .where(*filters.where())
-        .subquery()
-    )
-    is_answered = inner.c.outcome == Outcome.ANSWERED.value
-
-    def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.count().filter(condition)
-
-    within = and_(is_answered, inner.c.wait_seconds <= threshold_seconds)
-    queue_offered = or_(is_answered, inner.c.outcome == Outcome.ABANDONED_QUEUE.value)
-    query = (
-        select(
-            inner.c.key,
-            func.count().label("offered"),
-            count_where(is_answered).label("answered"),
-            count_where(inner.c.outcome == Outcome.ABANDONED_IVR.value).label("abandoned_ivr"),
-            count_where(inner.c.outcome == Outcome.ABANDONED_QUEUE.value).label("abandoned_queue"),
-            count_where(queue_offered).label("offered_to_queue"),
-            count_where(within).label("within"),
-            func.avg(case((is_answered, inner.c.wait_seconds))).label("asa"),
-            func.avg(case((is_answered, inner.c.talk_seconds))).label("aht"),
-        )
-        .group_by(inner.c.key)
-        .order_by(inner.c.key)
-    )
-    return query
-
-
-async def summary(
-    session: AsyncSession,
-    *,
-    filters: CallFilters,
-    group_by: GroupBy,
-    timezone: str,
-    threshold_seconds: float,
-    use_rollups: bool = True,
-) -> list[SummaryRow]:
-    """Read from the hourly rollups when they answer exactly (api/rollups.py), else from the calls."""
-    query = None
-    if use_rollups and filters.outcome is None and filters.caller is None:
-        query = rollups.summary_query(
-            period_from=filters.period_from,
-            period_to=filters.period_to,
-            language=filters.language,
-            queue=filters.queue,
-            group_by=group_by,
-            timezone=timezone,
-            threshold_seconds=threshold_seconds,
-        )
-    if query is None:
-        query = _raw_summary_query(
-            filters=filters, group_by=group_by, timezone=timezone, threshold_seconds=threshold_seconds
-        )
-    rows: list[SummaryRow] = []
-    for row in await session.execute(query):
-        rows.append(
-            SummaryRow(
-                key=row.key,
-                offered=row.offered,
-                answered=row.answered,
-                abandoned=row.abandoned_ivr + row.abandoned_queue,
-                abandoned_ivr=row.abandoned_ivr,
-                abandoned_queue=row.abandoned_queue,
-                offered_to_queue=row.offered_to_queue,
-                answered_within_threshold=row.within,
-                asa_seconds=None if row.asa is None else round(float(row.asa), 3),
-                aht_seconds=None if row.aht is None else round(float(row.aht), 3),
-                service_level_percent=(
-                    round(100.0 * row.within / row.offered_to_queue, 2) if row.offered_to_queue else None
-                ),
-            )
-        )
-    return rows

@@ -1,4 +1,4 @@
-"""Bodies of the request routes: separate Create and Public shapes."""
+"""Requests: the bodies that open or change one (Create), and what the API shows of them (Public)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,25 @@ class StatusChange(_Body):
 
 class NoteCreate(_Body):
     note: str = Field(min_length=1, max_length=4000)
+
+
+class RequestCreate(BaseModel):
+    """What opening a request stores, whatever opened it (api.crud.requests builds it from the bodies above, or
+    from a call record that left a message)."""
+
+    source: str  # voicemail | disposition | portal | correction
+    request_type: int | None  # None: a message left without choosing one; it gets the first configured type
+    created_at: datetime
+    created_by: str
+    origin_key: str | None = None  # what made it, once: "voicemail:<linkedid>"; a replay finds the same request
+    language: str | None = None
+    service: str = ""
+    caller_number: str = ""
+    contact: str = ""
+    description: str = ""
+    linkedid: str | None = None
+    voicemail_path: str | None = None
+    corrects_id: int | None = None
 
 
 class RequestCreated(BaseModel):

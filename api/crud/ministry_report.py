@@ -14,60 +14,20 @@ Rules:
 from __future__ import annotations
 
 import csv
-import enum
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.ami.models import CallbackRow
-from api.crud import in_period, matching
-from api.models import Call
-from api.tickets.models import ServiceRequest
-from api.tickets.rules import OPEN_STATUSES
+from api.crud.calls import in_period, matching
+from api.models import Call, CallbackRow, RequestRow
+from api.request_rules import OPEN_STATUSES
+from api.schemas.reports import Report, ReportGroup, ReportRow
 from ivr.records import Outcome
-
-
-class ReportGroup(enum.StrEnum):
-    NONE = "none"
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-    LANGUAGE = "language"
-    REQUEST_TYPE = "request_type"
-    SERVICE = "service"
-
-
-class ReportRow(BaseModel):
-    key: str
-    calls_offered: int = 0
-    calls_answered: int = 0
-    calls_abandoned: int = 0
-    service_level_percent: float | None = None
-    callbacks: int = 0
-    voicemails: int = 0
-    requests_opened: int = 0
-    requests_answered_on_time: int = 0
-    requests_answered_late: int = 0
-    requests_overdue: int = 0
-    surveys: int = 0
-    satisfaction_average: float | None = None
-
-
-class Report(BaseModel):
-    group_by: ReportGroup
-    timezone: str
-    threshold_seconds: float
-    period_from: datetime | None
-    period_to: datetime | None
-    generated_at: datetime
-    rows: list[ReportRow]
-
 
 CSV_COLUMNS = list(ReportRow.model_fields)
 
@@ -110,12 +70,12 @@ def _call_key(group: ReportGroup, timezone: str, service: ColumnElement[str]) ->
 
 def _request_key(group: ReportGroup, timezone: str) -> ColumnElement[str]:
     if group in (ReportGroup.DAY, ReportGroup.WEEK, ReportGroup.MONTH):
-        return _period_key(ServiceRequest.created_at, group, timezone)
+        return _period_key(RequestRow.created_at, group, timezone)
     keys: dict[ReportGroup, ColumnElement[str]] = {
         ReportGroup.NONE: literal("all"),
-        ReportGroup.LANGUAGE: func.coalesce(ServiceRequest.language, ""),
-        ReportGroup.REQUEST_TYPE: cast(ServiceRequest.request_type, String),
-        ReportGroup.SERVICE: func.coalesce(ServiceRequest.service, ""),
+        ReportGroup.LANGUAGE: func.coalesce(RequestRow.language, ""),
+        ReportGroup.REQUEST_TYPE: cast(RequestRow.request_type, String),
+        ReportGroup.SERVICE: func.coalesce(RequestRow.service, ""),
     }
     return keys[group]
 
@@ -182,20 +142,20 @@ async def build_report(
         target.satisfaction_average = None if found.satisfaction is None else round(float(found.satisfaction), 2)
 
     request_where = [
-        ServiceRequest.source != "correction",
-        *in_period(ServiceRequest.created_at, filters.period_from, filters.period_to),
+        RequestRow.source != "correction",
+        *in_period(RequestRow.created_at, filters.period_from, filters.period_to),
         *matching(
-            (ServiceRequest.language, filters.language),
-            (ServiceRequest.request_type, filters.request_type),
-            (ServiceRequest.service, filters.service),
+            (RequestRow.language, filters.language),
+            (RequestRow.request_type, filters.request_type),
+            (RequestRow.service, filters.service),
         ),
     ]
     requests = (
         select(
             _request_key(group_by, timezone).label("key"),
-            ServiceRequest.status,
-            ServiceRequest.due_at,
-            ServiceRequest.answered_at,
+            RequestRow.status,
+            RequestRow.due_at,
+            RequestRow.answered_at,
         )
         .where(*request_where)
         .subquery()

@@ -1,23 +1,25 @@
 """What the request routes share: the call center (request types, calendar), the recordings directory and the
-portal's rate limiter. Built once per application, on first use, from the same files the agi side reads
-(IVR_CALLCENTER, IVR_VOICEMAIL_DIR); tests put their own on `app.state.request_desk` first."""
+portal's rate limiter. Built once per application, on first use (api.deps), from the same files the agi side
+reads (IVR_CALLCENTER, IVR_VOICEMAIL_DIR)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, Request
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.tickets.rules import RateLimiter
+from api.request_rules import RateLimiter
 from ivr.calendar import BusinessCalendar
 from ivr.config import CallCenter, load_callcenter
 
+# Asterisk's file extension for each RECORD FILE format of callcenter.toml [voicemail].format.
+RECORDING_EXTENSIONS = {"wav": "wav", "wav49": "WAV", "gsm": "gsm", "ulaw": "ulaw", "alaw": "alaw", "g722": "g722",
+                        "sln16": "sln16"}  # fmt: skip
 
-class TicketSettings(BaseSettings):
+
+class RequestSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IVR_", extra="ignore", populate_by_name=True)
 
     # Where Asterisk writes voicemail (the same directory the agi side records into, seen from this host).
@@ -32,7 +34,7 @@ class TicketSettings(BaseSettings):
 
 
 @dataclass
-class RequestDesk:
+class RequestConfig:
     callcenter: CallCenter
     recordings_dir: Path
     due_soon_hours: float = 8.0
@@ -44,8 +46,8 @@ class RequestDesk:
         self.calendar = BusinessCalendar(self.callcenter)
 
     @classmethod
-    def from_environment(cls) -> RequestDesk:
-        settings = TicketSettings()
+    def from_environment(cls) -> RequestConfig:
+        settings = RequestSettings()
         return cls(
             callcenter=load_callcenter(),
             recordings_dir=settings.recordings_dir,
@@ -58,13 +60,13 @@ class RequestDesk:
         """The service tag of the line a caller dialed ("" when the line has none)."""
         return self.service_lines.get(dialed_number, "")
 
-
-def get_desk(request: Request) -> RequestDesk:
-    desk: RequestDesk | None = getattr(request.app.state, "request_desk", None)
-    if desk is None:
-        desk = RequestDesk.from_environment()
-        request.app.state.request_desk = desk
-    return desk
-
-
-DeskDep = Annotated[RequestDesk, Depends(get_desk)]
+    def recording_file(self, voicemail_path: str | None) -> Path | None:
+        """The recording's file, only if it lies inside the recordings directory (a stored path is not trusted)."""
+        if not voicemail_path:
+            return None
+        extension = RECORDING_EXTENSIONS[self.callcenter.voicemail.format]
+        root = self.recordings_dir.resolve()
+        candidate = Path(f"{voicemail_path}.{extension}").resolve()
+        if not candidate.is_relative_to(root) or not candidate.is_file():
+            return None
+        return candidate

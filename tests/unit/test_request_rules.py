@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from api.tickets.rules import (
+from api.request_rules import (
     RateLimiter,
     due_at,
     due_soon_cutoff,

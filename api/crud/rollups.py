@@ -18,42 +18,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    ColumnElement,
-    DateTime,
-    Numeric,
-    Select,
-    String,
-    Table,
-    case,
-    func,
-    literal,
-    or_,
-    select,
-)
+from sqlalchemy import BigInteger, ColumnElement, Select, case, func, literal, or_, select
 
-from api.models import Base
-from api.schemas import GroupBy
+from api.models import ROLLUP_THRESHOLDS_S, call_hourly
+from api.schemas.reports import GroupBy
 from ivr.records import Outcome
-
-ROLLUP_THRESHOLDS_S = (10, 15, 20, 30, 45, 60, 90, 120, 180, 300)  # as in migration 0004
-
-call_hourly = Table(
-    "call_hourly",
-    Base.metadata,
-    Column("hour", DateTime(timezone=True), primary_key=True),
-    Column("language", String(16), primary_key=True),
-    Column("queue", String(64), primary_key=True),
-    Column("outcome", String(32), primary_key=True),
-    Column("calls", BigInteger, nullable=False),
-    Column("wait_sum", Numeric, nullable=False),
-    Column("wait_count", BigInteger, nullable=False),
-    Column("talk_sum", Numeric, nullable=False),
-    Column("talk_count", BigInteger, nullable=False),
-    *[Column(f"within_{threshold}s", BigInteger, nullable=False) for threshold in ROLLUP_THRESHOLDS_S],
-)
 
 
 def _on_the_hour(instant: datetime) -> bool:

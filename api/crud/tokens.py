@@ -1,0 +1,78 @@
+"""API tokens in PostgreSQL (see api.security.tokens for the rules): keyword-only functions, each given its
+session and, when it writes, the current time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models import ApiToken
+from api.security.tokens import DEMO_HASHES, DEMO_TOKENS, Principal, Role, hash_secret, new_secret
+
+
+async def principal_for_secret(session: AsyncSession, *, secret: str, demo: bool) -> Principal | None:
+    """Who holds `secret`: None when it is unknown or revoked, or a demo secret while `demo` is off."""
+    token_hash = hash_secret(secret)
+    if token_hash in DEMO_HASHES and not demo:
+        return None
+    token = await session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    )
+    return None if token is None else Principal(name=token.name, role=Role(token.role))
+
+
+async def list_tokens(session: AsyncSession) -> list[ApiToken]:
+    return list((await session.scalars(select(ApiToken).order_by(ApiToken.id))).all())
+
+
+async def create_token(
+    session: AsyncSession,
+    *,
+    name: str,
+    role: Role,
+    now: datetime,
+    secret: str | None = None,
+    demo: bool = False,
+) -> str:
+    """Store a new token and return its secret (the only time it exists outside the caller's hands)."""
+    secret = secret or new_secret()
+    session.add(ApiToken(name=name, role=role.value, token_hash=hash_secret(secret), demo=demo, created_at=now))
+    await session.commit()
+    return secret
+
+
+async def revoke_tokens(session: AsyncSession, *, name: str, now: datetime) -> int:
+    tokens = (await session.scalars(select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None)))).all()
+    for token in tokens:
+        token.revoked_at = now
+    await session.commit()
+    return len(tokens)
+
+
+async def ensure_demo_tokens(session: AsyncSession, *, now: datetime) -> dict[Role, str]:
+    existing = set((await session.scalars(select(ApiToken.token_hash).where(ApiToken.demo))).all())
+    for role, secret in DEMO_TOKENS.items():
+        if hash_secret(secret) not in existing:
+            session.add(
+                ApiToken(
+                    name=f"demo-{role.value}",
+                    role=role.value,
+                    token_hash=hash_secret(secret),
+                    demo=True,
+                    created_at=now,
+                )
+            )
+    await session.commit()
+    return dict(DEMO_TOKENS)
+
+
+async def delete_demo_tokens(session: AsyncSession) -> None:
+    await session.execute(delete(ApiToken).where(ApiToken.demo | ApiToken.token_hash.in_(sorted(DEMO_HASHES))))
+    await session.commit()
+
+
+async def count_usable_tokens(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_(None), ~ApiToken.demo)
+    return int(await session.scalar(query) or 0)

@@ -1,0 +1,73 @@
+"""Agents and supervisors: logging a seat into the language queues, pausing it, its state during a call, and
+listening in on it."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+SEAT_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # a PJSIP endpoint name
+
+
+class Skill(enum.StrEnum):
+    NATIVE = "native"
+    FLUENT = "fluent"
+    BASIC = "basic"
+
+
+class AgentLogin(BaseModel):
+    skills: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Skill] = Field(min_length=1, max_length=16)
+
+
+class AgentPause(BaseModel):
+    reason: str = Field(min_length=1, max_length=64, pattern=r"^[^\r\n]+$")
+
+
+class AgentQueue(BaseModel):
+    queue: str
+    state: str
+    penalty: int
+    paused_reason: str
+
+
+class PreviousCall(BaseModel):
+    started_at: str
+    language: str | None
+    request_type: int | None
+    reference: str | None
+    outcome: str
+
+
+class CurrentCaller(BaseModel):
+    number: str
+    language: str
+    request_type: str
+    reference: str
+    previous_calls: list[PreviousCall]
+
+
+class AgentPublic(BaseModel):
+    seat: str
+    queues: list[AgentQueue]
+    caller: CurrentCaller | None
+
+
+class SpyMode(enum.StrEnum):
+    LISTEN = "listen"
+    WHISPER = "whisper"
+    BARGE = "barge"
+
+
+class SpyCreate(BaseModel):
+    agent: str = Field(pattern=SEAT_PATTERN, description="the seat to listen to")
+    supervisor_seat: str = Field(pattern=SEAT_PATTERN, description="the supervisor's own phone, rung first")
+    mode: SpyMode = SpyMode.LISTEN
+
+
+class SpyStarted(BaseModel):
+    agent: str
+    supervisor_seat: str
+    mode: SpyMode
+    channel: str

@@ -49,7 +49,7 @@ def get_request_config(request: Request) -> RequestConfig:
     """Built on first use from the environment; tests put their own on `app.state.request_config` first."""
     config: RequestConfig | None = getattr(request.app.state, "request_config", None)
     if config is None:
-        config = RequestConfig.from_environment()
+        config = RequestConfig.from_environment(request.app.state.callcenter)
         request.app.state.request_config = config
     return config
 

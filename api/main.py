@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -29,6 +30,9 @@ from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
+from ivr.config import CallCenter, load_callcenter
+
+log = logging.getLogger(__name__)
 
 # The live snapshot (~32 KB with 200 waiting callers) goes to every open page on each change. Compressing it per
 # connection (permessage-deflate, which browsers offer) cost ~0.5 ms of CPU per page per change and put the p99
@@ -68,11 +72,29 @@ async def prepare_database(
             )
 
 
+def load_callcenter_once() -> CallCenter | None:
+    """The call-center file, read once per process and handed down; None when it is broken (`ivr config` says
+    why): the wallboard and the call records still work, request routes answer 500 until it is fixed."""
+    try:
+        return load_callcenter()
+    except Exception:
+        log.exception("cannot load the call-center file; agents cannot log in by language")
+        return None
+
+
 def create_app(
-    settings: ApiSettings, *, clock: Callable[[], datetime] = utc_now, ami: AmiEnvironment | None = None
+    settings: ApiSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    ami: AmiEnvironment | None = None,
+    callcenter: CallCenter | None = None,
 ) -> FastAPI:
+    """The application; `callcenter` None: read the call-center file (IVR_CALLCENTER) once, at start-up."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.callcenter is None:
+            app.state.callcenter = load_callcenter_once()
         url = await resolve_database_url(
             settings.database_url, var_dir=settings.var_dir, database=settings.embedded_database
         )
@@ -87,6 +109,7 @@ def create_app(
                 service_level_s=settings.service_level_seconds,
                 clock=clock,
                 ami=ami,
+                queues_by_language=language_queues(app.state.callcenter),
             )
             try:
                 yield
@@ -105,6 +128,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.settings = settings
     app.state.clock = clock
+    app.state.callcenter = callcenter
     for router in (calls.router, callers.router, reports.router, health.router):
         app.include_router(router)
     for router in (agents.router, supervision.router, live.router, callbacks.router):
@@ -124,20 +148,9 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": detail})
 
 
-def _callcenter_timezone() -> str | None:
-    """The timezone of the call-center configuration, when the ivr side provides one."""
-    try:
-        from ivr import config as ivr_config
-    except ImportError:
-        return None
-    loader = getattr(ivr_config, "load_callcenter", None)
-    if loader is None:
-        return None
-    try:
-        timezone = getattr(loader(), "timezone", None)
-    except Exception:  # a broken call-center file is reported by `ivr config`, not by the API
-        return None
-    return str(timezone) if timezone else None
+def language_queues(callcenter: CallCenter | None) -> dict[str, str]:
+    """Language code -> queue, from the call-center file, the one source of truth."""
+    return {language.code: language.queue for language in callcenter.languages} if callcenter else {}
 
 
 DEMO_SECRET_PREFIX = "demo-only"  # noqa: S105  asterisk_conf/*.sandbox.conf: secrets that must never reach production
@@ -154,9 +167,9 @@ def main(argv: list[str]) -> int:
         overrides["host"] = args.host
     if args.port:
         overrides["port"] = args.port
-    timezone = _callcenter_timezone()
-    if timezone and "IVR_API_TIMEZONE" not in os.environ:
-        overrides["timezone"] = timezone
+    callcenter = load_callcenter_once()
+    if callcenter is not None and callcenter.timezone and "IVR_API_TIMEZONE" not in os.environ:
+        overrides["timezone"] = str(callcenter.timezone)
     settings = settings.model_copy(update=overrides)
     ami = AmiEnvironment()
     if ami.secret.startswith(DEMO_SECRET_PREFIX) and not settings.demo:
@@ -185,7 +198,7 @@ def main(argv: list[str]) -> int:
         return 2
     import uvicorn
 
-    app = create_app(settings.model_copy(update={"database_url": url}), ami=ami)
+    app = create_app(settings.model_copy(update={"database_url": url}), ami=ami, callcenter=callcenter)
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process would die
     # without running atexit, and the embedded PostgreSQL would never learn that this handle is gone.
     signal.signal(signal.SIGTERM, _exit_on_signal)

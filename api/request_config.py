@@ -1,6 +1,6 @@
 """What the request routes share: the call center (request types, calendar), the recordings directory and the
-portal's rate limiter. Built once per application, on first use (api.deps), from the same files the agi side
-reads (IVR_CALLCENTER, IVR_VOICEMAIL_DIR)."""
+portal's rate limiter. Built once per application, on first use (api.deps), from the call center create_app
+holds and the same recordings directory the agi side writes to (IVR_VOICEMAIL_DIR)."""
 
 from __future__ import annotations
 
@@ -46,10 +46,11 @@ class RequestConfig:
         self.calendar = BusinessCalendar(self.callcenter)
 
     @classmethod
-    def from_environment(cls) -> RequestConfig:
+    def from_environment(cls, callcenter: CallCenter | None = None) -> RequestConfig:
+        """IVR_* settings, and the call center given (read from IVR_CALLCENTER when None)."""
         settings = RequestSettings()
         return cls(
-            callcenter=load_callcenter(),
+            callcenter=callcenter if callcenter is not None else load_callcenter(),
             recordings_dir=settings.recordings_dir,
             due_soon_hours=settings.due_soon_hours,
             limiter=RateLimiter(limit=settings.portal_limit),

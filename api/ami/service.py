@@ -60,13 +60,6 @@ class AmiEnvironment(BaseSettings):
         return AmiSettings(host=self.host, port=self.port, username=self.username, secret=self.secret)
 
 
-def language_queues() -> dict[str, str]:
-    """Language code -> queue, from the call-center file (ivr.config), the one source of truth."""
-    from ivr.config import load_callcenter
-
-    return {language.code: language.queue for language in load_callcenter().languages}
-
-
 @dataclass
 class LiveService:
     state: LiveState
@@ -334,13 +327,9 @@ async def start_live(
     service_level_s: float,
     clock: Callable[[], datetime],
     ami: AmiEnvironment | None,
+    queues_by_language: dict[str, str],
 ) -> LiveService:
     """Build and start the live service (AMI only when `ami` carries a secret)."""
-    try:
-        queues_by_language = language_queues()
-    except Exception:  # a broken call-center file is reported by `ivr config`; the wallboard still works
-        log.exception("cannot load the call-center file; agents cannot log in by language")
-        queues_by_language = {}
     environment = ami or AmiEnvironment(secret="")
     service = LiveService(
         state=LiveState(timezone=timezone, service_level_s=service_level_s, wrapup_s=environment.wrapup_s),

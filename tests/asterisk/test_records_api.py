@@ -67,8 +67,8 @@ async def test_calls_made_while_the_api_is_down_are_stored_once_when_it_returns(
         await server.record_for(linkedid)  # spooled by call_end although the API is unreachable
     assert len(server.outbox.records()) == 3
 
-    desk = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
-    async with serve_api(database_url, desk, port=port) as api:
+    request_config = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    async with serve_api(database_url, request_config, port=port) as api:
         stored = await eventually(
             lambda: _stored_calls(api, set(linkedids)), timeout_s=30, what=f"the calls {linkedids} in GET /calls"
         )

@@ -66,8 +66,8 @@ def api_database() -> Iterator[str]:
 
 @pytest.fixture
 async def api(tier: Tier, api_database: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningApi]:
-    desk = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
-    async with serve_api(api_database, desk) as live:
+    request_config = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    async with serve_api(api_database, request_config) as live:
         # the agi server started next talks to this API: outbox delivery, references, status lookups
         monkeypatch.setenv("IVR_API_URL", live.url)
         monkeypatch.setenv("IVR_API_TOKEN", DEMO_TOKENS[Role.AGI])

@@ -76,8 +76,8 @@ async def api(tier: Tier, database_url: str, monkeypatch: pytest.MonkeyPatch) ->
     port = free_port()
     monkeypatch.setenv("IVR_API_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("IVR_API_TOKEN", DEMO_TOKENS[Role.AGI])
-    desk = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
-    async with serve_api(database_url, desk, port=port) as live:
+    request_config = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    async with serve_api(database_url, request_config, port=port) as live:
         yield live
 
 

@@ -49,8 +49,10 @@ def database() -> Iterator[str]:
 
 @pytest.fixture
 async def api(database: str, tmp_path: Path) -> AsyncIterator[LiveApi]:
-    desk = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path, service_lines={"0800100200": "paris"})
-    async with serve_api(database, desk, clock=lambda: NOW) as live:
+    request_config = RequestConfig(
+        callcenter=load_callcenter(), recordings_dir=tmp_path, service_lines={"0800100200": "paris"}
+    )
+    async with serve_api(database, request_config, clock=lambda: NOW) as live:
         stored = await live.client.post("/calls", json=CALLS, headers=live.auth(Role.AGI))
         assert stored.status_code == 200, stored.text
         yield live

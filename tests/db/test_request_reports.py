@@ -40,7 +40,7 @@ CALLS = [
 
 
 @pytest.fixture
-async def desk(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestConfig]:
+async def request_config(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestConfig]:
     await empty_tables(database_url, "request_events", "requests")
     chosen = RequestConfig(
         callcenter=load_callcenter(),
@@ -53,7 +53,7 @@ async def desk(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator
 
 @pytest.fixture
 async def loaded(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig, clock: FixedClock, database_url: str
+    client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig, clock: FixedClock, database_url: str
 ) -> AsyncIterator[dict[str, str]]:
     assert (await client.post("/calls", json=CALLS, headers=auth[Role.AGI])).status_code == 200
     engine = make_engine(database_url)
@@ -124,7 +124,7 @@ async def test_report_by_local_day_with_filters_and_csv(
     assert by_language["ar"]["voicemails"] == "1" and by_language["ar"]["satisfaction_average"] == ""
 
 
-async def test_report_is_for_supervisors(client: httpx.AsyncClient, auth: Auth, desk: RequestConfig) -> None:
+async def test_report_is_for_supervisors(client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig) -> None:
     assert (await client.get("/reports/ministry", headers=auth[Role.AGENT])).status_code == 403
     assert (await client.get("/reports/ministry.csv")).status_code == 401
     naive = await client.get("/reports/ministry", params={"from": "2026-11-10T00:00:00"},
@@ -133,7 +133,7 @@ async def test_report_is_for_supervisors(client: httpx.AsyncClient, auth: Auth, 
 
 
 async def test_csv_cells_never_become_spreadsheet_formulas(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig
+    client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig
 ) -> None:
     await client.post("/requests", headers=auth[Role.AGENT], json={
         "request_type": 1, "description": "x", "service": "=HYPERLINK(\"http://evil\")"})  # fmt: skip

@@ -29,7 +29,7 @@ MONDAY_NIGHT = datetime(2026, 11, 23, 21, 30, tzinfo=CASABLANCA)  # after hours
 
 
 @pytest.fixture
-async def desk(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestConfig]:
+async def request_config(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestConfig]:
     await empty_tables(database_url, "request_events", "requests")
     chosen = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path, limiter=RateLimiter(limit=2))
     app.state.request_config = chosen
@@ -59,7 +59,7 @@ async def _only_request(client: httpx.AsyncClient, auth: Auth) -> dict[str, obje
 
 
 async def test_after_hours_voicemail_record_opens_one_request_due_in_72_business_hours(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig
+    client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig
 ) -> None:
     record = voicemail_call("vm.1", MONDAY_NIGHT)
     for _ in range(2):  # a replay by the outbox is the same request
@@ -75,7 +75,7 @@ async def test_after_hours_voicemail_record_opens_one_request_due_in_72_business
 
 
 async def test_the_flow_allocating_first_and_the_record_later_share_one_reference(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig
+    client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig
 ) -> None:
     body = {"linkedid": "vm.2", "caller_number": "+33612345678", "language": "fr", "request_type": 2,
             "voicemail_path": "/rec/2026/11/vm.2", "route": "queue", "at": "2026-11-24T10:00:00+01:00"}
@@ -94,7 +94,7 @@ async def test_the_flow_allocating_first_and_the_record_later_share_one_referenc
 
 
 async def test_status_lookup_for_the_ivr_and_the_workflow_with_history(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig, clock: FixedClock
+    client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig, clock: FixedClock
 ) -> None:
     created = await client.post("/requests", headers=auth[Role.AGENT], json={
         "linkedid": "d.1", "request_type": 1, "description": "passport renewal conditions", "language": "ar",
@@ -129,7 +129,7 @@ async def test_status_lookup_for_the_ivr_and_the_workflow_with_history(
 
 
 async def test_portal_needs_no_token_but_is_rate_limited(
-    client: httpx.AsyncClient, desk: RequestConfig, clock: FixedClock
+    client: httpx.AsyncClient, request_config: RequestConfig, clock: FixedClock
 ) -> None:
     form = {"request_type": 3, "description": "I want to complain", "contact": "a@example.org", "language": "fr"}
     for _ in range(2):
@@ -141,7 +141,7 @@ async def test_portal_needs_no_token_but_is_rate_limited(
 
 
 async def test_complaints_are_archived_unchangeably_and_corrected_by_new_entries(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig, database_url: str
+    client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig, database_url: str
 ) -> None:
     created = await client.post("/requests", headers=auth[Role.AGENT], json={
         "request_type": 3, "description": "rude answer at the counter"})  # fmt: skip
@@ -184,7 +184,7 @@ async def test_complaints_are_archived_unchangeably_and_corrected_by_new_entries
 
 
 async def test_due_soon_and_overdue_listings_count_business_hours(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig, clock: FixedClock
+    client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig, clock: FixedClock
 ) -> None:
     # Friday 2026-11-27 10:00 local: a type-2 request (48 h) is due Thursday 2026-12-03 10:00.
     clock.now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -209,7 +209,7 @@ async def test_due_soon_and_overdue_listings_count_business_hours(
 
 
 async def test_recordings_are_served_to_staff_only_and_only_from_the_recordings_directory(
-    client: httpx.AsyncClient, auth: Auth, desk: RequestConfig, tmp_path: Path
+    client: httpx.AsyncClient, auth: Auth, request_config: RequestConfig, tmp_path: Path
 ) -> None:
     (tmp_path / "2026" / "11").mkdir(parents=True)
     (tmp_path / "2026" / "11" / "vm.9.wav").write_bytes(b"RIFF....WAVEfmt fake audio")

@@ -109,7 +109,7 @@ class LiveApi:
 @contextlib.asynccontextmanager
 async def serve_api(
     database_url: str,
-    desk: RequestConfig | None = None,
+    request_config: RequestConfig | None = None,
     *,
     demo: bool = True,
     clock: Callable[[], datetime] | None = None,
@@ -120,15 +120,15 @@ async def serve_api(
     start_timeout_s: float = 30.0,
     stop_timeout_s: float = 20.0,
 ) -> AsyncIterator[LiveApi]:
-    """The API on `database_url`, in demo mode (known tokens: `LiveApi.auth`) unless not `demo`, with `desk` as
-    its request desk when given; yields its URL, an HTTP client on it and the app. The rest is `ApiServer`'s."""
+    """The API on `database_url`, in demo mode (known tokens: `LiveApi.auth`) unless not `demo`, with
+    `request_config` when given; yields its URL, an HTTP client on it and the app. The rest is `ApiServer`'s."""
     port = port or free_port()
     settings = ApiSettings(database_url=database_url, demo=demo, timezone="Africa/Casablanca", port=port)
 
     def make_app() -> FastAPI:
         app = create_app(settings, ami=ami) if clock is None else create_app(settings, clock=clock, ami=ami)
-        if desk is not None:
-            app.state.request_config = desk
+        if request_config is not None:
+            app.state.request_config = request_config
         return app
 
     server = ApiServer(

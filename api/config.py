@@ -29,7 +29,7 @@ class ApiSettings(BaseSettings):
     max_page_size: int = Field(default=500, ge=1)
     # Service level: % of calls offered to a queue that were answered within this many seconds.
     service_level_seconds: float = Field(default=20.0, gt=0)
-    # Used for hour/day grouping when the call-center configuration (ivr.config) does not say otherwise.
+    # Used for hour/day grouping when the call-center configuration (callcenter.config) does not say otherwise.
     timezone: str = "Africa/Casablanca"
 
     @field_validator("timezone")

@@ -30,7 +30,7 @@ from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
-from ivr.config import CallCenter, load_callcenter
+from callcenter.config import CallCenter, load_callcenter
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ivr.calendar import BusinessCalendar
-from ivr.config import CallCenter, RequestType
-from ivr.tickets import RequestStatus
+from callcenter.calendar import BusinessCalendar
+from callcenter.config import CallCenter, RequestType
+from callcenter.requests import RequestStatus
 
 REFERENCE_DIGITS = 8
 

@@ -35,9 +35,9 @@ from typing import Any
 
 from benchmarks.common import REPO, Options, children_cpu_s, process_cpu_s, raise_fd_limit, verdict, write_results
 from benchmarks.fastagi import TYPICAL_PROMPT_S
+from callcenter.config import load_callcenter
 from ivr import sandbox
 from ivr.adapters.outbox import Outbox
-from ivr.config import load_callcenter
 from ivr.prompts import Prompt
 from tests.support.poll import eventually, eventually_blocking, file_lock
 from tests.support.ports import free_media_port, free_port

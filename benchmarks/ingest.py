@@ -22,7 +22,7 @@ import httpx
 
 from api.security.tokens import Role
 from benchmarks.common import Options, latency_summary_ms, process_cpu_s, verdict, write_results
-from ivr.records import Outcome
+from callcenter.records import Outcome
 from tests.support.api import api_process
 from tests.support.database import database_server, migrated_database, role_tokens
 

@@ -36,15 +36,15 @@ from typing import Any
 
 from benchmarks.asterisk_load import session_lock, start_process, start_sandbox
 from benchmarks.common import REPO, Options, verdict, write_results
+from callcenter.calendar import BusinessCalendar
+from callcenter.config import CallCenter, Language, load_callcenter
 from ivr import sandbox
 from ivr.adapters.outbox import Outbox
-from ivr.calendar import BusinessCalendar
 from ivr.channel import CallInfo
-from ivr.config import CallCenter, Language, load_callcenter
 from ivr.fake_channel import FakeChannel
 from ivr.flows import inbound
 from ivr.flows.context import FlowContext
-from ivr.languages import InMemoryLanguageMemory
+from ivr.language_memory import InMemoryLanguageMemory
 from ivr.prompts import Prompt
 from tests.support.ports import free_media_port, free_port
 from tests.support.processes import stop_process
@@ -106,7 +106,7 @@ def bench_callcenter(directory: Path) -> Path:
 
 
 def packaged_path() -> Path:
-    return REPO / "ivr" / "callcenter.toml"
+    return REPO / "callcenter" / "callcenter.toml"
 
 
 def number_for(language: Language, callcenter: CallCenter, serial: int) -> str:

@@ -14,7 +14,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prompts": ("ivr.promptgen", "main", "build or check the voice prompts (build | check)"),
     "asterisk": ("ivr.sandbox", "main", "provision, start or stop the sandbox Asterisk 22"),
     "call": ("ivr.sandbox", "call_main", "place a demo SIP call with SIPp and print what the caller went through"),
-    "config": ("ivr.config", "main", "validate and print the call-center configuration"),
+    "config": ("callcenter.cli", "main", "validate and print the call-center configuration"),
 }
 
 

@@ -4,7 +4,7 @@ Rules:
 - The catalog is prompts/texts/<lang>.toml: [prompts] (one text per `Prompt` key), [numbers] (the pieces
   `ivr.prompts` composes numbers from), [time] (how this language writes an opening hour) and, for languages
   written in two scripts, [latin] (Amazigh: [prompts] is Tifinagh, [latin] its transcription).
-- Texts may name configuration values, filled at build time from the call center (ivr.config): {digit} (this
+- Texts may name configuration values, filled at build time from the call center (callcenter.config): {digit} (this
   language's menu key), {portal}, {open_time}, {close_time}, {language_change_digit}. Another deployment's
   prompts so follow its own configuration. An unknown placeholder is an error, never spoken as is.
 - Where a file comes from, best first: a human recording (prompts/recorded/<lang>/<name>.wav|mp3|ogg|flac),
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from ivr.config import CallCenter, ConfigError, load_callcenter
+from callcenter.config import CallCenter, ConfigError, load_callcenter
 from ivr.prompts import NUMBER_PREFIX, Prompt, number_language, pieces_used
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Requests (tickets) as the call plane sees them: their states, and what a flow may ask the API about them.
+"""Requests (tickets) as the call plane sees them: what a flow may ask the API about them.
 
 Rules:
 - The API owns requests (api/tickets/); the agi side never stores one. A flow may ask for a reference for the
@@ -10,16 +10,10 @@ Rules:
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Protocol
 
-
-class RequestStatus(enum.StrEnum):
-    NEW = "new"
-    IN_PROGRESS = "in_progress"
-    ANSWERED = "answered"
-    CLOSED = "closed"
+from callcenter.requests import RequestStatus
 
 
 class TicketDesk(Protocol):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 # Set by the inbound flow for the dialplan.
 IVR_LANG = "IVR_LANG"  # chosen language code (also set as CHANNEL(language))
-IVR_ROUTE = "IVR_ROUTE"  # queue | voicemail | hangup (ivr.records.Route)
+IVR_ROUTE = "IVR_ROUTE"  # queue | voicemail | hangup (callcenter.records.Route)
 IVR_QUEUE = "IVR_QUEUE"  # queue name when IVR_ROUTE=queue
 IVR_QUEUE_TIMEOUT = "IVR_QUEUE_TIMEOUT"  # seconds in queue before the dialplan offers voicemail
 IVR_REQUEST_TYPE = "IVR_REQUEST_TYPE"  # request type digit chosen by the caller ("" if none)

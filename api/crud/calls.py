@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Call, CallerLanguage
 from api.schemas.calls import CallCreate, StoredCall
-from ivr.records import Outcome
+from callcenter.records import Outcome
 
 # Only real numbers are remembered: "anonymous", "unknown" or an empty caller ID would share one language.
 REMEMBERABLE_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")

@@ -27,7 +27,7 @@ from api.crud.calls import in_period, matching
 from api.models import Call, CallbackRow, RequestRow
 from api.request_rules import OPEN_STATUSES
 from api.schemas.reports import Report, ReportGroup, ReportRow
-from ivr.records import Outcome
+from callcenter.records import Outcome
 
 CSV_COLUMNS = list(ReportRow.model_fields)
 

@@ -31,8 +31,8 @@ from api.schemas.requests import (
     StatusChange,
     VoicemailRequestCreate,
 )
-from ivr.records import Outcome, Route
-from ivr.tickets import RequestStatus
+from callcenter.records import Outcome, Route
+from callcenter.requests import RequestStatus
 
 REFERENCE_ATTEMPTS = 8
 

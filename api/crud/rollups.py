@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, case, func, literal, o
 
 from api.models import ROLLUP_THRESHOLDS_S, call_hourly
 from api.schemas.reports import GroupBy
-from ivr.records import Outcome
+from callcenter.records import Outcome
 
 
 def _on_the_hour(instant: datetime) -> bool:

@@ -10,7 +10,7 @@ from api.crud import rollups
 from api.crud.calls import CallFilters
 from api.models import Call
 from api.schemas.reports import GroupBy, SummaryRow
-from ivr.records import Outcome
+from callcenter.records import Outcome
 
 
 def _raw_summary_query(

@@ -12,7 +12,7 @@ from pydantic import Discriminator, Tag
 from api.crud import calls, requests
 from api.deps import AgiWriterDep, NowDep, RequestConfigDep, SessionDep, SettingsDep, StaffDep, require_offsets
 from api.schemas.calls import CallCreate, CallPage, CallPublic, CallsStored
-from ivr.records import Outcome
+from callcenter.records import Outcome
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 

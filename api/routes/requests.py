@@ -28,7 +28,7 @@ from api.schemas.requests import (
     StatusChange,
     VoicemailRequestCreate,
 )
-from ivr.tickets import RequestStatus
+from callcenter.requests import RequestStatus
 
 router = APIRouter(tags=["requests"])
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from ivr.records import CallRecord
+from callcenter.records import CallRecord
 
 
 class CallCreate(CallRecord):

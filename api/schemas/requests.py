@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ivr.tickets import RequestStatus
+from callcenter.requests import RequestStatus
 
 
 def _no_nul(value: object) -> object:

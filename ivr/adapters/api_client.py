@@ -29,8 +29,8 @@ from urllib.parse import quote
 
 import httpx
 
+from callcenter.records import CallRecord
 from ivr.adapters.outbox import Outbox
-from ivr.records import CallRecord
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +242,7 @@ class ApiQuestions:
 
 
 class ApiLanguageMemory(ApiQuestions):
-    """`ivr.languages.LanguageMemory` backed by GET /callers/{number}/language.
+    """`ivr.language_memory.LanguageMemory` backed by GET /callers/{number}/language.
 
     `remember` does nothing: the API learns a caller's language from the call record the flow spools anyway,
     so the call path makes no extra request.

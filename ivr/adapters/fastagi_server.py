@@ -39,7 +39,7 @@ from ivr.adapters.api_client import OutboxSender, running_sender
 from ivr.adapters.outbox import Outbox
 from ivr.agi import AgiConnection, ConnectionClosed, Environment, Event, HangupNotice, NeedData, ProtocolError
 from ivr.channel import ChannelError, ChannelHungUp
-from ivr.config import Settings
+from ivr.settings import Settings
 
 logger = logging.getLogger(__name__)
 READ_CHUNK = 4096

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ivr.records import CallRecord
+from callcenter.records import CallRecord
 
 READY_SUFFIX = ".json"
 CLAIMED_SUFFIX = ".sending"

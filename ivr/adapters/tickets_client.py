@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from callcenter.requests import RequestStatus
 from ivr.adapters.api_client import ApiQuestions
-from ivr.tickets import RequestStatus
 
 
 class TicketDeskUnavailable(Exception):

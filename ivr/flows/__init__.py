@@ -7,16 +7,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
+from callcenter.calendar import BusinessCalendar
+from callcenter.config import load_callcenter
 from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
 from ivr.adapters.queue_client import ApiQueueDesk
 from ivr.adapters.tickets_client import ApiTicketDesk
-from ivr.calendar import BusinessCalendar
 from ivr.channel import Channel
-from ivr.config import Settings, load_callcenter
 from ivr.flows import call_end, inbound, queue_wait, survey, voicemail
 from ivr.flows.context import FlowContext
-from ivr.languages import InMemoryLanguageMemory, LanguageMemory
+from ivr.language_memory import InMemoryLanguageMemory, LanguageMemory
+from ivr.settings import Settings
 
 Flow = Callable[[Channel, FlowContext], Awaitable[None]]
 

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from callcenter.languages import normalize_caller
+from callcenter.records import CallRecord, Outcome, Route
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp
 from ivr.flows.context import FlowContext
-from ivr.languages import normalize_caller
-from ivr.records import CallRecord, Outcome, Route
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from callcenter.calendar import BusinessCalendar
+from callcenter.config import CallCenter
 from ivr.adapters.outbox import Outbox
-from ivr.calendar import BusinessCalendar
-from ivr.config import CallCenter
-from ivr.languages import LanguageMemory
+from ivr.language_memory import LanguageMemory
 from ivr.queueing import QueueDesk
 from ivr.tickets import TicketDesk
 

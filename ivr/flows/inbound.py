@@ -21,14 +21,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from callcenter.config import CallCenter, Language, RequestType
+from callcenter.languages import menu_order, normalize_caller, suggested_language
+from callcenter.records import Route
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp
-from ivr.config import CallCenter, Language, RequestType
 from ivr.flows import request_status
 from ivr.flows.context import FlowContext
-from ivr.languages import menu_order, normalize_caller, suggested_language
 from ivr.prompts import Prompt, sound
-from ivr.records import Route
 
 log = logging.getLogger(__name__)
 

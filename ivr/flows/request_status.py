@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from callcenter.requests import RequestStatus
 from ivr.channel import Channel
 from ivr.flows.context import FlowContext
 from ivr.prompts import Prompt, sound
-from ivr.tickets import RequestStatus
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ import logging
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from callcenter.languages import normalize_caller
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp, RecordStatus
 from ivr.flows.context import FlowContext
-from ivr.languages import normalize_caller
 from ivr.prompts import Prompt, digit_sounds, sound
 
 log = logging.getLogger(__name__)

@@ -27,18 +27,18 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.config import load_callcenter
+from callcenter.records import CallRecord
 from ivr import promptgen, sandbox
 from ivr.adapters.outbox import Outbox
-from ivr.config import load_callcenter
 from ivr.prompts import Prompt
-from ivr.records import CallRecord
 from ivr.sandbox import AmiClient, AmiMessage, CallerScript, SandboxPaths, SippResult
 from tests.support.poll import eventually, eventually_blocking, file_lock
 from tests.support.ports import free_media_port, free_port
 
 HERE = Path(__file__).parent
 PROJECT = HERE.parents[1]
-PACKAGED_CALLCENTER = PROJECT / "ivr" / "callcenter.toml"
+PACKAGED_CALLCENTER = PROJECT / "callcenter" / "callcenter.toml"
 AGENT_PASSWORD = "demo-only-agent{n}"  # asterisk_conf/pjsip_secrets.sandbox.conf
 PROMPT_SECONDS = 0.3
 GREETING_SECONDS = 2.0  # long enough to press keys during it (issue 11: type-ahead from the first syllable)

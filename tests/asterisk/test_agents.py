@@ -25,8 +25,8 @@ import httpx
 import pytest
 
 from api.ami.service import AmiEnvironment
+from callcenter.records import Outcome
 from ivr import sandbox
-from ivr.records import Outcome
 from ivr.sandbox import AmiClient, CallerScript
 from tests.support.api import serve_api
 from tests.support.browser import Browser, launch, require_chromium

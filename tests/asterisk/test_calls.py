@@ -12,7 +12,7 @@ import wave
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from ivr.records import Outcome, Route
+from callcenter.records import Outcome, Route
 from ivr.sandbox import AmiClient, CallerScript
 
 from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, sounds_heard, variables_set

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.config import load_callcenter
 from ivr import promptgen
-from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
 from tests.asterisk.conftest import (
     OPEN_AT,

@@ -16,8 +16,8 @@ import pytest
 
 from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
+from callcenter.config import load_callcenter
 from ivr import sandbox
-from ivr.config import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
 from tests.support.api import LiveApi, serve_api
 from tests.support.database import throwaway_database

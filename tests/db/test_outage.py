@@ -13,9 +13,9 @@ import httpx
 from api.config import ApiSettings
 from api.main import create_app
 from api.security.tokens import Role
+from callcenter.records import CallRecord
 from ivr.adapters.api_client import Backoff, OutboxSender
 from ivr.adapters.outbox import Outbox
-from ivr.records import CallRecord
 from tests.db.conftest import T0, FixedClock, call
 from tests.support.api import ApiServer
 from tests.support.poll import eventually

@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from callcenter.calendar import BusinessCalendar
+from callcenter.config import load_callcenter
 from ivr.adapters.outbox import Outbox
-from ivr.calendar import BusinessCalendar
-from ivr.config import load_callcenter
 from ivr.flows.context import FlowContext
-from ivr.languages import InMemoryLanguageMemory, LanguageMemory
+from ivr.language_memory import InMemoryLanguageMemory, LanguageMemory
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 OPEN_INSTANT = datetime(2026, 11, 24, 10, 0, tzinfo=CASABLANCA)  # a Tuesday morning

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from callcenter.records import CallRecord, Outcome
 from ivr.adapters.api_client import ApiLanguageMemory, Backoff, OutboxSender, PassReport, running_sender
 from ivr.adapters.outbox import Outbox
-from ivr.records import CallRecord, Outcome
 from tests.support.poll import eventually
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.config import load_callcenter
+from callcenter.records import Route
 from ivr import variables
-from ivr.config import load_callcenter
 from ivr.flows import FLOWS
-from ivr.records import Route
 
 CONF = Path(__file__).resolve().parents[2] / "asterisk_conf"
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ivr import calendar as calendar_module
-from ivr.calendar import BusinessCalendar, ClosedReason, OpenStatus
-from ivr.config import CallCenter, callcenter_from_data, load_callcenter
+from callcenter import calendar as calendar_module
+from callcenter.calendar import BusinessCalendar, ClosedReason, OpenStatus
+from callcenter.config import CallCenter, callcenter_from_data, load_callcenter
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 WORKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")

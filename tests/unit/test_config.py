@@ -12,22 +12,23 @@ from typing import Any
 
 import pytest
 
-from ivr import config
-from ivr.config import (
+from callcenter import cli as config_cli
+from callcenter import public_holidays
+from callcenter.config import (
     CallCenter,
     ConfigError,
     Interval,
-    Settings,
     WeeklyHours,
     callcenter_from_data,
-    canonical_holiday_name,
     load_callcenter,
     parse_callcenter,
 )
+from callcenter.public_holidays import canonical_holiday_name
+from ivr.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CITYHALL = ROOT / "examples" / "cityhall.toml"
-PACKAGED_TEXT = importlib.resources.files("ivr").joinpath("callcenter.toml").read_text(encoding="utf-8")
+PACKAGED_TEXT = importlib.resources.files("callcenter").joinpath("callcenter.toml").read_text(encoding="utf-8")
 Data = dict[str, Any]
 
 
@@ -83,7 +84,7 @@ def test_environment_variable_names_the_file(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("IVR_CALLCENTER", str(CITYHALL))
     assert load_callcenter().default_language == "fr"
     # an explicit path wins over the environment
-    assert load_callcenter(ROOT / "ivr" / "callcenter.toml").default_language == "ar"
+    assert load_callcenter(ROOT / "callcenter" / "callcenter.toml").default_language == "ar"
 
 
 def test_round_trip_through_json_keeps_everything() -> None:
@@ -374,9 +375,9 @@ def test_validation_error_in_a_real_file_names_its_path(tmp_path: Path) -> None:
 def test_holiday_names_drop_the_estimated_mark() -> None:
     assert canonical_holiday_name("Eid al-Fitr (estimated)") == "Eid al-Fitr"
     assert canonical_holiday_name("Labor Day") == "Labor Day"
-    assert "Eid al-Adha" in config.holiday_names("MA", 2027)
-    assert "National Day" in config.holiday_names("FR", 2027)
-    assert "Midwinter Day" in config.holiday_names("AQ", 2027)  # a country without translations still works
+    assert "Eid al-Adha" in public_holidays.holiday_names("MA", 2027)
+    assert "National Day" in public_holidays.holiday_names("FR", 2027)
+    assert "Midwinter Day" in public_holidays.holiday_names("AQ", 2027)  # a country without translations still works
 
 
 # -- process settings and the command --------------------------------------------------------------------
@@ -411,7 +412,7 @@ def test_settings_refuse_a_bad_port(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_command_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert config.main([]) == 0
+    assert config_cli.main([]) == 0
     out = capsys.readouterr().out
     assert "Consular call center (Africa/Casablanca)" in out
     assert "  2 zgh  Amazigh (Tamazight) -> q-zgh" in out
@@ -420,7 +421,7 @@ def test_command_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_command_lists_holidays_of_a_year(capsys: pytest.CaptureFixture[str]) -> None:
-    assert config.main([str(CITYHALL), "--year", "2027"]) == 0
+    assert config_cli.main([str(CITYHALL), "--year", "2027"]) == 0
     out = capsys.readouterr().out
     assert "public holidays: closed (FR)" in out
     assert "  2027-07-14 National Day" in out
@@ -429,7 +430,7 @@ def test_command_lists_holidays_of_a_year(capsys: pytest.CaptureFixture[str]) ->
 def test_command_reports_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(PACKAGED_TEXT.replace('timezone = "Africa/Casablanca"', 'timezone = "Africa/Atlantis"'))
-    assert config.main([str(bad)]) == 1
+    assert config_cli.main([str(bad)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"{bad}: timezone: unknown time zone 'Africa/Atlantis'" in captured.err
@@ -439,7 +440,7 @@ def test_summary_of_a_call_center_without_holidays_or_prefixes() -> None:
     data = reference_data()
     data["holiday_country"] = None
     data["country_prefixes"] = {}
-    text = config.summary(callcenter_from_data(data))
+    text = config_cli.summary(callcenter_from_data(data))
     assert "public holidays: open (no holiday calendar)" in text
     assert "prefixes: none" in text
 

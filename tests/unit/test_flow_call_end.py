@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.records import Outcome
 from ivr import variables as var
 from ivr.channel import CallInfo, RecordOutcome, RecordStatus
 from ivr.fake_channel import HANGUP, FakeChannel
@@ -14,7 +15,6 @@ from ivr.flows import call_end, inbound, voicemail
 from ivr.flows.call_end import build_record, classify
 from ivr.flows.voicemail import recording_path
 from ivr.prompts import Prompt, sound
-from ivr.records import Outcome
 from tests.unit.flow_helpers import CLOSED_INSTANT, OPEN_INSTANT, make_context
 
 NOW = datetime(2026, 11, 24, 9, 5, tzinfo=UTC)

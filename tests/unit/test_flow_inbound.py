@@ -11,7 +11,7 @@ from ivr.channel import CallInfo
 from ivr.fake_channel import HANGUP, FakeChannel
 from ivr.flows import inbound
 from ivr.flows.inbound import menu_choice, valid_reference
-from ivr.languages import InMemoryLanguageMemory
+from ivr.language_memory import InMemoryLanguageMemory
 from ivr.prompts import Prompt, sound
 from tests.unit.flow_helpers import CLOSED_INSTANT, make_context
 

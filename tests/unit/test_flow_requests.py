@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from callcenter.requests import RequestStatus
 from ivr import variables as var
 from ivr.adapters.tickets_client import ApiTicketDesk, TicketDeskUnavailable
 from ivr.channel import CallInfo, RecordOutcome, RecordStatus
@@ -19,7 +20,6 @@ from ivr.flows import inbound, request_status, survey, voicemail
 from ivr.flows.call_end import build_record
 from ivr.flows.context import FlowContext
 from ivr.prompts import Prompt, digit_sounds, sound
-from ivr.tickets import RequestStatus
 from tests.unit.flow_helpers import CLOSED_INSTANT, make_context
 
 

@@ -8,17 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.config import CallCenter, load_callcenter
-from ivr.languages import (
+from callcenter.config import CallCenter, load_callcenter
+from callcenter.languages import (
     MAX_NUMBER_DIGITS,
-    InMemoryLanguageMemory,
-    LanguageMemory,
     initial_language,
     language_for_digit,
     menu_order,
     normalize_caller,
     preselect,
 )
+from ivr.language_memory import InMemoryLanguageMemory, LanguageMemory
 
 CITYHALL = Path(__file__).resolve().parents[2] / "examples" / "cityhall.toml"
 

@@ -7,8 +7,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from callcenter.records import CallRecord, Outcome
 from ivr.adapters.outbox import Outbox
-from ivr.records import CallRecord, Outcome
 
 
 def record(linkedid: str = "1700000000.1", outcome: Outcome = Outcome.ANSWERED) -> CallRecord:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.config import load_callcenter
 from ivr import promptgen
-from ivr.config import load_callcenter
 from ivr.promptgen import (
     MANIFEST_NAME,
     Builder,
@@ -86,7 +86,7 @@ def catalog() -> dict[str, LanguageTexts]:
 
 @pytest.fixture(scope="module")
 def reference() -> Deployment:
-    return Deployment.from_callcenter(load_callcenter(promptgen.PROJECT_DIR / "ivr" / "callcenter.toml"))
+    return Deployment.from_callcenter(load_callcenter(promptgen.PROJECT_DIR / "callcenter" / "callcenter.toml"))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -14,9 +14,9 @@ from api.request_rules import (
     new_reference,
     request_type_for,
 )
-from ivr.calendar import BusinessCalendar
-from ivr.config import load_callcenter
-from ivr.tickets import RequestStatus
+from callcenter.calendar import BusinessCalendar
+from callcenter.config import load_callcenter
+from callcenter.requests import RequestStatus
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 CALLCENTER = load_callcenter()

@@ -10,9 +10,9 @@ import pytest
 
 from ivr import cli
 from ivr.adapters.api_client import ApiLanguageMemory
-from ivr.config import Settings
 from ivr.flows import FLOWS, build_context, shifted_clock
-from ivr.languages import InMemoryLanguageMemory
+from ivr.language_memory import InMemoryLanguageMemory
+from ivr.settings import Settings
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 

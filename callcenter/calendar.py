@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ivr.config import CallCenter, canonical_holiday_name, country_holidays
+from callcenter.config import CallCenter
+from callcenter.public_holidays import canonical_holiday_name, country_holidays
 
 HORIZON_DAYS = 400
 MAX_SPAN_DAYS = 20 * 366  # business_seconds_between refuses longer spans

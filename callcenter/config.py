@@ -1,4 +1,4 @@
-"""The call center as configuration (callcenter.toml) and the process settings (environment, IVR_*).
+"""The call center as configuration (callcenter.toml): the model, its validation and its loading.
 
 Rules:
 - Everything that differs between deployments (languages, hours, holidays, queues, request types, limits)
@@ -12,12 +12,10 @@ Rules:
 
 from __future__ import annotations
 
-import argparse
 import importlib.resources
 import itertools
 import os
 import re
-import sys
 import tomllib
 from collections import Counter
 from datetime import date
@@ -27,7 +25,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from pydantic import (
-    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -37,7 +34,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from callcenter.public_holidays import holiday_names
 
 CALLCENTER_ENV = "IVR_CALLCENTER"
 PACKAGED_NAME = "callcenter.toml"
@@ -247,7 +245,7 @@ class QueueSettings(_Strict):
 
 
 class CallCenter(_Strict):
-    """One deployment. Built by `load_callcenter`; see ivr/callcenter.toml for the meaning of every key."""
+    """One deployment. Built by `load_callcenter`; see callcenter/callcenter.toml for the meaning of every key."""
 
     name: str = Field(min_length=1, max_length=120)
     timezone: str
@@ -408,44 +406,6 @@ class CallCenter(_Strict):
         return next((kind for kind in self.request_types if kind.digit == digit), None)
 
 
-_SUFFIX_RE = re.compile(r"\s*\((estimated|observed|estimated, observed)\)$")
-
-
-def canonical_holiday_name(name: str) -> str:
-    """The holidays package marks lunar dates "(estimated)"; overrides name the holiday without it."""
-    return _SUFFIX_RE.sub("", name).strip()
-
-
-def country_holidays(country: str, year: int) -> holidays.HolidayBase:
-    """English names, whatever the country's default language, so configuration files can name them."""
-    probe = holidays.country_holidays(country, years=[])
-    language = "en_US" if "en_US" in (probe.supported_languages or ()) else None
-    result: holidays.HolidayBase = holidays.country_holidays(country, years=year, language=language)
-    return result
-
-
-def holiday_names(country: str, year: int) -> set[str]:
-    calendar = country_holidays(country, year)
-    return {canonical_holiday_name(name) for day in calendar for name in calendar.get_list(day)}
-
-
-class Settings(BaseSettings):
-    """Process settings from the environment (IVR_AGI_PORT=4573 ...), built once at start-up."""
-
-    model_config = SettingsConfigDict(env_prefix="IVR_", extra="ignore", populate_by_name=True)
-
-    agi_host: str = "127.0.0.1"
-    agi_port: int = Field(default=4573, ge=1, le=65535)
-    api_url: str = "http://127.0.0.1:8000"
-    api_token: str | None = Field(default=None, repr=False)
-    spool_dir: Path = Path("var/outbox")
-    callcenter_path: Path | None = Field(
-        default=None, validation_alias=AliasChoices(CALLCENTER_ENV, "IVR_CALLCENTER_PATH", "callcenter_path")
-    )
-    voicemail_dir: Path = Path("/var/spool/asterisk/ivr-recordings")  # on the Asterisk host, written by Asterisk
-    sounds_dir: Path = Path("var/sounds")
-
-
 def _format_location(location: tuple[int | str, ...]) -> str:
     text = ""
     for part in location:
@@ -493,63 +453,16 @@ def callcenter_from_data(data: dict[str, Any], source: str = PACKAGED_NAME) -> C
 
 
 def load_callcenter(path: Path | None = None) -> CallCenter:
-    """Load the call center from `path`, else $IVR_CALLCENTER, else the packaged ivr/callcenter.toml."""
+    """Load the call center from `path`, else $IVR_CALLCENTER, else the packaged callcenter/callcenter.toml.
+
+    Call it once per process, at start-up, and hand the result down."""
     if path is None and os.environ.get(CALLCENTER_ENV):
         path = Path(os.environ[CALLCENTER_ENV])
     if path is None:
-        text = importlib.resources.files("ivr").joinpath(PACKAGED_NAME).read_text(encoding="utf-8")
+        text = importlib.resources.files("callcenter").joinpath(PACKAGED_NAME).read_text(encoding="utf-8")
         return parse_callcenter(text, PACKAGED_NAME)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     return parse_callcenter(text, str(path))
-
-
-def summary(callcenter: CallCenter) -> str:
-    lines = [
-        f"{callcenter.name} ({callcenter.timezone})",
-        f"hours: {callcenter.hours.describe()}",
-        "public holidays: "
-        + ("open" if callcenter.public_holidays_open else "closed")
-        + (f" ({callcenter.holiday_country})" if callcenter.holiday_country else " (no holiday calendar)"),
-        f"closures: {len(callcenter.closures)}, special-hours periods: {len(callcenter.special_hours)}",
-        "languages:",
-    ]
-    for language in callcenter.languages:
-        default = " (default)" if language.code == callcenter.default_language else ""
-        described = f"{language.code:<4} {language.english_name} -> {language.queue}{default}"
-        lines.append(f"  {language.digit} {described}")
-    prefixes = ", ".join(f"+{prefix} {code}" for prefix, code in sorted(callcenter.country_prefixes.items()))
-    lines.append(f"prefixes: {prefixes or 'none'}")
-    lines.append("request types:")
-    for request_type in callcenter.request_types:
-        extras = [f"{request_type.deadline_hours:g} h"]
-        if request_type.asks_reference:
-            extras.append("asks reference")
-        if request_type.archived:
-            extras.append("archived")
-        lines.append(f"  {request_type.digit} {request_type.key} ({', '.join(extras)})")
-    lines.append(f"portal: {callcenter.portal_url}")
-    return "\n".join(lines)
-
-
-def main(argv: list[str]) -> int:
-    """`ivr config [PATH]`: validate a call-center file and print what it says."""
-    parser = argparse.ArgumentParser(prog="ivr config", description=main.__doc__)
-    parser.add_argument("path", nargs="?", type=Path, help=f"default: ${CALLCENTER_ENV} or the packaged file")
-    parser.add_argument("--year", type=int, help="list the public holidays of this year (overrides applied)")
-    args = parser.parse_args(argv)
-    try:
-        callcenter = load_callcenter(args.path)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(summary(callcenter))
-    if args.year is not None:
-        from ivr.calendar import BusinessCalendar  # the calendar builds on this module
-
-        print(f"public holidays {args.year}:")
-        for day, names in BusinessCalendar(callcenter).holidays_in(args.year).items():
-            print(f"  {day} {', '.join(names)}")
-    return 0

@@ -1,4 +1,4 @@
-"""Language choice: sanitising the caller's number, preselection by country prefix, the menu order, memory.
+"""Language choice: sanitising the caller's number, preselection by country prefix, the menu order.
 
 Rules:
 - A caller ID is whatever the far end sent: `normalize_caller` is the only way a number gets into prompts,
@@ -6,22 +6,17 @@ Rules:
 - Preselection never fails: an empty, hidden, national or hostile number gets the default language.
 - Order of trust for the first language: what this caller chose last time (if still offered), then the country
   prefix, then the default. The caller can always change it in the menu.
-- `LanguageMemory` is an interface: kept in memory here, backed by the API later. Anonymous callers ("") are
-  never remembered, or they would all share one language.
 """
 
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
-from typing import Protocol
 
-from ivr.config import CallCenter, Language
+from callcenter.config import CallCenter, Language
 
 MAX_NUMBER_DIGITS = 20  # E.164 allows 15; leave room for carrier prefixes, refuse anything absurd
 _SEPARATORS = re.compile(r"[\s\-./()]")
 _PLAUSIBLE = re.compile(r"^\+?[0-9]+$")
-_LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
 def normalize_caller(raw: str) -> str:
@@ -77,40 +72,3 @@ def menu_order(preselected: str, callcenter: CallCenter) -> list[Language]:
 
 def language_for_digit(digit: str, callcenter: CallCenter) -> Language | None:
     return next((language for language in callcenter.languages if language.digit == digit), None)
-
-
-class LanguageMemory(Protocol):
-    """The language each caller chose last time, by normalised number."""
-
-    async def recall(self, number: str) -> str | None: ...
-
-    async def remember(self, number: str, language: str) -> None: ...
-
-
-class InMemoryLanguageMemory:
-    """Least-recently-used memory of at most `max_numbers` callers; lost on restart (fine for one process)."""
-
-    def __init__(self, max_numbers: int = 100_000) -> None:
-        if max_numbers < 1:
-            raise ValueError("max_numbers must be at least 1")
-        self.max_numbers = max_numbers
-        self._languages: OrderedDict[str, str] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._languages)
-
-    async def recall(self, number: str) -> str | None:
-        key = normalize_caller(number)
-        language = self._languages.get(key) if key else None
-        if language is not None:
-            self._languages.move_to_end(key)
-        return language
-
-    async def remember(self, number: str, language: str) -> None:
-        key = normalize_caller(number)
-        if not key or not _LANGUAGE_CODE.match(language):
-            return
-        self._languages[key] = language
-        self._languages.move_to_end(key)
-        while len(self._languages) > self.max_numbers:
-            self._languages.popitem(last=False)

@@ -11,7 +11,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "agi": ("ivr.adapters.fastagi_server", "main", "serve the call flows over FastAGI (port 4573)"),
     "api": ("api.main", "main", "serve the records API (port 8000), embedded PostgreSQL by default"),
     "token": ("api.cli", "main", "create or revoke API bearer tokens"),
-    "prompts": ("ivr.promptgen", "main", "build or check the voice prompts (build | check)"),
+    "prompts": ("promptgen.cli", "main", "build or check the voice prompts (build | check)"),
     "asterisk": ("ivr.sandbox", "main", "provision, start or stop the sandbox Asterisk 22"),
     "call": ("ivr.sandbox", "call_main", "place a demo SIP call with SIPp and print what the caller went through"),
     "config": ("callcenter.cli", "main", "validate and print the call-center configuration"),

@@ -29,10 +29,12 @@ import pytest
 
 from callcenter.config import load_callcenter
 from callcenter.records import CallRecord
-from ivr import promptgen, sandbox
+from ivr import sandbox
 from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
 from ivr.sandbox import AmiClient, AmiMessage, CallerScript, SandboxPaths, SippResult
+from promptgen import catalog as prompt_catalog
+from promptgen import plan as planning
 from tests.support.poll import eventually, eventually_blocking, file_lock
 from tests.support.ports import free_media_port, free_port
 
@@ -124,9 +126,8 @@ def install_test_prompts(paths: SandboxPaths, callcenter_path: Path) -> None:
     replaces whatever was there, real prompts included: flows never hit a missing file and menus take a known
     time. tests/asterisk/test_real_prompts.py plays the real ones."""
     callcenter = load_callcenter(callcenter_path)
-    items = promptgen.plan(
-        promptgen.load_catalog(), promptgen.Deployment.from_callcenter(callcenter), promptgen.RECORDED_DIR
-    )
+    deployment = prompt_catalog.Deployment.from_callcenter(callcenter)
+    items = planning.plan(prompt_catalog.load_catalog(), deployment, prompt_catalog.RECORDED_DIR)
     names = {(item.language, item.name) for item in items}
     names |= {(language.code, key.value) for language in callcenter.languages for key in Prompt}
     for language, name in sorted(names):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from callcenter.config import load_callcenter
-from ivr import promptgen
 from ivr.sandbox import AmiClient, CallerScript
+from promptgen import build as prompt_build
 from tests.asterisk.conftest import (
     OPEN_AT,
     PROJECT,
@@ -32,7 +32,7 @@ MISSING_FILE_WARNINGS = ("does not exist in any format", "Unable to open")
 @pytest.fixture
 def real_prompts(tier: Tier) -> Iterator[list[str]]:
     callcenter = load_callcenter(tier.callcenter_path)
-    report = promptgen.install(PROMPTS_CACHE, callcenter, offline=True)
+    report = prompt_build.install(PROMPTS_CACHE, callcenter, offline=True)
     assert not report.failed and not report.missing, report.summary()
     languages = [language.code for language in callcenter.languages]
     for language in languages:

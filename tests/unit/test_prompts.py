@@ -1,4 +1,4 @@
-"""Prompt catalog, number composition and the prompt generator (ivr.prompts, ivr.promptgen).
+"""Prompt catalog, number composition and the prompt generator (ivr.prompts, promptgen).
 
 The generator tests run the real sox (and one test the real espeak-ng) on a few dozen files in tmp_path; the
 engines are fakes wherever the point is what happens around synthesis (failures, reuse, engine order).
@@ -19,18 +19,6 @@ from pathlib import Path
 import pytest
 
 from callcenter.config import load_callcenter
-from ivr import promptgen
-from ivr.promptgen import (
-    MANIFEST_NAME,
-    Builder,
-    Deployment,
-    EspeakEngine,
-    Item,
-    LanguageTexts,
-    Progress,
-    SynthesisError,
-    VoiceLanguage,
-)
 from ivr.prompts import (
     Prompt,
     digit_sounds,
@@ -42,6 +30,18 @@ from ivr.prompts import (
     sound,
     wait_time_sounds,
 )
+from promptgen import audio as prompt_audio
+from promptgen import build as prompt_build
+from promptgen import catalog as prompt_catalog
+from promptgen import check as checking
+from promptgen import cli as prompts_cli
+from promptgen import engines as prompt_engines
+from promptgen import plan as planning
+from promptgen.audio import SynthesisError
+from promptgen.build import MANIFEST_NAME, Builder, Progress
+from promptgen.catalog import Deployment, LanguageTexts, VoiceLanguage
+from promptgen.engines import EspeakEngine
+from promptgen.plan import Item
 
 LANGUAGES = ("ar", "zgh", "fr", "en", "es", "nl", "it", "de")
 needs_sox = pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed (make system-deps)")
@@ -81,12 +81,12 @@ deadline_hours = 72
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, LanguageTexts]:
-    return promptgen.load_catalog()
+    return prompt_catalog.load_catalog()
 
 
 @pytest.fixture(scope="module")
 def reference() -> Deployment:
-    return Deployment.from_callcenter(load_callcenter(promptgen.PROJECT_DIR / "callcenter" / "callcenter.toml"))
+    return Deployment.from_callcenter(load_callcenter(prompt_catalog.PROJECT_DIR / "callcenter" / "callcenter.toml"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_reference_catalog_is_complete_in_all_eight_languages(
     catalog: dict[str, LanguageTexts], reference: Deployment, tmp_path: Path
 ) -> None:
     assert [language.code for language in reference.languages] == list(LANGUAGES)
-    results = promptgen.check(catalog, reference, tmp_path)
+    results = checking.check(catalog, reference, tmp_path)
     assert {result.code: result.errors for result in results} == {code: [] for code in LANGUAGES}
     for code in LANGUAGES:
         assert set(catalog[code].prompts) == {key.value for key in Prompt}
@@ -130,8 +130,8 @@ def test_amazigh_is_tifinagh_with_its_latin_transcription(catalog: dict[str, Lan
         outside_placeholders = re.sub(r"\{[a-z_]+\}", "", tifinagh)
         assert re.search(r"[\u2D30-\u2D7F]", outside_placeholders), key
         assert not re.search(r"[A-Za-z]", outside_placeholders), key
-        assert tifinagh == promptgen.to_tifinagh(zgh.latin[key])
-    assert promptgen.to_tifinagh("Azul {digit}") == "ⴰⵣⵓⵍ {digit}"
+        assert tifinagh == prompt_catalog.to_tifinagh(zgh.latin[key])
+    assert prompt_catalog.to_tifinagh("Azul {digit}") == "ⴰⵣⵓⵍ {digit}"
 
 
 def test_each_language_option_is_spoken_in_that_language_with_its_digit(
@@ -141,8 +141,8 @@ def test_each_language_option_is_spoken_in_that_language_with_its_digit(
              "nl": "Nederlands", "it": "italiano", "de": "Deutsch"}
     for language in reference.languages:
         texts = catalog[language.code]
-        values = promptgen.placeholder_values(reference, texts)
-        spoken = promptgen.fill(texts.prompts[Prompt.LANGUAGE_OPTION], values, "")
+        values = prompt_catalog.placeholder_values(reference, texts)
+        spoken = prompt_catalog.fill(texts.prompts[Prompt.LANGUAGE_OPTION], values, "")
         assert names[language.code] in spoken
         assert re.findall(r"\d", spoken) == [language.digit]
 
@@ -152,39 +152,39 @@ def test_placeholders_follow_the_configuration(catalog: dict[str, LanguageTexts]
     config.write_text(MINI_CALLCENTER, encoding="utf-8")
     deployment = Deployment.from_callcenter(load_callcenter(config))
     assert (deployment.open_s, deployment.close_s) == (9 * 3600 + 1800, 17 * 3600 + 900)  # most common weekday
-    values = promptgen.placeholder_values(deployment, catalog["fr"])
-    after_hours = promptgen.fill(catalog["fr"].prompts[Prompt.AFTER_HOURS], values, "")
+    values = prompt_catalog.placeholder_values(deployment, catalog["fr"])
+    after_hours = prompt_catalog.fill(catalog["fr"].prompts[Prompt.AFTER_HOURS], values, "")
     assert "de 9 heures 30 à 17 heures 15" in after_hours
     assert "mairie.example" in after_hours
     assert values["digit"] == "7"
-    hint = promptgen.fill(catalog["fr"].prompts[Prompt.LANGUAGE_CHANGE_HINT], values, "")
+    hint = prompt_catalog.fill(catalog["fr"].prompts[Prompt.LANGUAGE_CHANGE_HINT], values, "")
     assert hint.endswith("tapez 0.")
 
 
 def test_spoken_time_per_language(catalog: dict[str, LanguageTexts]) -> None:
     def spoken(code: str, hours: int, minutes: int = 0) -> str:
-        return promptgen.spoken_time(hours * 3600 + minutes * 60, catalog[code].time)
+        return prompt_catalog.spoken_time(hours * 3600 + minutes * 60, catalog[code].time)
 
     assert (spoken("en", 8), spoken("en", 20), spoken("en", 12, 30), spoken("en", 0)) == (
         "8 a.m.", "8 p.m.", "12 30 p.m.", "12 a.m.")
     assert spoken("fr", 20, 30) == "20 heures 30"
     assert spoken("de", 8) == "8 Uhr"
-    assert promptgen.spoken_time(8 * 3600 + 5 * 60, {}) == "8:05"
+    assert prompt_catalog.spoken_time(8 * 3600 + 5 * 60, {}) == "8:05"
 
 
 def test_unknown_or_malformed_placeholder_is_an_error(tmp_path: Path, reference: Deployment) -> None:
     texts = LanguageTexts("en", prompts={key.value: "ok" for key in Prompt} | {"greeting": "Hello {nope}"})
-    with pytest.raises(promptgen.CatalogError, match=r"\{nope\}"):
-        promptgen.fill(texts.prompts["greeting"], promptgen.placeholder_values(reference, texts), "en.toml")
-    with pytest.raises(promptgen.CatalogError, match="malformed"):
-        promptgen.fill("Hello {", {}, "en.toml")
-    results = promptgen.check({"en": texts}, Deployment((VoiceLanguage("en", "1", "en"),), "x", 0, 0), tmp_path)
+    with pytest.raises(prompt_catalog.CatalogError, match=r"\{nope\}"):
+        prompt_catalog.fill(texts.prompts["greeting"], prompt_catalog.placeholder_values(reference, texts), "en.toml")
+    with pytest.raises(prompt_catalog.CatalogError, match="malformed"):
+        prompt_catalog.fill("Hello {", {}, "en.toml")
+    results = checking.check({"en": texts}, Deployment((VoiceLanguage("en", "1", "en"),), "x", 0, 0), tmp_path)
     assert any("{nope}" in error for error in results[0].errors)
 
 
 def copy_catalog(tmp_path: Path) -> Path:
     folder = tmp_path / "texts"
-    shutil.copytree(promptgen.CATALOG_DIR, folder)
+    shutil.copytree(prompt_catalog.CATALOG_DIR, folder)
     return folder
 
 
@@ -196,14 +196,14 @@ def test_check_command_fails_naming_a_missing_key(tmp_path: Path, capsys: pytest
                   if not line.startswith("survey_thanks =")),
         encoding="utf-8",
     )
-    assert promptgen.main(["check", "--catalog", str(folder), "--recorded", str(tmp_path / "none")]) == 1
+    assert prompts_cli.main(["check", "--catalog", str(folder), "--recorded", str(tmp_path / "none")]) == 1
     output = capsys.readouterr().out
     assert "de   FAIL" in output and "survey_thanks" in output
     assert "fr   ok" in output
 
 
 def test_check_command_passes_on_the_reference_catalog(capsys: pytest.CaptureFixture[str]) -> None:
-    assert promptgen.main(["check"]) == 0
+    assert prompts_cli.main(["check"]) == 0
     output = capsys.readouterr().out
     assert "fallback audio until recorded" in output  # Amazigh has no voice
 
@@ -223,13 +223,13 @@ def test_check_reports_missing_pieces_scripts_and_stray_recordings(tmp_path: Pat
         (VoiceLanguage("fr", "1", "fr"), VoiceLanguage("zgh", "2", None, "fr"), VoiceLanguage("de", "3", "de")),
         "x", 0, 0,
     )
-    fr, zgh, de = promptgen.check(catalog, deployment, recorded)
+    fr, zgh, de = checking.check(catalog, deployment, recorded)
     assert any(error.startswith("missing number pieces: 1, 2") for error in fr.errors)
     assert fr.warnings == ["texts for keys no flow plays: old_key"]
     assert any("Tifinagh differs" in error and "goodbye" in error for error in zgh.errors)
     assert any("missing Latin" in error for error in zgh.errors)
     assert zgh.recorded == 1
-    assert zgh.line().startswith(f"zgh  FAIL: 1/{len(promptgen.output_names('zgh'))} recorded; not recorded: ")
+    assert zgh.line().startswith(f"zgh  FAIL: 1/{len(planning.output_names('zgh'))} recorded; not recorded: ")
     assert "greeting" not in zgh.line() and "language_option" in zgh.line()
     assert any("greting.wav" in warning for warning in zgh.warnings)
     assert de.errors == ["no catalog file de.toml"]
@@ -237,13 +237,13 @@ def test_check_reports_missing_pieces_scripts_and_stray_recordings(tmp_path: Pat
 
 def test_catalog_errors_name_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "fr.toml").write_text("[prompts]\ngreeting = 3\n", encoding="utf-8")
-    with pytest.raises(promptgen.CatalogError, match=r"fr.toml: \[prompts\]"):
-        promptgen.load_catalog(tmp_path)
+    with pytest.raises(prompt_catalog.CatalogError, match=r"fr.toml: \[prompts\]"):
+        prompt_catalog.load_catalog(tmp_path)
     (tmp_path / "fr.toml").write_text("[sounds]\n", encoding="utf-8")
-    with pytest.raises(promptgen.CatalogError, match="unknown table"):
-        promptgen.load_catalog(tmp_path)
+    with pytest.raises(prompt_catalog.CatalogError, match="unknown table"):
+        prompt_catalog.load_catalog(tmp_path)
     (tmp_path / "fr.toml").write_text("greeting = \n", encoding="utf-8")
-    assert promptgen.main(["check", "--catalog", str(tmp_path)]) == 1
+    assert prompts_cli.main(["check", "--catalog", str(tmp_path)]) == 1
     assert "fr.toml" in capsys.readouterr().err
 
 
@@ -424,7 +424,7 @@ def test_espeak_build_makes_telephone_wavs_and_a_second_build_reuses_them(
 ) -> None:
     deployment = Deployment((VoiceLanguage("ar", "1", "ar"), VoiceLanguage("zgh", "2", None, "ar")), "x.ma",
                             8 * 3600, 20 * 3600)
-    items = promptgen.plan(catalog, deployment, tmp_path / "recorded")
+    items = planning.plan(catalog, deployment, tmp_path / "recorded")
     out = tmp_path / "sounds"
     report = Builder(out, [EspeakEngine()]).run(items, Progress(io.StringIO(), len(items)))
     assert report.failed == [] and report.missing == []
@@ -463,7 +463,7 @@ def test_a_recording_wins_over_synthesis_and_over_the_fallback(tmp_path: Path) -
     write_tone(recorded / "zgh" / "goodbye.wav", rate=22050, channels=1, frames=2205)
     texts = {"en": LanguageTexts("en", prompts={"greeting": "Hello.", "goodbye": "Goodbye."})}
     deployment = Deployment((VoiceLanguage("en", "1", "en"), VoiceLanguage("zgh", "2", None, "en")), "x", 0, 0)
-    items = [item for item in promptgen.plan(texts, deployment, recorded) if item.name in {"greeting", "goodbye"}]
+    items = [item for item in planning.plan(texts, deployment, recorded) if item.name in {"greeting", "goodbye"}]
     out = tmp_path / "sounds"
     engine = ToneEngine()
     report = Builder(out, [engine]).run(items, Progress(io.StringIO(), len(items)))
@@ -545,12 +545,12 @@ def test_unreadable_audio_is_refused(tmp_path: Path) -> None:
     not_audio = tmp_path / "bad.wav"
     not_audio.write_bytes(b"RIFF....WAVEjunk")
     with pytest.raises(SynthesisError):
-        promptgen.convert(not_audio, tmp_path / "out.wav")
+        prompt_audio.convert(not_audio, tmp_path / "out.wav")
     with pytest.raises(SynthesisError, match="not a WAV"):
-        promptgen.validate_wav(not_audio)
+        prompt_audio.validate_wav(not_audio)
     write_tone(tmp_path / "wide.wav", rate=16000, channels=2)
     with pytest.raises(SynthesisError, match="expected 8 kHz mono"):
-        promptgen.validate_wav(tmp_path / "wide.wav")
+        prompt_audio.validate_wav(tmp_path / "wide.wav")
 
 
 @needs_sox
@@ -581,9 +581,9 @@ def test_without_text_or_fallback_a_file_is_reported_missing(tmp_path: Path) -> 
 
 def test_a_corrupt_manifest_means_rebuild_not_crash(tmp_path: Path) -> None:
     (tmp_path / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
-    assert promptgen.load_manifest(tmp_path) == {}
+    assert prompt_build.load_manifest(tmp_path) == {}
     (tmp_path / MANIFEST_NAME).write_text('{"version": 99, "files": {}}', encoding="utf-8")
-    assert promptgen.load_manifest(tmp_path) == {}
+    assert prompt_build.load_manifest(tmp_path) == {}
 
 
 def test_progress_bar_only_on_a_terminal() -> None:
@@ -606,12 +606,12 @@ def test_gtts_probe_is_quick_and_bounded() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        assert promptgen.tcp_reachable("127.0.0.1", port, 1.0)
+        assert prompt_engines.tcp_reachable("127.0.0.1", port, 1.0)
     started = time.monotonic()
-    assert not promptgen.GttsEngine("127.0.0.1", port, probe_timeout_s=1.0).available()  # closed now
+    assert not prompt_engines.GttsEngine("127.0.0.1", port, probe_timeout_s=1.0).available()  # closed now
     assert time.monotonic() - started < 1.5
-    assert [engine.name for engine in promptgen.default_engines(offline=False)] == ["gtts", "espeak-ng"]
-    assert [engine.name for engine in promptgen.default_engines(offline=True)] == ["espeak-ng"]
+    assert [engine.name for engine in prompt_engines.default_engines(offline=False)] == ["gtts", "espeak-ng"]
+    assert [engine.name for engine in prompt_engines.default_engines(offline=True)] == ["espeak-ng"]
 
 
 @needs_sox
@@ -622,9 +622,9 @@ def test_build_command_follows_the_configured_languages(tmp_path: Path, capsys: 
     engine = ToneEngine()
     argv = ["build", "--config", str(config), "--out", str(out), "--recorded", str(tmp_path / "none"), "--jobs", "2"]
     # Amazigh numbers are the Arabic pieces, and this city hall has no Arabic: reported, and the build fails.
-    assert promptgen.main(argv, engines=[engine]) == 1
+    assert prompts_cli.main(argv, engines=[engine]) == 1
     captured = capsys.readouterr()
-    built = len(promptgen.output_names("fr"))
+    built = len(planning.output_names("fr"))
     assert f"{built} built (tone {built}), 0 reused, 0 from recordings, {len(Prompt)} from a fallback" in captured.out
     assert "missing: zgh/num_" in captured.err
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, "fr", "zgh"]
@@ -637,7 +637,7 @@ def test_build_command_without_sox_says_what_to_install(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing on it: no sox, no espeak-ng
-    assert promptgen.main(["build", "--out", str(tmp_path / "out")]) == 1
+    assert prompts_cli.main(["build", "--out", str(tmp_path / "out")]) == 1
     assert "sox" in capsys.readouterr().err
 
 
@@ -649,7 +649,7 @@ def test_install_into_the_sandbox_sounds_folder(
     config = tmp_path / "cityhall.toml"
     config.write_text(MINI_CALLCENTER.replace('audio_fallback = "fr"', 'tts_voice = "fr"'), encoding="utf-8")
     argv = ["build", "--sandbox", "--config", str(config), "--recorded", str(tmp_path / "none")]
-    assert promptgen.main(argv, engines=[ToneEngine()]) == 1  # zgh numbers borrow the absent Arabic pieces
+    assert prompts_cli.main(argv, engines=[ToneEngine()]) == 1  # zgh numbers borrow the absent Arabic pieces
     sounds = tmp_path / "root" / "usr" / "share" / "asterisk" / "sounds"
     assert_telephone_wav(sounds / "fr" / "ivr" / "greeting.wav")
     assert str(sounds) in capsys.readouterr().out
@@ -659,15 +659,15 @@ def test_install_into_the_sandbox_sounds_folder(
 def test_install_api_builds_a_call_center(tmp_path: Path) -> None:
     config = tmp_path / "cityhall.toml"
     config.write_text(MINI_CALLCENTER, encoding="utf-8")
-    report = promptgen.install(tmp_path / "sounds", load_callcenter(config), engines=[ToneEngine()],
+    report = prompt_build.install(tmp_path / "sounds", load_callcenter(config), engines=[ToneEngine()],
                                recorded_dir=tmp_path / "none")
-    assert len(report.built) == len(promptgen.output_names("fr"))
+    assert len(report.built) == len(planning.output_names("fr"))
     assert_telephone_wav(tmp_path / "sounds" / "zgh" / "ivr" / "after_hours.wav")
 
 
 def test_flows_name_prompts_through_the_catalog_only() -> None:
     # Issue 5: no prompt name is a bare string in the flows, so `ivr prompts check` knows every key they play.
-    flows = sorted((promptgen.PROJECT_DIR / "ivr" / "flows").glob("*.py"))
+    flows = sorted((prompt_catalog.PROJECT_DIR / "ivr" / "flows").glob("*.py"))
     assert flows
     for path in flows:
         assert not re.search(r"""["']ivr/""", path.read_text(encoding="utf-8")), path.name

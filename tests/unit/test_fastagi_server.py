@@ -328,7 +328,7 @@ def test_main_serves_with_a_shifted_clock_and_stops_on_sigterm() -> None:
 def test_main_refuses_an_instant_without_timezone() -> None:
     env = {**os.environ, "IVR_FLOWS_MODULE": "ivr.adapters.agi_demo"}
     done = subprocess.run(
-        [sys.executable, "-m", "ivr.cli", "agi", "--at", "2026-11-23T21:30:00"],
+        [sys.executable, "-m", "ivr_cli", "agi", "--at", "2026-11-23T21:30:00"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=30,
     )
     assert done.returncode == 2

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr import cli
+import ivr_cli as cli
 from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.flows import FLOWS, build_context, shifted_clock
 from ivr.language_memory import InMemoryLanguageMemory
@@ -56,6 +56,14 @@ def test_cli_usage_and_unknown_command(capsys: pytest.CaptureFixture[str]) -> No
     assert "agi" in capsys.readouterr().out
     assert cli.main(["nonsense"]) == 2
     assert cli.main([]) == 2
+
+
+@pytest.mark.parametrize("name", sorted(cli.COMMANDS))
+def test_every_command_reaches_its_entry_point(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:  # argparse's --help: the entry point was imported and ran
+        cli.main([name, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage:" in capsys.readouterr().out
 
 
 def test_cli_dispatches_to_the_owning_module(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from benchmarks import flows_pinned
 from benchmarks.common import raise_fd_limit
 from ivr.adapters.fastagi_server import FastAgiServer
+from ivr.settings import Settings
 
 
 async def _floor_session(sequence: list[bytes], reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -39,7 +40,7 @@ async def _run(kind: str, sequence_path: Path | None, port: int) -> None:
     loop = asyncio.get_running_loop()
     loop.add_reader(sys.stdin.fileno(), stopped.set)  # EOF (or anything) on stdin: the driver is done
     if kind == "ours":
-        ours = FastAgiServer(flows_pinned.FLOWS, flows_pinned.build_context(), max_calls=5000)
+        ours = FastAgiServer(flows_pinned.FLOWS, flows_pinned.build_context(None, Settings()), max_calls=5000)
         await ours.start("127.0.0.1", port)
         print(f"port {ours.port}", flush=True)
         await stopped.wait()

@@ -30,6 +30,7 @@ from ivr.agi import commands
 from ivr.agi.commands import AgiArgumentError
 from ivr.agi.events import DeadChannel, Environment, Reply, Result, UsageError
 from ivr.channel import CallInfo, Channel, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
+from ivr.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class AgiChannel:
 @dataclass(frozen=True)
 class FlowRegistry:
     flows: Mapping[str, Flow]
-    build_context: Callable[[datetime | None], Any]
+    build_context: Callable[[datetime | None, Settings], Any]
 
 
 def load_registry(module_name: str | None = None) -> FlowRegistry:

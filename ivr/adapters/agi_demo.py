@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ivr.channel import Channel
+from ivr.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ FLOWS: dict[str, Callable[[Channel, DemoContext], Awaitable[None]]] = {
 }
 
 
-def build_context(at: datetime | None = None) -> DemoContext:
+def build_context(at: datetime | None, settings: Settings | None = None) -> DemoContext:
+    """The demo flows need only a clock; `settings` is accepted (and unused) like ivr.flows.build_context."""
     if at is None:
         return DemoContext(clock=lambda: datetime.now(UTC))
     origin = time.monotonic()

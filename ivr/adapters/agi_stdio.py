@@ -24,6 +24,7 @@ from ivr.adapters.agi_channel import AgiChannel, Exchange, call_info, load_regis
 from ivr.agi import AgiConnection, ConnectionClosed, Environment, HangupNotice, NeedData, ProtocolError
 from ivr.agi.connection import environment_from_mapping
 from ivr.channel import ChannelError, ChannelHungUp
+from ivr.settings import Settings
 
 logger = logging.getLogger("ivr.agi_stdio")
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="ivr %(levelname)s %(name)s: %(message)s")
     registry = load_registry()
     flow = registry.flows.get(args[0])
-    context = registry.build_context(None)
+    context = registry.build_context(None, Settings())  # the process's settings, built once here
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
     stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
     agi = AGI(stdin=stdin, stdout=stdout, stderr=_Discard())

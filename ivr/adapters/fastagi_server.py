@@ -213,7 +213,7 @@ def _instant(text: str) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = Settings()
+    settings = Settings()  # once for the process: the listener, the record sender and the flows' context
     parser = argparse.ArgumentParser(prog="ivr agi", description="Serve the call flows over FastAGI.")
     parser.add_argument("--host", default=settings.agi_host, help="address to listen on (default IVR_AGI_HOST)")
     parser.add_argument("--port", type=int, default=settings.agi_port, help="TCP port (IVR_AGI_PORT; 0 = any)")
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registry = load_registry()
-    context = registry.build_context(args.at)
+    context = registry.build_context(args.at, settings)
 
     async def run() -> None:
         stop = asyncio.Event()

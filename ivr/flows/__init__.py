@@ -40,9 +40,8 @@ def shifted_clock(at: datetime | None) -> Callable[[], datetime]:
     return lambda: datetime.fromtimestamp(at.timestamp() + (time.monotonic() - origin), tz=at.tzinfo)
 
 
-def build_context(at: datetime | None = None, settings: Settings | None = None) -> FlowContext:
-    """Everything the flows share, built once at start-up from the settings and the call-center file."""
-    settings = settings or Settings()
+def build_context(at: datetime | None, settings: Settings) -> FlowContext:
+    """Everything the flows share, built once at start-up from the process settings and the call-center file."""
     callcenter = load_callcenter(settings.callcenter_path)
     # The API remembers callers' languages across agi processes; without a token there is no API to ask.
     memory: LanguageMemory = (

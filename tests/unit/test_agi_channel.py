@@ -15,6 +15,7 @@ from ivr.adapters.agi_channel import (
 )
 from ivr.agi import AgiConnection, Environment, HangupNotice, NeedData, Reply
 from ivr.channel import CallInfo, Channel, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
+from ivr.settings import Settings
 
 
 class TranscriptExecutor:
@@ -251,7 +252,7 @@ def test_load_registry_by_name_and_from_the_environment(monkeypatch: pytest.Monk
     monkeypatch.setenv("IVR_FLOWS_MODULE", "ivr.adapters.agi_demo")
     registry = load_registry()
     assert set(registry.flows) == {"echo", "hangup_handler", "crash"}
-    assert registry.build_context(None).clock().tzinfo is not None
+    assert registry.build_context(None, Settings()).clock().tzinfo is not None
 
 
 async def test_a_missing_sound_is_skipped_not_taken_for_a_hangup() -> None:

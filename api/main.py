@@ -30,7 +30,8 @@ from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
-from callcenter.config import CallCenter, load_callcenter
+from callcenter.config import CallCenter
+from callcenter.loading import load_callcenter
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.request_rules import RateLimiter
 from callcenter.calendar import BusinessCalendar
-from callcenter.config import CallCenter, load_callcenter
+from callcenter.config import CallCenter
+from callcenter.loading import load_callcenter
 
 # Asterisk's file extension for each RECORD FILE format of callcenter.toml [voicemail].format.
 RECORDING_EXTENSIONS = {"wav": "wav", "wav49": "WAV", "gsm": "gsm", "ulaw": "ulaw", "alaw": "alaw", "g722": "g722",

@@ -35,7 +35,7 @@ from typing import Any
 
 from benchmarks.common import REPO, Options, children_cpu_s, process_cpu_s, raise_fd_limit, verdict, write_results
 from benchmarks.fastagi import TYPICAL_PROMPT_S
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from ivr import sandbox
 from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt

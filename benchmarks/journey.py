@@ -37,7 +37,8 @@ from typing import Any
 from benchmarks.asterisk_load import session_lock, start_process, start_sandbox
 from benchmarks.common import REPO, Options, verdict, write_results
 from callcenter.calendar import BusinessCalendar
-from callcenter.config import CallCenter, Language, load_callcenter
+from callcenter.config import CallCenter, Language
+from callcenter.loading import load_callcenter
 from ivr import sandbox
 from ivr.adapters.outbox import Outbox
 from ivr.channel import CallInfo

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from callcenter.calendar import BusinessCalendar
-from callcenter.config import CALLCENTER_ENV, CallCenter, ConfigError, load_callcenter
+from callcenter.config import CallCenter
+from callcenter.loading import CALLCENTER_ENV, ConfigError, load_callcenter
 
 
 def summary(callcenter: CallCenter) -> str:

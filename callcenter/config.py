@@ -1,26 +1,21 @@
-"""The call center as configuration (callcenter.toml): the model, its validation and its loading.
+"""The call center as configuration (callcenter.toml): the model and its validation.
 
 Rules:
 - Everything that differs between deployments (languages, hours, holidays, queues, request types, limits)
   lives in a TOML file validated here; code never hard-codes a language, a queue or an opening hour.
-- The file is read and validated once at start-up (`load_callcenter`) and the resulting `CallCenter` is passed
-  down; nothing reads it at import time. The models are frozen: a call cannot change the call center.
-- A bad file must stop the process with a message an administrator can act on: `ConfigError` names the file
-  and the key path (`callcenter.toml: languages[2].digit: ...`), and unknown keys are refused, so a typo never
-  silently falls back to a default.
+- The file is read and validated once at start-up (callcenter.loading.load_callcenter) and the resulting
+  `CallCenter` is passed down; nothing reads it at import time. The models are frozen: a call cannot change the
+  call center.
+- Unknown keys are refused, so a typo never silently falls back to a default.
 """
 
 from __future__ import annotations
 
-import importlib.resources
 import itertools
-import os
 import re
-import tomllib
 from collections import Counter
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -30,24 +25,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from callcenter.public_holidays import holiday_names
 
-CALLCENTER_ENV = "IVR_CALLCENTER"
-PACKAGED_NAME = "callcenter.toml"
 SECONDS_PER_DAY = 24 * 3600
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # Menus read keys with GET DATA, which ends input on '#'; so '#' can never be a menu choice.
 MENU_KEY_PATTERN = r"^[0-9*]$"
-
-
-class ConfigError(Exception):
-    """The call-center file is missing, not TOML, or not a valid call center. The message says where."""
 
 
 def _digit_from_toml(value: object) -> object:
@@ -404,65 +392,3 @@ class CallCenter(_Strict):
 
     def request_type(self, digit: str) -> RequestType | None:
         return next((kind for kind in self.request_types if kind.digit == digit), None)
-
-
-def _format_location(location: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in location:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z0-9_-]+", part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{part!r}]"
-    return text
-
-
-def _describe_errors(source: str, error: ValidationError) -> str:
-    lines = []
-    for detail in error.errors(include_url=False):
-        # Skip pydantic's internal tags (function-after[...]) so the path reads like the TOML keys.
-        location = tuple(part for part in detail["loc"] if not (isinstance(part, str) and part.endswith("]")))
-        if detail["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see the packaged callcenter.toml)"
-        elif detail["type"] == "missing":
-            message = "required key is missing"
-        else:
-            message = str(detail["msg"]).removeprefix("Value error, ")
-        path = _format_location(location)
-        for line in message.splitlines():
-            lines.append(f"{source}: {path}: {line}" if path else f"{source}: {line}")
-    return "\n".join(lines)
-
-
-def parse_callcenter(text: str, source: str = PACKAGED_NAME) -> CallCenter:
-    """Validate TOML text; `source` names the file in error messages."""
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    return callcenter_from_data(data, source)
-
-
-def callcenter_from_data(data: dict[str, Any], source: str = PACKAGED_NAME) -> CallCenter:
-    """Validate already-parsed TOML data; `source` names the file in error messages."""
-    try:
-        return CallCenter.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_describe_errors(source, exc)) from exc
-
-
-def load_callcenter(path: Path | None = None) -> CallCenter:
-    """Load the call center from `path`, else $IVR_CALLCENTER, else the packaged callcenter/callcenter.toml.
-
-    Call it once per process, at start-up, and hand the result down."""
-    if path is None and os.environ.get(CALLCENTER_ENV):
-        path = Path(os.environ[CALLCENTER_ENV])
-    if path is None:
-        text = importlib.resources.files("callcenter").joinpath(PACKAGED_NAME).read_text(encoding="utf-8")
-        return parse_callcenter(text, PACKAGED_NAME)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    return parse_callcenter(text, str(path))

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from callcenter.config import CALLCENTER_ENV
+from callcenter.loading import CALLCENTER_ENV
 
 
 class Settings(BaseSettings):

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from callcenter.config import ConfigError, load_callcenter
+from callcenter.loading import ConfigError, load_callcenter
 from promptgen.build import Builder, Progress
 from promptgen.catalog import CATALOG_DIR, RECORDED_DIR, CatalogError, Deployment, LanguageTexts, load_catalog
 from promptgen.check import check

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from callcenter.calendar import BusinessCalendar
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
 from ivr.adapters.queue_client import ApiQueueDesk

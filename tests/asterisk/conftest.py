@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from callcenter.records import CallRecord
 from ivr import sandbox
 from ivr.adapters.outbox import Outbox

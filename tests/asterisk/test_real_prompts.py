@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
 from promptgen import build as prompt_build
 from tests.asterisk.conftest import (

@@ -23,7 +23,7 @@ import pytest
 
 from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
 from tests.support import browser as cdp
 from tests.support.api import LiveApi, serve_api

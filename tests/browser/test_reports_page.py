@@ -12,7 +12,7 @@ import pytest
 
 from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from tests.support.api import LiveApi, serve_api
 from tests.support.browser import Page, launch, require_chromium
 from tests.support.database import throwaway_database

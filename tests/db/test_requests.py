@@ -19,7 +19,7 @@ from api.db import make_engine
 from api.request_config import RequestConfig
 from api.request_rules import RateLimiter
 from api.security.tokens import Role
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from tests.db.conftest import FixedClock, call
 from tests.support.database import empty_tables
 

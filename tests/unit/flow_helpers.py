@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from callcenter.calendar import BusinessCalendar
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from ivr.adapters.outbox import Outbox
 from ivr.flows.context import FlowContext
 from ivr.language_memory import InMemoryLanguageMemory, LanguageMemory

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from callcenter.records import Route
 from ivr import variables
 from ivr.flows import FLOWS

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from callcenter import calendar as calendar_module
 from callcenter.calendar import BusinessCalendar, ClosedReason, OpenStatus
-from callcenter.config import CallCenter, callcenter_from_data, load_callcenter
+from callcenter.config import CallCenter
+from callcenter.loading import callcenter_from_data, load_callcenter
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 WORKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")

@@ -14,15 +14,8 @@ import pytest
 
 from callcenter import cli as config_cli
 from callcenter import public_holidays
-from callcenter.config import (
-    CallCenter,
-    ConfigError,
-    Interval,
-    WeeklyHours,
-    callcenter_from_data,
-    load_callcenter,
-    parse_callcenter,
-)
+from callcenter.config import CallCenter, Interval, WeeklyHours
+from callcenter.loading import ConfigError, callcenter_from_data, load_callcenter, parse_callcenter
 from callcenter.public_holidays import canonical_holiday_name
 from ivr.settings import Settings
 

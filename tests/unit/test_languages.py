@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callcenter.config import CallCenter, load_callcenter
+from callcenter.config import CallCenter
 from callcenter.languages import (
     MAX_NUMBER_DIGITS,
     initial_language,
@@ -17,6 +17,7 @@ from callcenter.languages import (
     normalize_caller,
     preselect,
 )
+from callcenter.loading import load_callcenter
 from ivr.language_memory import InMemoryLanguageMemory, LanguageMemory
 
 CITYHALL = Path(__file__).resolve().parents[2] / "examples" / "cityhall.toml"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from ivr.prompts import (
     Prompt,
     digit_sounds,

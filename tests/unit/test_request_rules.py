@@ -15,7 +15,7 @@ from api.request_rules import (
     request_type_for,
 )
 from callcenter.calendar import BusinessCalendar
-from callcenter.config import load_callcenter
+from callcenter.loading import load_callcenter
 from callcenter.requests import RequestStatus
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")

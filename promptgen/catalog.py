@@ -50,6 +50,9 @@ class LanguageTexts:
     numbers: dict[str, str] = field(default_factory=dict)
     time: dict[str, str] = field(default_factory=dict)
     latin: dict[str, str] = field(default_factory=dict)
+    # Another language's option spoken in this one ("For Amazigh, press 2" in Arabic), by that language's code:
+    # used when that language has no voice and falls back to this one, so its option names it and its own key.
+    options_for: dict[str, str] = field(default_factory=dict)
 
 
 def _strings(table: object, where: str) -> dict[str, str]:
@@ -66,13 +69,13 @@ def load_catalog(directory: Path = CATALOG_DIR) -> dict[str, LanguageTexts]:
             data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise CatalogError(f"{path}: {exc}") from exc
-        unknown = set(data) - {"prompts", "numbers", "time", "latin"}
+        unknown = set(data) - {"prompts", "numbers", "time", "latin", "options_for"}
         if unknown:
             raise CatalogError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}")
         catalog[path.stem] = LanguageTexts(
             code=path.stem,
             **{name: _strings(data.get(name, {}), f"{path}: [{name}]")
-               for name in ("prompts", "numbers", "time", "latin")},
+               for name in ("prompts", "numbers", "time", "latin", "options_for")},
         )
     return catalog
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.prompts import NUMBER_PREFIX, Prompt, number_language, pieces_used
-from promptgen.catalog import Deployment, LanguageTexts, fill, placeholder_values
+from promptgen.catalog import Deployment, LanguageTexts, VoiceLanguage, fill, placeholder_values
 
 RECORDED_SUFFIXES = (".wav", ".mp3", ".ogg", ".flac")
 
@@ -52,9 +52,27 @@ def plan(catalog: dict[str, LanguageTexts], deployment: Deployment, recorded_dir
             elif is_number and borrowed_numbers:
                 items.append(Item(language.code, name, fallback=number_language(language.code)))
             elif language.tts_voice is None:
-                items.append(Item(language.code, name, fallback=language.audio_fallback))
+                items.append(fallback_item(catalog, deployment, language, name))
             else:
                 raw = texts.numbers.get(name.removeprefix(NUMBER_PREFIX)) if is_number else texts.prompts.get(name)
                 text = None if raw is None else fill(raw, values, f"{language.code}.toml: {name}")
                 items.append(Item(language.code, name, text=text, voice=language.tts_voice))
     return items
+
+
+def fallback_item(
+    catalog: dict[str, LanguageTexts], deployment: Deployment, language: VoiceLanguage, name: str
+) -> Item:
+    """A file of a language no engine speaks: its fallback language's file, except the language option, which
+    the fallback voice says naming this language and its own key (a copy would say "In Arabic, press 1" where
+    Amazigh callers must hear "press 2") when the fallback's catalog has the text in [options_for]."""
+    fallback = language.audio_fallback
+    if name == Prompt.LANGUAGE_OPTION.value and fallback is not None:
+        voice = next((other.tts_voice for other in deployment.languages if other.code == fallback), None)
+        raw = catalog.get(fallback, LanguageTexts(fallback)).options_for.get(language.code)
+        if voice is not None and raw is not None:
+            values = placeholder_values(deployment, LanguageTexts(language.code))
+            text = fill(raw, values, f"{fallback}.toml: [options_for] {language.code}")
+            return Item(language.code, name, text=text, voice=voice)
+    return Item(language.code, name, fallback=fallback)
+

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,16 +17,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
 from callcenter.loading import load_callcenter
 from ivr.sandbox import AmiClient, CallerScript
-from tests.support import browser as cdp
+from tests.support import browser
 from tests.support.api import LiveApi, serve_api
 from tests.support.database import throwaway_database
+from tests.support.poll import eventually
 
 from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, sounds_heard
 
@@ -39,15 +38,14 @@ CASABLANCA = ZoneInfo("Africa/Casablanca")
 class RunningApi(LiveApi):
     async def call(self, linkedid: str, *, timeout_s: float = 20.0, until: str = "") -> dict[str, Any]:
         """The stored call record (the agi outbox delivers it in the background), polled until the deadline."""
-        deadline = time.monotonic() + timeout_s
-        last: httpx.Response | None = None
-        while time.monotonic() < deadline:
-            last = await self.client.get(f"/calls/{linkedid}", headers=self.auth(Role.SUPERVISOR))
-            if last.status_code == 200 and (not until or last.json().get(until) is not None):
-                body: dict[str, Any] = last.json()
-                return body
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"call {linkedid} not stored within {timeout_s} s: {last and last.text}")
+
+        async def stored() -> dict[str, Any]:
+            response = await self.client.get(f"/calls/{linkedid}", headers=self.auth(Role.SUPERVISOR))
+            body: dict[str, Any] = response.json() if response.status_code == 200 else {}
+            return body if body and (not until or body.get(until) is not None) else {}
+
+        found: dict[str, Any] = await eventually(stored, timeout_s=timeout_s, what=f"call {linkedid} stored")
+        return found
 
     async def request_of(self, linkedid: str) -> dict[str, Any]:
         listing = await self.client.get("/requests", params={"due": "all"}, headers=self.auth(Role.AGENT))
@@ -183,9 +181,9 @@ async def test_survey_rating_keyed_after_the_agent_hangs_up_is_stored_with_the_c
                                     headers=api.auth(Role.SUPERVISOR))  # fmt: skip
     (total,) = csv.DictReader(io.StringIO(exported.text))
     assert (total["surveys"], total["satisfaction_average"]) == ("1", "4.0"), exported.text
-    if cdp.unavailable_reason() is None:
-        async with cdp.launch(tmp_path / "profile") as browser:
-            page = await browser.new_page()
+    if browser.unavailable_reason() is None:
+        async with browser.launch() as chromium:
+            page = await chromium.new_page()
             await page.goto(f"{api.url}/ui/reports.html?group_by=none#token={DEMO_TOKENS[Role.SUPERVISOR]}")
             await page.wait_for("document.body.dataset.loaded === 'true'", timeout_s=15)
             shown = await page.evaluate(

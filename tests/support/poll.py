@@ -27,12 +27,14 @@ def _timed_out(what: str, timeout_s: float, last: object) -> AssertionError:
 
 @overload
 async def eventually(
-    probe: Callable[[], Awaitable[T]], *, timeout_s: float, what: str, interval_s: float = INTERVAL_S
+    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float, what: str, interval_s: float = INTERVAL_S
 ) -> T: ...
 
 
 @overload
-async def eventually(probe: Callable[[], T], *, timeout_s: float, what: str, interval_s: float = INTERVAL_S) -> T: ...
+async def eventually(
+    probe: Callable[[], T | None], *, timeout_s: float, what: str, interval_s: float = INTERVAL_S
+) -> T: ...
 
 
 async def eventually(probe: Callable[[], Any], *, timeout_s: float, what: str, interval_s: float = INTERVAL_S) -> Any:

@@ -9,8 +9,8 @@ from ivr.channel import ChannelHungUp, RecordStatus
 from ivr.fake_channel import FakeChannel
 
 
-def clocked(presses: list[tuple[float, str]], **kwargs: float) -> FakeChannel:
-    return FakeChannel(presses=presses, duration_of=lambda name: 2.0, **kwargs)
+def clocked(presses: list[tuple[float, str]], *, command_s: float = 0.0, hangup_at: float | None = None) -> FakeChannel:
+    return FakeChannel(presses=presses, duration_of=lambda name: 2.0, command_s=command_s, hangup_at=hangup_at)
 
 
 async def test_a_menu_takes_any_key_from_its_first_sound_to_its_timeout() -> None:

@@ -205,8 +205,8 @@ def lasting(name: str) -> float:
     return SECONDS.get(name.rsplit("/", 1)[-1], 1.0)
 
 
-def timed(number: str, presses: list[tuple[float, str]], **kwargs: float) -> FakeChannel:
-    return FakeChannel(info=caller(number), presses=presses, duration_of=lasting, command_s=0.001, **kwargs)
+def timed(number: str, presses: list[tuple[float, str]], *, hangup_at: float | None = None) -> FakeChannel:
+    return FakeChannel(info=caller(number), presses=presses, duration_of=lasting, command_s=0.001, hangup_at=hangup_at)
 
 
 @pytest.mark.parametrize("instant", [0.5, 1.5, 3.0, 4.9])  # in the greeting, at its end, in the offer

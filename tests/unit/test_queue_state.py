@@ -144,7 +144,7 @@ def test_snapshot_is_json_for_the_wallboard() -> None:
     replay(state, events[: status_reply + 1], now)
     snapshot = state.snapshot(now)
     json.dumps(snapshot)
-    [fr] = [queue for queue in snapshot["queues"] if queue["name"] == "q-fr"]  # type: ignore[attr-defined, index]
+    [fr] = [queue for queue in snapshot["queues"] if queue["name"] == "q-fr"]  # type: ignore[attr-defined]
     assert fr["waiting"][0]["number"] == "+33611111111"
     assert fr["waiting"][0]["language"] == "fr"
     assert fr["members"][0]["state"] == "paused"

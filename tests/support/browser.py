@@ -14,7 +14,6 @@ import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,9 +101,8 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def launch(profile: Path | None = None) -> AsyncIterator[Browser]:
-    """Chromium, closed on exit. `profile` is kept for older callers: Playwright gives each context a fresh one."""
-    del profile
+async def launch() -> AsyncIterator[Browser]:
+    """Chromium, closed on exit; each context Playwright opens has a fresh profile."""
     binary = shutil.which(CHROMIUM)
     if binary is None:
         raise FileNotFoundError(unavailable_reason())

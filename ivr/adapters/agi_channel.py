@@ -36,8 +36,6 @@ CONTROL_TIMEOUT_S = 30.0  # a variable read or write: Asterisk answers at once u
 MEDIA_SLACK_S = 300.0  # added to what a media command may legitimately take (prompt length is unknown)
 MENU_VARIABLE = "IVR_MENU_KEY"  # where Read leaves the key of the last menu
 _LANGUAGE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
-_RECORD_STATUS = {RecordEnd.DTMF: RecordStatus.DTMF, RecordEnd.TIMEOUT: RecordStatus.TIMEOUT,
-                  RecordEnd.SILENCE: RecordStatus.SILENCE, RecordEnd.HANGUP: RecordStatus.HANGUP}  # fmt: skip
 
 
 class AgiChannel:
@@ -114,12 +112,7 @@ class AgiChannel:
         return not self.hung_up and results.channel_alive(status)
 
     async def menu(self, sounds: Sequence[str], *, timeout_s: float) -> str:
-        # One EXEC Read per menu, never one STREAM FILE per part: res_agi reads and drops the channel's frames,
-        # DTMF included, while it waits for our next command (res_agi.c, run_agi), so keys pressed between two
-        # commands are lost. Read plays an '&' list through ast_app_getdata_terminator (main/app.c): each file
-        # is interrupted by any key, and the 50 ms between files is spent reading keys, not dropping them. The
-        # AGI command GET DATA plays a single file (ast_app_getdata_full), hence Read through EXEC. Option `t`
-        # with no argument: no terminator, so '#' is a key like the others (an invalid choice, not silence).
+        # One EXEC Read per menu, never one STREAM FILE per part: why in commands.read_menu.
         if self.hung_up:
             raise ChannelHungUp("the caller hung up")
         build = partial(commands.read_menu, MENU_VARIABLE, tuple(sounds), timeout_s=timeout_s)
@@ -130,11 +123,8 @@ class AgiChannel:
         if result.number is None or result.number < 0:
             raise ChannelError(f"Read refused the menu: result={result.result}")
         # One round trip reads READSTATUS and the key; GET FULL VARIABLE works on a dead channel.
-        outcome = results.menu_key(
-            await self._send(
-                partial(commands.get_full_variable, f"${{READSTATUS}},${{{MENU_VARIABLE}}}"), self._control_timeout_s
-            )
-        )
+        status = await self._send(partial(commands.menu_status, MENU_VARIABLE), self._control_timeout_s)
+        outcome = results.menu_key(status)
         if outcome.hung_up or self.hung_up:
             self.hung_up = True
             raise ChannelHungUp("the caller hung up during a menu")
@@ -170,7 +160,6 @@ class AgiChannel:
     ) -> RecordOutcome:
         if self.hung_up:
             raise ChannelHungUp("the caller hung up")
-
         build = partial(
             commands.record_file,
             path,
@@ -188,7 +177,7 @@ class AgiChannel:
             raise ChannelError(f"RECORD FILE {path!r} failed: result={result.result} ({result.data})")
         if outcome.end is RecordEnd.HANGUP:
             self.hung_up = True
-        return RecordOutcome(_RECORD_STATUS[outcome.end], outcome.digit)
+        return RecordOutcome(RecordStatus(outcome.end.value), outcome.digit)  # the same four names
 
     async def set_variable(self, name: str, value: str) -> None:
         await self._send(partial(commands.set_variable, name, value), self._control_timeout_s)

@@ -132,13 +132,23 @@ def exec_application(application: str, options: str = "") -> str:
 
 
 def read_menu(variable: str, sounds: list[str] | tuple[str, ...], *, timeout_s: float) -> str:
-    """EXEC Read of one key into `variable` while an '&' list of sounds plays (app_read.c). Option `t` with no
-    argument: no terminator, so '#' is a key like the others; one attempt; at least 50 ms to press a key."""
+    """EXEC Read of one key into `variable` while an '&' list of sounds plays: one per menu, never one STREAM FILE
+    per part. res_agi reads and drops the channel's frames, DTMF included, while it waits for the next command
+    (res_agi.c, run_agi), so keys pressed between two commands are lost. Read plays an '&' list through
+    ast_app_getdata_terminator (main/app.c): each file is interrupted by any key, and the 50 ms between files is
+    spent reading keys, not dropping them. The AGI command GET DATA plays a single file (ast_app_getdata_full),
+    hence Read through EXEC. Option `t` with no argument: no terminator, so '#' is a key like the others (an
+    invalid choice, not silence); one attempt; at least 50 ms to press a key."""
     bad = [name for name in sounds if not _SOUND_NAME.match(name)]
     if bad or not sounds:
         raise AgiArgumentError(f"not a menu of sound names: {bad[:1] or 'empty'}")
     playlist = "&".join(sounds)
     return exec_application("Read", f"{variable},{playlist},1,t,1,{max(timeout_s, 0.05):.2f}")
+
+
+def menu_status(variable: str) -> str:
+    """After `read_menu`: READSTATUS and the key in one round trip (Read returns 0 even on a hangup)."""
+    return get_full_variable(f"${{READSTATUS}},${{{variable}}}")
 
 
 def verbose(message: str, level: int = 1) -> str:

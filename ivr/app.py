@@ -1,6 +1,7 @@
 """The agi process (`ivr agi`): settings built once, the registry chosen, the record sender, the FastAGI server.
 
-Wiring only: `--demo` serves ivr/adapters/agi_demo.py's registry instead of the real flows; `--at` starts the
+Wiring only. SIGTERM/SIGINT: stop accepting, let calls in progress finish for `--grace` seconds, then cancel
+them. `--demo` serves ivr/adapters/agi_demo.py's registry instead of the real flows; `--at` starts the
 flows' clock at an instant (demos, the after-hours tests).
 """
 
@@ -10,17 +11,46 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ivr import registry
 from ivr.adapters.api_client import OutboxSender, running_sender
-from ivr.adapters.fastagi_server import serve
+from ivr.adapters.fastagi_server import FastAgiServer, Flow
 from ivr.adapters.outbox import Outbox
 from ivr.registry import FlowRegistry
 from ivr.settings import Settings
 
 logger = logging.getLogger("ivr.app")
+
+
+async def serve(
+    flows: Mapping[str, Flow],
+    context: Any,
+    *,
+    host: str,
+    port: int,
+    grace_s: float,
+    stop: asyncio.Event,
+    on_listening: Callable[[int], None] | None = None,
+) -> None:
+    """Serve until `stop` is set (SIGTERM/SIGINT set it too), then shut down gracefully."""
+    server = FastAgiServer(flows, context)
+    await server.start(host, port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        print(f"ivr agi: FastAGI listening on {host}:{server.port}", flush=True)
+        if on_listening is not None:
+            on_listening(server.port)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await server.close(grace_s)
 
 
 async def run(flows: FlowRegistry[Any], context: Any, settings: Settings, args: argparse.Namespace) -> None:

@@ -8,8 +8,8 @@ Rules:
   logged. Every read has a deadline, so a silent peer cannot hold a task forever.
 - An unknown script name is logged (and VERBOSEd to the Asterisk console) and the session closed: the dialplan
   goes on with AGISTATUS=SUCCESS and its own default route.
-- SIGTERM/SIGINT: stop accepting, let calls in progress finish for `--grace` seconds, then cancel them.
-  The process around it (settings, registry, record sender) is wired in ivr/app.py.
+- `close(grace_s)`: stop accepting, let calls in progress finish for `grace_s` seconds, then cancel them. The
+  process around it (settings, registry, record sender, signals) is wired in ivr/app.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -140,30 +139,3 @@ class FastAgiServer:
             return ProtocolError(f"no complete environment within {self._environment_timeout_s} s")
         except ConnectionError as error:
             return ProtocolError(f"connection lost: {error}")
-
-
-async def serve(
-    flows: Mapping[str, Flow],
-    context: Any,
-    *,
-    host: str,
-    port: int,
-    grace_s: float,
-    stop: asyncio.Event,
-    on_listening: Callable[[int], None] | None = None,
-) -> None:
-    """Serve until `stop` is set (SIGTERM/SIGINT set it too), then shut down gracefully."""
-    server = FastAgiServer(flows, context)
-    await server.start(host, port)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        print(f"ivr agi: FastAGI listening on {host}:{server.port}", flush=True)
-        if on_listening is not None:
-            on_listening(server.port)
-        await stop.wait()
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-        await server.close(grace_s)

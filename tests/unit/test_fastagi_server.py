@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from ivr.adapters import agi_demo
-from ivr.adapters.fastagi_server import FastAgiServer, serve
+from ivr.adapters.fastagi_server import FastAgiServer
+from ivr.app import serve
 from ivr.channel import Channel, ChannelError
 from ivr.testing import ScriptedAsterisk, agi_environment
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 
 def agi(argv: list[str]) -> int:
-    from ivr.adapters.fastagi_server import main
+    from ivr.app import main
 
     return main(argv)
 

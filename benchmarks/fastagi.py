@@ -2,9 +2,9 @@
 
 Rules:
 - The servers run in their own processes; their CPU is read from /proc for that pid only. Process AGI's CPU is
-  this process's reaped children (only the spawned agi_scripts/inbound run as children during that phase).
+  this process's reaped children (only the spawned process AGI runs as children during that phase).
 - Every call takes the same path: a caller from +33 (French preselected) presses 3 during the first language
-  option, then 1 at the request-type menu; the clock is pinned in hours (benchmarks.flows_pinned). The floor
+  option, then 1 at the request-type menu; the clock is pinned in hours (benchmarks.flows_pinned.IN_HOURS). The floor
   replays the exact command lines our flow sent in a calibration call, so all three exchange the same bytes.
 - Command turnaround is measured at the peer: from writing a reply (or the environment) to reading the next
   command line. That is the time the AGI side takes, whatever the pacing.
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import flows_pinned
 from benchmarks.common import (
     REPO,
     Options,
@@ -169,13 +170,17 @@ async def tcp_call(port: int, pacing: Pacing | None, stats: RunStats, record: li
 async def process_call(spool_dir: Path, pacing: Pacing | None, stats: RunStats) -> None:
     env = {
         **os.environ,
-        "IVR_FLOWS_MODULE": "benchmarks.flows_pinned",
         "PYTHONPATH": str(REPO),
         "IVR_SPOOL_DIR": str(spool_dir),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(REPO / "agi_scripts" / "inbound"),
+        # What agi_scripts/inbound runs, with the clock pinned (`--at`: the script itself passes no options).
+        "-m",
+        "ivr.adapters.agi_stdio",
+        "--at",
+        flows_pinned.IN_HOURS.isoformat(),
+        "inbound",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,

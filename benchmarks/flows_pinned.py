@@ -1,7 +1,7 @@
 """The real flows, with the clock started at an in-hours instant, so every benchmark call takes the same path.
 
-Process AGI has no --at option: the benchmark points $IVR_FLOWS_MODULE at this module (as the process-AGI tests
-do), so agi_scripts/inbound runs the real inbound flow, only the clock is pinned.
+The FastAGI server under test (benchmarks/agi_servers.py) serves these; process AGI gets the same instant through
+`python -m ivr.adapters.agi_stdio --at IN_HOURS inbound`.
 """
 
 from __future__ import annotations

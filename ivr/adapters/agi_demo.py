@@ -1,7 +1,7 @@
 """A tiny flow registry to smoke-test the AGI adapters without the real call flows or their configuration.
 
-`IVR_FLOWS_MODULE=ivr.adapters.agi_demo ivr agi` serves these instead of ivr.flows; the process-AGI and
-FastAGI tests and benchmarks use it so they exercise the adapters alone.
+`ivr agi --demo` (and `python -m ivr.adapters.agi_stdio --demo FLOW`) serve `REGISTRY` instead of the real
+flows; the process-AGI and FastAGI tests use it so they exercise the adapters alone.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ivr.channel import Channel
+from ivr.registry import FlowRegistry
 from ivr.settings import Settings
 
 
@@ -54,3 +55,6 @@ def build_context(at: datetime | None, settings: Settings | None = None) -> Demo
         return DemoContext(clock=lambda: datetime.now(UTC))
     origin = time.monotonic()
     return DemoContext(clock=lambda: at + timedelta(seconds=time.monotonic() - origin))
+
+
+REGISTRY: FlowRegistry[DemoContext] = FlowRegistry(FLOWS, build_context)

@@ -1,84 +1,47 @@
-"""FastAGI server (`ivr agi`): one asyncio task per call, serving flows by agi_network_script.
+"""FastAGI server: one asyncio task per call, serving flows by agi_network_script.
 
 Rules:
-- A loop: read bytes, hand them to the sans-I/O `AgiConnection`, write the commands the flow sends.
+- A loop: read bytes, hand them to the sans-I/O `AgiConnection`, write the commands the flow sends (the loop
+  itself is ivr/adapters/agi_session.py, shared with process AGI).
 - Nothing a peer does may hurt the server: the environment must arrive within a deadline and within bounded
   size, TCP probes that connect and close are normal, garbage ends only that connection, a flow exception is
   logged. Every read has a deadline, so a silent peer cannot hold a task forever.
 - An unknown script name is logged (and VERBOSEd to the Asterisk console) and the session closed: the dialplan
   goes on with AGISTATUS=SUCCESS and its own default route.
-- After a reply timeout or a protocol error the session is unusable (a late reply would answer the wrong
-  command): every further command fails with ChannelError.
-- SIGTERM/SIGINT: stop accepting, let calls in progress finish for `--grace` seconds, then cancel them.
+- `close(grace_s)`: stop accepting, let calls in progress finish for `grace_s` seconds, then cancel them. The
+  process around it (settings, registry, record sender, signals) is wired in ivr/app.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
-import signal
-import sys
 from collections import Counter
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ivr.adapters.agi_channel import (
-    CONTROL_TIMEOUT_S,
-    MEDIA_SLACK_S,
-    AgiChannel,
-    Exchange,
-    Flow,
-    call_info,
-    load_registry,
-    run_flow,
-)
-from ivr.adapters.api_client import OutboxSender, running_sender
-from ivr.adapters.outbox import Outbox
-from ivr.agi import AgiConnection, ConnectionClosed, Environment, Event, HangupNotice, NeedData, ProtocolError
-from ivr.channel import ChannelError, ChannelHungUp
-from ivr.settings import Settings
+from ivr.adapters.agi_channel import CONTROL_TIMEOUT_S, MEDIA_SLACK_S, AgiChannel
+from ivr.adapters.agi_session import ConnectionExecutor, call_info, run_flow
+from ivr.agi import AgiConnection, ConnectionClosed, Environment, Event, NeedData, ProtocolError
+from ivr.channel import Channel, ChannelError, ChannelHungUp
 
 logger = logging.getLogger(__name__)
 READ_CHUNK = 4096
+Flow = Callable[[Channel, Any], Awaitable[None]]
 
 
-class StreamExecutor:
-    """Sends one command over the stream and reads events from the connection until its reply."""
+def stream_executor(
+    connection: AgiConnection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> ConnectionExecutor:
+    async def write(data: bytes) -> None:
+        writer.write(data)
+        await writer.drain()
 
-    def __init__(self, connection: AgiConnection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        self._connection, self._reader, self._writer = connection, reader, writer
-        self._broken: str | None = None
+    async def read() -> bytes:
+        return await reader.read(READ_CHUNK)
 
-    async def __call__(self, command: str, timeout_s: float) -> Exchange:
-        if self._broken is not None:
-            raise ChannelError(self._broken)
-        data = self._connection.send_command(command)
-        hung_up = False
-        try:
-            async with asyncio.timeout(timeout_s):
-                self._writer.write(data)
-                await self._writer.drain()
-                while True:
-                    event = self._connection.next_event()
-                    if isinstance(event, NeedData):
-                        self._connection.receive_data(await self._reader.read(READ_CHUNK))
-                    elif isinstance(event, HangupNotice):
-                        hung_up = True
-                    elif isinstance(event, ConnectionClosed):
-                        raise ChannelHungUp("Asterisk closed the AGI session")
-                    elif isinstance(event, ProtocolError | Environment):
-                        self._broken = f"AGI protocol error: {event}"
-                        raise ChannelError(self._broken)
-                    else:
-                        return Exchange(event, hung_up)
-        except TimeoutError:
-            self._broken = f"no reply to {command[:60]!r} within {timeout_s:.0f} s"
-            raise ChannelError(self._broken) from None
-        except ConnectionError as error:
-            raise ChannelHungUp(f"AGI connection lost: {error}") from error
+    return ConnectionExecutor(connection, write, read)
 
 
 class FastAgiServer:
@@ -153,7 +116,7 @@ class FastAgiServer:
             logger.log(level, "AGI session without an environment: %s", event)
             return "probe" if isinstance(event, ConnectionClosed) else "bad_environment"
         channel = AgiChannel(
-            StreamExecutor(connection, reader, writer),
+            stream_executor(connection, reader, writer),
             call_info(event),
             control_timeout_s=self._control_timeout_s,
             media_slack_s=self._media_slack_s,
@@ -176,69 +139,3 @@ class FastAgiServer:
             return ProtocolError(f"no complete environment within {self._environment_timeout_s} s")
         except ConnectionError as error:
             return ProtocolError(f"connection lost: {error}")
-
-
-async def serve(
-    flows: Mapping[str, Flow],
-    context: Any,
-    *,
-    host: str,
-    port: int,
-    grace_s: float,
-    stop: asyncio.Event,
-    on_listening: Callable[[int], None] | None = None,
-) -> None:
-    """Serve until `stop` is set (SIGTERM/SIGINT set it too), then shut down gracefully."""
-    server = FastAgiServer(flows, context)
-    await server.start(host, port)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        print(f"ivr agi: FastAGI listening on {host}:{server.port}", flush=True)
-        if on_listening is not None:
-            on_listening(server.port)
-        await stop.wait()
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-        await server.close(grace_s)
-
-
-def _instant(text: str) -> datetime:
-    instant = datetime.fromisoformat(text)
-    if instant.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no timezone, e.g. 2026-11-23T21:30:00+01:00")
-    return instant
-
-
-def main(argv: list[str] | None = None) -> int:
-    settings = Settings()  # once for the process: the listener, the record sender and the flows' context
-    parser = argparse.ArgumentParser(prog="ivr agi", description="Serve the call flows over FastAGI.")
-    parser.add_argument("--host", default=settings.agi_host, help="address to listen on (default IVR_AGI_HOST)")
-    parser.add_argument("--port", type=int, default=settings.agi_port, help="TCP port (IVR_AGI_PORT; 0 = any)")
-    parser.add_argument("--at", type=_instant, help="run as if the clock started at this ISO 8601 instant")
-    parser.add_argument("--grace", type=float, default=30.0, help="seconds calls may finish on SIGTERM")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    registry = load_registry()
-    context = registry.build_context(args.at, settings)
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        async with contextlib.AsyncExitStack() as stack:
-            outbox = getattr(context, "outbox", None)
-            if isinstance(outbox, Outbox) and settings.api_token:
-                sender = OutboxSender(outbox, api_url=settings.api_url, token=settings.api_token)
-                await stack.enter_async_context(running_sender(sender))
-                logger.info("sending call records from %s to %s", outbox.directory, settings.api_url)
-            elif isinstance(outbox, Outbox):
-                logger.warning("IVR_API_TOKEN is not set: call records stay in %s", outbox.directory)
-            await serve(registry.flows, context, host=args.host, port=args.port, grace_s=args.grace, stop=stop)
-
-    asyncio.run(run())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,6 +19,8 @@ _FORBIDDEN = re.compile(r"[\r\n\x00]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FORMAT = re.compile(r"^[A-Za-z0-9_]{1,16}$")
 _APPLICATION = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+# Sound names travel inside Read's argument list: no ',' '&' '|' quotes or spaces (ours never have them).
+_SOUND_NAME = re.compile(r"^[A-Za-z0-9_./-]{1,200}$")
 
 
 class AgiArgumentError(ValueError):
@@ -127,6 +129,26 @@ def exec_application(application: str, options: str = "") -> str:
     if not _APPLICATION.match(application):
         raise AgiArgumentError(f"bad application name {application!r}")
     return f"EXEC {application} {quote(options)}"
+
+
+def read_menu(variable: str, sounds: list[str] | tuple[str, ...], *, timeout_s: float) -> str:
+    """EXEC Read of one key into `variable` while an '&' list of sounds plays: one per menu, never one STREAM FILE
+    per part. res_agi reads and drops the channel's frames, DTMF included, while it waits for the next command
+    (res_agi.c, run_agi), so keys pressed between two commands are lost. Read plays an '&' list through
+    ast_app_getdata_terminator (main/app.c): each file is interrupted by any key, and the 50 ms between files is
+    spent reading keys, not dropping them. The AGI command GET DATA plays a single file (ast_app_getdata_full),
+    hence Read through EXEC. Option `t` with no argument: no terminator, so '#' is a key like the others (an
+    invalid choice, not silence); one attempt; at least 50 ms to press a key."""
+    bad = [name for name in sounds if not _SOUND_NAME.match(name)]
+    if bad or not sounds:
+        raise AgiArgumentError(f"not a menu of sound names: {bad[:1] or 'empty'}")
+    playlist = "&".join(sounds)
+    return exec_application("Read", f"{variable},{playlist},1,t,1,{max(timeout_s, 0.05):.2f}")
+
+
+def menu_status(variable: str) -> str:
+    """After `read_menu`: READSTATUS and the key in one round trip (Read returns 0 even on a hangup)."""
+    return get_full_variable(f"${{READSTATUS}},${{{variable}}}")
 
 
 def verbose(message: str, level: int = 1) -> str:

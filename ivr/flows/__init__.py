@@ -17,6 +17,7 @@ from ivr.channel import Channel
 from ivr.flows import call_end, inbound, queue_wait, survey, voicemail
 from ivr.flows.context import FlowContext
 from ivr.language_memory import InMemoryLanguageMemory, LanguageMemory
+from ivr.registry import FlowRegistry
 from ivr.settings import Settings
 
 Flow = Callable[[Channel, FlowContext], Awaitable[None]]
@@ -59,3 +60,6 @@ def build_context(at: datetime | None, settings: Settings) -> FlowContext:
         tickets=ApiTicketDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
         queue_desk=ApiQueueDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
     )
+
+
+REGISTRY: FlowRegistry[FlowContext] = FlowRegistry(FLOWS, build_context)

@@ -1,8 +1,8 @@
 """request_status: the step of the inbound flow (request type 2) that tells a caller where their request is.
 
 Rules:
-- One API question, bounded by `LOOKUP_TIMEOUT_S`; whatever happens (no API, timeout, error) the caller hears a
-  sentence in their language and the call goes on to an agent: the lookup never ends or blocks the call.
+- One API question, bounded by `ctx.status_lookup_timeout_s`; whatever happens (no API, timeout, error) the
+  caller hears a sentence in their language and the call goes on to an agent: the lookup never ends or blocks the call.
 - What is spoken is a pure function of the lookup (`status_prompt`).
 """
 
@@ -17,8 +17,6 @@ from ivr.flows.context import FlowContext
 from ivr.prompts import Prompt, sound
 
 log = logging.getLogger(__name__)
-
-LOOKUP_TIMEOUT_S = 2.0
 
 STATUS_PROMPTS = {
     RequestStatus.NEW: Prompt.REQUEST_STATUS_NEW,
@@ -48,7 +46,7 @@ async def look_up(ctx: FlowContext, reference: str) -> Lookup:
     if ctx.tickets is None:
         return UNAVAILABLE
     try:
-        return await asyncio.wait_for(ctx.tickets.status(reference), LOOKUP_TIMEOUT_S)
+        return await asyncio.wait_for(ctx.tickets.status(reference), ctx.status_lookup_timeout_s)
     except Exception:  # the API being down is an everyday event for the call plane, not an error of the call
         log.warning("request status lookup failed", exc_info=True)
         return UNAVAILABLE

@@ -4,7 +4,7 @@ Asterisk records the file (RECORD FILE) where its own voicemail spool lives; the
 call's linkedid so the message can be tied to its call record and, later, to a request.
 
 After the message the caller hears the reference of the request it opened, when the requests API answers
-within `REFERENCE_TIMEOUT_S`; otherwise the generic thanks (the request is still opened from the call record).
+within `ctx.reference_timeout_s`; otherwise the generic thanks (the request is still opened from the call record).
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from ivr.flows.context import FlowContext
 from ivr.prompts import Prompt, digit_sounds, sound
 
 log = logging.getLogger(__name__)
-
-REFERENCE_TIMEOUT_S = 1.5  # a caller who just left a message should not wait longer for its reference
-
 
 def recording_path(directory: str, linkedid: str, now: datetime) -> str:
     """`<dir>/<yyyymmdd>-<linkedid>`, flat: RECORD FILE does not create folders. Asterisk adds the extension."""
@@ -78,7 +75,7 @@ async def request_reference(channel: Channel, ctx: FlowContext, *, linkedid: str
             route=await channel.get_variable(var.IVR_ROUTE),
             at=ctx.clock(),
         )
-        return await asyncio.wait_for(ask, REFERENCE_TIMEOUT_S)
+        return await asyncio.wait_for(ask, ctx.reference_timeout_s)
     except (ChannelHungUp, ChannelError):
         raise
     except Exception:  # the reference is a courtesy; the call must go on whatever the API does

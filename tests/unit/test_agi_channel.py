@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from ivr import registry
 from ivr.adapters import agi_demo
-from ivr.adapters.agi_channel import (
-    MEDIA_SLACK_S,
-    AgiChannel,
-    Exchange,
-    call_info,
-    load_registry,
-    run_flow,
-)
+from ivr.adapters.agi_channel import MEDIA_SLACK_S, AgiChannel
+from ivr.adapters.agi_session import Exchange, call_info, run_flow
 from ivr.agi import AgiConnection, Environment, HangupNotice, NeedData, Reply
 from ivr.channel import CallInfo, Channel, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
 from ivr.settings import Settings
@@ -247,12 +242,14 @@ async def test_run_flow_reports_how_each_flow_ended(caplog: pytest.LogCaptureFix
     assert "bug in a flow" in caplog.text
 
 
-def test_load_registry_by_name_and_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_registry("ivr.adapters.agi_demo").flows is agi_demo.FLOWS
-    monkeypatch.setenv("IVR_FLOWS_MODULE", "ivr.adapters.agi_demo")
-    registry = load_registry()
-    assert set(registry.flows) == {"echo", "hangup_handler", "crash"}
-    assert registry.build_context(None, Settings()).clock().tzinfo is not None
+def test_the_registry_is_chosen_explicitly() -> None:
+    import ivr.flows
+
+    assert registry.chosen(demo=True) is agi_demo.REGISTRY
+    assert registry.chosen(demo=False) is ivr.flows.REGISTRY
+    demo = registry.chosen(demo=True)
+    assert set(demo.flows) == {"echo", "hangup_handler", "crash"}
+    assert demo.build_context(None, Settings()).clock().tzinfo is not None
 
 
 async def test_a_missing_sound_is_skipped_not_taken_for_a_hangup() -> None:

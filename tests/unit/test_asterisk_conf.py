@@ -182,6 +182,6 @@ def test_every_application_the_flows_exec_is_loaded() -> None:
     modules = (Path(__file__).resolve().parents[2] / "asterisk_conf" / "modules.conf").read_text()
     loaded = set(re.findall(r"(?m)^load\s*=\s*(\S+)", modules))
     sources = (Path(__file__).resolve().parents[2] / "ivr").rglob("*.py")
-    executed = {m for path in sources for m in re.findall(r'exec_application,\s*"(\w+)"', path.read_text())}
+    executed = {m for path in sources for m in re.findall(r'exec_application[,(]\s*"(\w+)"', path.read_text())}
     assert executed, "no EXEC found in ivr/: the pattern above is stale"
     assert {f"app_{name.lower()}.so" for name in executed} <= loaded

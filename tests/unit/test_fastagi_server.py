@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from ivr.adapters import agi_demo
-from ivr.adapters.fastagi_server import FastAgiServer, serve
+from ivr.adapters.fastagi_server import FastAgiServer
+from ivr.app import serve
 from ivr.channel import Channel, ChannelError
 from ivr.testing import ScriptedAsterisk, agi_environment
 
@@ -306,8 +307,8 @@ async def test_serve_answers_calls_until_stopped(capsys: pytest.CaptureFixture[s
 
 
 def test_main_serves_with_a_shifted_clock_and_stops_on_sigterm() -> None:
-    env = {**os.environ, "IVR_FLOWS_MODULE": "ivr.adapters.agi_demo", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "ivr.adapters.fastagi_server", "--port", "0", "--at", "2026-11-23T21:30:00+01:00"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "ivr.app", "--demo", "--port", "0", "--at", "2026-11-23T21:30:00+01:00"]
     server = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
@@ -326,10 +327,9 @@ def test_main_serves_with_a_shifted_clock_and_stops_on_sigterm() -> None:
 
 
 def test_main_refuses_an_instant_without_timezone() -> None:
-    env = {**os.environ, "IVR_FLOWS_MODULE": "ivr.adapters.agi_demo"}
     done = subprocess.run(
-        [sys.executable, "-m", "ivr_cli", "agi", "--at", "2026-11-23T21:30:00"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=30,
+        [sys.executable, "-m", "ivr_cli", "agi", "--demo", "--at", "2026-11-23T21:30:00"],
+        cwd=REPO, capture_output=True, text=True, timeout=30,
     )
     assert done.returncode == 2
     assert "no timezone" in done.stderr

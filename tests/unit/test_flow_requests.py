@@ -16,7 +16,7 @@ from ivr import variables as var
 from ivr.adapters.tickets_client import ApiTicketDesk, TicketDeskUnavailable
 from ivr.channel import CallInfo, RecordOutcome, RecordStatus
 from ivr.fake_channel import HANGUP, FakeChannel
-from ivr.flows import inbound, request_status, survey, voicemail
+from ivr.flows import inbound, survey, voicemail
 from ivr.flows.call_end import build_record
 from ivr.flows.context import FlowContext
 from ivr.prompts import Prompt, digit_sounds, sound
@@ -82,11 +82,11 @@ async def test_after_a_message_the_caller_hears_the_reference_digit_by_digit(tmp
 @pytest.mark.parametrize("desk", [None, FakeTicketDesk(reference=None), FakeTicketDesk(broken=True),
                                   FakeTicketDesk(hang=True)])  # fmt: skip
 async def test_without_a_reference_the_caller_hears_the_generic_thanks(
-    tmp_path: Path, desk: FakeTicketDesk | None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, desk: FakeTicketDesk | None
 ) -> None:
-    monkeypatch.setattr(voicemail, "REFERENCE_TIMEOUT_S", 0.05)
+    ctx = dataclasses.replace(with_desk(make_context(tmp_path, CLOSED_INSTANT), desk), reference_timeout_s=0.05)
     channel = FakeChannel(info=caller(), variables={var.LINKEDID: "1700000000.9"})
-    await asyncio.wait_for(voicemail.run(channel, with_desk(make_context(tmp_path, CLOSED_INSTANT), desk)), 5)
+    await asyncio.wait_for(voicemail.run(channel, ctx), 5)
     assert channel.played[-2:] == [sound(Prompt.VOICEMAIL_THANKS), sound(Prompt.GOODBYE)]
     assert channel.variables[var.IVR_VOICEMAIL]  # the message itself is kept for the call record
 
@@ -133,11 +133,11 @@ async def test_a_caller_keying_a_reference_hears_its_status_then_reaches_an_agen
     ],
 )
 async def test_unknown_reference_or_absent_api_still_sends_the_caller_to_an_agent(
-    tmp_path: Path, desk: FakeTicketDesk | None, prompt: Prompt, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, desk: FakeTicketDesk | None, prompt: Prompt
 ) -> None:
-    monkeypatch.setattr(request_status, "LOOKUP_TIMEOUT_S", 0.05)
+    ctx = dataclasses.replace(with_desk(make_context(tmp_path), desk), status_lookup_timeout_s=0.05)
     channel = FakeChannel(["3", "2", "12345678"], info=caller())
-    await asyncio.wait_for(inbound.run(channel, with_desk(make_context(tmp_path), desk)), 5)
+    await asyncio.wait_for(inbound.run(channel, ctx), 5)
     assert channel.played[-2:] == [sound(prompt), sound(Prompt.TRANSFER_TO_AGENT)]
     assert channel.variables[var.IVR_ROUTE] == "queue"
 

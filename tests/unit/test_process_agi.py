@@ -1,7 +1,7 @@
-"""Process AGI: the real agi_scripts/ executables, run as subprocesses against the scripted Asterisk peer.
+"""Process AGI: the runner the agi_scripts/ executables call, run as subprocesses against the scripted Asterisk peer.
 
-The scripts serve the registry named by $IVR_FLOWS_MODULE; these tests point it at this very module, whose
-FLOWS map the script names to the small demo flows, so they test the adapter and not the call flows.
+The scripts serve the real flows; these tests run the same runner with `--demo`, whose small flows test the
+adapter and not the call flows.
 """
 
 from __future__ import annotations
@@ -9,29 +9,23 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from ivr.adapters import agi_demo
-from ivr.channel import Channel
 from ivr.testing import ProcessOutcome, ScriptedAsterisk, agi_environment
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "agi_scripts"
-ENV = {"IVR_FLOWS_MODULE": "tests.unit.test_process_agi", "PYTHONPATH": str(REPO)}
-
-FLOWS: dict[str, Callable[[Channel, agi_demo.DemoContext], Awaitable[None]]] = {
-    "inbound": agi_demo.echo,
-    "call_end": agi_demo.hangup_handler,
-    "crash": agi_demo.crash,
-}
-build_context = agi_demo.build_context
+ENV = {"PYTHONPATH": str(REPO)}
+RUNNER = [sys.executable, "-m", "ivr.adapters.agi_stdio"]
+DEMO_FLOWS = {"inbound": "echo", "call_end": "hangup_handler"}  # what each script's demo stand-in is
 
 
 async def run_script(name: str, peer: ScriptedAsterisk, *args: str) -> ProcessOutcome:
-    return await peer.call_process([sys.executable, str(SCRIPTS / name), *args], env=ENV, timeout_s=20)
+    """What agi_scripts/<name> does (`main([name, *args])`), with the demo registry in place of the real flows."""
+    command = [*RUNNER, "--demo", DEMO_FLOWS[name], *args]
+    return await peer.call_process(command, env=ENV, timeout_s=20)
 
 
 def inbound_peer(**environment: str | bytes) -> ScriptedAsterisk:
@@ -52,6 +46,7 @@ def test_scripts_are_executable_and_thin() -> None:
         script = SCRIPTS / name
         assert os.access(script, os.X_OK)
         assert len(script.read_text().splitlines()) <= 10
+        assert f'main(["{name}", *sys.argv[1:]])' in script.read_text()
 
 
 async def test_inbound_script_runs_the_flow_over_stdin_stdout() -> None:
@@ -131,10 +126,15 @@ async def test_a_stray_hangup_line_is_tolerated_and_garbage_ends_the_call() -> N
 
 @pytest.mark.parametrize(
     ("args", "returncode", "message"),
-    [(["crash"], 1, "demo flow failure"), (["no_such_flow"], 1, "unknown AGI flow"), ([], 2, "usage")],
+    [
+        (["--demo", "crash"], 1, "demo flow failure"),
+        (["--demo", "no_such_flow"], 1, "unknown AGI flow"),
+        ([], 2, "usage"),
+        (["--at", "2026-11-23T21:30:00", "echo"], 2, "no timezone"),
+    ],
 )
 async def test_stdio_runner_failures_exit_non_zero(args: list[str], returncode: int, message: str) -> None:
     peer = ScriptedAsterisk(agi_environment("x", network=False))
-    outcome = await peer.call_process([sys.executable, "-m", "ivr.adapters.agi_stdio", *args], env=ENV)
+    outcome = await peer.call_process([*RUNNER, *args], env=ENV)
     assert outcome.returncode == returncode
     assert message in outcome.stderr

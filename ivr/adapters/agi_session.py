@@ -1,0 +1,127 @@
+"""The one AGI adapter loop, shared by FastAGI (a TCP stream) and process AGI (stdin/stdout), and a call's run.
+
+Rules:
+- A loop: write one command's bytes, hand what is read to the sans-I/O `AgiConnection` until it yields the
+  reply. How bytes are written and read is a parameter; everything else is the same in both modes.
+- FastAGI reads have a deadline, so a silent peer cannot hold a task forever. Process AGI has none: Asterisk
+  owns the process lifetime.
+- FastAGI learns of a hangup from a HANGUP line; process AGI from SIGHUP (Asterisk sends it no HANGUP line, and
+  a stray one is ignored there).
+- After a reply timeout or a protocol error the session is unusable (a late reply would answer the wrong
+  command): every further command fails with ChannelError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ivr.agi import AgiConnection, ConnectionClosed, Environment, HangupNotice, NeedData, ProtocolError, Reply
+from ivr.channel import CallInfo, Channel, ChannelError, ChannelHungUp
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    reply: Reply
+    hung_up: bool = False  # a HANGUP notice (or SIGHUP) arrived while waiting for this reply
+
+
+class Executor(Protocol):
+    async def __call__(self, command: str, timeout_s: float) -> Exchange:
+        """Send one command line; return its reply. Raise ChannelHungUp if the peer is gone, ChannelError on a
+        timeout or a protocol error."""
+        ...
+
+
+def _never() -> bool:
+    return False
+
+
+class ConnectionExecutor:
+    """Sends one command through `write` and feeds what `read` returns to the connection until its reply."""
+
+    def __init__(
+        self,
+        connection: AgiConnection,
+        write: Callable[[bytes], Awaitable[None]],
+        read: Callable[[], Awaitable[bytes]],
+        *,
+        deadlines: bool = True,
+        hangup_notices: bool = True,
+        sighup: Callable[[], bool] = _never,
+    ) -> None:
+        self._connection, self._write, self._read = connection, write, read
+        self._deadlines, self._hangup_notices, self._sighup = deadlines, hangup_notices, sighup
+        self._broken: str | None = None
+
+    async def __call__(self, command: str, timeout_s: float) -> Exchange:
+        if self._broken is not None:
+            raise ChannelError(self._broken)
+        data = self._connection.send_command(command)  # validates the line and expects a reply
+        hung_up = False
+        try:
+            async with asyncio.timeout(timeout_s if self._deadlines else None):
+                await self._write(data)
+                while True:
+                    event = self._connection.next_event()
+                    if isinstance(event, NeedData):
+                        self._connection.receive_data(await self._read())
+                    elif isinstance(event, HangupNotice):
+                        hung_up = hung_up or self._hangup_notices
+                    elif isinstance(event, ConnectionClosed):
+                        raise ChannelHungUp("Asterisk closed the AGI session")
+                    elif isinstance(event, ProtocolError | Environment):
+                        self._broken = f"AGI protocol error: {event}"
+                        raise ChannelError(self._broken)
+                    else:
+                        return Exchange(event, hung_up or self._sighup())
+        except TimeoutError:
+            self._broken = f"no reply to {command[:60]!r} within {timeout_s:.0f} s"
+            raise ChannelError(self._broken) from None
+        except OSError as error:  # ECONNRESET, EPIPE: Asterisk is gone
+            raise ChannelHungUp(f"AGI connection lost: {error}") from error
+
+
+def call_info(environment: Environment) -> CallInfo:
+    """What a flow may know from the AGI environment. Asterisk writes "unknown" for absent caller ID / DNID;
+    linkedid is not in the environment (read CHANNEL(linkedid))."""
+
+    def known(key: str) -> str:
+        value = environment.get(key)
+        return "" if value.lower() == "unknown" else value
+
+    return CallInfo(
+        script=environment.script,
+        caller_number=known("agi_callerid"),
+        caller_name=known("agi_calleridname"),
+        dialed_number=known("agi_dnid"),
+        unique_id=environment.get("agi_uniqueid"),
+        channel_name=environment.get("agi_channel"),
+        language=environment.get("agi_language") or "en",
+        context=environment.get("agi_context"),
+        extension=environment.get("agi_extension"),
+        arguments=environment.arguments,
+        raw=dict(environment.variables),
+    )
+
+
+async def run_flow(flow: Callable[[Channel, Any], Awaitable[None]], channel: Channel, context: Any) -> str:
+    """Run one call's flow to its end; never raises. Returns how it ended, for the log and the tests."""
+    name = channel.info.script
+    try:
+        await flow(channel, context)
+    except ChannelHungUp:
+        logger.info("flow %s: caller hung up (%s)", name, channel.info.unique_id)
+        return "hung_up"
+    except ChannelError as error:
+        logger.warning("flow %s: channel error (%s): %s", name, channel.info.unique_id, error)
+        return "channel_error"
+    except Exception:
+        logger.exception("flow %s crashed (%s)", name, channel.info.unique_id)
+        return "crashed"
+    return "completed"

@@ -1,0 +1,85 @@
+"""The agi process (`ivr agi`): settings built once, the registry chosen, the record sender, the FastAGI server.
+
+Wiring only. SIGTERM/SIGINT: stop accepting, let calls in progress finish for `--grace` seconds, then cancel
+them. `--demo` serves ivr/adapters/agi_demo.py's registry instead of the real flows; `--at` starts the
+flows' clock at an instant (demos, the after-hours tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ivr import registry
+from ivr.adapters.api_client import OutboxSender, running_sender
+from ivr.adapters.fastagi_server import FastAgiServer, Flow
+from ivr.adapters.outbox import Outbox
+from ivr.registry import FlowRegistry
+from ivr.settings import Settings
+
+logger = logging.getLogger("ivr.app")
+
+
+async def serve(
+    flows: Mapping[str, Flow],
+    context: Any,
+    *,
+    host: str,
+    port: int,
+    grace_s: float,
+    stop: asyncio.Event,
+    on_listening: Callable[[int], None] | None = None,
+) -> None:
+    """Serve until `stop` is set (SIGTERM/SIGINT set it too), then shut down gracefully."""
+    server = FastAgiServer(flows, context)
+    await server.start(host, port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        print(f"ivr agi: FastAGI listening on {host}:{server.port}", flush=True)
+        if on_listening is not None:
+            on_listening(server.port)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await server.close(grace_s)
+
+
+async def run(flows: FlowRegistry[Any], context: Any, settings: Settings, args: argparse.Namespace) -> None:
+    """Serve until SIGTERM/SIGINT, sending the flows' call records to the API when a token is configured."""
+    stop = asyncio.Event()
+    async with contextlib.AsyncExitStack() as stack:
+        outbox = getattr(context, "outbox", None)
+        if isinstance(outbox, Outbox) and settings.api_token:
+            sender = OutboxSender(outbox, api_url=settings.api_url, token=settings.api_token)
+            await stack.enter_async_context(running_sender(sender))
+            logger.info("sending call records from %s to %s", outbox.directory, settings.api_url)
+        elif isinstance(outbox, Outbox):
+            logger.warning("IVR_API_TOKEN is not set: call records stay in %s", outbox.directory)
+        await serve(flows.flows, context, host=args.host, port=args.port, grace_s=args.grace, stop=stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings()  # once for the process: the listener, the record sender and the flows' context
+    parser = argparse.ArgumentParser(prog="ivr agi", description="Serve the call flows over FastAGI.")
+    parser.add_argument("--host", default=settings.agi_host, help="address to listen on (default IVR_AGI_HOST)")
+    parser.add_argument("--port", type=int, default=settings.agi_port, help="TCP port (IVR_AGI_PORT; 0 = any)")
+    parser.add_argument("--grace", type=float, default=30.0, help="seconds calls may finish on SIGTERM")
+    registry.add_arguments(parser)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    flows = registry.chosen(args.demo)
+    asyncio.run(run(flows, flows.build_context(args.at, settings), settings, args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,6 +9,7 @@ import pytest
 
 from callcenter.records import Outcome
 from ivr import variables as var
+from ivr.adapters.outbox import Outbox
 from ivr.channel import CallInfo, RecordOutcome, RecordStatus
 from ivr.fake_channel import HANGUP, FakeChannel
 from ivr.flows import call_end, inbound, voicemail
@@ -88,7 +89,7 @@ async def test_abandoned_in_the_menu_is_recorded(tmp_path: Path) -> None:
     await inbound.run(channel, ctx)
     channel.variables[var.LINKEDID] = "1700000000.7"
     await call_end.run(channel, ctx)
-    [record] = ctx.outbox.records()
+    [record] = Outbox(tmp_path).records()
     assert record.outcome is Outcome.ABANDONED_IVR
     assert record.linkedid == "1700000000.7"
     assert record.caller_number == "+33612345678"
@@ -103,7 +104,7 @@ async def test_after_hours_voicemail_is_recorded(tmp_path: Path) -> None:
     assert channel.recordings == ["/var/spool/asterisk/ivr-recordings/20261124-1700000000.9.wav"]
     assert channel.played[-2:] == [sound(Prompt.VOICEMAIL_THANKS), sound(Prompt.GOODBYE)]
     await call_end.run(channel, ctx)
-    [record] = ctx.outbox.records()
+    [record] = Outbox(tmp_path).records()
     assert record.outcome is Outcome.VOICEMAIL
     assert record.voicemail_path == "/var/spool/asterisk/ivr-recordings/20261124-1700000000.9"
     assert record.language == "fr"
@@ -137,7 +138,7 @@ async def test_the_same_call_spooled_twice_is_one_record(tmp_path: Path) -> None
     channel = FakeChannel(info=info(), variables={var.LINKEDID: "1700000000.11"})
     await call_end.run(channel, ctx)
     await call_end.run(channel, ctx)
-    assert len(ctx.outbox.records()) == 1
+    assert len(Outbox(tmp_path).records()) == 1
 
 
 def test_recording_path_is_sanitised() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 import ivr_cli as cli
 from ivr.adapters.api_client import ApiLanguageMemory
+from ivr.adapters.outbox import Outbox
 from ivr.flows import FLOWS, build_context, shifted_clock
 from ivr.language_memory import InMemoryLanguageMemory
 from ivr.settings import Settings
@@ -42,7 +43,7 @@ def test_real_clock_is_aware() -> None:
 def test_build_context_without_api_token_remembers_in_memory(tmp_path: Path) -> None:
     context = build_context(None, Settings(spool_dir=tmp_path / "spool"))
     assert isinstance(context.language_memory, InMemoryLanguageMemory)
-    assert context.outbox.directory == tmp_path / "spool"
+    assert isinstance(context.outbox, Outbox) and context.outbox.directory == tmp_path / "spool"
     assert context.callcenter.timezone == "Africa/Casablanca"
 
 

@@ -122,8 +122,14 @@ _DESCRIPTIONS = {
     413: "request body over the size limit",
     422: "invalid parameters or body",
     429: "too many requests; see Retry-After",
+    502: "Asterisk refused or failed the action",
     503: "a service this route needs is unavailable",
 }
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route's own error codes (409, 502, 503): problem_openapi fills in the Problem body."""
+    return {code: {"description": _DESCRIPTIONS.get(code, HTTPStatus(code).phrase)} for code in codes}
 
 
 def _codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:

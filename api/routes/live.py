@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import STAFF_ROLES, LiveDep, StaffDep, socket_principal
+from api.problems import documented
 from api.web import WEB_DIR
 
 router = APIRouter(tags=["live"])
@@ -25,7 +26,7 @@ AUTH_TIMEOUT_S = 10.0
 UNSUPPORTED_DATA = 1003  # RFC 6455 7.4.1: a binary frame where only text is understood
 
 
-@router.get("/live/state")
+@router.get("/live/state", responses=documented(503))
 async def live_state(live: LiveDep, principal: StaffDep) -> dict[str, Any]:
     """Every queue now: waiting callers, members and their states, today's counters, AMI status."""
     return live.snapshot()

@@ -186,3 +186,13 @@ async def test_a_binary_websocket_frame_closes_the_socket_cleanly(database_url: 
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 1003
 
+
+
+async def test_instants_in_other_bodies_are_bounded_too(client: httpx.AsyncClient, auth: Auth) -> None:
+    """Found by schemathesis: a callback joined in year 103 was a 500."""
+    callback = {"number": "+33612345678", "queue": "q-fr", "joined_at": "0103-04-14T00:00:00+01:00"}
+    body = assert_problem(await client.post("/callbacks", json=callback, headers=auth[Role.SUPERVISOR]), 422)
+    assert ["body", "joined_at"] in [error["loc"] for error in body["errors"]]
+    voicemail = {"linkedid": "v.1", "voicemail_path": "/var/spool/x.wav", "at": "0001-01-01T00:00:00Z"}
+    body = assert_problem(await client.post("/requests/voicemail", json=voicemail, headers=auth[Role.AGI]), 422)
+    assert ["body", "at"] in [error["loc"] for error in body["errors"]]

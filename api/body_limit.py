@@ -11,6 +11,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import PROBLEM_MEDIA_TYPE, problem_body
+
 
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
@@ -45,13 +47,13 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": f"request body larger than {self.max_body_bytes} bytes"}).encode()
+        body = json.dumps(problem_body(413, f"request body larger than {self.max_body_bytes} bytes")).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

@@ -19,9 +19,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.ami.service import AmiEnvironment, start_live
@@ -29,6 +27,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
+from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
 from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
@@ -126,7 +125,8 @@ def create_app(
         "Every route except /health needs `Authorization: Bearer <token>` (see `ivr token create`).",
         lifespan=lifespan,
     )
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    install_problem_handlers(app)
+    app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.clock = clock
     app.state.callcenter = callcenter
@@ -138,15 +138,8 @@ def create_app(
     app.include_router(request_reports.router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ParameterGuardMiddleware)
     return app
-
-
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
-    """422 with where and what only: echoing the input back would repeat up to a MiB of body, and a non-finite
-    number in it cannot even be written as JSON."""
-    assert isinstance(error, RequestValidationError)
-    detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
-    return JSONResponse(status_code=422, content={"detail": detail})
 
 
 def language_queues(callcenter: CallCenter | None) -> dict[str, str]:

@@ -7,9 +7,55 @@ in PostgreSQL). One record per call, keyed by Asterisk's linkedid, so posting th
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# The range every instant must fall in. PostgreSQL and Python disagree at the edges (year 1 with a positive offset
+# overflows asyncpg; a year-1 UTC value is stored as -infinity, which no date arithmetic survives), and no call of
+# this system happened before 2000 or will after 2100: anything outside is a broken clock, refused at the door.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+# The longest duration a call can report (a week): a larger one is a broken clock and would swamp every average.
+MAX_SECONDS = 7 * 86400.0
+
+
+def bounded_instant(value: datetime) -> datetime:
+    """An aware instant within [EARLIEST, LATEST), returned in UTC; ValueError otherwise."""
+    if value.utcoffset() is None:
+        raise ValueError("needs a UTC offset, e.g. 2026-01-01T09:00:00Z")
+    if not EARLIEST <= value < LATEST:  # compared before converting: converting year 1 or 9999 may overflow
+        raise ValueError(f"must be from {EARLIEST.date()} up to {LATEST.date()}")
+    return value.astimezone(UTC)
+
+
+def is_instant(value: datetime | None) -> bool:
+    """True when `value` would pass as an Instant."""
+    return value is not None and value.utcoffset() is not None and EARLIEST <= value < LATEST
+
+
+def clamp_instant(value: datetime) -> datetime:
+    """The nearest instant the record accepts, in UTC (a naive value is taken as UTC): for the call plane, which
+    must build a record whatever its clock says."""
+    aware = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
+    if aware < EARLIEST:
+        return EARLIEST
+    if aware >= LATEST:
+        return LATEST - timedelta(seconds=1)
+    return aware.astimezone(UTC)
+
+
+def clamp_seconds(value: float | None) -> float | None:
+    """A duration made storable: None when not a finite number, else within [0, MAX_SECONDS]."""
+    if value is None or not math.isfinite(value):
+        return None
+    return min(max(value, 0.0), MAX_SECONDS)
+
+
+Instant = Annotated[datetime, AfterValidator(bounded_instant)]
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 
 
 class Outcome(enum.StrEnum):
@@ -40,17 +86,17 @@ class CallRecord(BaseModel):
     caller_number: str = Field(default="", max_length=64)
     caller_name: str = Field(default="", max_length=256)
     dialed_number: str = Field(default="", max_length=64)
-    started_at: datetime
-    answered_at: datetime | None = None
-    ended_at: datetime | None = None
+    started_at: Instant
+    answered_at: Instant | None = None
+    ended_at: Instant | None = None
     language: str | None = Field(default=None, max_length=16)
     route: Route | None = None
     request_type: int | None = Field(default=None, ge=1, le=99)
     reference: str | None = Field(default=None, max_length=32)
     queue: str | None = Field(default=None, max_length=64)
-    wait_seconds: float | None = Field(default=None, ge=0)
+    wait_seconds: Seconds | None = None
     agent: str | None = Field(default=None, max_length=128)
-    talk_seconds: float | None = Field(default=None, ge=0)
+    talk_seconds: Seconds | None = None
     outcome: Outcome
     hangup_cause: str | None = Field(default=None, max_length=64)
     voicemail_path: str | None = Field(default=None, max_length=512)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Call, CallerLanguage
 from api.schemas.calls import CallCreate, StoredCall
-from callcenter.records import Outcome
+from callcenter.records import Outcome, is_instant
 
 # Only real numbers are remembered: "anonymous", "unknown" or an empty caller ID would share one language.
 REMEMBERABLE_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
@@ -189,11 +189,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     """Raises ValueError on anything that is not a cursor we made."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        started_at, call_id = json.loads(raw)
+        started_at, call_id = json.loads(raw.decode("utf-8"))
         instant = datetime.fromisoformat(started_at)
     except (binascii.Error, ValueError, TypeError) as error:
         raise ValueError("not a valid cursor") from error
-    if not isinstance(call_id, int) or instant.tzinfo is None:
+    # bool is an int to Python; an id past bigint or an instant out of range would overflow the driver
+    if type(call_id) is not int or not 0 < call_id < 2**63 or not is_instant(instant):
         raise ValueError("not a valid cursor")
     return instant, call_id
 

@@ -21,6 +21,7 @@ from api.ami.client import AmiError, AmiUnavailableError
 from api.ami.service import LiveService
 from api.crud import calls
 from api.deps import LiveDep, SessionDep, StaffDep
+from api.problems import documented
 from api.schemas.agents import (
     SEAT_PATTERN,
     AgentLogin,
@@ -77,7 +78,7 @@ def agent_view(live: LiveService, seat: str) -> list[AgentQueue]:
     return rows
 
 
-@router.post("/{seat}/login")
+@router.post("/{seat}/login", responses=documented(502, 503))
 async def login(seat: SeatPath, body: AgentLogin, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
     """Log a seat into the queues of its languages (penalty by skill) and out of the others."""
     check_seat(principal, seat)
@@ -99,7 +100,7 @@ async def login(seat: SeatPath, body: AgentLogin, principal: StaffDep, live: Liv
     return agent_view(live, seat)
 
 
-@router.post("/{seat}/logout")
+@router.post("/{seat}/logout", responses=documented(502, 503))
 async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
     """Take a seat out of every queue."""
     check_seat(principal, seat)
@@ -109,7 +110,7 @@ async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[Age
     return agent_view(live, seat)
 
 
-@router.post("/{seat}/pause")
+@router.post("/{seat}/pause", responses=documented(409, 503))
 async def pause(seat: SeatPath, body: AgentPause, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
     """Pause a seat in all its queues, with a reason (no calls are offered until unpaused)."""
     check_seat(principal, seat)
@@ -121,7 +122,7 @@ async def pause(seat: SeatPath, body: AgentPause, principal: StaffDep, live: Liv
     return agent_view(live, seat)
 
 
-@router.post("/{seat}/unpause")
+@router.post("/{seat}/unpause", responses=documented(409, 503))
 async def unpause(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
     """Unpause a seat in all its queues."""
     check_seat(principal, seat)
@@ -133,7 +134,7 @@ async def unpause(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[Ag
     return agent_view(live, seat)
 
 
-@router.get("/{seat}")
+@router.get("/{seat}", responses=documented(503))
 async def agent_state(seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep) -> AgentPublic:
     """A seat's state in each queue and, during a call, the caller's context and previous calls."""
     check_seat(principal, seat)

@@ -14,13 +14,14 @@ from fastapi import APIRouter, Path, Query, Response, status
 from api.ami.state import MemberState, estimated_wait_s
 from api.crud import callbacks
 from api.deps import LiveDep, NowDep, SessionDep, SupervisorDep, WaitingDep
+from api.problems import documented
 from api.schemas.callbacks import QUEUE_PATTERN, CallbackCreate, CallbackPublic, QueueEstimate
 
 router = APIRouter(tags=["callbacks"])
 QueueName = Annotated[str, Path(pattern=QUEUE_PATTERN)]
 
 
-@router.get("/queues/{queue}/estimate")
+@router.get("/queues/{queue}/estimate", responses=documented(503))
 async def queue_estimate(
     queue: QueueName,
     principal: WaitingDep,
@@ -45,7 +46,10 @@ async def queue_estimate(
 
 @router.post(
     "/callbacks",
-    responses={200: {"description": "this number already had an open callback: that one is returned"}},
+    responses={
+        **documented(503),
+        200: {"description": "this number already had an open callback: that one is returned"},
+    },
     status_code=status.HTTP_201_CREATED,
 )
 async def book_callback(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query
@@ -12,7 +11,7 @@ from pydantic import Discriminator, Tag
 from api.crud import calls, requests
 from api.deps import AgiWriterDep, NowDep, RequestConfigDep, SessionDep, SettingsDep, StaffDep, require_offsets
 from api.schemas.calls import CallCreate, CallPage, CallPublic, CallsStored
-from callcenter.records import Outcome
+from callcenter.records import Instant, Outcome
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 
@@ -61,8 +60,8 @@ async def list_calls(
     principal: StaffDep,
     session: SessionDep,
     settings: SettingsDep,
-    period_from: Annotated[datetime | None, Query(alias="from", description="started at or after")] = None,
-    period_to: Annotated[datetime | None, Query(alias="to", description="started before")] = None,
+    period_from: Annotated[Instant | None, Query(alias="from", description="started at or after")] = None,
+    period_to: Annotated[Instant | None, Query(alias="to", description="started before")] = None,
     language: Annotated[str | None, Query(max_length=16)] = None,
     queue: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Outcome | None = None,

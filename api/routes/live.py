@@ -2,7 +2,8 @@
 
 Browsers cannot set an Authorization header on a WebSocket, so the socket takes the token as its first
 message ({"token": "..."}) instead of in the URL, where it would end up in access logs. Same rules as HTTP:
-unknown, revoked or (outside demo mode) demo tokens are refused; the agi role sees nothing.
+unknown, revoked or (outside demo mode) demo tokens are refused; the agi role sees nothing. The protocol is JSON
+in text frames: a binary frame closes the socket with 1003 (unsupported data, RFC 6455 7.4.1).
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import STAFF_ROLES, LiveDep, StaffDep, socket_principal
+from api.problems import documented
 from api.web import WEB_DIR
 
 router = APIRouter(tags=["live"])
 AUTH_TIMEOUT_S = 10.0
+UNSUPPORTED_DATA = 1003  # RFC 6455 7.4.1: a binary frame where only text is understood
 
 
-@router.get("/live/state")
+@router.get("/live/state", responses=documented(503))
 async def live_state(live: LiveDep, principal: StaffDep) -> dict[str, Any]:
     """Every queue now: waiting callers, members and their states, today's counters, AMI status."""
     return live.snapshot()
@@ -34,8 +37,18 @@ async def live_socket(websocket: WebSocket) -> None:
     """Pushes the live snapshot on every change, once the first message gives a staff token."""
     await websocket.accept()
     try:
-        hello = await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_S)
-    except (TimeoutError, ValueError, WebSocketDisconnect):
+        first = await asyncio.wait_for(websocket.receive(), AUTH_TIMEOUT_S)
+    except TimeoutError:
+        await websocket.close(code=4401)
+        return
+    if first["type"] == "websocket.disconnect":
+        return
+    if first.get("text") is None:
+        await websocket.close(code=UNSUPPORTED_DATA)
+        return
+    try:
+        hello = json.loads(first["text"])
+    except ValueError:
         await websocket.close(code=4401)
         return
     secret = hello.get("token") if isinstance(hello, dict) else None
@@ -85,10 +98,16 @@ _encode = _EncodeOnce()
 
 
 async def _until_closed(websocket: WebSocket) -> None:
-    """Read (and ignore) client messages until the socket closes: that is how a disconnect is noticed."""
+    """Read (and ignore) client text messages until the socket closes: that is how a disconnect is noticed. A
+    binary frame closes it (1003)."""
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            await websocket.receive_text()
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") is None:
+                await websocket.close(code=UNSUPPORTED_DATA)
+                return
 
 
 @router.get("/", include_in_schema=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from api.crud import summary
 from api.crud.calls import CallFilters
 from api.deps import SessionDep, SettingsDep, SupervisorDep, require_offsets
 from api.schemas.reports import GroupBy, Summary
+from callcenter.records import Instant
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -20,8 +20,8 @@ async def get_summary(
     principal: SupervisorDep,
     session: SessionDep,
     settings: SettingsDep,
-    period_from: Annotated[datetime | None, Query(alias="from")] = None,
-    period_to: Annotated[datetime | None, Query(alias="to")] = None,
+    period_from: Annotated[Instant | None, Query(alias="from")] = None,
+    period_to: Annotated[Instant | None, Query(alias="to")] = None,
     group_by: GroupBy = GroupBy.NONE,
     threshold: Annotated[float | None, Query(gt=0, le=3600, description="service-level seconds")] = None,
     language: Annotated[str | None, Query(max_length=16)] = None,

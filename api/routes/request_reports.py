@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +11,7 @@ from api.crud.ministry_report import ReportFilters, build_report, report_csv
 from api.deps import NowDep, RequestConfigDep, SessionDep, SettingsDep, require, require_offsets
 from api.schemas.reports import Report, ReportGroup
 from api.security.tokens import Role
+from callcenter.records import Instant
 
 router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[Depends(require(Role.SUPERVISOR, Role.ADMIN))])
 
@@ -21,8 +21,8 @@ async def _report(
     settings: SettingsDep,
     config: RequestConfigDep,
     now: NowDep,
-    period_from: Annotated[datetime | None, Query(alias="from")] = None,
-    period_to: Annotated[datetime | None, Query(alias="to")] = None,
+    period_from: Annotated[Instant | None, Query(alias="from")] = None,
+    period_to: Annotated[Instant | None, Query(alias="to")] = None,
     group_by: ReportGroup = ReportGroup.DAY,
     threshold: Annotated[float | None, Query(gt=0, le=3600, description="service-level seconds")] = None,
     language: Annotated[str | None, Query(max_length=16)] = None,

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from api.crud import requests
 from api.deps import AgiWriterDep, NowDep, RequestConfigDep, SessionDep, StaffDep, StatusReaderDep
 from api.models import RequestRow
+from api.problems import documented
 from api.request_config import RequestConfig
 from api.request_rules import due_soon_cutoff
 from api.schemas.requests import (
@@ -137,7 +138,7 @@ async def get_request(reference: str, session: SessionDep, principal: StaffDep, 
     )
 
 
-@router.post("/requests/{reference}/status")
+@router.post("/requests/{reference}/status", responses=documented(409))
 async def change_status(
     reference: str, body: StatusChange, session: SessionDep, principal: StaffDep, now: NowDep
 ) -> RequestPublic:

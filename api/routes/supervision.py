@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from api.ami.client import AmiError
 from api.deps import LiveDep, SupervisorDep
+from api.problems import documented
 from api.routes.agents import ami_simple, interface
 from api.schemas.agents import SpyCreate, SpyMode, SpyStarted
 
@@ -33,7 +34,7 @@ def spy_originate(spy_in: SpyCreate) -> dict[str, str]:
     }
 
 
-@router.post("/spy", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/spy", status_code=status.HTTP_202_ACCEPTED, responses=documented(409, 502, 503))
 async def spy(body: SpyCreate, principal: SupervisorDep, live: LiveDep) -> SpyStarted:
     """Ring the supervisor's seat, then listen to / whisper to / barge into the agent's call."""
     if not any(

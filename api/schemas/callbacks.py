@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from callcenter.records import Instant
 
 QUEUE_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 
@@ -22,7 +24,14 @@ class CallbackCreate(BaseModel):
     language: str = Field(default="", pattern=r"^([a-z]{2,3})?$")
     linkedid: str = Field(default="", max_length=64)
     uniqueid: str = Field(default="", max_length=64)  # the waiting channel's, to match its queue events
-    joined_at: datetime  # when the caller first joined the queue: the callback keeps that place
+
+    @field_validator("linkedid", "uniqueid")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL: a 422 naming the field, not a 500 later
+            raise ValueError("must not contain NUL characters")
+        return value
+    joined_at: Instant  # when the caller first joined the queue: the callback keeps that place
 
 
 class CallbackPublic(BaseModel):

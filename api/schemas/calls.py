@@ -21,9 +21,6 @@ class CallCreate(CallRecord):
         # PostgreSQL text cannot hold NUL; refuse it here with a 422 naming the field instead of a 500 later.
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
-        # A wall-clock time without offset is ambiguous (whose clock?); the agi side always sends UTC offsets.
-        if isinstance(value, datetime) and value.utcoffset() is None:
-            raise ValueError("needs a UTC offset, e.g. 2026-01-01T09:00:00Z")
         return value
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from callcenter.records import Instant
 from callcenter.requests import RequestStatus
 
 
@@ -37,7 +38,7 @@ class VoicemailRequestCreate(_Body):
     request_type: int | None = Field(default=None, ge=1, le=99)
     voicemail_path: str = Field(min_length=1, max_length=512)
     route: str | None = Field(default=None, max_length=16)
-    at: datetime
+    at: Instant
 
 
 class DispositionCreate(_Body):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from callcenter.languages import normalize_caller
-from callcenter.records import CallRecord, Outcome, Route
+from callcenter.records import CallRecord, Outcome, Route, clamp_instant, clamp_seconds, is_instant
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp
 from ivr.flows.context import FlowContext
@@ -63,10 +63,12 @@ def classify(values: Mapping[str, str]) -> Outcome:
 
 
 def _epoch(value: str | None) -> datetime | None:
+    """An ${EPOCH} value as an instant the record accepts (a broken clock's year 1 or 9999 is dropped)."""
     try:
-        return datetime.fromtimestamp(float(value), tz=UTC) if value else None
+        instant = datetime.fromtimestamp(float(value), tz=UTC) if value else None
     except (ValueError, OverflowError, OSError):
         return None
+    return instant if is_instant(instant) else None
 
 
 def _number(value: str | None) -> float | None:
@@ -89,6 +91,7 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
                  unique_id: str, now: datetime) -> CallRecord:
     """A call record from the channel's variables; never raises on odd values."""
     outcome = classify(values)
+    now = clamp_instant(now)  # even a broken host clock must not cost the call its record
     started = _epoch(values.get(var.IVR_STARTED)) or now
     # Durations come from Asterisk's own clock (IVR_QUEUE_JOINED/LEFT and EPOCH are all ${EPOCH}), so they stay
     # right when the agi server runs on another host or with a shifted clock (--at). Time after Queue() returned
@@ -102,7 +105,7 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
     if outcome is Outcome.ANSWERED and in_queue is not None:
         wait = min(wait, in_queue) if wait is not None else 0.0
         talk = max(0.0, in_queue - wait)
-        answered_at = now - timedelta(seconds=talk)
+        answered_at = clamp_instant(now - timedelta(seconds=clamp_seconds(talk) or 0.0))
     elif outcome in (Outcome.ABANDONED_QUEUE, Outcome.VOICEMAIL) and in_queue is not None and wait is None:
         wait = max(0.0, in_queue)
     request_type = values.get(var.IVR_REQUEST_TYPE, "")
@@ -120,9 +123,9 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
         request_type=int(request_type) if _is_small_number(request_type) else None,
         reference=values.get(var.IVR_REFERENCE) or None,
         queue=values.get(var.IVR_QUEUE) or None,
-        wait_seconds=wait,
+        wait_seconds=clamp_seconds(wait),
         agent=values.get(var.MEMBERINTERFACE) or None,
-        talk_seconds=talk,
+        talk_seconds=clamp_seconds(talk),
         outcome=outcome,
         hangup_cause=values.get(var.HANGUPCAUSE) if values.get(var.HANGUPCAUSE, "0") != "0" else None,
         voicemail_path=values.get(var.IVR_VOICEMAIL) or None,

@@ -30,13 +30,13 @@ async def test_a_missing_or_invalid_field_is_422_naming_it(client: httpx.AsyncCl
         raw = json.dumps(body).encode()
         response = await client.post("/calls", content=raw, headers=auth[Role.AGI] | JSON)
         assert response.status_code == 422, field
-        locations = [error["loc"] for error in response.json()["detail"]]
+        locations = [error["loc"] for error in response.json()["errors"]]
         assert ["body", "record", field] in locations, (field, locations)
 
     batch = [call("b.7"), call("b.8", outcome="exploded")]
     response = await client.post("/calls", json=batch, headers=auth[Role.AGI])
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "batch", 1, "outcome"]
+    assert response.json()["errors"][0]["loc"] == ["body", "batch", 1, "outcome"]
     listed = await client.get("/calls", headers=auth[Role.AGENT])
     assert listed.json()["items"] == []  # nothing of a refused batch was stored
 
@@ -45,7 +45,7 @@ async def test_a_batch_over_the_limit_or_not_json_is_422(client: httpx.AsyncClie
     too_many = [call(f"m.{n}") for n in range(51)]  # the test settings allow 50
     response = await client.post("/calls", json=too_many, headers=auth[Role.AGI])
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "batch"]
+    assert response.json()["errors"][0]["loc"] == ["body", "batch"]
     garbage = await client.post(
         "/calls", content=b"{not json", headers=auth[Role.AGI] | {"content-type": "application/json"}
     )

@@ -167,13 +167,13 @@ async def test_cursor_pages_are_stable_while_new_calls_arrive(client: httpx.Asyn
 async def test_a_bad_cursor_or_naive_period_is_422_naming_the_parameter(client: httpx.AsyncClient, auth: Auth) -> None:
     bad_cursor = await client.get("/calls", params={"cursor": "not-a-cursor"}, headers=auth[Role.AGENT])
     assert bad_cursor.status_code == 422
-    assert bad_cursor.json()["detail"][0]["loc"] == ["query", "cursor"]
+    assert bad_cursor.json()["errors"][0]["loc"] == ["query", "cursor"]
     naive = await client.get("/calls", params={"from": "2026-11-10T09:00:00"}, headers=auth[Role.AGENT])
     assert naive.status_code == 422
-    assert naive.json()["detail"][0]["loc"] == ["query", "from"]
+    assert naive.json()["errors"][0]["loc"] == ["query", "from"]
     bad_outcome = await client.get("/calls", params={"outcome": "exploded"}, headers=auth[Role.AGENT])
     assert bad_outcome.status_code == 422
-    assert bad_outcome.json()["detail"][0]["loc"] == ["query", "outcome"]
+    assert bad_outcome.json()["errors"][0]["loc"] == ["query", "outcome"]
 
 
 async def test_the_remembered_language_is_the_newest_calls(client: httpx.AsyncClient, auth: Auth) -> None:

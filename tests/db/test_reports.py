@@ -157,7 +157,7 @@ async def test_an_empty_period_has_no_rows(client: httpx.AsyncClient, auth: Auth
 async def test_a_period_without_offset_or_an_unknown_grouping_is_422(client: httpx.AsyncClient, auth: Auth) -> None:
     naive = await client.get("/reports/summary", params={"to": "2026-11-10T00:00"}, headers=auth[Role.SUPERVISOR])
     assert naive.status_code == 422
-    assert naive.json()["detail"][0]["loc"] == ["query", "to"]
+    assert naive.json()["errors"][0]["loc"] == ["query", "to"]
     unknown = await client.get("/reports/summary", params={"group_by": "agent"}, headers=auth[Role.SUPERVISOR])
     assert unknown.status_code == 422
-    assert unknown.json()["detail"][0]["loc"] == ["query", "group_by"]
+    assert unknown.json()["errors"][0]["loc"] == ["query", "group_by"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.records import Outcome
+from callcenter.records import MAX_SECONDS, CallRecord, Outcome
 from ivr import variables as var
 from ivr.adapters.outbox import Outbox
 from ivr.channel import CallInfo, RecordOutcome, RecordStatus
@@ -81,6 +81,19 @@ def test_odd_values_never_break_the_record() -> None:
     assert record.route is None
     assert record.linkedid == "....etcpasswd"
     assert len(record.caller_name) == 256
+
+
+def test_a_broken_clock_or_huge_durations_still_give_a_valid_record() -> None:
+    values = {var.IVR_STARTED: "-62135596800", var.IVR_QUEUE_JOINED: "0", var.EPOCH: "1e300",
+              var.IVR_ROUTE: "queue", var.MEMBERINTERFACE: "PJSIP/agent1001", var.QEHOLDTIME: "1e308"}
+    for now in (NOW, datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)):
+        record = build_record(values, caller_number="", caller_name="", dialed_number="", unique_id="1.2", now=now)
+        again = CallRecord.model_validate(record.model_dump())  # what the API will check
+        assert again.wait_seconds is not None and 0 <= again.wait_seconds <= MAX_SECONDS
+        assert again.talk_seconds is not None and 0 <= again.talk_seconds <= MAX_SECONDS
+        assert again.answered_at is not None and again.ended_at is not None
+    record = build_record(values, caller_number="", caller_name="", dialed_number="", unique_id="1.2", now=NOW)
+    assert record.started_at == NOW  # year 1 from a broken clock: the call's end stands in
 
 
 async def test_abandoned_in_the_menu_is_recorded(tmp_path: Path) -> None:

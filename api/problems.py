@@ -1,0 +1,181 @@
+"""One error body everywhere: RFC 9457 problem details (application/problem+json).
+
+Rules:
+- Every 4xx/5xx the API writes is a problem: {"type", "title", "status", "detail"}; a validation error (422) adds
+  `errors`, a list of {"type", "loc", "msg"} naming where the input was wrong (never echoing it: it may be a MiB,
+  or a non-finite number that JSON cannot carry). `type` is "about:blank" (the title is the HTTP status phrase)
+  except for validation errors.
+- Parameters holding NUL or a non-ASCII digit are refused up front with 400, before any route: PostgreSQL text
+  cannot hold NUL, and `"³".isdigit()` is true while `int("³")` raises, so neither may reach the code.
+- The OpenAPI says so: each operation lists the codes it can answer (401/403 behind a token, 404 on a path with a
+  parameter, 413 and 422 with a body, 429 on the portal) with the Problem schema.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.schemas.problems import Problem, ValidationIssue, ValidationProblem
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+VALIDATION_TYPE = "urn:ivr:problem:validation-error"
+
+
+def problem_body(status: int, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail or title, **extra}
+
+
+def problem_response(
+    status: int, detail: str | None = None, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, detail, **extra), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) else None
+    headers = dict(error.headers or {})
+    if error.status_code == 422:  # a route's own check: the same shape as the framework's validation errors
+        issue = {"type": "value_error", "loc": ["body"], "msg": detail or "invalid"}
+        body = problem_body(422, detail, errors=[issue]) | {"type": VALIDATION_TYPE, "title": "Invalid request"}
+        return JSONResponse(body, status_code=422, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+    return problem_response(error.status_code, detail, headers=headers)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+    where = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors[:5])
+    body = problem_body(422, f"invalid request: {where}" if where else "invalid request", errors=errors)
+    body["type"] = VALIDATION_TYPE
+    body["title"] = "Invalid request"
+    return JSONResponse(body, status_code=422, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def _server_error(request: Request, error: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem_response(500, "internal error; the server log has the details")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _server_error)
+
+
+# -- parameters -------------------------------------------------------------------------------------------------
+
+
+def refused_character(text: str) -> str | None:
+    """What is wrong with a parameter's text, or None."""
+    if "\x00" in text:
+        return "a NUL character"
+    if any(c.isdigit() and not c.isascii() for c in text):
+        return "a non-ASCII digit"
+    return None
+
+
+class ParameterGuardMiddleware:
+    """400 for a path or query string holding NUL or a non-ASCII digit (percent-encoded or not)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            query = unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" ")).decode("utf-8", "replace")
+            for where, text in (("path", str(scope.get("path", ""))), ("query", query)):
+                wrong = refused_character(text)
+                if wrong is None:
+                    continue
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                await problem_response(400, f"the {where} holds {wrong}")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# -- OpenAPI ----------------------------------------------------------------------------------------------------
+
+_DESCRIPTIONS = {
+    400: "a parameter holds NUL or a non-ASCII digit",
+    401: "missing or invalid bearer token",
+    403: "this token's role may not do this",
+    404: "not found",
+    409: "conflicts with the current state",
+    413: "request body over the size limit",
+    422: "invalid parameters or body",
+    429: "too many requests; see Retry-After",
+    502: "Asterisk refused or failed the action",
+    503: "a service this route needs is unavailable",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route's own error codes (409, 502, 503): problem_openapi fills in the Problem body."""
+    return {code: {"description": _DESCRIPTIONS.get(code, HTTPStatus(code).phrase)} for code in codes}
+
+
+def _codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    codes = {400, 500}
+    if operation.get("security"):
+        codes |= {401, 403}
+    if "{" in path:
+        codes.add(404)
+    if operation.get("parameters") or "requestBody" in operation:
+        codes.add(422)
+    if "requestBody" in operation:
+        codes |= {413, 422}
+    if method == "post" and path.startswith("/portal/"):
+        codes.add(429)
+    return codes
+
+
+def problem_openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI with problems for every error code each operation can answer: the ones its route declares
+    (`responses=`, e.g. 409) and the ones every route of its kind can give."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (Problem, ValidationIssue, ValidationProblem):
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        definition.pop("$defs", None)
+        components[model.__name__] = definition
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            codes = _codes(path, method, operation) | {int(code) for code in responses if code[0] in "45"}
+            if path == "/health":
+                codes -= {401, 403}
+            for code in sorted(codes):
+                if path == "/health" and code == 503:
+                    continue
+                shape = "ValidationProblem" if code == 422 else "Problem"
+                existing = responses.get(str(code), {})
+                responses[str(code)] = {
+                    "description": existing.get("description") or _DESCRIPTIONS.get(code, HTTPStatus(code).phrase),
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{shape}"}}},
+                }
+    app.openapi_schema = schema
+    return schema

@@ -39,7 +39,7 @@ from benchmarks.common import REPO, Options, verdict, write_results
 from callcenter.calendar import BusinessCalendar
 from callcenter.config import CallCenter, Language
 from callcenter.loading import load_callcenter
-from ivr import sandbox
+from ivr import background, sandbox
 from ivr.adapters.outbox import Outbox
 from ivr.channel import CallInfo
 from ivr.fake_channel import FakeChannel
@@ -159,7 +159,7 @@ async def model_seconds(
         presses=caller.presses, duration_of=seconds, command_s=COMMAND_S,
     )  # fmt: skip
     await inbound.run(channel, ctx)
-    await inbound.settle()
+    await background.settle()
     if caller.journey == "b":
         return next(start for start, name in channel.timeline if name.endswith(f"/{Prompt.AFTER_HOURS.value}"))
     return channel.now

@@ -16,16 +16,18 @@ import asyncio
 import io
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from asterisk.agi import AGI, AGISIGHUPHangup
 
-from ivr import registry
+from ivr import background, registry
 from ivr.adapters.agi_channel import AgiChannel
 from ivr.adapters.agi_session import ConnectionExecutor, call_info, run_flow
 from ivr.agi import AgiConnection
 from ivr.agi.connection import environment_from_mapping
+from ivr.channel import Channel
 from ivr.settings import Settings
 
 logger = logging.getLogger("ivr.agi_stdio")
@@ -77,8 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     if flow is None:
         logger.warning("unknown AGI flow %r", args.flow)
         return 1
-    outcome = asyncio.run(run_flow(flow, channel, context))
+    outcome = asyncio.run(_one_call(flow, channel, context))
     return 0 if outcome in {"completed", "hung_up"} else 1
+
+
+async def _one_call(flow: Callable[[Channel, Any], Awaitable[None]], channel: AgiChannel, context: object) -> str:
+    outcome = await run_flow(flow, channel, context)
+    await background.settle()  # the process ends with this call: finish what the flow left running
+    return outcome
 
 
 if __name__ == "__main__":

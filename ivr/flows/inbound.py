@@ -24,6 +24,7 @@ from typing import TypeVar
 from callcenter.config import CallCenter, Language, RequestType
 from callcenter.languages import menu_order, normalize_caller, suggested_language
 from callcenter.records import Route
+from ivr import background
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp
 from ivr.flows import request_status
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 MEMORY_TIMEOUT_S = 0.3  # the remembered language is a nicety: never make a caller wait for it
 T = TypeVar("T")
-_background: set[asyncio.Task[None]] = set()  # tasks that outlive a flow step (remembering the language)
 
 
 @dataclass
@@ -290,17 +290,9 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         await publish(channel, ctx, decision)
 
 
-async def settle() -> None:
-    """Wait for the background work of finished calls (tests, and the server before it exits)."""
-    while _background:
-        await asyncio.gather(*list(_background), return_exceptions=True)
-
-
 def remember_in_background(ctx: FlowContext, caller: str, code: str) -> None:
     """Remember the caller's language without holding the call: a key typed ahead must not wait for the API."""
-    task = asyncio.create_task(remember_language(ctx, caller, code))
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+    background.spawn(remember_language(ctx, caller, code))
 
 
 async def remember_language(ctx: FlowContext, caller: str, code: str) -> None:

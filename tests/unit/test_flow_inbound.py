@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr import background
 from ivr import variables as var
 from ivr.channel import CallInfo
 from ivr.fake_channel import HANGUP, FakeChannel
@@ -154,7 +155,7 @@ async def test_the_chosen_language_is_remembered(tmp_path: Path) -> None:
     memory = InMemoryLanguageMemory()
     channel = FakeChannel(["7", "1"], info=caller("+33612345678"))
     await inbound.run(channel, make_context(tmp_path, memory=memory))
-    await inbound.settle()
+    await background.settle()
     assert await memory.recall("+33612345678") == "it"
 
 

@@ -42,8 +42,8 @@ asterisk: install system-deps
 	$(VENV)/bin/ivr asterisk start
 
 lint: install
-	$(VENV)/bin/ruff check callcenter ivr api promptgen ivr_cli.py agi_scripts/* tests benchmarks
-	$(VENV)/bin/mypy --scripts-are-modules callcenter ivr api promptgen ivr_cli.py agi_scripts/* tests/support benchmarks
+	$(VENV)/bin/ruff check callcenter ivr api promptgen sandbox ivr_cli.py agi_scripts/* tests benchmarks
+	$(VENV)/bin/mypy --scripts-are-modules callcenter ivr api promptgen sandbox ivr_cli.py agi_scripts/* tests/support benchmarks
 	$(VENV)/bin/asterisklint dialplan-check --asterisk-version 22 asterisk_conf/extensions.conf
 
 # Voice prompts into OUT/<lang>/ivr/ (default var/sounds; the sandbox's sounds dir to install there); OFFLINE=1

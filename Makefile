@@ -25,7 +25,7 @@ run: install system-deps
 
 test: install system-deps
 	$(VENV)/bin/ivr prompts check
-	$(PY) -m pytest -q -p no:cacheprovider tests/unit --cov=ivr --cov=callcenter --cov=promptgen --cov-report=term --cov-fail-under=90
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit --cov=ivr --cov=callcenter --cov=promptgen --cov=sandbox --cov-report=term --cov-fail-under=90
 	$(PY) -m pytest -q -p no:cacheprovider tests/db tests/asterisk tests/browser
 
 test-unit: install

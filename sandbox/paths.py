@@ -134,7 +134,6 @@ class SandboxOptions:
     extra_globals: dict[str, str] = field(default_factory=dict)
 
 
-
 def log(message: str) -> None:
     print(f"[asterisk-sandbox] {message}", file=sys.stderr, flush=True)
 

@@ -41,7 +41,7 @@ from sandbox import paths as sandbox_paths
 from sandbox import process as sandbox_process
 from sandbox import provision, render, sipp
 from tests.support.poll import eventually, file_lock
-from tests.support.ports import free_media_port, free_port
+from tests.support.ports import free_media_block, free_port
 from tests.support.processes import stop_process
 
 OPEN_AT = "2026-11-23T10:00:00+01:00"  # a Monday morning in Casablanca
@@ -64,25 +64,6 @@ def machine_busy_s() -> float:
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _free_media_port() -> int:
-    """An even port with the next three free too: SIPp binds audio RTP/RTCP at -mp and video at -mp + 2."""
-    for _attempt in range(200):
-        base = free_media_port()
-        probes = []
-        try:
-            for offset in range(4):
-                probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                probes.append(probe)
-                probe.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for probe in probes:
-                probe.close()
-    raise RuntimeError("no free block of 4 UDP ports for SIPp's media")
 
 
 def _tone(path: Path, seconds: float) -> None:
@@ -176,7 +157,7 @@ async def run_step(
     command = [
         "sipp", target, "-sf", str(scenario), "-s", IVR_SERVICE if context == "ivr" else FLOOR_SERVICE,
         "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1",
-        "-mp", str(_free_media_port()), "-r", f"{rate:g}", "-m", str(offered),
+        "-mp", str(free_media_block()), "-r", f"{rate:g}", "-m", str(offered),
         "-l", str(offered), "-nostdin", "-trace_stat", "-stf", str(stat), "-fd", "1",
         "-timeout", f"{int(step_s + call_s + 30)}s", "-trace_err", "-error_file", str(work / f"{context}-errors.log"),
         "-max_recv_loops", "10000", "-max_sched_loops", "10000",

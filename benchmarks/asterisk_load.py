@@ -37,9 +37,11 @@ from benchmarks.fastagi import TYPICAL_PROMPT_S
 from callcenter.loading import load_callcenter
 from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
-from sandbox import paths as sandbox_paths
 from sandbox import process as sandbox_process
-from sandbox import provision, render, sipp
+from sandbox.paths import CONF_SOURCE, SandboxOptions, SandboxPaths, default_paths
+from sandbox.provision import unavailable_reason
+from sandbox.render import set_option
+from sandbox.sipp import CallerScript, write_caller_scenario
 from tests.support.poll import eventually, file_lock
 from tests.support.ports import free_media_block, free_port
 from tests.support.processes import stop_process
@@ -75,7 +77,7 @@ def _tone(path: Path, seconds: float) -> None:
         out.writeframes(bytes(2 * int(8000 * seconds)))  # silence of the prompt's length: same media work
 
 
-def install_prompts(paths: sandbox_paths.SandboxPaths, languages: list[str]) -> str:
+def install_prompts(paths: SandboxPaths, languages: list[str]) -> str:
     """The built prompts (var/sounds) when present, else silence of typical lengths; say which."""
     built = 0
     for language in languages:
@@ -202,17 +204,17 @@ def bench_configuration(work: Path, floor_port: int) -> Path:
     the ramp is to find what the machine carries, not what the administrator allows."""
     source = work / "conf"
     source.mkdir()
-    for conf in sandbox_paths.CONF_SOURCE.glob("*.conf"):
+    for conf in CONF_SOURCE.glob("*.conf"):
         shutil.copyfile(conf, source / conf.name)
     asterisk_conf = source / "asterisk.conf"
-    asterisk_conf.write_text(render.set_option(asterisk_conf.read_text(), "options", "maxcalls", BENCH_MAXCALLS))
+    asterisk_conf.write_text(set_option(asterisk_conf.read_text(), "options", "maxcalls", BENCH_MAXCALLS))
     floor_conf = (Path(__file__).parent / "asterisk" / "bench-floor.conf").read_text()
     with (source / "extensions.conf").open("a") as dialplan:
         dialplan.write("\n" + floor_conf.replace("@FLOOR_AGI@", f"agi://127.0.0.1:{floor_port}/floor"))
     return source
 
 
-def hold_callers_in_queue(paths: sandbox_paths.SandboxPaths, queue: str) -> None:
+def hold_callers_in_queue(paths: SandboxPaths, queue: str) -> None:
     """One agent logged in and busy on another call: callers join the queue and wait with music on hold (an
     empty queue would send them to voicemail instead: joinempty). The busy state comes from a custom device
     state, and ringinuse = no keeps app_queue from ringing it."""
@@ -231,9 +233,9 @@ def hold_callers_in_queue(paths: sandbox_paths.SandboxPaths, queue: str) -> None
 def ivr_scenario(work: Path) -> Path:
     # The greeting menu (greeting, "another language: 9", 2 s of silence) takes 3 from its first syllable; 3 at
     # 1.5 s and 1 at 3 s (inside the request-type menu) leave Asterisk seconds of slack under load.
-    script = sipp.CallerScript(caller="+33600000000", keys=((1.5, "3"), (3.0, "1")), hangup_at=IVR_HANGUP_S,
+    script = CallerScript(caller="+33600000000", keys=((1.5, "3"), (3.0, "1")), hangup_at=IVR_HANGUP_S,
                                   dialed=IVR_SERVICE)
-    scenario = sipp.write_caller_scenario(script, work)
+    scenario = write_caller_scenario(script, work)
     # a fresh number per call: a returning caller would skip the language menu
     text = scenario.read_text().replace("+33600000000", "+3361[call_number]")
     path = work / "ivr-caller.xml"
@@ -244,12 +246,12 @@ def ivr_scenario(work: Path) -> Path:
 def floor_scenario(work: Path) -> Path:
     directory = work / "floor"
     directory.mkdir(exist_ok=True)
-    script = sipp.CallerScript(caller="+33600000000", hangup_at=FLOOR_CALL_S + 10, dialed=FLOOR_SERVICE)
-    return sipp.write_caller_scenario(script, directory)
+    script = CallerScript(caller="+33600000000", hangup_at=FLOOR_CALL_S + 10, dialed=FLOOR_SERVICE)
+    return write_caller_scenario(script, directory)
 
 
 @contextlib.contextmanager
-def session_lock(paths: sandbox_paths.SandboxPaths) -> Any:
+def session_lock(paths: SandboxPaths) -> Any:
     with file_lock(paths.root.with_name(paths.root.name + ".session.lock"), timeout_s=60):
         yield
 
@@ -295,8 +297,8 @@ async def ramp(
 
 async def run(options: Options) -> dict[str, Any]:
     raise_fd_limit()
-    paths = sandbox_paths.default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var/asterisk/bench-root")})
-    reason = provision.unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
+    paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var/asterisk/bench-root")})
+    reason = unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
     if reason is not None:
         print(f"asterisk: skipped: {reason}")
         write_results(options, "asterisk", {"skipped": reason})
@@ -309,7 +311,7 @@ async def run(options: Options) -> dict[str, Any]:
     ivr_rates: list[float] = [1.0] if options.quick else [10, 20, 30, 40, 50, 60, 80]
     floor_rates: list[float] = [2.0] if options.quick else [40, 80, 160, 240, 320, 400]
     budget_s = 10.0 if options.quick else 180.0
-    sandbox_options = sandbox_paths.SandboxOptions(
+    sandbox_options = SandboxOptions(
         agi_port=free_port(socket.SOCK_STREAM), sip_port=free_port(socket.SOCK_DGRAM),
         ami_port=free_port(socket.SOCK_STREAM),
     )

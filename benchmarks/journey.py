@@ -46,10 +46,11 @@ from ivr.flows import inbound
 from ivr.flows.context import FlowContext
 from ivr.language_memory import InMemoryLanguageMemory
 from ivr.prompts import Prompt
-from sandbox import journey as sandbox_journey
-from sandbox import paths as sandbox_paths
 from sandbox import process as sandbox_process
-from sandbox import provision, sipp
+from sandbox.journey import journeys_from_log, log_size, read_log_from
+from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths, default_paths
+from sandbox.provision import unavailable_reason
+from sandbox.sipp import CallerScript, run_sipp, write_caller_scenario
 from tests.support.ports import free_media_port, free_port
 from tests.support.processes import stop_process
 
@@ -174,11 +175,11 @@ async def asterisk_seconds(
     callers_: list[Caller], callcenter_path: Path, work: Path
 ) -> dict[tuple[str, str], float | None]:
     """Place every caller through a sandbox Asterisk (in-hours and after-hours batches, calls of a batch at once)."""
-    paths = sandbox_paths.default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var/asterisk/bench-root")})
-    reason = provision.unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
+    paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var/asterisk/bench-root")})
+    reason = unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
     if reason is not None:
         raise RuntimeError(reason)
-    options = sandbox_paths.SandboxOptions(
+    options = SandboxOptions(
         agi_port=free_port(socket.SOCK_STREAM),
         sip_port=free_port(socket.SOCK_DGRAM),
         ami_port=free_port(socket.SOCK_STREAM),
@@ -202,8 +203,8 @@ async def asterisk_seconds(
 async def run_batch(
     batch: list[Caller],
     at: str,
-    paths: sandbox_paths.SandboxPaths,
-    options: sandbox_paths.SandboxOptions,
+    paths: SandboxPaths,
+    options: SandboxOptions,
     callcenter_path: Path,
     work: Path,
 ) -> dict[tuple[str, str], float | None]:
@@ -213,22 +214,22 @@ async def run_batch(
     env.pop("IVR_API_TOKEN", None)  # no API, no language memory: every caller's number gives the language
     agi = await start_process([sys.executable, "-m", "ivr", "agi", "--port", str(options.agi_port), "--at", at],
                               work / "agi.log", env, "FastAGI listening")  # fmt: skip
-    offset = sandbox_journey.log_size(paths)
+    offset = log_size(paths)
     try:
         calls = []
         for caller in batch:
             directory = work / f"{caller.journey}-{caller.language}"
             directory.mkdir(exist_ok=True)
             hangup_at = TARGETS_S["a_unknown"] + 5 if at == OPEN_AT else TARGETS_S["b"] + 2
-            script = sipp.CallerScript(caller=caller.number, keys=caller.presses, hangup_at=hangup_at)
-            scenario = sipp.write_caller_scenario(script, directory)
-            calls.append(sipp.run_sipp(scenario, target=f"127.0.0.1:{options.sip_port}",
+            script = CallerScript(caller=caller.number, keys=caller.presses, hangup_at=hangup_at)
+            scenario = write_caller_scenario(script, directory)
+            calls.append(run_sipp(scenario, target=f"127.0.0.1:{options.sip_port}",
                                           local_port=free_port(socket.SOCK_DGRAM), media_port=free_media_port(),
                                           timeout_s=script.hangup_at + 20))  # fmt: skip
         await asyncio.gather(*calls)
     finally:
         await stop_process(agi)
-    journeys = sandbox_journey.journeys_from_log(sandbox_journey.read_log_from(paths, offset))
+    journeys = journeys_from_log(read_log_from(paths, offset))
     found: dict[tuple[str, str], float | None] = {}
     for caller in batch:
         journey = journeys.get(caller.number)
@@ -239,7 +240,7 @@ async def run_batch(
     return found
 
 
-def install_built_prompts(paths: sandbox_paths.SandboxPaths) -> None:
+def install_built_prompts(paths: SandboxPaths) -> None:
     for language_dir in SOUNDS.iterdir():
         source = language_dir / "ivr"
         if source.is_dir():
@@ -271,7 +272,7 @@ async def run(options: Options) -> dict[str, Any]:
         try:
             measured = await asterisk_seconds(everyone, callcenter_path, work)
             figures["asterisk"] = _table(measured)
-        except (RuntimeError, sandbox_paths.SandboxError) as error:
+        except (RuntimeError, SandboxError) as error:
             figures["asterisk"] = {"skipped": str(error)}
     print("journey: seconds from answer (model: the flow with the built prompts | asterisk: SIPp through Asterisk)")
     print(f"  {'lang':5} " + " ".join(f"{name + ' <=' + format(goal, 'g'):>22}" for name, goal in TARGETS_S.items()))

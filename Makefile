@@ -25,7 +25,7 @@ run: install system-deps
 
 test: install system-deps
 	$(VENV)/bin/ivr prompts check
-	$(PY) -m pytest -q -p no:cacheprovider tests/unit --cov=ivr --cov=callcenter --cov=promptgen --cov-report=term --cov-fail-under=90
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit --cov=ivr --cov=callcenter --cov=promptgen --cov=sandbox --cov-report=term --cov-fail-under=90
 	$(PY) -m pytest -q -p no:cacheprovider tests/db tests/asterisk tests/browser
 
 test-unit: install
@@ -42,8 +42,8 @@ asterisk: install system-deps
 	$(VENV)/bin/ivr asterisk start
 
 lint: install
-	$(VENV)/bin/ruff check callcenter ivr api promptgen ivr_cli.py agi_scripts/* tests benchmarks
-	$(VENV)/bin/mypy --scripts-are-modules callcenter ivr api promptgen ivr_cli.py agi_scripts/* tests benchmarks
+	$(VENV)/bin/ruff check callcenter ivr api promptgen sandbox ivr_cli.py agi_scripts/* tests benchmarks
+	$(VENV)/bin/mypy --scripts-are-modules callcenter ivr api promptgen sandbox ivr_cli.py agi_scripts/* tests benchmarks
 	$(VENV)/bin/asterisklint dialplan-check --asterisk-version 22 asterisk_conf/extensions.conf
 
 # Voice prompts into OUT/<lang>/ivr/ (default var/sounds; the sandbox's sounds dir to install there); OFFLINE=1

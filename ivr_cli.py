@@ -1,7 +1,7 @@
 """`ivr` command line: the entry point of both planes and of the tools, wiring only.
 
 It lives beside the packages, not in one of them, because it is the one module that reaches all of them: the call
-plane (ivr), the control plane (api), the core (callcenter) and the tools (promptgen, the sandbox).
+plane (ivr), the control plane (api), the core (callcenter) and the tools (promptgen, sandbox).
 
 `COMMANDS` is the whole table. Each command imports its entry point when it runs, with a plain import statement
 (checked by mypy, found by grep): importing every plane up front would load FastAPI, SQLAlchemy and asyncpg
@@ -41,13 +41,13 @@ def prompts(argv: list[str]) -> int:
 
 
 def asterisk(argv: list[str]) -> int:
-    from ivr.sandbox import main
+    from sandbox.cli import main
 
     return main(argv)
 
 
 def call(argv: list[str]) -> int:
-    from ivr.sandbox import call_main
+    from sandbox.cli import call_main
 
     return call_main(argv)
 

@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 import wave
@@ -36,11 +35,15 @@ from typing import Any
 from benchmarks.common import REPO, Options, children_cpu_s, process_cpu_s, raise_fd_limit, verdict, write_results
 from benchmarks.fastagi import TYPICAL_PROMPT_S
 from callcenter.loading import load_callcenter
-from ivr import sandbox
 from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
-from tests.support.poll import eventually, eventually_blocking, file_lock
-from tests.support.ports import free_media_port, free_port
+from sandbox import process as sandbox_process
+from sandbox.paths import CONF_SOURCE, SandboxOptions, SandboxPaths, default_paths
+from sandbox.provision import unavailable_reason
+from sandbox.render import set_option
+from sandbox.sipp import CallerScript, write_caller_scenario
+from tests.support.poll import eventually, file_lock
+from tests.support.ports import free_media_block, free_port
 from tests.support.processes import stop_process
 
 OPEN_AT = "2026-11-23T10:00:00+01:00"  # a Monday morning in Casablanca
@@ -65,25 +68,6 @@ def machine_busy_s() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def _free_media_port() -> int:
-    """An even port with the next three free too: SIPp binds audio RTP/RTCP at -mp and video at -mp + 2."""
-    for _attempt in range(200):
-        base = free_media_port()
-        probes = []
-        try:
-            for offset in range(4):
-                probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                probes.append(probe)
-                probe.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for probe in probes:
-                probe.close()
-    raise RuntimeError("no free block of 4 UDP ports for SIPp's media")
-
-
 def _tone(path: Path, seconds: float) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as out:
@@ -93,7 +77,7 @@ def _tone(path: Path, seconds: float) -> None:
         out.writeframes(bytes(2 * int(8000 * seconds)))  # silence of the prompt's length: same media work
 
 
-def install_prompts(paths: sandbox.SandboxPaths, languages: list[str]) -> str:
+def install_prompts(paths: SandboxPaths, languages: list[str]) -> str:
     """The built prompts (var/sounds) when present, else silence of typical lengths; say which."""
     built = 0
     for language in languages:
@@ -175,7 +159,7 @@ async def run_step(
     command = [
         "sipp", target, "-sf", str(scenario), "-s", IVR_SERVICE if context == "ivr" else FLOOR_SERVICE,
         "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1",
-        "-mp", str(_free_media_port()), "-r", f"{rate:g}", "-m", str(offered),
+        "-mp", str(free_media_block()), "-r", f"{rate:g}", "-m", str(offered),
         "-l", str(offered), "-nostdin", "-trace_stat", "-stf", str(stat), "-fd", "1",
         "-timeout", f"{int(step_s + call_s + 30)}s", "-trace_err", "-error_file", str(work / f"{context}-errors.log"),
         "-max_recv_loops", "10000", "-max_sched_loops", "10000",
@@ -220,58 +204,28 @@ def bench_configuration(work: Path, floor_port: int) -> Path:
     the ramp is to find what the machine carries, not what the administrator allows."""
     source = work / "conf"
     source.mkdir()
-    for conf in sandbox.CONF_SOURCE.glob("*.conf"):
+    for conf in CONF_SOURCE.glob("*.conf"):
         shutil.copyfile(conf, source / conf.name)
     asterisk_conf = source / "asterisk.conf"
-    asterisk_conf.write_text(sandbox.set_option(asterisk_conf.read_text(), "options", "maxcalls", BENCH_MAXCALLS))
+    asterisk_conf.write_text(set_option(asterisk_conf.read_text(), "options", "maxcalls", BENCH_MAXCALLS))
     floor_conf = (Path(__file__).parent / "asterisk" / "bench-floor.conf").read_text()
     with (source / "extensions.conf").open("a") as dialplan:
         dialplan.write("\n" + floor_conf.replace("@FLOOR_AGI@", f"agi://127.0.0.1:{floor_port}/floor"))
     return source
 
 
-def start_sandbox(paths: sandbox.SandboxPaths, options: sandbox.SandboxOptions, source: Path) -> int:
-    """sandbox.start, rendering from `source` instead of asterisk_conf/; returns Asterisk's pid once booted."""
-    sandbox.provision(paths)
-    if sandbox.is_running(paths):
-        sandbox.stop(paths)
-    sandbox.render_config(paths, options, source=source)
-    with paths.console_log.open("ab") as console:
-        process = subprocess.Popen(
-            ["chroot", str(paths.root), sandbox.ASTERISK_BINARY, "-f", "-C", str(paths.asterisk_conf)],
-            stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True,
-            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root"},
-        )
-
-    def booted() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"Asterisk exited while booting; see {paths.console_log}")
-        try:
-            sandbox.cli(paths, "core waitfullybooted", timeout_s=2)
-        except (sandbox.SandboxError, subprocess.TimeoutExpired):
-            return False  # the control socket is not there yet
-        return True
-
-    try:
-        eventually_blocking(booted, timeout_s=sandbox.BOOT_TIMEOUT_S, what="Asterisk to boot", interval_s=0.1)
-    except AssertionError:
-        process.kill()
-        raise RuntimeError(f"Asterisk did not boot within {sandbox.BOOT_TIMEOUT_S} s") from None
-    return process.pid
-
-
-def hold_callers_in_queue(paths: sandbox.SandboxPaths, queue: str) -> None:
+def hold_callers_in_queue(paths: SandboxPaths, queue: str) -> None:
     """One agent logged in and busy on another call: callers join the queue and wait with music on hold (an
     empty queue would send them to voicemail instead: joinempty). The busy state comes from a custom device
     state, and ringinuse = no keeps app_queue from ringing it."""
-    sandbox.cli(paths, "module load func_devstate.so")
-    sandbox.cli(paths, "devstate change Custom:bench-agent INUSE")
-    sandbox.cli(
+    sandbox_process.cli(paths, "module load func_devstate.so")
+    sandbox_process.cli(paths, "devstate change Custom:bench-agent INUSE")
+    sandbox_process.cli(
         paths,
         f"queue add member Local/agent@bench-floor to {queue} penalty 0 as bench-agent state_interface"
         " Custom:bench-agent",
     )
-    shown = sandbox.cli(paths, f"queue show {queue}")
+    shown = sandbox_process.cli(paths, f"queue show {queue}")
     if "bench-agent" not in shown or "In use" not in shown:
         raise RuntimeError(f"could not put a busy member in {queue}:\n{shown}")
 
@@ -279,9 +233,9 @@ def hold_callers_in_queue(paths: sandbox.SandboxPaths, queue: str) -> None:
 def ivr_scenario(work: Path) -> Path:
     # The greeting menu (greeting, "another language: 9", 2 s of silence) takes 3 from its first syllable; 3 at
     # 1.5 s and 1 at 3 s (inside the request-type menu) leave Asterisk seconds of slack under load.
-    script = sandbox.CallerScript(caller="+33600000000", keys=((1.5, "3"), (3.0, "1")), hangup_at=IVR_HANGUP_S,
+    script = CallerScript(caller="+33600000000", keys=((1.5, "3"), (3.0, "1")), hangup_at=IVR_HANGUP_S,
                                   dialed=IVR_SERVICE)
-    scenario = sandbox.write_caller_scenario(script, work)
+    scenario = write_caller_scenario(script, work)
     # a fresh number per call: a returning caller would skip the language menu
     text = scenario.read_text().replace("+33600000000", "+3361[call_number]")
     path = work / "ivr-caller.xml"
@@ -292,12 +246,12 @@ def ivr_scenario(work: Path) -> Path:
 def floor_scenario(work: Path) -> Path:
     directory = work / "floor"
     directory.mkdir(exist_ok=True)
-    script = sandbox.CallerScript(caller="+33600000000", hangup_at=FLOOR_CALL_S + 10, dialed=FLOOR_SERVICE)
-    return sandbox.write_caller_scenario(script, directory)
+    script = CallerScript(caller="+33600000000", hangup_at=FLOOR_CALL_S + 10, dialed=FLOOR_SERVICE)
+    return write_caller_scenario(script, directory)
 
 
 @contextlib.contextmanager
-def session_lock(paths: sandbox.SandboxPaths) -> Any:
+def session_lock(paths: SandboxPaths) -> Any:
     with file_lock(paths.root.with_name(paths.root.name + ".session.lock"), timeout_s=60):
         yield
 
@@ -343,8 +297,8 @@ async def ramp(
 
 async def run(options: Options) -> dict[str, Any]:
     raise_fd_limit()
-    paths = sandbox.default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var" / "asterisk" / "bench-root")})
-    reason = sandbox.unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
+    paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var/asterisk/bench-root")})
+    reason = unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
     if reason is not None:
         print(f"asterisk: skipped: {reason}")
         write_results(options, "asterisk", {"skipped": reason})
@@ -357,7 +311,7 @@ async def run(options: Options) -> dict[str, Any]:
     ivr_rates: list[float] = [1.0] if options.quick else [10, 20, 30, 40, 50, 60, 80]
     floor_rates: list[float] = [2.0] if options.quick else [40, 80, 160, 240, 320, 400]
     budget_s = 10.0 if options.quick else 180.0
-    sandbox_options = sandbox.SandboxOptions(
+    sandbox_options = SandboxOptions(
         agi_port=free_port(socket.SOCK_STREAM), sip_port=free_port(socket.SOCK_DGRAM),
         ami_port=free_port(socket.SOCK_STREAM),
     )
@@ -370,7 +324,7 @@ async def run(options: Options) -> dict[str, Any]:
         with contextlib.suppress(FileNotFoundError):
             (paths.db_dir / "astdb.sqlite3").unlink()
         source = bench_configuration(work, floor_port)
-        await asyncio.to_thread(start_sandbox, paths, sandbox_options, source)
+        await asyncio.to_thread(sandbox_process.start, paths, sandbox_options, source=source)
         processes: list[asyncio.subprocess.Process] = []
         try:
             languages = [language.code for language in load_callcenter(None).languages]
@@ -396,7 +350,7 @@ async def run(options: Options) -> dict[str, Any]:
         finally:
             for process in processes:
                 await stop_process(process)
-            await asyncio.to_thread(sandbox.stop, paths)
+            await asyncio.to_thread(sandbox_process.stop, paths)
     figures["floor"] = [step.figures() for step in floor_steps]
     figures["ivr"] = [step.figures() for step in ivr_steps]
     best_floor = max((s for s in floor_steps if s.clean), key=lambda s: s.rate, default=None)

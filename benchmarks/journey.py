@@ -34,12 +34,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from benchmarks.asterisk_load import session_lock, start_process, start_sandbox
+from benchmarks.asterisk_load import session_lock, start_process
 from benchmarks.common import REPO, Options, verdict, write_results
 from callcenter.calendar import BusinessCalendar
 from callcenter.config import CallCenter, Language
 from callcenter.loading import load_callcenter
-from ivr import background, sandbox
+from ivr import background
 from ivr.adapters.outbox import Outbox
 from ivr.channel import CallInfo
 from ivr.fake_channel import FakeChannel
@@ -47,6 +47,11 @@ from ivr.flows import inbound
 from ivr.flows.context import FlowContext
 from ivr.language_memory import InMemoryLanguageMemory
 from ivr.prompts import Prompt
+from sandbox import process as sandbox_process
+from sandbox.journey import journeys_from_log, log_size, read_log_from
+from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths, default_paths
+from sandbox.provision import unavailable_reason
+from sandbox.sipp import CallerScript, run_sipp, write_caller_scenario
 from tests.support.ports import free_media_port, free_port
 from tests.support.processes import stop_process
 
@@ -171,33 +176,36 @@ async def asterisk_seconds(
     callers_: list[Caller], callcenter_path: Path, work: Path
 ) -> dict[tuple[str, str], float | None]:
     """Place every caller through a sandbox Asterisk (in-hours and after-hours batches, calls of a batch at once)."""
-    paths = sandbox.default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var" / "asterisk" / "bench-root")})
-    reason = sandbox.unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
+    paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var/asterisk/bench-root")})
+    reason = unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
     if reason is not None:
         raise RuntimeError(reason)
-    options = sandbox.SandboxOptions(agi_port=free_port(socket.SOCK_STREAM), sip_port=free_port(socket.SOCK_DGRAM),
-                                     ami_port=free_port(socket.SOCK_STREAM))  # fmt: skip
+    options = SandboxOptions(
+        agi_port=free_port(socket.SOCK_STREAM),
+        sip_port=free_port(socket.SOCK_DGRAM),
+        ami_port=free_port(socket.SOCK_STREAM),
+    )
     found: dict[tuple[str, str], float | None] = {}
     with session_lock(paths):
         with contextlib.suppress(FileNotFoundError):
             (paths.db_dir / "astdb.sqlite3").unlink()
-        await asyncio.to_thread(start_sandbox, paths, options, sandbox.CONF_SOURCE)
+        await asyncio.to_thread(sandbox_process.start, paths, options)
         try:
             install_built_prompts(paths)
-            sandbox.cli(paths, "core set verbose 3")
+            sandbox_process.cli(paths, "core set verbose 3")
             for at in (OPEN_AT, CLOSED_AT):
                 batch = [caller for caller in callers_ if caller.at == at]
                 found |= await run_batch(batch, at, paths, options, callcenter_path, work / at[11:13])
         finally:
-            await asyncio.to_thread(sandbox.stop, paths)
+            await asyncio.to_thread(sandbox_process.stop, paths)
     return found
 
 
 async def run_batch(
     batch: list[Caller],
     at: str,
-    paths: sandbox.SandboxPaths,
-    options: sandbox.SandboxOptions,
+    paths: SandboxPaths,
+    options: SandboxOptions,
     callcenter_path: Path,
     work: Path,
 ) -> dict[tuple[str, str], float | None]:
@@ -207,22 +215,22 @@ async def run_batch(
     env.pop("IVR_API_TOKEN", None)  # no API, no language memory: every caller's number gives the language
     agi = await start_process([sys.executable, "-m", "ivr", "agi", "--port", str(options.agi_port), "--at", at],
                               work / "agi.log", env, "FastAGI listening")  # fmt: skip
-    offset = sandbox.log_size(paths)
+    offset = log_size(paths)
     try:
         calls = []
         for caller in batch:
             directory = work / f"{caller.journey}-{caller.language}"
             directory.mkdir(exist_ok=True)
             hangup_at = TARGETS_S["a_unknown"] + 5 if at == OPEN_AT else TARGETS_S["b"] + 2
-            script = sandbox.CallerScript(caller=caller.number, keys=caller.presses, hangup_at=hangup_at)
-            scenario = sandbox.write_caller_scenario(script, directory)
-            calls.append(sandbox.run_sipp(scenario, target=f"127.0.0.1:{options.sip_port}",
+            script = CallerScript(caller=caller.number, keys=caller.presses, hangup_at=hangup_at)
+            scenario = write_caller_scenario(script, directory)
+            calls.append(run_sipp(scenario, target=f"127.0.0.1:{options.sip_port}",
                                           local_port=free_port(socket.SOCK_DGRAM), media_port=free_media_port(),
                                           timeout_s=script.hangup_at + 20))  # fmt: skip
         await asyncio.gather(*calls)
     finally:
         await stop_process(agi)
-    journeys = sandbox.journeys_from_log(sandbox.read_log_from(paths, offset))
+    journeys = journeys_from_log(read_log_from(paths, offset))
     found: dict[tuple[str, str], float | None] = {}
     for caller in batch:
         journey = journeys.get(caller.number)
@@ -233,7 +241,7 @@ async def run_batch(
     return found
 
 
-def install_built_prompts(paths: sandbox.SandboxPaths) -> None:
+def install_built_prompts(paths: SandboxPaths) -> None:
     for language_dir in SOUNDS.iterdir():
         source = language_dir / "ivr"
         if source.is_dir():
@@ -265,7 +273,7 @@ async def run(options: Options) -> dict[str, Any]:
         try:
             measured = await asterisk_seconds(everyone, callcenter_path, work)
             figures["asterisk"] = _table(measured)
-        except RuntimeError as error:
+        except (RuntimeError, SandboxError) as error:
             figures["asterisk"] = {"skipped": str(error)}
     print("journey: seconds from answer (model: the flow with the built prompts | asterisk: SIPp through Asterisk)")
     print(f"  {'lang':5} " + " ".join(f"{name + ' <=' + format(goal, 'g'):>22}" for name, goal in TARGETS_S.items()))

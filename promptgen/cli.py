@@ -19,10 +19,10 @@ DEFAULT_OUT = Path("var/sounds")
 
 
 def sandbox_sounds_dir() -> Path:
-    """The sounds folder of the sandbox Asterisk (ivr.sandbox), where `--sandbox` installs."""
-    from ivr import sandbox  # only this option needs it
+    """The sounds folder of the sandbox Asterisk (sandbox.paths), where `--sandbox` installs."""
+    from sandbox.paths import SOUNDS_DIR, default_paths  # only this option needs it
 
-    return sandbox.default_paths().in_root(sandbox.SOUNDS_DIR)
+    return default_paths().in_root(SOUNDS_DIR)
 
 
 def _load(args: argparse.Namespace) -> tuple[dict[str, LanguageTexts], Deployment]:

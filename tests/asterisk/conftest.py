@@ -29,12 +29,15 @@ import pytest
 
 from callcenter.loading import load_callcenter
 from callcenter.records import CallRecord
-from ivr import sandbox
 from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
-from ivr.sandbox import AmiClient, AmiMessage, CallerScript, SandboxPaths, SippResult
 from promptgen import catalog as prompt_catalog
 from promptgen import plan as planning
+from sandbox import process as sandbox_process
+from sandbox.ami import AmiClient, AmiMessage, ami_secret
+from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths, default_paths
+from sandbox.provision import unavailable_reason
+from sandbox.sipp import CallerScript, SippResult, run_sipp, write_caller_scenario
 from tests.support.poll import eventually, eventually_blocking, file_lock
 from tests.support.ports import free_media_port, free_port
 
@@ -68,7 +71,7 @@ def _unavailable(reason: str) -> None:
 @dataclass
 class Tier:
     paths: SandboxPaths
-    options: sandbox.SandboxOptions
+    options: SandboxOptions
     secret: str
     callcenter_path: Path
     recordings_dir: Path
@@ -82,7 +85,7 @@ class Tier:
         """Register seat `seat` ("agent1001": digest auth, from 127.0.0.2) with SIPp; returns its contact port,
         where a softphone started next answers."""
         port = free_port(socket.SOCK_DGRAM)
-        register = await sandbox.run_sipp(
+        register = await run_sipp(
             HERE / "agent_register.xml",
             target=self.sip_target,
             local_ip="127.0.0.2",
@@ -96,8 +99,8 @@ class Tier:
         return port
 
     async def call(self, script: CallerScript, work_dir: Path) -> SippResult:
-        scenario = sandbox.write_caller_scenario(script, work_dir)
-        return await sandbox.run_sipp(
+        scenario = write_caller_scenario(script, work_dir)
+        return await run_sipp(
             scenario,
             target=self.sip_target,
             local_port=self.caller_port,
@@ -148,18 +151,18 @@ def _tier_callcenter(directory: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
-    paths = sandbox.default_paths(
+    paths = default_paths(
         {
             **os.environ,
             "IVR_ASTERISK_ROOT": os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root")),
         }
     )
-    reason = sandbox.unavailable_reason(paths)
+    reason = unavailable_reason(paths)
     if reason is None and shutil.which("sipp") is None:
         reason = "sipp is not installed (Debian package sip-tester; run `make system-deps`)"
     if reason is not None:
         _unavailable(reason)
-    options = sandbox.SandboxOptions(
+    options = SandboxOptions(
         agi_port=free_port(socket.SOCK_STREAM),
         sip_port=free_port(socket.SOCK_DGRAM),
         ami_port=free_port(socket.SOCK_STREAM),
@@ -177,8 +180,8 @@ def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
         with contextlib.suppress(FileNotFoundError):
             (paths.db_dir / "astdb.sqlite3").unlink()
         try:
-            sandbox.start(paths, options)
-        except sandbox.SandboxError as error:
+            sandbox_process.start(paths, options)
+        except SandboxError as error:
             _unavailable(str(error))
         install_test_prompts(paths, callcenter_path)
         recordings = paths.recordings_dir / f"tier-{os.getpid()}"
@@ -189,12 +192,12 @@ def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
             yield Tier(
                 paths=paths,
                 options=options,
-                secret=sandbox.ami_secret(paths),
+                secret=ami_secret(paths),
                 callcenter_path=callcenter_path,
                 recordings_dir=recordings,
             )
         finally:
-            sandbox.stop(paths)
+            sandbox_process.stop(paths)
             shutil.rmtree(recordings, ignore_errors=True)
 
 

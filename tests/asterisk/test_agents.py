@@ -26,8 +26,9 @@ import pytest
 
 from api.ami.service import AmiEnvironment
 from callcenter.records import Outcome
-from ivr import sandbox
-from ivr.sandbox import AmiClient, CallerScript
+from sandbox import process as sandbox_process
+from sandbox.ami import AmiClient
+from sandbox.sipp import CallerScript
 from tests.support.api import serve_api
 from tests.support.browser import Browser, launch, require_chromium
 from tests.support.database import Database
@@ -265,7 +266,7 @@ class Globals:
 
     def set(self, name: str, value: str) -> None:
         self.changed.setdefault(name, "")
-        sandbox.cli(self.tier.paths, f"dialplan set global {name} {value}")
+        sandbox_process.cli(self.tier.paths, f"dialplan set global {name} {value}")
 
 
 @pytest.fixture
@@ -274,7 +275,7 @@ def dialplan_globals(tier: Tier) -> Any:
     yield changed
     defaults = {"IVR_QUEUE_ANNOUNCE": "45", "IVR_CARRIER_HOST": '""'}
     for name in changed.changed:
-        sandbox.cli(tier.paths, f"dialplan set global {name} {defaults.get(name, '')}")
+        sandbox_process.cli(tier.paths, f"dialplan set global {name} {defaults.get(name, '')}")
 
 
 async def test_a_caller_pressing_1_is_called_back_with_the_agent_already_on_the_line(

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from callcenter.records import Outcome, Route
-from ivr.sandbox import AmiClient, CallerScript
+from sandbox.ami import AmiClient
+from sandbox.sipp import CallerScript
 
 from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, sounds_heard, variables_set
 

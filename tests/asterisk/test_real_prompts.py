@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from callcenter.loading import load_callcenter
-from ivr.sandbox import AmiClient, CallerScript
 from promptgen import build as prompt_build
+from sandbox.ami import AmiClient
+from sandbox.sipp import CallerScript
 from tests.asterisk.conftest import (
     OPEN_AT,
     PROJECT,

@@ -13,7 +13,8 @@ import pytest
 from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
 from callcenter.loading import load_callcenter
-from ivr.sandbox import AmiClient, CallerScript
+from sandbox.ami import AmiClient
+from sandbox.sipp import CallerScript
 from tests.support.api import LiveApi, serve_api
 from tests.support.database import throwaway_database
 from tests.support.poll import eventually

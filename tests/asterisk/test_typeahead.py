@@ -17,8 +17,9 @@ import pytest
 from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
 from callcenter.loading import load_callcenter
-from ivr import sandbox
-from ivr.sandbox import AmiClient, CallerScript
+from sandbox.ami import AmiClient
+from sandbox.journey import Journey, journeys_from_log, log_size, read_log_from
+from sandbox.sipp import CallerScript
 from tests.support.api import LiveApi, serve_api
 from tests.support.database import throwaway_database
 from tests.support.poll import eventually
@@ -81,13 +82,13 @@ async def api(tier: Tier, database_url: str, monkeypatch: pytest.MonkeyPatch) ->
         yield live
 
 
-async def place(tier: Tier, ami: AmiClient, script: CallerScript, work: Path) -> tuple[str, sandbox.Journey]:
+async def place(tier: Tier, ami: AmiClient, script: CallerScript, work: Path) -> tuple[str, Journey]:
     """Place the call; its linkedid and its journey as Asterisk logged it."""
     work.mkdir(parents=True, exist_ok=True)
-    offset = sandbox.log_size(tier.paths)
+    offset = log_size(tier.paths)
     result = await tier.call(script, work)
     assert result.ok, result.output[-3000:]
-    journeys = sandbox.journeys_from_log(sandbox.read_log_from(tier.paths, offset))
+    journeys = journeys_from_log(read_log_from(tier.paths, offset))
     assert script.caller in journeys, f"Asterisk logged no answer for {script.caller}"
     return linkedid_of(ami.events, script.caller), journeys[script.caller]
 

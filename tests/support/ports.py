@@ -15,3 +15,23 @@ def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
 def free_media_port() -> int:
     """An even UDP port for RTP (RTCP takes the odd one above it)."""
     return free_port(socket.SOCK_DGRAM) & ~1
+
+
+def free_media_block(size: int = 4, *, attempts: int = 200) -> int:
+    """An even UDP port with the `size - 1` ports above it free too: SIPp binds audio RTP/RTCP at -mp and video at
+    -mp + 2, so a load run with many calls needs the whole block."""
+    for _attempt in range(attempts):
+        base = free_media_port()
+        probes = []
+        try:
+            for offset in range(size):
+                probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                probes.append(probe)
+                probe.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError(f"no free block of {size} UDP ports for SIPp's media")

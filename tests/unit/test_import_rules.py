@@ -1,5 +1,5 @@
 """The house rules on imports: the call plane (ivr) and the control plane (api) both stand on the shared core
-(callcenter) and never on each other; the core stands on neither; no runtime package needs a tool (promptgen).
+(callcenter) and never on each other; the core stands on neither; no runtime package needs a tool (promptgen, sandbox).
 The `ivr` command (ivr_cli.py, beside the packages) is the one module that wires them all.
 
 Every import statement counts, at module level or inside a function: a lazy import is still a dependency.
@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # package -> top-level packages it must never import
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "api": frozenset({"ivr", "promptgen"}),
-    "ivr": frozenset({"api", "promptgen"}),
-    "callcenter": frozenset({"ivr", "api", "promptgen"}),
+    "api": frozenset({"ivr", "promptgen", "sandbox"}),
+    "ivr": frozenset({"api", "promptgen", "sandbox"}),
+    "callcenter": frozenset({"ivr", "api", "promptgen", "sandbox"}),
 }
 
 

@@ -16,8 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from ivr import sandbox
-from ivr.sandbox import AmiClient, CallerScript, SandboxError, SandboxOptions, SandboxPaths
+from sandbox import ami as sandbox_ami
+from sandbox import cli as sandbox_cli
+from sandbox import journey as sandbox_journey
+from sandbox import paths as sandbox_paths
+from sandbox import provision, render, sipp
+from sandbox.ami import AmiClient
+from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths
+from sandbox.sipp import CallerScript
 
 
 @pytest.fixture
@@ -31,22 +37,22 @@ def paths(tmp_path: Path) -> SandboxPaths:
 
 def test_set_option_replaces_in_the_right_section_and_keeps_the_spelling() -> None:
     text = "[general]\nport = 1\n[other]\nport = 2 ; comment\n[globals]\nIVR_AGI=agi://x:1\n"
-    assert "port = 9 ; comment" in sandbox.set_option(text, "other", "port", "9")
-    assert sandbox.set_option(text, "other", "port", "9").startswith("[general]\nport = 1\n")
-    assert "IVR_AGI=agi://y:2\n" in sandbox.set_option(text, "globals", "IVR_AGI", "agi://y:2")
+    assert "port = 9 ; comment" in render.set_option(text, "other", "port", "9")
+    assert render.set_option(text, "other", "port", "9").startswith("[general]\nport = 1\n")
+    assert "IVR_AGI=agi://y:2\n" in render.set_option(text, "globals", "IVR_AGI", "agi://y:2")
     directories = "[directories]\nastetcdir => /etc\n"
-    assert "astetcdir => /x" in sandbox.set_option(directories, "directories", "astetcdir", "/x")
+    assert "astetcdir => /x" in render.set_option(directories, "directories", "astetcdir", "/x")
 
 
 def test_set_option_refuses_to_invent_an_option() -> None:
     with pytest.raises(SandboxError, match="port"):
-        sandbox.set_option("[general]\nenabled = yes\n", "general", "port", "1")
+        render.set_option("[general]\nenabled = yes\n", "general", "port", "1")
     with pytest.raises(SandboxError):
-        sandbox.set_option("[other]\nport = 1\n", "general", "port", "1")
+        render.set_option("[other]\nport = 1\n", "general", "port", "1")
 
 
 def test_render_config_overrides_paths_ports_and_installs_demo_secrets(paths: SandboxPaths) -> None:
-    sandbox.render_config(paths, SandboxOptions(agi_port=4999, sip_port=5999, ami_port=5555), today=date(2026, 12, 5))
+    render.render_config(paths, SandboxOptions(agi_port=4999, sip_port=5999, ami_port=5555), today=date(2026, 12, 5))
     assert (paths.recordings_dir / "2026" / "12").is_dir()
     assert (paths.recordings_dir / "2027" / "01").is_dir()
     conf = paths.conf_dir
@@ -57,7 +63,7 @@ def test_render_config_overrides_paths_ports_and_installs_demo_secrets(paths: Sa
     assert "bind = 127.0.0.1:5999" in (conf / "pjsip.conf").read_text()
     assert "port = 5555" in (conf / "manager.conf").read_text()
     assert "demo-only-agent1001" in (conf / "pjsip_secrets.conf").read_text()
-    assert sandbox.ami_secret(paths) == "demo-only-ami-secret"
+    assert sandbox_ami.ami_secret(paths) == "demo-only-ami-secret"
     assert not list(conf.glob("*.sandbox.conf"))
     assert paths.recordings_dir.is_dir()
     assert list(paths.in_root("/var/lib/asterisk/moh").glob("*.wav"))
@@ -66,7 +72,7 @@ def test_render_config_overrides_paths_ports_and_installs_demo_secrets(paths: Sa
 def test_render_config_removes_files_that_left_the_source(paths: SandboxPaths, tmp_path: Path) -> None:
     paths.conf_dir.mkdir(parents=True)
     (paths.conf_dir / "stale.conf").write_text("[general]\n")
-    sandbox.render_config(paths)
+    render.render_config(paths)
     assert not (paths.conf_dir / "stale.conf").exists()
 
 
@@ -74,7 +80,7 @@ def test_ami_secret_missing_is_a_clear_error(paths: SandboxPaths) -> None:
     paths.conf_dir.mkdir(parents=True)
     (paths.conf_dir / "manager_secrets.conf").write_text("[ivr-api](+)\n")
     with pytest.raises(SandboxError, match="no AMI secret"):
-        sandbox.ami_secret(paths)
+        sandbox_ami.ami_secret(paths)
 
 
 def test_paths_follow_absolute_symlinks_inside_the_root(paths: SandboxPaths) -> None:
@@ -86,11 +92,11 @@ def test_paths_follow_absolute_symlinks_inside_the_root(paths: SandboxPaths) -> 
     (sounds / "en").symlink_to("/etc/alternatives/asterisk-prompt-en")
     assert paths.sounds_dir("en") == sounds / "en_US_f_Allison" / "ivr"
     assert not (sounds / "en").exists()  # from the host, the absolute link dangles
-    sandbox._relativize_sound_links(paths)
+    provision._relativize_sound_links(paths)
     assert (sounds / "en").resolve() == (sounds / "en_US_f_Allison").resolve()
     assert paths.sounds_dir("en") == sounds / "en_US_f_Allison" / "ivr"
     assert paths.sounds_dir("zgh") == sounds / "zgh" / "ivr"
-    assert sandbox.sounds_dir("fr", paths) == sounds / "fr" / "ivr"
+    assert sandbox_paths.sounds_dir("fr", paths) == sounds / "fr" / "ivr"
     with pytest.raises(ValueError):
         paths.sounds_dir("../etc")
 
@@ -105,16 +111,16 @@ def test_symlink_loops_inside_the_root_end_in_an_error(paths: SandboxPaths) -> N
 
 def test_default_paths_come_from_the_environment(tmp_path: Path) -> None:
     env = {"IVR_ASTERISK_ROOT": str(tmp_path / "r"), "IVR_ASTERISK_CACHE": str(tmp_path / "c.tar.zst")}
-    paths = sandbox.default_paths(env)
+    paths = sandbox_paths.default_paths(env)
     assert paths.root == tmp_path / "r"
     assert paths.cache == tmp_path / "c.tar.zst"
     assert paths.base.name.startswith("sandbox-")
-    assert sandbox.default_paths(env).base == paths.base  # stable per root
-    assert sandbox.default_paths({**env, "IVR_ASTERISK_ROOT": str(tmp_path / "other")}).base != paths.base
+    assert sandbox_paths.default_paths(env).base == paths.base  # stable per root
+    assert sandbox_paths.default_paths({**env, "IVR_ASTERISK_ROOT": str(tmp_path / "other")}).base != paths.base
 
 
 def test_dtmf_capture_is_one_rfc4733_event_with_the_given_sequence_and_timestamp() -> None:
-    data = sandbox.dtmf_pcap_bytes("#", sequence=500, timestamp=64000)
+    data = sipp.dtmf_pcap_bytes("#", sequence=500, timestamp=64000)
     magic, _, _, _, _, _, link = struct.unpack("<IHHiIII", data[:24])
     assert (magic, link) == (0xA1B2C3D4, 1)
     offset, packets = 24, []
@@ -129,15 +135,15 @@ def test_dtmf_capture_is_one_rfc4733_event_with_the_given_sequence_and_timestamp
     assert [packet[6] & 0x80 for packet in packets][-3:] == [0x80] * 3  # end of event, sent three times
     assert packets[0][2] == 500
     with pytest.raises(ValueError):
-        sandbox.dtmf_pcap_bytes("A", sequence=1, timestamp=1)
+        sipp.dtmf_pcap_bytes("A", sequence=1, timestamp=1)
 
 
 def test_caller_scenario_presses_keys_in_order_with_rising_timestamps(tmp_path: Path) -> None:
     script = CallerScript(caller="+33612345678", keys=((3.0, "1"), (1.5, "3")), speak_at=5.0, hangup_at=9.0)
-    scenario = sandbox.write_caller_scenario(script, tmp_path)
+    scenario = sipp.write_caller_scenario(script, tmp_path)
     root = ET.parse(scenario).getroot()
     played = [element.get("play_pcap_audio", "") for element in root.iter("exec")]
-    assert played[-1] == str(sandbox.SPEECH_PCAP)
+    assert played[-1] == str(sipp.SPEECH_PCAP)
     assert [Path(p).name for p in played[:2]] == ["key-0-3.pcap", "key-1-1.pcap"]  # sorted by time
     timeouts = [int(recv.get("timeout", "0")) for recv in root.iter("recv") if recv.get("request") == "BYE"]
     assert timeouts[:4] == [1500, 1500, 2000, 4000]  # 1.5 s, then +1.5, +2, then hang up at 9 s
@@ -151,31 +157,31 @@ def test_caller_scenario_presses_keys_in_order_with_rising_timestamps(tmp_path: 
 
 def test_caller_scenario_rejects_odd_input() -> None:
     with pytest.raises(ValueError):
-        sandbox.caller_scenario(CallerScript(caller="+33 6<script>"), [])
+        sipp.caller_scenario(CallerScript(caller="+33 6<script>"), [])
     with pytest.raises(ValueError):
-        sandbox.caller_scenario(CallerScript(caller="+33", hangup_at=1.0), [(2.0, "/x.pcap")])
+        sipp.caller_scenario(CallerScript(caller="+33", hangup_at=1.0), [(2.0, "/x.pcap")])
 
 
 def test_parse_keys() -> None:
-    assert sandbox.parse_keys("3,1", first_at=4, gap=2) == ((4, "3"), (6, "1"))
-    assert sandbox.parse_keys(",#", first_at=1, gap=1) == ((2, "#"),)
-    assert sandbox.parse_keys("", first_at=1, gap=1) == ()
+    assert sipp.parse_keys("3,1", first_at=4, gap=2) == ((4, "3"), (6, "1"))
+    assert sipp.parse_keys(",#", first_at=1, gap=1) == ((2, "#"),)
+    assert sipp.parse_keys("", first_at=1, gap=1) == ()
     with pytest.raises(ValueError):
-        sandbox.parse_keys("A", first_at=1, gap=1)
+        sipp.parse_keys("A", first_at=1, gap=1)
 
 
 def test_narrate_keeps_what_a_person_cares_about() -> None:
-    assert sandbox.narrate({"Event": "VarSet", "Variable": "IVR_LANG", "Value": "fr"}) == "set IVR_LANG=fr"
-    assert sandbox.narrate({"Event": "VarSet", "Variable": "BRIDGEPEER", "Value": "x"}) is None
-    assert sandbox.narrate({"Event": "RTCPSent"}) is None
-    assert "q-fr" in (sandbox.narrate({"Event": "QueueCallerJoin", "Queue": "q-fr", "Position": "1"}) or "")
-    assert "agent1001" in (sandbox.narrate({"Event": "AgentConnect", "MemberName": "agent1001"}) or "")
-    assert "STREAM FILE" in (sandbox.narrate({"Event": "AGIExecStart", "Command": "STREAM FILE x"}) or "")
-    assert sandbox.narrate({"Event": "AGIExecStart", "Command": 'SET VARIABLE "IVR_LANG" "fr"'}) is None
-    assert sandbox._timestamp({"Timestamp": "1795401223.5"}) == 1795401223.5
-    assert sandbox._timestamp({}) is None
-    assert "+33" in (sandbox.narrate({"Event": "Newchannel", "CallerIDNum": "+33"}) or "")
-    assert "Normal" in (sandbox.narrate({"Event": "Hangup", "Cause-txt": "Normal Clearing"}) or "")
+    assert sandbox_cli.narrate({"Event": "VarSet", "Variable": "IVR_LANG", "Value": "fr"}) == "set IVR_LANG=fr"
+    assert sandbox_cli.narrate({"Event": "VarSet", "Variable": "BRIDGEPEER", "Value": "x"}) is None
+    assert sandbox_cli.narrate({"Event": "RTCPSent"}) is None
+    assert "q-fr" in (sandbox_cli.narrate({"Event": "QueueCallerJoin", "Queue": "q-fr", "Position": "1"}) or "")
+    assert "agent1001" in (sandbox_cli.narrate({"Event": "AgentConnect", "MemberName": "agent1001"}) or "")
+    assert "STREAM FILE" in (sandbox_cli.narrate({"Event": "AGIExecStart", "Command": "STREAM FILE x"}) or "")
+    assert sandbox_cli.narrate({"Event": "AGIExecStart", "Command": 'SET VARIABLE "IVR_LANG" "fr"'}) is None
+    assert sandbox_cli._timestamp({"Timestamp": "1795401223.5"}) == 1795401223.5
+    assert sandbox_cli._timestamp({}) is None
+    assert "+33" in (sandbox_cli.narrate({"Event": "Newchannel", "CallerIDNum": "+33"}) or "")
+    assert "Normal" in (sandbox_cli.narrate({"Event": "Hangup", "Cause-txt": "Normal Clearing"}) or "")
 
 
 class FakeAmi:
@@ -252,19 +258,19 @@ async def test_ami_action_without_reply_times_out(fake_ami: tuple[FakeAmi, int])
 def test_remove_tree_and_locks(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     (tree / "a").mkdir(parents=True)
-    with sandbox._file_lock(tmp_path / "x.lock"):
-        sandbox._remove_tree(tree)
+    with provision._file_lock(tmp_path / "x.lock"):
+        provision._remove_tree(tree)
     assert not tree.exists()
-    sandbox._remove_tree(tree)  # idempotent
-    assert sandbox._mounts_under(tmp_path) == []
+    provision._remove_tree(tree)  # idempotent
+    assert provision._mounts_under(tmp_path) == []
 
 
 def test_run_reports_failures_clearly() -> None:
-    assert sandbox._run(["echo", "hi"], what="echo", timeout_s=5) == "hi\n"
+    assert provision._run(["echo", "hi"], what="echo", timeout_s=5) == "hi\n"
     with pytest.raises(SandboxError, match="false failed"):
-        sandbox._run(["false"], what="false", timeout_s=5)
+        provision._run(["false"], what="false", timeout_s=5)
     with pytest.raises(SandboxError, match="not installed"):
-        sandbox._run(["/nonexistent/tool"], what="tool", timeout_s=5)
+        provision._run(["/nonexistent/tool"], what="tool", timeout_s=5)
 
 
 def test_cli_paths_and_status_of_a_sandbox_that_does_not_run(
@@ -272,27 +278,27 @@ def test_cli_paths_and_status_of_a_sandbox_that_does_not_run(
 ) -> None:
     monkeypatch.setenv("IVR_ASTERISK_ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("IVR_ASTERISK_BASE", str(tmp_path / "base"))
-    assert sandbox.main(["paths"]) == 0
+    assert sandbox_cli.main(["paths"]) == 0
     assert f"root={tmp_path / 'root'}" in capsys.readouterr().out
-    assert sandbox.main(["env"]) == 0
+    assert sandbox_cli.main(["env"]) == 0
     assert "export IVR_VOICEMAIL_DIR=" in capsys.readouterr().out
-    assert sandbox.main(["status"]) == 3
-    assert sandbox.main(["stop"]) == 0
+    assert sandbox_cli.main(["status"]) == 3
+    assert sandbox_cli.main(["stop"]) == 0
     assert "not running" in capsys.readouterr().out
-    assert sandbox.call_main(["--caller", "+33612345678"]) == 1
+    assert sandbox_cli.call_main(["--caller", "+33612345678"]) == 1
     assert "not running" in capsys.readouterr().err
 
 
 def test_unavailable_reason_names_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert "root" in (sandbox.unavailable_reason() or "")
+    assert "root" in (provision.unavailable_reason() or "")
 
 
 def test_sealed_chroot_resolves_names_on_loopback_only(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
     (root / "etc/resolv.conf").write_text("nameserver 10.0.0.2\nsearch corp.example\n")
-    sandbox.seal_name_resolution(root, hostname="box-7.example.org")
+    provision.seal_name_resolution(root, hostname="box-7.example.org")
     resolv = (root / "etc/resolv.conf").read_text()
     servers = [line.split()[1] for line in resolv.splitlines() if line.startswith("nameserver")]
     assert servers == ["127.0.0.1"]
@@ -307,14 +313,14 @@ JOURNEY_LOG = (Path(__file__).parent / "transcripts" / "journey-messages.log").r
 
 
 def test_the_journey_is_read_from_asterisks_own_log() -> None:
-    journeys = sandbox.journeys_from_log(JOURNEY_LOG)
+    journeys = sandbox_journey.journeys_from_log(JOURNEY_LOG)
     assert set(journeys) == {"+33612000069"}  # the second caller was never answered
     journey = journeys["+33612000069"]
     assert journey.channel == "PJSIP/carrier-0000000c"
     assert journey.heard == ((0.51, "fr/ivr/greeting"), (2.5, "fr/ivr/after_hours"), (19.65, "ivr/transfer_to_agent"))
     assert journey.first("ivr/after_hours") == 2.5 and journey.first("ivr/goodbye") is None
     assert journey.queue_at == 18.89
-    assert sandbox.describe_journey(journey)[-2:] == [
+    assert sandbox_journey.describe_journey(journey)[-2:] == [
         "journey: the after-hours message started 2.50 s after the answer",
         "journey: in the queue 18.89 s after the answer",
     ]
@@ -322,10 +328,10 @@ def test_the_journey_is_read_from_asterisks_own_log() -> None:
 
 def test_the_log_is_read_from_an_offset(tmp_path: Path) -> None:
     paths = SandboxPaths(root=tmp_path / "root", cache=tmp_path / "cache.tar.zst", base=tmp_path / "base")
-    assert sandbox.log_size(paths) == 0 and sandbox.read_log_from(paths, 0) == ""
+    assert sandbox_journey.log_size(paths) == 0 and sandbox_journey.read_log_from(paths, 0) == ""
     paths.log_dir.mkdir(parents=True)
     (paths.log_dir / "messages.log").write_text("old\n")
-    offset = sandbox.log_size(paths)
+    offset = sandbox_journey.log_size(paths)
     with (paths.log_dir / "messages.log").open("a") as log:
         log.write("new\n")
-    assert sandbox.read_log_from(paths, offset) == "new\n"
+    assert sandbox_journey.read_log_from(paths, offset) == "new\n"

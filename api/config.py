@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from callcenter.config import TimeZoneName
 
 MIB = 1024 * 1024
 
@@ -30,13 +31,4 @@ class ApiSettings(BaseSettings):
     # Service level: % of calls offered to a queue that were answered within this many seconds.
     service_level_seconds: float = Field(default=20.0, gt=0)
     # Used for hour/day grouping when the call-center configuration (callcenter.config) does not say otherwise.
-    timezone: str = "Africa/Casablanca"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown timezone {value!r}") from error
-        return value
+    timezone: TimeZoneName = "Africa/Casablanca"

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -45,6 +46,16 @@ def _digit_from_toml(value: object) -> object:
     return value
 
 
+def known_timezone(value: str) -> str:
+    """An IANA time zone name this machine's tz database knows; both planes validate their zones with it."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (an IANA name like Africa/Casablanca)") from exc
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(known_timezone)]
 MenuKey = Annotated[str, BeforeValidator(_digit_from_toml), Field(pattern=MENU_KEY_PATTERN)]
 # Asterisk spells regional variants with an underscore (sounds/pt_BR/); accept the BCP 47 hyphen too.
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")]
@@ -236,7 +247,7 @@ class CallCenter(_Strict):
     """One deployment. Built by `load_callcenter`; see callcenter/callcenter.toml for the meaning of every key."""
 
     name: str = Field(min_length=1, max_length=120)
-    timezone: str
+    timezone: TimeZoneName
     hours: WeeklyHours
     public_holidays_open: bool = True
     holiday_country: str | None = Field(default=None, pattern=r"^[A-Z]{2,3}$")  # None: no public holidays
@@ -252,15 +263,6 @@ class CallCenter(_Strict):
     menu: MenuSettings = MenuSettings()
     voicemail: VoicemailSettings = VoicemailSettings()
     queue: QueueSettings = QueueSettings()
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (an IANA name like Africa/Casablanca)") from exc
-        return value
 
     @field_validator("holiday_country")
     @classmethod

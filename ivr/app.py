@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ivr import registry
-from ivr.adapters.api_client import OutboxSender, running_sender
 from ivr.adapters.fastagi_server import FastAgiServer, Flow
 from ivr.adapters.outbox import Outbox
+from ivr.adapters.record_sender import OutboxSender, running_sender
 from ivr.registry import FlowRegistry
 from ivr.settings import Settings
 

@@ -14,8 +14,8 @@ from api.config import ApiSettings
 from api.main import create_app
 from api.security.tokens import Role
 from callcenter.records import CallRecord
-from ivr.adapters.api_client import Backoff, OutboxSender
 from ivr.adapters.outbox import Outbox
+from ivr.adapters.record_sender import Backoff, OutboxSender
 from tests.db.conftest import T0, FixedClock, call
 from tests.support.api import ApiServer
 from tests.support.poll import eventually

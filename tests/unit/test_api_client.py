@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from callcenter.records import CallRecord, Outcome
-from ivr.adapters.api_client import ApiLanguageMemory, Backoff, OutboxSender, PassReport, running_sender
+from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
+from ivr.adapters.record_sender import Backoff, OutboxSender, PassReport, running_sender
 from tests.support.poll import eventually
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)

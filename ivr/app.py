@@ -16,10 +16,12 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from callcenter.logs import configure_logging
 from ivr import registry
 from ivr.adapters.fastagi_server import FastAgiServer, Flow
 from ivr.adapters.outbox import Outbox
 from ivr.adapters.record_sender import OutboxSender, running_sender
+from ivr.observability import AgiMetrics, serve_metrics
 from ivr.registry import FlowRegistry
 from ivr.settings import Settings
 
@@ -35,9 +37,10 @@ async def serve(
     grace_s: float,
     stop: asyncio.Event,
     on_listening: Callable[[int], None] | None = None,
+    metrics: AgiMetrics | None = None,
 ) -> None:
     """Serve until `stop` is set (SIGTERM/SIGINT set it too), then shut down gracefully."""
-    server = FastAgiServer(flows, context)
+    server = FastAgiServer(flows, context, metrics=metrics)
     await server.start(host, port)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -56,15 +59,24 @@ async def serve(
 async def run(flows: FlowRegistry[Any], context: Any, settings: Settings, args: argparse.Namespace) -> None:
     """Serve until SIGTERM/SIGINT, sending the flows' call records to the API when a token is configured."""
     stop = asyncio.Event()
+    metrics = AgiMetrics(flows.flows)
     async with contextlib.AsyncExitStack() as stack:
         outbox = getattr(context, "outbox", None)
+        if isinstance(outbox, Outbox):
+            metrics.watch_outbox(outbox.directory)
+        if settings.metrics_port is not None:
+            endpoint = serve_metrics(metrics, host=settings.metrics_host, port=settings.metrics_port)
+            stack.callback(endpoint.close)
+            print(f"ivr agi: metrics on http://{settings.metrics_host}:{endpoint.port}/metrics", flush=True)
         if isinstance(outbox, Outbox) and settings.api_token:
             sender = OutboxSender(outbox, api_url=settings.api_url, token=settings.api_token)
             await stack.enter_async_context(running_sender(sender))
             logger.info("sending call records from %s to %s", outbox.directory, settings.api_url)
         elif isinstance(outbox, Outbox):
             logger.warning("IVR_API_TOKEN is not set: call records stay in %s", outbox.directory)
-        await serve(flows.flows, context, host=args.host, port=args.port, grace_s=args.grace, stop=stop)
+        await serve(
+            flows.flows, context, host=args.host, port=args.port, grace_s=args.grace, stop=stop, metrics=metrics
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grace", type=float, default=30.0, help="seconds calls may finish on SIGTERM")
     registry.add_arguments(parser)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format, level=settings.log_level.upper())
     flows = registry.chosen(args.demo)
     asyncio.run(run(flows, flows.build_context(args.at, settings), settings, args))
     return 0

@@ -21,12 +21,14 @@ import re
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from callcenter.logs import bind
 from ivr.adapters.agi_session import Exchange, Executor, call_info, run_flow
 from ivr.agi import commands, results
 from ivr.agi.commands import AgiArgumentError
 from ivr.agi.events import DeadChannel, Result, UsageError
 from ivr.agi.results import RecordEnd
 from ivr.channel import CallInfo, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
+from ivr.variables import LINKEDID
 
 __all__ = ["CONTROL_TIMEOUT_S", "MEDIA_SLACK_S", "AgiChannel", "Exchange", "Executor", "call_info", "run_flow"]
 
@@ -184,7 +186,10 @@ class AgiChannel:
 
     async def get_variable(self, name: str) -> str | None:
         result = await self._send(partial(commands.get_variable, name), self._control_timeout_s)
-        return results.variable_value(result)
+        value = results.variable_value(result)
+        if name == LINKEDID and value:
+            bind(linkedid=value)  # from here on, this call's log lines carry it (ivr/observability.py)
+        return value
 
     async def set_language(self, language: str) -> None:
         if not _LANGUAGE.match(language):

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from callcenter.logs import bound
 from ivr.agi import AgiConnection, ConnectionClosed, Environment, HangupNotice, NeedData, ProtocolError, Reply
 from ivr.channel import CallInfo, Channel, ChannelError, ChannelHungUp
 
@@ -111,7 +112,14 @@ def call_info(environment: Environment) -> CallInfo:
 
 
 async def run_flow(flow: Callable[[Channel, Any], Awaitable[None]], channel: Channel, context: Any) -> str:
-    """Run one call's flow to its end; never raises. Returns how it ended, for the log and the tests."""
+    """Run one call's flow to its end; never raises. Returns how it ended, for the log and the tests. Every line
+    logged meanwhile carries the call's uniqueid and the flow's name (callcenter.logs)."""
+    name = channel.info.script
+    with bound(uniqueid=channel.info.unique_id, flow=name):
+        return await _run_flow(flow, channel, context)
+
+
+async def _run_flow(flow: Callable[[Channel, Any], Awaitable[None]], channel: Channel, context: Any) -> str:
     name = channel.info.script
     try:
         await flow(channel, context)

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from asterisk.agi import AGI, AGISIGHUPHangup
 
+from callcenter.logs import configure_logging
 from ivr import background, registry
 from ivr.adapters.agi_channel import AgiChannel
 from ivr.adapters.agi_session import ConnectionExecutor, call_info, run_flow
@@ -67,10 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("flow")
     parser.add_argument("arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="ivr %(levelname)s %(name)s: %(message)s")
+    settings = Settings()  # the process's settings, built once here
+    configure_logging(settings.log_format, level=settings.log_level.upper())  # stderr: Asterisk's log
     flows = registry.chosen(args.demo)
     flow = flows.flows.get(args.flow)
-    context = flows.build_context(args.at, Settings())  # the process's settings, built once here
+    context = flows.build_context(args.at, settings)
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
     stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
     agi = AGI(stdin=stdin, stdout=stdout, stderr=_Discard())

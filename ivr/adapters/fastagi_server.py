@@ -25,6 +25,7 @@ from ivr.adapters.agi_channel import CONTROL_TIMEOUT_S, MEDIA_SLACK_S, AgiChanne
 from ivr.adapters.agi_session import ConnectionExecutor, call_info, run_flow
 from ivr.agi import AgiConnection, ConnectionClosed, Environment, Event, NeedData, ProtocolError
 from ivr.channel import Channel, ChannelError, ChannelHungUp
+from ivr.observability import AgiMetrics
 
 logger = logging.getLogger(__name__)
 READ_CHUNK = 4096
@@ -54,8 +55,10 @@ class FastAgiServer:
         max_calls: int = 2000,
         control_timeout_s: float = CONTROL_TIMEOUT_S,
         media_slack_s: float = MEDIA_SLACK_S,
+        metrics: AgiMetrics | None = None,
     ) -> None:
         self._flows, self._context = flows, context
+        self.metrics = metrics or AgiMetrics(flows)
         self._environment_timeout_s = environment_timeout_s
         self._control_timeout_s, self._media_slack_s = control_timeout_s, media_slack_s
         self._max_calls = max_calls
@@ -90,12 +93,16 @@ class FastAgiServer:
         task = asyncio.current_task()
         assert task is not None
         self._calls.add(task)
+        script = ""  # the script Asterisk asked for, once its environment is read
         try:
-            self.outcomes[await self._session(reader, writer)] += 1
-        except asyncio.CancelledError:
-            # Shutdown after the grace period. This task is the root of the call: nobody awaits it, and
-            # re-raising only makes asyncio's stream callback log a spurious error.
-            self.outcomes["cancelled"] += 1
+            try:
+                script, outcome = await self._session(reader, writer)
+            except asyncio.CancelledError:
+                # Shutdown after the grace period. This task is the root of the call: nobody awaits it, and
+                # re-raising only makes asyncio's stream callback log a spurious error.
+                outcome = "cancelled"
+            self.outcomes[outcome] += 1
+            self.metrics.session_ended(script, outcome)
         finally:
             self._calls.discard(task)
             writer.close()
@@ -104,17 +111,18 @@ class FastAgiServer:
             async with self._session_ended:
                 self._session_ended.notify_all()
 
-    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> tuple[str, str]:
+        """(script, how the session ended)."""
         if len(self._calls) > self._max_calls:
             logger.warning("refusing an AGI session: %d calls in progress", len(self._calls) - 1)
-            return "refused"
+            return "", "refused"
         connection = AgiConnection()
         event = await self._read_environment(connection, reader)
         if not isinstance(event, Environment):
             # A bare connect/close is a health check; anything else is worth a line in the log.
             level = logging.DEBUG if isinstance(event, ConnectionClosed) else logging.WARNING
             logger.log(level, "AGI session without an environment: %s", event)
-            return "probe" if isinstance(event, ConnectionClosed) else "bad_environment"
+            return "", "probe" if isinstance(event, ConnectionClosed) else "bad_environment"
         channel = AgiChannel(
             stream_executor(connection, reader, writer),
             call_info(event),
@@ -126,8 +134,9 @@ class FastAgiServer:
             logger.warning("unknown AGI script %r from %s", event.script, channel.info.channel_name)
             with contextlib.suppress(ChannelHungUp, ChannelError):
                 await channel.verbose(f"ivr: no flow named {event.script!r}; continuing in the dialplan")
-            return "unknown_script"
-        return await run_flow(flow, channel, self._context)
+            return event.script, "unknown_script"
+        with self.metrics.call():
+            return event.script, await run_flow(flow, channel, self._context)
 
     async def _read_environment(self, connection: AgiConnection, reader: asyncio.StreamReader) -> Event:
         try:

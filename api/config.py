@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callcenter.config import TimeZoneName
+from callcenter.logs import LogFormat
 
 MIB = 1024 * 1024
 
@@ -32,3 +33,8 @@ class ApiSettings(BaseSettings):
     service_level_seconds: float = Field(default=20.0, gt=0)
     # Used for hour/day grouping when the call-center configuration (callcenter.config) does not say otherwise.
     timezone: TimeZoneName = "Africa/Casablanca"
+    # Log lines: one JSON object each (production), or plain text for development (IVR_LOG_FORMAT=text).
+    log_format: LogFormat = Field(default=LogFormat.JSON, validation_alias=AliasChoices("IVR_LOG_FORMAT", "log_format"))
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("IVR_LOG_LEVEL", "log_level"))
+    # /health and /metrics: how long PostgreSQL may take to answer before it counts as down.
+    check_timeout_s: float = Field(default=2.0, gt=0, le=30)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.ami.service import LiveService
 from api.config import ApiSettings
 from api.crud import tokens
+from api.metrics import HttpMetrics
 from api.request_config import RequestConfig
 from api.security.tokens import Principal, Role
 
@@ -54,11 +55,24 @@ def get_request_config(request: Request) -> RequestConfig:
     return config
 
 
+def get_optional_live(request: Request) -> LiveService | None:
+    """The live service, or None (for the routes that report on it rather than use it: /health, /metrics)."""
+    live: LiveService | None = getattr(request.app.state, "live", None)
+    return live
+
+
+def get_http_metrics(request: Request) -> HttpMetrics:
+    metrics: HttpMetrics = request.app.state.http_metrics
+    return metrics
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]
 LiveDep = Annotated[LiveService, Depends(get_live)]
 RequestConfigDep = Annotated[RequestConfig, Depends(get_request_config)]
+OptionalLiveDep = Annotated[LiveService | None, Depends(get_optional_live)]
+HttpMetricsDep = Annotated[HttpMetrics, Depends(get_http_metrics)]
 
 # -- who is calling -------------------------------------------------------------------------------------------
 

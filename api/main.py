@@ -27,10 +27,13 @@ from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
+from api.metrics import HttpMetrics, RequestObservabilityMiddleware
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
 from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
+from api.routes import metrics as metrics_route
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
+from callcenter.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +133,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.callcenter = callcenter
-    for router in (calls.router, callers.router, reports.router, health.router):
+    for router in (calls.router, callers.router, reports.router, health.router, metrics_route.router):
         app.include_router(router)
     for router in (agents.router, supervision.router, live.router, callbacks.router):
         app.include_router(router)
@@ -139,6 +142,8 @@ def create_app(
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)
+    app.state.http_metrics = HttpMetrics()  # outermost: counts and logs every answer, 413s and 400s included
+    app.add_middleware(RequestObservabilityMiddleware, metrics=app.state.http_metrics)
     return app
 
 
@@ -156,6 +161,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, help="listen port (default 8000, or IVR_API_PORT)")
     args = parser.parse_args(argv)
     settings = ApiSettings()
+    configure_logging(settings.log_format, level=settings.log_level.upper())
     overrides: dict[str, object] = {}
     if args.host:
         overrides["host"] = args.host
@@ -196,9 +202,10 @@ def main(argv: list[str]) -> int:
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process would die
     # without running atexit, and the embedded PostgreSQL would never learn that this handle is gone.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="info", ws_per_message_deflate=WEBSOCKET_DEFLATE
-    )
+    uvicorn.run(  # logging as configured above (uvicorn's own config off); one line per request: api.metrics
+        app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+        ws_per_message_deflate=WEBSOCKET_DEFLATE,
+    )  # fmt: skip
     return 0
 
 

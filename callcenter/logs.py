@@ -119,3 +119,5 @@ def configure_logging(log_format: LogFormat, *, level: int | str = logging.INFO,
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = True
+    # httpx logs every request's full URL at info, and the agi side asks for /callers/<number>/language.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

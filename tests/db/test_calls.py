@@ -197,7 +197,7 @@ async def test_the_remembered_language_is_the_newest_calls(client: httpx.AsyncCl
 async def test_health_and_openapi(client: httpx.AsyncClient) -> None:
     health = await client.get("/health")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "database": "ok"}
+    assert health.json()["status"] == "ok" and health.json()["database"]["status"] == "up"
     schema = (await client.get("/openapi.json")).json()
     assert {"/calls", "/calls/{key}", "/callers/{number}/language", "/reports/summary", "/health"} <= set(
         schema["paths"]

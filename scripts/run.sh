@@ -26,6 +26,7 @@ if [ "$(id -u)" = 0 ]; then export IVR_AMI_SECRET="${IVR_AMI_SECRET:-demo-only-a
 $PY -m ivr api > >(tee -a var/log/api.log) 2>&1 &
 pids+=($!)
 if [ "$IVR_DEMO" = 1 ]; then export IVR_API_TOKEN="${IVR_API_TOKEN:-ivr-demo-agi-token}"; fi
+export IVR_METRICS_PORT="${IVR_METRICS_PORT:-9573}"  # the agi process's Prometheus endpoint (loopback)
 $PY -m ivr agi "$@" > >(tee -a var/log/agi.log) 2>&1 &
 pids+=($!)
 
@@ -43,4 +44,5 @@ else
   echo "note: not root or no debootstrap: running without the sandbox Asterisk (point your own Asterisk at :4573)"
 fi
 echo "API: http://127.0.0.1:8000/docs   FastAGI: agi://127.0.0.1:4573/inbound   Ctrl-C to stop"
+echo "Health: http://127.0.0.1:8000/health   Metrics: /metrics (supervisor token), agi: http://127.0.0.1:$IVR_METRICS_PORT/metrics"
 wait -n "${pids[@]}"

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError
 from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
 from api.crud import callbacks, queue_events
+from callcenter.logs import mask_number
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ class LiveService:
                 log.exception("could not originate callback %d", callback.id)
                 await self._settle(callback.id, answered=False)
                 continue
-            log.info("callback %d: ringing %s, then %s", callback.id, agent.interface, callback.number)
+            log.info("callback %d: ringing %s, then %s", callback.id, agent.interface, mask_number(callback.number))
             dialed.append(callback.id)
         return dialed
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from callcenter.logs import mask_number
 from ivr import variables as var
 from ivr.channel import Channel
 from ivr.flows.context import FlowContext
@@ -76,7 +77,7 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         joined_at=datetime.fromtimestamp(joined, UTC),
     )
     if booked is None:  # the API could not book it: the caller keeps waiting, in place
-        log.warning("callback not booked for %s in %s; caller stays in the queue", number, queue)
+        log.warning("callback not booked for %s in %s; caller stays in the queue", mask_number(number), queue)
         await channel.play(sound(Prompt.PLEASE_HOLD))
         return
     await channel.set_variable(var.IVR_CALLBACK, "booked" if booked else "existing")

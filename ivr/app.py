@@ -66,7 +66,7 @@ async def run(flows: FlowRegistry[Any], context: Any, settings: Settings, args: 
             metrics.watch_outbox(outbox.directory)
         if settings.metrics_port is not None:
             endpoint = serve_metrics(metrics, host=settings.metrics_host, port=settings.metrics_port)
-            stack.callback(endpoint.close)
+            stack.push_async_callback(asyncio.to_thread, endpoint.close)  # its thread stops within 0.5 s
             print(f"ivr agi: metrics on http://{settings.metrics_host}:{endpoint.port}/metrics", flush=True)
         if isinstance(outbox, Outbox) and settings.api_token:
             sender = OutboxSender(outbox, api_url=settings.api_url, token=settings.api_token)

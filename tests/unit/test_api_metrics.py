@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.crud.metrics import RequestDeadlines
 from api.metrics import (
@@ -19,6 +22,7 @@ from api.metrics import (
     live_figures,
     request_id_from,
     route_template,
+    stored_figures,
 )
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -88,3 +92,18 @@ def test_routes_and_request_ids() -> None:
     for bad in (b"", b"x" * 65, b"a b", b"\xff"):
         generated = request_id_from({"headers": [(b"x-request-id", bad)]})
         assert len(generated) == 32 and generated.isalnum()
+
+
+class UnreachableDatabase:
+    """A session whose server is gone: every statement fails as asyncpg's would."""
+
+    async def execute(self, *args: object, **kwargs: object) -> object:
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
+
+    async def scalar(self, *args: object, **kwargs: object) -> object:
+        return await self.execute()
+
+
+async def test_stored_figures_are_none_when_the_database_fails() -> None:
+    session = cast(AsyncSession, UnreachableDatabase())
+    assert await stored_figures(session, now=NOW, due_soon_before=NOW, timeout_s=1.0) is None

@@ -8,7 +8,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callcenter.config import TimeZoneName
-from callcenter.logs import LogFormat
+from callcenter.logs import LogFormat, LogLevel
 
 MIB = 1024 * 1024
 
@@ -35,6 +35,6 @@ class ApiSettings(BaseSettings):
     timezone: TimeZoneName = "Africa/Casablanca"
     # Log lines: one JSON object each (production), or plain text for development (IVR_LOG_FORMAT=text).
     log_format: LogFormat = Field(default=LogFormat.JSON, validation_alias=AliasChoices("IVR_LOG_FORMAT", "log_format"))
-    log_level: str = Field(default="INFO", validation_alias=AliasChoices("IVR_LOG_LEVEL", "log_level"))
+    log_level: LogLevel = Field(default="INFO", validation_alias=AliasChoices("IVR_LOG_LEVEL", "log_level"))
     # /health and /metrics: how long PostgreSQL may take to answer before it counts as down.
     check_timeout_s: float = Field(default=2.0, gt=0, le=30)

@@ -161,7 +161,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, help="listen port (default 8000, or IVR_API_PORT)")
     args = parser.parse_args(argv)
     settings = ApiSettings()
-    configure_logging(settings.log_format, level=settings.log_level.upper())
+    configure_logging(settings.log_format, level=settings.log_level)
     overrides: dict[str, object] = {}
     if args.host:
         overrides["host"] = args.host

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,8 @@ class HttpMetrics:
     """This process's request counts and durations, by method, route template and status."""
 
     def __init__(self) -> None:
+        # no `_created` twin of every series: Prometheus does not need them
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "ivr_http_requests", "HTTP requests answered, by route template and status", ["method", "route", "status"],

@@ -22,12 +22,16 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TextIO
+from typing import Literal, TextIO
 
 _CONTEXT: ContextVar[Mapping[str, str]] = ContextVar("log_context", default=MappingProxyType({}))
 
 # The fields of a LogRecord itself; anything else on a record came from `extra=` and is logged too.
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_DROPPED = frozenset({"color_message"})  # uvicorn's message with terminal colour codes: not for a collector
+
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]  # for the settings: a typo stops the process, named
 
 
 class LogFormat(enum.StrEnum):
@@ -77,7 +81,7 @@ class JsonFormatter(logging.Formatter):
         }
         line.update(_CONTEXT.get())
         for key, value in vars(record).items():
-            if key not in _RECORD_FIELDS and not key.startswith("_"):
+            if key not in _RECORD_FIELDS and key not in _DROPPED and not key.startswith("_"):
                 line.setdefault(key, value)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)

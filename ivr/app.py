@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grace", type=float, default=30.0, help="seconds calls may finish on SIGTERM")
     registry.add_arguments(parser)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    configure_logging(settings.log_format, level=settings.log_level.upper())
+    configure_logging(settings.log_format, level=settings.log_level)
     flows = registry.chosen(args.demo)
     asyncio.run(run(flows, flows.build_context(args.at, settings), settings, args))
     return 0

@@ -25,7 +25,7 @@ from pathlib import Path
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -85,6 +85,8 @@ class AgiMetrics:
     """The agi process's metrics: calls in progress, sessions by flow and result, and (when watched) the outbox."""
 
     def __init__(self, flows: Iterable[str] = ()) -> None:
+        # no `_created` twin of every series: Prometheus does not need them
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
         self.flows = frozenset(flows)
         self.calls_in_progress = Gauge(

@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callcenter.loading import CALLCENTER_ENV
-from callcenter.logs import LogFormat
+from callcenter.logs import LogFormat, LogLevel
 
 
 class Settings(BaseSettings):
@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     sounds_dir: Path = Path("var/sounds")
     # Log lines: one JSON object each (production), or plain text for development (IVR_LOG_FORMAT=text).
     log_format: LogFormat = LogFormat.JSON
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     # The agi process's Prometheus endpoint (ivr/observability.py): off unless a port is set (0: any free port).
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)

@@ -29,6 +29,8 @@ from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
 from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
+from api.routes.desk import router as desk_router
+from api.routes.dispositions import router as dispositions_router
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 
@@ -136,6 +138,8 @@ def create_app(
         app.include_router(router)
     app.include_router(requests.router)
     app.include_router(request_reports.router)
+    app.include_router(desk_router)  # the agent's page: day view, desk configuration
+    app.include_router(dispositions_router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)

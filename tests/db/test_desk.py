@@ -72,7 +72,8 @@ async def test_todays_figures_follow_the_call_centers_midnight(
     )
     # d.3 ended at 09:04:20; its disposition 90 s later is after-call work
     clock.now = utc(datetime(2026, 11, 11, 9, 5, 50, tzinfo=CASABLANCA))  # the app's clock is in UTC
-    filed = await http.post("/agents/agent1001/dispositions", json={"linkedid": "d.3", "outcome": "answered"}, headers=me)
+    closing = {"linkedid": "d.3", "outcome": "answered"}
+    filed = await http.post("/agents/agent1001/dispositions", json=closing, headers=me)
     assert filed.status_code == 201, filed.text
     clock.now = utc(datetime(2026, 11, 11, 12, 0, tzinfo=CASABLANCA))
     day = (await http.get("/agents/agent1001/day", headers=me)).json()
@@ -109,7 +110,8 @@ async def test_an_agent_acts_on_their_own_seat_only(
     call_back = {"seat": "agent1001"}
     response = await http.post(f"/requests/{opened}/call-back", json=call_back, headers=other)
     assert response.status_code == 403
-    assert (await http.post("/agents/agent1001/dispositions", json=body, headers=auth[Role.SUPERVISOR])).status_code == 201
+    by_supervisor = await http.post("/agents/agent1001/dispositions", json=body, headers=auth[Role.SUPERVISOR])
+    assert by_supervisor.status_code == 201
 
 
 async def opened_request(http: httpx.AsyncClient, auth: Auth, **fields: Any) -> str:

@@ -1,5 +1,6 @@
-"""What the agent's page reads besides dispositions: the seat's calls of a day, a caller's requests, and the
-status of a keyed reference. Keyword-only functions, each given its session."""
+"""What the agent's page reads besides dispositions: the seat's calls of a day, its last queue call (from the
+stored AgentComplete events: the page may have skipped the live states of a short call, the store has not), a
+caller's requests, and the status of a keyed reference. Keyword-only functions, each given its session."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Call, RequestRow
+from api.models import Call, QueueEventRow, RequestRow
 
 MAX_DAY_CALLS = 500  # far above a day's work; keeps one page bounded
 
@@ -46,3 +47,19 @@ async def status_of_reference(session: AsyncSession, *, reference: str) -> str |
     if not (reference.isascii() and reference.isdigit() and len(reference) <= 12):
         return None
     return await session.scalar(select(RequestRow.status).where(RequestRow.reference == reference))
+
+
+async def last_completed_call(session: AsyncSession, *, interface: str, since: datetime) -> dict[str, str] | None:
+    """The AgentComplete event of the seat's latest queue call since `since` (as Asterisk sent it), or None."""
+    query = (
+        select(QueueEventRow.payload)
+        .where(
+            QueueEventRow.event == "AgentComplete",
+            QueueEventRow.interface == interface,
+            QueueEventRow.event_at >= since,
+        )
+        .order_by(QueueEventRow.event_at.desc(), QueueEventRow.id.desc())
+        .limit(1)
+    )
+    payload = await session.scalar(query)
+    return None if payload is None else {str(key): str(value) for key, value in payload.items()}

@@ -8,9 +8,13 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from fastapi import APIRouter
 
 from api.agent_day import CallFacts, day_figures, local_day, member_since, seat_state
+from api.ami.state import LiveState
 from api.crud import desk, dispositions
 from api.deps import LiveDep, NowDep, RequestConfigDep, SessionDep, StaffDep
 from api.problems import documented
@@ -22,6 +26,7 @@ from api.schemas.desk import (
     DayQueue,
     DeskConfig,
     LanguageChoice,
+    LastCall,
     OutcomeChoice,
     RequestTypeChoice,
 )
@@ -65,7 +70,11 @@ async def agent_day(
     state, since = seat_state([member for _, member in members], now, wrapup_s)
     day, start, end = local_day(now, config.callcenter.tz)
     calls = await desk.seat_calls(session, seat=seat, since=start, until=end)
-    closed = await dispositions.dispositions_of(session, seat=seat, linkedids=[call.linkedid for call in calls])
+    last = await desk.last_completed_call(session, interface=interface(seat), since=start)
+    last_ids = [last.get("Linkedid") or last.get("Uniqueid", "")] if last else []
+    closed = await dispositions.dispositions_of(
+        session, seat=seat, linkedids=[call.linkedid for call in calls] + last_ids
+    )
     figures = day_figures(
         [
             CallFacts(
@@ -110,4 +119,17 @@ async def agent_day(
             )
             for call in calls
         ],
+        last_call=None if last is None else last_call(last, closed.keys(), now),
+    )
+
+
+def last_call(event: dict[str, str], disposed: Iterable[str], now: datetime) -> LastCall:
+    linkedid = event.get("Linkedid") or event.get("Uniqueid", "")
+    return LastCall(
+        linkedid=linkedid,
+        uniqueid=event.get("Uniqueid", ""),
+        number=event.get("CallerIDNum", ""),
+        language=event.get("Language", ""),
+        ended_at=LiveState.event_time(event, now),
+        disposed=linkedid in set(disposed),
     )

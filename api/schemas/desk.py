@@ -52,6 +52,17 @@ class DayCall(BaseModel):
     disposition: str | None  # the outcome the seat closed it with, None while not disposed
 
 
+class LastCall(BaseModel):
+    """The seat's latest queue call today (AgentComplete), for the disposition form."""
+
+    linkedid: str
+    uniqueid: str
+    number: str
+    language: str
+    ended_at: datetime
+    disposed: bool
+
+
 class AgentDay(BaseModel):
     seat: str
     day: date
@@ -62,6 +73,7 @@ class AgentDay(BaseModel):
     queues: list[DayQueue]
     figures: DayFiguresPublic
     calls: list[DayCall]
+    last_call: LastCall | None
 
 
 class NamedChoice(BaseModel):

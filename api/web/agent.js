@@ -3,7 +3,7 @@
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 import { api, connectLive, takeToken } from "./live.js";
 import { fetchCallerCard, renderCallerCard } from "./callercard.js";
-import { deskSnapshot, openDisposition, setDeskLanguage, startDesk, wireDisposition } from "./desk.js";
+import { deskSnapshot, setDeskLanguage, startDesk, wireDisposition } from "./desk.js";
 
 const LANGUAGES = ["ar", "zgh", "fr", "en", "es", "nl", "it", "de"];
 let lang = chooseLanguage();
@@ -65,7 +65,6 @@ function render(state) {
 async function showCaller() {
   const context = lastCaller ? await fetchCallerCard(token, seat) : null;
   if (context === undefined) return; // could not ask: keep what is shown
-  if (!context && lastCard && !lastCard.ringing) openDisposition(lastCard); // the call we were on has ended
   lastCard = context;
   renderCallerCard(lastCard, lang);
 }

@@ -6,6 +6,9 @@ import { api } from "./live.js";
 import { choiceName, deskConfig, shortTime } from "./desk.js";
 
 const $ = (id) => document.getElementById(id);
+const seen = new Map(); // linkedid -> the last card shown for that call (the disposition form starts from it)
+
+export function cardOf(linkedid) { return seen.get(linkedid) || null; }
 
 export async function fetchCallerCard(token, seat) {
   try {
@@ -26,6 +29,8 @@ export function renderCallerCard(context, lang) {
   card.dataset.linkedid = context ? context.linkedid : "";
   $("caller-ringing").classList.toggle("hidden", !(context && context.ringing));
   if (!context) return;
+  seen.set(context.linkedid, context);
+  if (seen.size > 20) seen.delete(seen.keys().next().value);
   $("caller-number").textContent = context.number;
   $("caller-language").textContent = context.language;
   const kind = (deskConfig()?.request_types || []).find((type) => type.digit === context.request_type);

@@ -3,6 +3,7 @@
 // deadline the API computes. Shared helpers for the request desk page too (configuration, names, dates).
 import { TEXT, duration } from "./i18n.js";
 import { api } from "./live.js";
+import { cardOf } from "./callercard.js";
 
 const $ = (id) => document.getElementById(id);
 let config = null;
@@ -10,6 +11,8 @@ let desk = { token: "", seat: "", lang: "fr" };
 let day = null;
 let dayKey = "";
 let ticking = 0;
+let polling = 0;
+const offered = new Set(); // calls whose disposition form this page already opened by itself
 
 export function deskConfig() { return config; }
 
@@ -43,6 +46,8 @@ export async function startDesk({ token, seat, lang }) {
   await refreshDay();
   clearInterval(ticking);
   ticking = setInterval(tick, 1000);
+  clearInterval(polling);
+  polling = setInterval(refreshDay, 30000); // figures and a call too short for any snapshot to show it
 }
 
 export function setDeskLanguage(lang) {
@@ -64,15 +69,32 @@ export function deskSnapshot(state) {
   if (key !== dayKey) { dayKey = key; refreshDay(); }
 }
 
+let asking = 0; // only the answer to the latest question is shown, whatever order the answers come back in
+
 export async function refreshDay() {
   if (!desk.seat) return;
+  const ticket = ++asking;
+  let fresh;
   try {
-    day = await api(desk.token, "GET", `/agents/${encodeURIComponent(desk.seat)}/day`);
+    fresh = await api(desk.token, "GET", `/agents/${encodeURIComponent(desk.seat)}/day`);
   } catch (failure) {
-    $("error").textContent = failure.message;
+    if (ticket === asking) $("error").textContent = failure.message;
     return;
   }
+  if (ticket !== asking) return;
+  day = fresh;
   renderDay();
+  offerDisposition(day.last_call);
+}
+
+// The seat's last queue call ended without a disposition: open the form for it (once per call and page).
+function offerDisposition(last) {
+  if (!last || last.disposed || offered.has(last.linkedid)) return;
+  if (closing && closing.linkedid !== last.linkedid && !$("disposition").dataset.filed) return; // finish that one first
+  offered.add(last.linkedid);
+  const card = cardOf(last.linkedid);
+  openDisposition({ linkedid: last.linkedid, uniqueid: last.uniqueid, number: last.number,
+    language: (card && card.language) || last.language, request_type: (card && card.request_type) || "" });
 }
 
 function tick() {
@@ -132,6 +154,7 @@ let closing = null;
 export function openDisposition(call) {
   if (!call || !call.linkedid) return;
   closing = call;
+  delete $("disposition").dataset.filed;
   $("disposition").classList.remove("hidden");
   $("disposition").dataset.linkedid = call.linkedid;
   $("disposition-call").textContent = `${call.number} · ${call.language}`;

@@ -202,9 +202,10 @@ async def test_the_desk_filters_by_deadline_status_type_and_language(
 
 async def test_the_caller_card_is_filled_when_the_seat_rings(
     live_app: FastAPI, http: httpx.AsyncClient, fake: FakeAmi, auth: Auth, seat_tokens: dict[str, str],
-    desk: RequestConfig,
+    desk: RequestConfig, clock: FixedClock,
 ) -> None:  # fmt: skip
     me = bearer(seat_tokens["agent1001"])
+    clock.now = datetime.now(UTC)  # the fake stamps events with the real time, as Asterisk does
     earlier = await opened_request(http, auth, caller_number="+212600000001", language="ar")
     await post_call(http, auth, "r.0", caller_number="+212600000001", reference=earlier, request_type=2)
     fake.variables.update({
@@ -229,9 +230,17 @@ async def test_the_caller_card_is_filled_when_the_seat_rings(
     await eventually(lambda: not ringing(live_app, "q-ar"), timeout_s=5, what="agent1001 answered")
     caller = (await http.get("/agents/agent1001", headers=me)).json()["caller"]
     assert (caller["ringing"], caller["linkedid"]) == (False, "1795400900.3")
-    fake.emit({"Event": "AgentComplete", **ring, "TalkTime": "30", "Reason": "caller"})
+    fake.emit({"Event": "AgentComplete", **ring, "TalkTime": "30", "Reason": "caller", "Language": "ar"})
     await eventually(lambda: not member_of(live_app, "q-ar").caller, timeout_s=5, what="the call over")
     assert (await http.get("/agents/agent1001", headers=me)).json()["caller"] is None
+    # the day names the call just ended, for the disposition form, until it is disposed
+    last = (await http.get("/agents/agent1001/day", headers=me)).json()["last_call"]
+    assert (last["linkedid"], last["number"], last["language"], last["disposed"]) == (
+        "1795400900.3", "+212600000001", "ar", False
+    )  # fmt: skip
+    closing = {"linkedid": "1795400900.3", "outcome": "information_given"}
+    assert (await http.post("/agents/agent1001/dispositions", json=closing, headers=me)).status_code == 201
+    assert (await http.get("/agents/agent1001/day", headers=me)).json()["last_call"]["disposed"] is True
     # a ring the agent lets go by leaves no card behind
     fake.emit({"Event": "AgentCalled", **ring, "Uniqueid": "1795400999.1", "Linkedid": "1795400999.1"})
     await eventually(lambda: ringing(live_app, "q-ar"), timeout_s=5, what="ringing again")

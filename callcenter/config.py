@@ -228,7 +228,8 @@ class DispositionOutcome(_Strict):
 DEFAULT_DISPOSITION_OUTCOMES = (
     DispositionOutcome(key="answered", names={"fr": "Répondu", "ar": "تمت الإجابة", "en": "Answered"}),
     DispositionOutcome(
-        key="information_given", names={"fr": "Information donnée", "ar": "تم تقديم المعلومة", "en": "Information given"}
+        key="information_given",
+        names={"fr": "Information donnée", "ar": "تم تقديم المعلومة", "en": "Information given"},
     ),
     DispositionOutcome(key="transferred", names={"fr": "Transféré", "ar": "تم التحويل", "en": "Transferred"}),
     DispositionOutcome(

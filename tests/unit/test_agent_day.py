@@ -37,6 +37,7 @@ def test_the_ringing_seat_knows_its_caller_and_since_when_it_rings() -> None:
     replay(state, events[completed + 1 :], last)
     later = last + timedelta(minutes=5)
     assert member.state(later, state.wrapup_s) is MemberState.AVAILABLE
+    assert member.last_call_end is not None
     assert member_since(member, later, state.wrapup_s) == member.last_call_end + timedelta(seconds=state.wrapup_s)
 
 

@@ -104,8 +104,8 @@ async def choose(page: Page, select: str, value: str) -> None:
     await page.evaluate("document.getElementById('filters').dispatchEvent(new Event('change'))")
 
 
-async def test_the_desk_lists_my_queues_filters_plays_the_message_and_answers(
-    api: LiveApi, staff_database: Database, request_config: RequestConfig, browser: Browser
+async def test_the_desk_lists_my_queues_filters_plays_the_message_answers_and_calls_back(
+    api: LiveApi, staff_database: Database, request_config: RequestConfig, fake: FakeAmi, browser: Browser
 ) -> None:
     write_wav(request_config.recordings_dir / "vm-fr.wav")
     recording = str(request_config.recordings_dir / "vm-fr")
@@ -144,6 +144,12 @@ async def test_the_desk_lists_my_queues_filters_plays_the_message_and_answers(
     assert stored["status"] == "answered"
     assert stored["history"][-1]["note"] == "Les conditions vous ont été envoyées."
     assert stored["history"][-1]["actor"] == "agent1001"
+    await page.evaluate("document.getElementById('call-back').click()")
+    await page.wait_for(
+        "document.getElementById('call-back-result').textContent.includes('+33612345678')", what="the seat rung"
+    )
+    originate = [action for action in fake.actions if action["Action"] == "Originate"]
+    assert [(action["Channel"], action["Context"]) for action in originate] == [("PJSIP/agent1001", "ivr-callback")]
 
 
 async def test_the_desk_in_arabic_is_right_to_left_and_fits_a_phone(

@@ -177,7 +177,13 @@ async function start() {
   }
   if (wanted.get("ref")) showRequest(wanted.get("ref"));
   connectLive(token, {
-    onHello: (hello) => { seat = seat || hello.name; $("seat").textContent = seat; listRequests(); },
+    onHello: (hello) => {
+      seat = seat || hello.name;
+      $("seat").textContent = seat;
+      // supervisors belong to no queue: they start with every language
+      if (hello.role !== "agent" && wanted.get("language") === null && !new URLSearchParams(location.search).get("seat")) $("filter-language").value = "";
+      listRequests();
+    },
     onState: (state) => {
       const languages = languagesOf(state);
       if (languages.join() !== myLanguages.join()) { myLanguages = languages; listRequests(); }

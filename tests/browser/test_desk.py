@@ -152,7 +152,7 @@ async def test_the_desk_lists_my_queues_filters_plays_the_message_answers_and_ca
     assert [(action["Channel"], action["Context"]) for action in originate] == [("PJSIP/agent1001", "ivr-callback")]
 
 
-async def test_the_desk_in_arabic_is_right_to_left_and_fits_a_phone(
+async def test_the_desk_in_arabic_fits_a_phone_and_a_supervisor_sees_every_language(
     api: LiveApi, staff_database: Database, browser: Browser
 ) -> None:
     await voicemail(api.client, staff_database, "p.1", language="ar")
@@ -165,6 +165,13 @@ async def test_the_desk_in_arabic_is_right_to_left_and_fits_a_phone(
     await page.evaluate("document.querySelector('#requests li button').click()")
     await page.wait_for("!document.getElementById('request').classList.contains('hidden')", what="the request")
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    french = await voicemail(api.client, staff_database, "p.2", language="fr")
+    supervisor = await browser.new_page()
+    await supervisor.goto(f"{api.url}/ui/requests.html?lang=en#token={staff_database.tokens['supervisor']}")
+    await supervisor.wait_for("document.querySelectorAll('#requests li').length === 2", what="every language")
+    assert await supervisor.evaluate("document.querySelector('h1 [data-t]').textContent") == "Requests"
+    listed = "[...document.querySelectorAll('#requests li')].map((li) => li.dataset.reference)"
+    assert french in await supervisor.evaluate(listed)
 
 
 async def test_a_disposition_opens_a_request_that_the_desk_shows_with_its_deadline(

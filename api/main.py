@@ -31,6 +31,8 @@ from api.metrics import HttpMetrics, RequestObservabilityMiddleware
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
 from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
 from api.routes import metrics as metrics_route
+from api.routes.desk import router as desk_router
+from api.routes.dispositions import router as dispositions_router
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 from callcenter.logs import configure_logging
@@ -139,6 +141,8 @@ def create_app(
         app.include_router(router)
     app.include_router(requests.router)
     app.include_router(request_reports.router)
+    app.include_router(desk_router)  # the agent's page: day view, desk configuration
+    app.include_router(dispositions_router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)

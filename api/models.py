@@ -151,6 +151,29 @@ class RequestEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class DispositionRow(Base):
+    """How an agent closed a call (migration 0011): one per call (linkedid) per seat."""
+
+    __tablename__ = "dispositions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64))
+    uniqueid: Mapped[str] = mapped_column(String(64))
+    seat: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    caller_number: Mapped[str] = mapped_column(String(64), default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    request_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ux_dispositions_linkedid_seat", "linkedid", "seat", unique=True),
+        Index("ix_dispositions_seat_created_at", "seat", "created_at"),
+    )
+
+
 # A callback is "open" while it still has to happen; one number may hold only one open callback.
 OPEN_CALLBACK_STATUSES = ("pending", "dialing")
 

@@ -217,6 +217,30 @@ class RequestType(_Strict):
         return self
 
 
+class DispositionOutcome(_Strict):
+    """One choice an agent closes a call with (the agent's page lists them in this order)."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")  # stored with the disposition, used by reports
+    names: dict[LanguageCode, str] = Field(min_length=1)  # label per interface language (fr, ar, en)
+    proposes_request: bool = False  # the form opens the "new request" part for this outcome
+
+
+DEFAULT_DISPOSITION_OUTCOMES = (
+    DispositionOutcome(key="answered", names={"fr": "Répondu", "ar": "تمت الإجابة", "en": "Answered"}),
+    DispositionOutcome(
+        key="information_given",
+        names={"fr": "Information donnée", "ar": "تم تقديم المعلومة", "en": "Information given"},
+    ),
+    DispositionOutcome(key="transferred", names={"fr": "Transféré", "ar": "تم التحويل", "en": "Transferred"}),
+    DispositionOutcome(
+        key="callback_needed",
+        names={"fr": "Rappel nécessaire", "ar": "يلزم معاودة الاتصال", "en": "Callback needed"},
+        proposes_request=True,
+    ),
+    DispositionOutcome(key="wrong_number", names={"fr": "Faux numéro", "ar": "رقم خاطئ", "en": "Wrong number"}),
+)
+
+
 class MenuSettings(_Strict):
     # Silence after one pass takes the menu's default at once; only an invalid key makes a menu heard again.
     retries: int = Field(default=1, ge=0, le=5)  # passes heard again after an invalid key, then the default
@@ -263,6 +287,9 @@ class CallCenter(_Strict):
     menu: MenuSettings = MenuSettings()
     voicemail: VoicemailSettings = VoicemailSettings()
     queue: QueueSettings = QueueSettings()
+    disposition_outcomes: list[DispositionOutcome] = Field(
+        default=list(DEFAULT_DISPOSITION_OUTCOMES), min_length=1, max_length=30
+    )
 
     @field_validator("holiday_country")
     @classmethod
@@ -296,6 +323,8 @@ class CallCenter(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> CallCenter:
         problems = [*self._language_problems(), *self._request_type_problems(), *self._date_problems()]
+        outcome_keys = Counter(outcome.key for outcome in self.disposition_outcomes)
+        problems += [f"disposition_outcomes: {key!r} is listed twice" for key, n in outcome_keys.items() if n > 1]
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -394,3 +423,6 @@ class CallCenter(_Strict):
 
     def request_type(self, digit: str) -> RequestType | None:
         return next((kind for kind in self.request_types if kind.digit == digit), None)
+
+    def disposition_outcome(self, key: str) -> DispositionOutcome | None:
+        return next((outcome for outcome in self.disposition_outcomes if outcome.key == key), None)

@@ -14,6 +14,8 @@ Rules:
   derived: not in a call, and the last call ended less than the queue's wrapuptime ago (queues.conf; app_queue
   does not report it in QueueParams, so it is configuration passed in).
 - A new local day (in the call center's timezone) resets the day's counters.
+- A member knows its caller (and the call's ids) from AgentCalled to AgentComplete, and since when its state is
+  what it is (`state_since`: the event that changed it; after a resync, the resync).
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class Member:
     wrapup_s: int = 0  # member-level override; 0 = the queue's
     caller: str = ""  # number of the caller they are talking to (AgentConnect)
     caller_channel: str = ""  # that caller's channel, to read the IVR_* variables the flows set
+    caller_ids: tuple[str, str] = ("", "")  # that call's (Uniqueid, Linkedid), for the disposition
+    state_since: datetime | None = None
 
     def state(self, now: datetime, queue_wrapup_s: int) -> MemberState:
         if self.device in _UNAVAILABLE_DEVICE:
@@ -218,7 +222,11 @@ class LiveState:
         when = self.event_time(event, at)
         self.roll_day(when)
         queue = self.queue(event["Queue"])
+        before = queue.members.get(interface := event.get("Interface") or event.get("Location", ""))
+        was = before.state(when, self.wrapup_s) if before is not None else None
         _HANDLERS[kind](self, queue, event, when)
+        if (after := queue.members.get(interface)) is not None and after.state(when, self.wrapup_s) != was:
+            after.state_since = when
         self.version += 1
         return True
 
@@ -292,10 +300,19 @@ class LiveState:
         return member
 
     def _agent_called(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
-        self._member(queue, event).ringing = True
+        if not (member := self._member(queue, event)).in_call:  # the caller's card shows while it rings
+            self._take_caller(member, event)
+        member.ringing = True
 
     def _agent_no_answer(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
-        self._member(queue, event).ringing = False
+        if not (member := self._member(queue, event)).in_call:
+            member.caller, member.caller_channel, member.caller_ids = "", "", ("", "")
+        member.ringing = False
+
+    @staticmethod
+    def _take_caller(member: Member, event: AmiEvent) -> None:
+        member.caller, member.caller_channel = event.get("CallerIDNum", ""), event.get("Channel", "")
+        member.caller_ids = (event.get("Uniqueid", ""), event.get("Linkedid") or event.get("Uniqueid", ""))
 
     def _agent_connect(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         hold = float(_int(event.get("HoldTime")))
@@ -309,14 +326,13 @@ class LiveState:
         member = self._member(queue, event)
         member.ringing = False
         member.in_call = True
-        member.caller = event.get("CallerIDNum", "")
-        member.caller_channel = event.get("Channel", "")
+        self._take_caller(member, event)
         self._remove_caller(queue, event.get("Uniqueid", ""))
 
     def _agent_complete(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         member = self._member(queue, event)
         member.in_call = False
-        member.caller = member.caller_channel = ""
+        member.caller, member.caller_channel, member.caller_ids = "", "", ("", "")
         member.last_call_end = when
 
     def _member_snapshot(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
@@ -332,8 +348,8 @@ class LiveState:
         last_call = _epoch(event.get("LastCall"))
         if last_call is not None and (member.last_call_end is None or last_call > member.last_call_end):
             member.last_call_end = last_call
-        if not member.in_call:
-            member.caller = member.caller_channel = ""
+        if not member.in_call and not member.ringing:
+            member.caller, member.caller_channel, member.caller_ids = "", "", ("", "")
 
     def _member_removed(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         queue.members.pop(event.get("Interface", ""), None)

@@ -279,11 +279,21 @@ async def list_requests(
     due_before: datetime | None,
     due_after: datetime | None,
     limit: int,
+    statuses: Sequence[RequestStatus] = (),
+    request_type: int | None = None,
+    languages: Sequence[str] = (),
 ) -> list[RequestRow]:
-    """Requests ordered by deadline; open ones only, and within a deadline window, when asked."""
+    """Requests ordered by deadline; open ones only (or those in `statuses`), within a deadline window, of a
+    type and in languages, when asked."""
     query = select(RequestRow)
-    if open_only:
+    if statuses:
+        query = query.where(RequestRow.status.in_([s.value for s in statuses]))
+    elif open_only:
         query = query.where(RequestRow.status.in_([s.value for s in OPEN_STATUSES]))
+    if request_type is not None:
+        query = query.where(RequestRow.request_type == request_type)
+    if languages:
+        query = query.where(RequestRow.language.in_(list(languages)))
     if due_before is not None:
         query = query.where(RequestRow.due_at < due_before)
     if due_after is not None:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from api.ami.client import AmiError, AmiUnavailableError
 from api.ami.service import LiveService
-from api.crud import calls
+from api.crud import calls, desk
 from api.deps import LiveDep, SessionDep, StaffDep
 from api.problems import documented
 from api.schemas.agents import (
@@ -30,6 +30,7 @@ from api.schemas.agents import (
     AgentQueue,
     CurrentCaller,
     PreviousCall,
+    PreviousRequest,
     Skill,
 )
 from api.security.tokens import Principal, Role
@@ -139,9 +140,8 @@ async def agent_state(seat: SeatPath, principal: StaffDep, live: LiveDep, sessio
     """A seat's state in each queue and, during a call, the caller's context and previous calls."""
     check_seat(principal, seat)
     caller: CurrentCaller | None = None
-    member = next(
-        (q.members[interface(seat)] for q in live.state.queues.values() if interface(seat) in q.members), None
-    )
+    mine = [queue.members[interface(seat)] for queue in live.state.queues.values() if interface(seat) in queue.members]
+    member = next((m for m in mine if m.caller), None)  # the queue whose call rings or is connected
     if member is not None and member.caller:
         variables = {"IVR_LANG": "", "IVR_REQUEST_TYPE": "", "IVR_REFERENCE": ""}
         if member.caller_channel and live.link is not None:
@@ -157,6 +157,20 @@ async def agent_state(seat: SeatPath, principal: StaffDep, live: LiveDep, sessio
             language=variables["IVR_LANG"],
             request_type=variables["IVR_REQUEST_TYPE"],
             reference=variables["IVR_REFERENCE"],
+            ringing=not member.in_call,
+            uniqueid=member.caller_ids[0],
+            linkedid=member.caller_ids[1],
+            reference_status=await desk.status_of_reference(session, reference=variables["IVR_REFERENCE"]),
+            previous_requests=[
+                PreviousRequest(
+                    reference=row.reference,
+                    type_key=row.type_key,
+                    status=row.status,
+                    created_at=row.created_at.isoformat(),
+                    due_at=row.due_at.isoformat(),
+                )
+                for row in await desk.requests_of_caller(session, caller_number=member.caller)
+            ],
             previous_calls=[
                 PreviousCall(
                     started_at=call.started_at.isoformat(),

@@ -8,12 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
 
+from api.call_back import callback_number, originate_call_back
 from api.crud import requests
-from api.deps import AgiWriterDep, NowDep, RequestConfigDep, SessionDep, StaffDep, StatusReaderDep
+from api.deps import AgiWriterDep, LiveDep, NowDep, RequestConfigDep, SessionDep, StaffDep, StatusReaderDep
 from api.models import RequestRow
 from api.problems import documented
 from api.request_config import RequestConfig
 from api.request_rules import due_soon_cutoff
+from api.routes.agents import check_seat
+from api.schemas.desk import CallBackCreate, CallBackStarted
 from api.schemas.requests import (
     CorrectionCreate,
     DispositionCreate,
@@ -112,8 +115,11 @@ async def list_requests(
     due: DueFilter = DueFilter.OPEN,
     within_hours: Annotated[float | None, Query(gt=0, le=1000, description="business hours for due_soon")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    status_in: Annotated[list[RequestStatus], Query(alias="status", max_length=4)] = [],  # noqa: B006
+    request_type: Annotated[int | None, Query(alias="type", ge=1, le=99)] = None,
+    language: Annotated[list[str], Query(max_length=16)] = [],  # noqa: B006
 ) -> RequestPage:
-    """Requests by deadline: all, open, due soon (within business hours), or overdue."""
+    """Requests by deadline: all, open, due soon (within business hours), or overdue; by status, type, language."""
     due_before: datetime | None = None
     due_after: datetime | None = None
     if due is DueFilter.OVERDUE:
@@ -122,8 +128,9 @@ async def list_requests(
         due_after = now
         due_before = due_soon_cutoff(config.calendar, now, within_hours or config.due_soon_hours)
     found = await requests.list_requests(
-        session, open_only=due is not DueFilter.ALL, due_before=due_before, due_after=due_after, limit=limit
-    )
+        session, open_only=due is not DueFilter.ALL, due_before=due_before, due_after=due_after, limit=limit,
+        statuses=status_in, request_type=request_type, languages=language,
+    )  # fmt: skip
     return RequestPage(items=[_public(item, now=now) for item in found])
 
 
@@ -197,3 +204,21 @@ async def recording(
         filename=f"request-{found.reference}.{extension}",
         content_disposition_type="attachment" if download else "inline",
     )
+
+
+@router.post(
+    "/requests/{reference}/call-back", status_code=status.HTTP_202_ACCEPTED, responses=documented(409, 502, 503)
+)
+async def call_back(
+    reference: str, body: CallBackCreate, session: SessionDep, principal: StaffDep, live: LiveDep, now: NowDep
+) -> CallBackStarted:
+    """Call the citizen back from a seat: the seat rings first, then the request's number (noted in its history)."""
+    check_seat(principal, body.seat)
+    found = await _found(session, reference)
+    number = callback_number(found)
+    if number is None:
+        raise HTTPException(409, "this request has no phone number to call back")
+    await originate_call_back(live, seat=body.seat, number=number, reference=found.reference, language=found.language)
+    note = NoteCreate(note=f"call-back from {body.seat} to {number}")
+    await requests.add_note(session, request=found, note_in=note, actor=principal.name, now=now)
+    return CallBackStarted(reference=found.reference, seat=body.seat, number=number)

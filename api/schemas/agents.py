@@ -40,12 +40,25 @@ class PreviousCall(BaseModel):
     outcome: str
 
 
+class PreviousRequest(BaseModel):
+    reference: str
+    type_key: str
+    status: str
+    created_at: str
+    due_at: str
+
+
 class CurrentCaller(BaseModel):
     number: str
     language: str
     request_type: str
     reference: str
     previous_calls: list[PreviousCall]
+    ringing: bool = False  # not answered yet (AgentCalled)
+    uniqueid: str = ""  # the call, for the disposition
+    linkedid: str = ""
+    reference_status: str | None = None  # the status of the request whose reference the caller keyed
+    previous_requests: list[PreviousRequest] = []
 
 
 class AgentPublic(BaseModel):

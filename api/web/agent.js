@@ -2,15 +2,18 @@
 // The seat is the token's name (api.routes.agents); a supervisor may open ?seat=agent1001 to act for someone.
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 import { api, connectLive, takeToken } from "./live.js";
+import { fetchCallerCard, renderCallerCard } from "./callercard.js";
+import { deskSnapshot, setDeskLanguage, startDesk, wireDisposition } from "./desk.js";
 
 const LANGUAGES = ["ar", "zgh", "fr", "en", "es", "nl", "it", "de"];
 let lang = chooseLanguage();
 let seat = new URLSearchParams(location.search).get("seat");
 let lastCaller = "";
+let lastCard = null;
 const token = takeToken();
 const picker = document.getElementById("lang");
 picker.value = lang;
-picker.onchange = () => { lang = picker.value; applyLanguage(lang); fillChoices(); };
+picker.onchange = () => { lang = picker.value; applyLanguage(lang); fillChoices(); setDeskLanguage(lang); renderCallerCard(lastCard, lang); };
 
 function fillChoices() {
   const reason = document.getElementById("reason");
@@ -52,25 +55,18 @@ function render(state) {
     item.lastChild.textContent = (TEXT[lang].states[row.state] || row.state) + (row.paused_reason ? ` — ${row.paused_reason}` : "");
     return item;
   }));
-  const caller = mine.map((row) => row.caller).find(Boolean) || "";
+  // the card is fetched when the seat starts ringing, and again once answered (ringing -> on call)
+  const withCaller = mine.find((row) => row.caller);
+  const caller = withCaller ? `${withCaller.caller}|${withCaller.state}` : "";
   if (caller !== lastCaller) { lastCaller = caller; showCaller(); }
+  deskSnapshot(state);
 }
 
 async function showCaller() {
-  const view = lastCaller ? await act("GET", `/agents/${seat}`) : null;
-  const context = view && view.caller;
-  document.getElementById("caller").classList.toggle("hidden", !context);
-  document.getElementById("no-call").classList.toggle("hidden", Boolean(context));
-  if (!context) return;
-  document.getElementById("caller-number").textContent = context.number;
-  document.getElementById("caller-language").textContent = context.language;
-  document.getElementById("caller-request").textContent = context.request_type;
-  document.getElementById("caller-reference").textContent = context.reference;
-  document.getElementById("previous").replaceChildren(...context.previous_calls.map((call) => {
-    const item = document.createElement("li");
-    item.textContent = `${call.started_at.slice(0, 16).replace("T", " ")} · ${call.language || ""} · ${call.request_type || ""} · ${call.outcome}`;
-    return item;
-  }));
+  const context = lastCaller ? await fetchCallerCard(token, seat) : null;
+  if (context === undefined) return; // could not ask: keep what is shown
+  lastCard = context;
+  renderCallerCard(lastCard, lang);
 }
 
 function status(ok, code) {
@@ -94,11 +90,16 @@ document.getElementById("login").onclick = () => {
 };
 
 fillChoices();
+wireDisposition();
 if (!token) {
   document.getElementById("signin").classList.remove("hidden");
 } else {
   connectLive(token, {
-    onHello: (hello) => { seat = seat || hello.name; document.getElementById("seat").textContent = seat; },
+    onHello: (hello) => {
+      seat = seat || hello.name;
+      document.getElementById("seat").textContent = seat;
+      startDesk({ token, seat, lang });
+    },
     onState: render,
     onStatus: status,
   });

@@ -1,4 +1,7 @@
-// Interface text in French and Arabic (right to left). Language: ?lang=, else the last choice, else the browser's.
+// Interface text in French, Arabic (right to left) and English. Language: ?lang=, else the last choice, else the
+// browser's. The agent's day and the request desk keep their texts in desk-text.js, merged in below.
+import { DESK_TEXT, ENGLISH } from "./desk-text.js";
+
 export const TEXT = {
   fr: {
     wallboard: "Tableau de bord des files", agentPage: "Poste agent", waiting: "En attente", longest: "Attente max",
@@ -25,6 +28,9 @@ export const TEXT = {
     levels: { native: "لغة أم", fluent: "بطلاقة", basic: "مبادئ" }, nobody: "لا أحد",
   },
 };
+
+TEXT.en = { ...ENGLISH, ...(TEXT.en || {}) };
+for (const [code, texts] of Object.entries(DESK_TEXT)) TEXT[code] = { ...texts, ...TEXT[code] };
 
 export function chooseLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");

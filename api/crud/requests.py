@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from api.schemas.requests import (
     StatusChange,
     VoicemailRequestCreate,
 )
+from api.security.access import RequestScope
 from callcenter.records import Outcome, Route
 from callcenter.requests import RequestStatus
 
@@ -213,8 +214,15 @@ async def add_note(
     session: AsyncSession, *, request: RequestRow, note_in: NoteCreate, actor: str, now: datetime
 ) -> None:
     session.add(
-        RequestEvent(request_id=request.id, at=now, actor=actor, action="note", from_status=None, to_status=None,
-                     note=note_in.note)
+        RequestEvent(
+            request_id=request.id,
+            at=now,
+            actor=actor,
+            action="note",
+            from_status=None,
+            to_status=None,
+            note=note_in.note,
+        )
     )
     await _commit(session)
 
@@ -244,8 +252,15 @@ async def correct(
     )
     created = await open_request(session, config=config, request_in=request_in, now=now)
     session.add(
-        RequestEvent(request_id=original.id, at=now, actor=actor, action="corrected", from_status=None,
-                     to_status=None, note=f"corrected by {created.reference}")
+        RequestEvent(
+            request_id=original.id,
+            at=now,
+            actor=actor,
+            action="corrected",
+            from_status=None,
+            to_status=None,
+            note=f"corrected by {created.reference}",
+        )
     )
     await _commit(session)
     return created
@@ -279,9 +294,15 @@ async def list_requests(
     due_before: datetime | None,
     due_after: datetime | None,
     limit: int,
+    scope: RequestScope | None = None,
 ) -> list[RequestRow]:
-    """Requests ordered by deadline; open ones only, and within a deadline window, when asked."""
+    """Requests ordered by deadline; open ones only, and within a deadline window, when asked; only those
+    `scope` admits when given (api.security.access)."""
     query = select(RequestRow)
+    if scope is not None:
+        query = query.where(
+            or_(RequestRow.created_by == scope.creator, RequestRow.language.in_(sorted(scope.languages)))
+        )
     if open_only:
         query = query.where(RequestRow.status.in_([s.value for s in OPEN_STATUSES]))
     if due_before is not None:

@@ -6,6 +6,8 @@ Rules:
   admins act on any seat. Anyone else: 403.
 - Logging in states the agent's language skills; each becomes a QueueAdd to that language's queue with the
   penalty of the skill (queues.conf: 0 native, 1 fluent, 2 can help), and queues not listed are left.
+- During a call, GET /agents/{seat} shows the caller's card (number, IVR variables, previous calls): the one
+  place an agent sees calls they did not answer (api.security.access); each read of it is audited.
 - Pausing without a queue pauses the seat in every queue (QueuePause without Queue), with a reason that the
   wallboard shows and the queue log keeps.
 """
@@ -32,6 +34,8 @@ from api.schemas.agents import (
     PreviousCall,
     Skill,
 )
+from api.schemas.audit import AuditAction
+from api.security.audit import AuditDep
 from api.security.tokens import Principal, Role
 
 router = APIRouter(prefix="/agents", tags=["agents"])
@@ -41,7 +45,7 @@ PENALTY = {Skill.NATIVE: 0, Skill.FLUENT: 1, Skill.BASIC: 2}  # queues.conf: 0 n
 
 
 def check_seat(principal: Principal, seat: str) -> None:
-    if principal.role == Role.AGENT and principal.name != seat:
+    if principal.role == Role.AGENT and principal.seat != seat:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent may only act on their own seat")
 
 
@@ -135,7 +139,9 @@ async def unpause(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[Ag
 
 
 @router.get("/{seat}", responses=documented(503))
-async def agent_state(seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep) -> AgentPublic:
+async def agent_state(
+    seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep, audit: AuditDep
+) -> AgentPublic:
     """A seat's state in each queue and, during a call, the caller's context and previous calls."""
     check_seat(principal, seat)
     caller: CurrentCaller | None = None
@@ -152,6 +158,7 @@ async def agent_state(seat: SeatPath, principal: StaffDep, live: LiveDep, sessio
                     continue
                 variables[name] = reply.get("Value", "")
         previous = await calls.latest_calls_from(session, caller_number=member.caller)
+        await audit(AuditAction.READ_CALLER_HISTORY, f"caller:{member.caller}", f"seat={seat} rows={len(previous)}")
         caller = CurrentCaller(
             number=member.caller,
             language=variables["IVR_LANG"],

@@ -1,4 +1,8 @@
-"""Requests: opened from voicemails, agents' dispositions and the web portal; followed by agents."""
+"""Requests: opened from voicemails, agents' dispositions and the web portal; followed by agents.
+
+An agent sees and works the requests of their queues and those they opened (api.security.access); any other
+answers 404. Reading a request and playing its recording are audited (api.security.audit).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from api.models import RequestRow
 from api.problems import documented
 from api.request_config import RequestConfig
 from api.request_rules import due_soon_cutoff
+from api.schemas.audit import AuditAction
 from api.schemas.requests import (
     CorrectionCreate,
     DispositionCreate,
@@ -29,6 +34,9 @@ from api.schemas.requests import (
     StatusChange,
     VoicemailRequestCreate,
 )
+from api.security.access import RequestScope
+from api.security.audit import AuditDep
+from api.security.scopes import RequestScopeDep
 from callcenter.requests import RequestStatus
 
 router = APIRouter(tags=["requests"])
@@ -54,9 +62,9 @@ def _created(request: RequestRow) -> RequestCreated:
     return RequestCreated(reference=request.reference, due_at=request.due_at)
 
 
-async def _found(session: SessionDep, reference: str) -> RequestRow:
+async def _found(session: SessionDep, reference: str, scope: RequestScope | None = None) -> RequestRow:
     found = await requests.by_reference(session, reference=reference)
-    if found is None:
+    if found is None or (scope is not None and not scope.admits(language=found.language, created_by=found.created_by)):
         raise HTTPException(404, "no such request")
     return found
 
@@ -109,6 +117,8 @@ async def list_requests(
     config: RequestConfigDep,
     principal: StaffDep,
     now: NowDep,
+    scope: RequestScopeDep,
+    audit: AuditDep,
     due: DueFilter = DueFilter.OPEN,
     within_hours: Annotated[float | None, Query(gt=0, le=1000, description="business hours for due_soon")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -122,41 +132,48 @@ async def list_requests(
         due_after = now
         due_before = due_soon_cutoff(config.calendar, now, within_hours or config.due_soon_hours)
     found = await requests.list_requests(
-        session, open_only=due is not DueFilter.ALL, due_before=due_before, due_after=due_after, limit=limit
+        session,
+        open_only=due is not DueFilter.ALL,
+        due_before=due_before,
+        due_after=due_after,
+        limit=limit,
+        scope=scope,
     )
+    await audit(AuditAction.LIST_REQUESTS, None, f"due={due.value} rows={len(found)}")
     return RequestPage(items=[_public(item, now=now) for item in found])
 
 
 @router.get("/requests/{reference}")
-async def get_request(reference: str, session: SessionDep, principal: StaffDep, now: NowDep) -> RequestDetail:
+async def get_request(
+    reference: str, session: SessionDep, principal: StaffDep, now: NowDep, scope: RequestScopeDep, audit: AuditDep
+) -> RequestDetail:
     """One request with its history."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
+    await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
-    return RequestDetail(
-        **public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events]
-    )
+    return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events])
 
 
 @router.post("/requests/{reference}/status", responses=documented(409))
 async def change_status(
-    reference: str, body: StatusChange, session: SessionDep, principal: StaffDep, now: NowDep
+    reference: str, body: StatusChange, session: SessionDep, principal: StaffDep, now: NowDep, scope: RequestScopeDep
 ) -> RequestPublic:
     """Move a request along new -> in progress -> answered -> closed (recorded in its history)."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     try:
-        changed = await requests.change_status(
-            session, request=found, status_in=body, actor=principal.name, now=now
-        )
+        changed = await requests.change_status(session, request=found, status_in=body, actor=principal.name, now=now)
     except requests.TransitionError as error:
         raise HTTPException(409, str(error)) from error
     return _public(changed, now=now)
 
 
 @router.post("/requests/{reference}/notes", status_code=status.HTTP_201_CREATED)
-async def add_note(reference: str, body: NoteCreate, session: SessionDep, principal: StaffDep, now: NowDep) -> None:
+async def add_note(
+    reference: str, body: NoteCreate, session: SessionDep, principal: StaffDep, now: NowDep, scope: RequestScopeDep
+) -> None:
     """A note in the request's history."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     await requests.add_note(session, request=found, note_in=body, actor=principal.name, now=now)
 
 
@@ -168,9 +185,10 @@ async def correct(
     config: RequestConfigDep,
     principal: StaffDep,
     now: NowDep,
+    scope: RequestScopeDep,
 ) -> RequestCreated:
     """Correct a request by a new one that points at it (archived requests never change)."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     created = await requests.correct(
         session, config=config, original=found, correction_in=body, actor=principal.name, now=now
     )
@@ -183,13 +201,16 @@ async def recording(
     session: SessionDep,
     config: RequestConfigDep,
     principal: StaffDep,
+    scope: RequestScopeDep,
+    audit: AuditDep,
     download: bool = False,
 ) -> FileResponse:
     """The caller's message: played in the browser, or downloaded with ?download=true."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     path = config.recording_file(found.voicemail_path)
     if path is None:
         raise HTTPException(404, "this request has no recording on this server")
+    await audit(AuditAction.PLAY_RECORDING, f"request:{found.reference}", "download" if download else "play")
     extension = path.suffix.lstrip(".")
     return FileResponse(
         path,

@@ -28,6 +28,8 @@ from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
+from api.request_config import RequestSettings
+from api.retention import start_daily, stop_daily
 from api.routes import (
     agents,
     audit,
@@ -123,9 +125,16 @@ def create_app(
                 ami=ami,
                 queues_by_language=language_queues(app.state.callcenter),
             )
+            # the daily retention job (api.retention); off when cron runs `ivr retention run` instead
+            retention = (
+                start_daily(app.state.sessions, settings, clock=clock, recordings_dir=RequestSettings().recordings_dir)
+                if settings.retention_job
+                else None
+            )
             try:
                 yield
             finally:
+                await stop_daily(retention)
                 await app.state.live.stop()
         finally:
             await engine.dispose()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, text, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import OPEN_CALLBACK_STATUSES, AuditEntry, Call, CallbackRow, CallerLanguage, RequestRow
@@ -110,7 +110,8 @@ async def _pseudonymise(
     """Returns (distinct numbers pseudonymised, remembered languages forgotten, queue events scrubbed)."""
     old_calls = (Call.started_at < before, Call.caller_number != "", ~Call.caller_number.startswith(PSEUDONYM_PREFIX))
     numbers = set((await session.scalars(select(Call.caller_number).where(*old_calls).distinct())).all())
-    closed = RequestRow.status.not_in([status.value for status in OPEN_STATUSES])
+    # plain comparisons, not NOT IN: an expanding IN list cannot be used in the executemany below
+    closed = and_(*(RequestRow.status != status.value for status in OPEN_STATUSES))
     old_requests = (RequestRow.created_at < before, ~RequestRow.archived, closed)
     requests_to_do = (
         *old_requests,
@@ -120,7 +121,7 @@ async def _pseudonymise(
     numbers |= set((await session.scalars(select(RequestRow.caller_number).where(*requests_to_do).distinct())).all())
     old_callbacks = (
         CallbackRow.requested_at < before,
-        CallbackRow.status.not_in(OPEN_CALLBACK_STATUSES),
+        *(CallbackRow.status != status for status in OPEN_CALLBACK_STATUSES),
         ~CallbackRow.number.startswith(PSEUDONYM_PREFIX),
     )
     numbers |= set((await session.scalars(select(CallbackRow.number).where(*old_callbacks).distinct())).all())

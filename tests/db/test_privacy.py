@@ -3,24 +3,29 @@ state, and the append-only audit log of who read what. The API against the real 
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import websockets
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.ami.service import AmiEnvironment
 from api.db import make_engine
 from api.request_config import RequestConfig
-from api.security.tokens import Role
+from api.security.tokens import DEMO_TOKENS, Role
 from callcenter.loading import load_callcenter
 from tests.db.conftest import T0, bearer, call, live_of
 from tests.db.test_requests import MONDAY_NIGHT, voicemail_call
 from tests.fake_ami import FakeAmi
+from tests.support.api import serve_api
 from tests.support.database import empty_tables
 from tests.support.poll import eventually
 
@@ -204,3 +209,27 @@ async def test_agents_see_waiting_callers_numbers_masked(
     assert numbers(agent) == {"•••344", "•••233"}
     fr = next(queue for queue in agent["queues"] if queue["name"] == "q-fr")
     assert (fr["waiting"][0]["position"], fr["waiting"][0]["language"]) == (1, "fr")  # the wallboard still works
+
+
+async def test_the_live_websocket_masks_numbers_for_agents_only(database_url: str, fake: FakeAmi) -> None:
+    ami = AmiEnvironment(port=fake.port, secret=fake.secret)
+    async with serve_api(database_url, clock=lambda: T0, ami=ami) as api:
+        assert api.app is not None
+        live = live_of(api.app)
+        await eventually(lambda: live.ami_status()["status"] == "connected", timeout_s=10, what="AMI connected")
+        fake.emit({"Event": "QueueCallerJoin", "Queue": "q-fr", "Channel": "PJSIP/carrier-3", "Uniqueid": "8.3",
+                   "CallerIDNum": "+33655443322", "Language": "fr", "Position": "1", "Count": "1"})  # fmt: skip
+        await eventually(lambda: bool(live.state.queues["q-fr"].callers), timeout_s=10, what="the caller waits")
+        url = api.url.replace("http", "ws", 1) + "/live/ws"
+
+        async def first_waiting_number(role: Role) -> str:
+            async with websockets.connect(url) as socket:
+                await socket.send(json.dumps({"token": DEMO_TOKENS[role]}))
+                assert "hello" in json.loads(await asyncio.wait_for(socket.recv(), 10))
+                snapshot = json.loads(await asyncio.wait_for(socket.recv(), 10))  # the state at subscription
+                waiting = [caller for queue in snapshot["queues"] for caller in queue["waiting"]]
+                number: str = waiting[0]["number"]
+                return number
+
+        assert await first_waiting_number(Role.SUPERVISOR) == "+33655443322"
+        assert await first_waiting_number(Role.AGENT) == "•••322"

@@ -156,7 +156,7 @@ async def test_cursor_pages_are_stable_while_new_calls_arrive(client: httpx.Asyn
     for _ in range(10):
         if cursor is None:
             break
-        page = (await client.get("/calls", params={"limit": "10", "cursor": cursor}, headers=auth[Role.SUPERVISOR])).json()
+        page = (await client.get("/calls", params={"limit": "10", "cursor": cursor}, headers=auth[Role.ADMIN])).json()
         seen += [c["linkedid"] for c in page["items"]]
         cursor = page["next_cursor"]
     assert cursor is None

@@ -157,7 +157,11 @@ async def test_the_audit_log_pages_with_a_cursor_and_filters_by_period(
             break
     assert len(seen) == 5 and len({row["id"] for row in seen}) == 5
     assert [row["at"] for row in seen] == sorted((row["at"] for row in seen), reverse=True)
-    window = {"actor": "agent1002", "from": start.replace(second=2).isoformat(), "to": start.replace(second=4).isoformat()}
+    window = {
+        "actor": "agent1002",
+        "from": start.replace(second=2).isoformat(),
+        "to": start.replace(second=4).isoformat(),
+    }
     assert len(await audit_rows(http, auth, **window)) == 2
     bad = await http.get("/audit", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=auth[Role.SUPERVISOR])
     assert bad.status_code == 422

@@ -113,7 +113,11 @@ async def test_a_purge_keeps_every_report_figure_and_forgets_what_identifies_cal
     report = await run_once(sessions_of(app), policy=POLICY, now=NOW, recordings_dir=recordings)
 
     assert report is not None
-    assert (report.files_removed, report.call_recordings, report.request_recordings) == (2, 3, 3)  # the open request's recording too: its file was already gone
+    assert (report.files_removed, report.call_recordings, report.request_recordings) == (
+        2,
+        3,
+        3,
+    )  # the open request's recording too: its file was already gone
     assert await figures(client, auth) == before
     async with sessions_of(app)() as session:
         calls = {row.linkedid: row for row in (await session.scalars(select(Call))).all()}

@@ -238,3 +238,15 @@ class AuditEntry(Base):
         Index("ix_audit_log_actor_at", "actor", "at"),
         Index("ix_audit_log_object_id", "object_id"),
     )
+
+
+class AgentSkill(Base):
+    """The language skills a seat last logged in with (migration 0009): which requests an agent sees while
+    Asterisk's queue membership is unknown (api.security.access)."""
+
+    __tablename__ = "agent_skills"
+
+    seat: Mapped[str] = mapped_column(String(128), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -21,8 +21,8 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from api.ami.client import AmiError, AmiUnavailableError
 from api.ami.service import LiveService
-from api.crud import calls
-from api.deps import LiveDep, SessionDep, StaffDep
+from api.crud import agent_skills, calls
+from api.deps import LiveDep, NowDep, SessionDep, StaffDep
 from api.problems import documented
 from api.schemas.agents import (
     SEAT_PATTERN,
@@ -83,7 +83,9 @@ def agent_view(live: LiveService, seat: str) -> list[AgentQueue]:
 
 
 @router.post("/{seat}/login", responses=documented(502, 503))
-async def login(seat: SeatPath, body: AgentLogin, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
+async def login(
+    seat: SeatPath, body: AgentLogin, principal: StaffDep, live: LiveDep, session: SessionDep, now: NowDep
+) -> list[AgentQueue]:
     """Log a seat into the queues of its languages (penalty by skill) and out of the others."""
     check_seat(principal, seat)
     unknown = sorted(set(body.skills) - set(live.queues_by_language))
@@ -101,13 +103,15 @@ async def login(seat: SeatPath, body: AgentLogin, principal: StaffDep, live: Liv
     for queue in sorted(set(live.queues_by_language.values()) - set(wanted)):
         await leave(live, seat, queue)
     await live.wait_until(lambda: {row.queue for row in agent_view(live, seat)} == set(wanted))
+    await agent_skills.remember_skills(session, seat=seat, skills=body.skills, now=now)
     return agent_view(live, seat)
 
 
 @router.post("/{seat}/logout", responses=documented(502, 503))
-async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
+async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep) -> list[AgentQueue]:
     """Take a seat out of every queue."""
     check_seat(principal, seat)
+    await agent_skills.forget_skills(session, seat=seat)
     for queue in sorted(set(live.queues_by_language.values())):
         await leave(live, seat, queue)
     await live.wait_until(lambda: not agent_view(live, seat))

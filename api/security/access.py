@@ -10,9 +10,10 @@ Rules:
   - the requests of their queues, and the requests they opened themselves. A request belongs to the queue of
     its language (the call-center file maps each language to one queue, as the IVR routes its call). The
     agent's queues are those their seat is a member of now in Asterisk's queue state (QueueStatus and member
-    events): membership decides which calls a seat is offered, skills are only what was asked at log-in and
-    are not stored. While the AMI link is down or not configured membership is unknown, and the agent sees
-    only the requests they opened: the rule fails closed, never open.
+    events): membership decides which calls a seat is offered. While the AMI link is down or not configured,
+    membership is unknown and the languages the seat last logged in with through the API stand in for it
+    (api.crud.agent_skills; logging out forgets them); with neither, the agent sees only the requests they
+    opened: the rule fails closed, never open.
   - waiting callers and connected callers on the live state with masked numbers (the last 3 digits): enough
     to tell two callers apart on the wallboard, not enough to identify anyone.
 - A call or request outside an agent's view answers 404, exactly as one that does not exist: no oracle.
@@ -63,13 +64,21 @@ class RequestScope:
 
 
 def request_scope(
-    principal: Principal, *, member_queues: Iterable[str] | None, queues_by_language: Mapping[str, str]
+    principal: Principal,
+    *,
+    member_queues: Iterable[str] | None,
+    queues_by_language: Mapping[str, str],
+    skill_languages: Iterable[str] = (),
 ) -> RequestScope | None:
-    """None: every request. `member_queues` None means membership is unknown (no AMI link): own requests only."""
+    """None: every request. `member_queues` None means membership is unknown (no AMI link): then the languages
+    of the skills the seat last logged in with."""
     if sees_everything(principal):
         return None
-    queues = set(member_queues or ())
-    languages = frozenset(code for code, queue in queues_by_language.items() if queue in queues)
+    if member_queues is None:
+        languages = frozenset(skill_languages)
+    else:
+        queues = set(member_queues)
+        languages = frozenset(code for code, queue in queues_by_language.items() if queue in queues)
     return RequestScope(languages=languages, creator=principal.seat or principal.name)
 
 

@@ -1,4 +1,5 @@
-"""The request scope of whoever is calling (api.security.access has the rules), as a route dependency."""
+"""The request scope of whoever is calling (api.security.access has the rules), as a route dependency: queue
+membership from the live state while the AMI link is up, else the skills the seat last logged in with."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.ami.service import LiveService
-from api.deps import authenticate
-from api.security.access import RequestScope, request_scope
+from api.crud import agent_skills
+from api.deps import SessionDep, authenticate
+from api.security.access import RequestScope, request_scope, sees_everything
 from api.security.tokens import Principal
 
 
@@ -20,12 +22,23 @@ def member_queues(live: LiveService | None, seat: str | None) -> set[str] | None
     return {queue.name for queue in live.state.queues.values() if interface in queue.members}
 
 
-async def scope_of(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> RequestScope | None:
+async def scope_of(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)], session: SessionDep
+) -> RequestScope | None:
+    if sees_everything(principal):
+        return None
     live: LiveService | None = getattr(request.app.state, "live", None)
+    members = member_queues(live, principal.seat)
+    skills = (
+        await agent_skills.skill_languages(session, seat=principal.seat)
+        if members is None and principal.seat
+        else set()
+    )
     return request_scope(
         principal,
-        member_queues=member_queues(live, principal.seat),
+        member_queues=members,
         queues_by_language=live.queues_by_language if live is not None else {},
+        skill_languages=skills,
     )
 
 

@@ -35,7 +35,7 @@ Auth = dict[Role, dict[str, str]]
 @pytest.fixture
 async def recordings(live_app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[Path]:
     """Empty call and request tables, and the recordings directory the API serves from."""
-    await empty_tables(database_url, "calls", "caller_languages", "request_events", "requests")
+    await empty_tables(database_url, "calls", "caller_languages", "request_events", "requests", "agent_skills")
     live_app.state.request_config = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path)
     yield tmp_path
 
@@ -100,9 +100,16 @@ async def test_an_agent_sees_the_requests_of_their_queues_and_their_own(
         assert refused.status_code == 404, (action, refused.text)
     assert (await http.get(f"/requests/{by_linkedid['v.ar']}/recording", headers=me)).status_code == 404
 
-    # the AMI link drops: membership is unknown, and the rule fails closed
-    live_of(live_app).link = None
+    # the AMI link drops: membership is unknown, and the skills the seat logged in with stand in for it
+    live = live_of(live_app)
+    link, live.link = live.link, None
+    assert await visible() == {own.json()["reference"], "v.fr"}
+    live.link = link
+    assert (await http.post("/agents/agent1001/logout", headers=me)).status_code == 200
     assert await visible() == {own.json()["reference"]}
+    live.link = None  # logged out: no skills to fall back on either
+    assert await visible() == {own.json()["reference"]}
+    live.link = link
 
 
 async def test_reading_a_call_and_playing_a_recording_are_audited_and_agents_cannot_read_the_audit(

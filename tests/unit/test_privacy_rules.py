@@ -43,6 +43,10 @@ def test_the_request_scope_follows_queue_membership_and_fails_closed() -> None:
     assert scope.admits(language="en", created_by="agent1001")  # their own
     unknown = request_scope(AGENT, member_queues=None, queues_by_language=QUEUES)
     assert unknown is not None and unknown.languages == frozenset()
+    by_skills = request_scope(AGENT, member_queues=None, queues_by_language=QUEUES, skill_languages=["en"])
+    assert by_skills is not None and by_skills.languages == {"en"}
+    membership_wins = request_scope(AGENT, member_queues=set(), queues_by_language=QUEUES, skill_languages=["en"])
+    assert membership_wins is not None and membership_wins.languages == frozenset()  # logged out in Asterisk
 
 
 @pytest.mark.parametrize(

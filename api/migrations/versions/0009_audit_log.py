@@ -1,4 +1,5 @@
-"""The audit log of reads of personal data: append-only, enforced by PostgreSQL.
+"""The audit log of reads of personal data (append-only, enforced by PostgreSQL), and the language skills each
+seat last logged in with (the requests an agent sees while queue membership is unknown).
 
 UPDATE and TRUNCATE are always refused; DELETE only inside a transaction that set `ivr.audit_purge` to 'on',
 which only the retention job does (api/crud/retention.py), for rows past their retention. Privileges alone
@@ -56,8 +57,16 @@ def upgrade() -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"
     )
     op.execute("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM PUBLIC")
+    op.create_table(
+        "agent_skills",
+        sa.Column("seat", sa.String(128), primary_key=True),
+        sa.Column("language", sa.String(16), primary_key=True),
+        sa.Column("skill", sa.String(16), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("agent_skills")
     op.drop_table("audit_log")
     op.execute("DROP FUNCTION audit_log_append_only()")

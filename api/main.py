@@ -218,7 +218,9 @@ def main(argv: list[str]) -> int:
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process would die
     # without running atexit, and the embedded PostgreSQL would never learn that this handle is gone.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws_per_message_deflate=WEBSOCKET_DEFLATE)
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level="info", ws_per_message_deflate=WEBSOCKET_DEFLATE
+    )
     return 0
 
 

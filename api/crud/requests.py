@@ -214,15 +214,8 @@ async def add_note(
     session: AsyncSession, *, request: RequestRow, note_in: NoteCreate, actor: str, now: datetime
 ) -> None:
     session.add(
-        RequestEvent(
-            request_id=request.id,
-            at=now,
-            actor=actor,
-            action="note",
-            from_status=None,
-            to_status=None,
-            note=note_in.note,
-        )
+        RequestEvent(request_id=request.id, at=now, actor=actor, action="note", from_status=None, to_status=None,
+                     note=note_in.note)
     )
     await _commit(session)
 
@@ -252,15 +245,8 @@ async def correct(
     )
     created = await open_request(session, config=config, request_in=request_in, now=now)
     session.add(
-        RequestEvent(
-            request_id=original.id,
-            at=now,
-            actor=actor,
-            action="corrected",
-            from_status=None,
-            to_status=None,
-            note=f"corrected by {created.reference}",
-        )
+        RequestEvent(request_id=original.id, at=now, actor=actor, action="corrected", from_status=None,
+                     to_status=None, note=f"corrected by {created.reference}")
     )
     await _commit(session)
     return created

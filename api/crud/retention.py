@@ -15,6 +15,8 @@ Rules:
   (migration 0003), so they keep their number, contact and recording, and a recording file an archived
   request points at is kept even when the call that made it is purged.
 - Open requests (new, in progress) are still being worked: they keep their contact until they are answered.
+- Free text (a request's description, history notes) is not scanned: what a citizen or an agent wrote there is
+  the request's content, kept with it.
 - Audit entries expire too (after their own, longer period): DELETE is allowed by migration 0009's trigger only
   inside this transaction (`ivr.audit_purge`); UPDATE never.
 """

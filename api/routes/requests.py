@@ -152,7 +152,9 @@ async def get_request(
     await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
-    return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events])
+    return RequestDetail(
+        **public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events]
+    )
 
 
 @router.post("/requests/{reference}/status", responses=documented(409))
@@ -162,7 +164,9 @@ async def change_status(
     """Move a request along new -> in progress -> answered -> closed (recorded in its history)."""
     found = await _found(session, reference, scope)
     try:
-        changed = await requests.change_status(session, request=found, status_in=body, actor=principal.name, now=now)
+        changed = await requests.change_status(
+            session, request=found, status_in=body, actor=principal.name, now=now
+        )
     except requests.TransitionError as error:
         raise HTTPException(409, str(error)) from error
     return _public(changed, now=now)

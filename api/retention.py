@@ -80,14 +80,21 @@ def recording_files(recordings_dir: Path, voicemail_path: str) -> list[Path]:
     return found
 
 
-def file_remover(recordings_dir: Path) -> Callable[[Sequence[str]], int]:
-    def remove(voicemail_paths: Sequence[str]) -> int:
-        removed = 0
-        for voicemail_path in voicemail_paths:
-            for path in recording_files(recordings_dir, voicemail_path):
-                path.unlink(missing_ok=True)
-                removed += 1
-        return removed
+def remove_recordings(recordings_dir: Path, voicemail_paths: Sequence[str]) -> int:
+    """Delete the files of these recordings; how many files were deleted."""
+    removed = 0
+    for voicemail_path in voicemail_paths:
+        for path in recording_files(recordings_dir, voicemail_path):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def file_remover(recordings_dir: Path) -> Callable[[Sequence[str]], Awaitable[int]]:
+    """`remove_recordings` in a worker thread: the API's event loop keeps serving while files go."""
+
+    async def remove(voicemail_paths: Sequence[str]) -> int:
+        return await asyncio.to_thread(remove_recordings, recordings_dir, voicemail_paths)
 
     return remove
 

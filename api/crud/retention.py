@@ -23,7 +23,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -69,7 +69,7 @@ async def purge(
     *,
     cutoffs: Cutoffs,
     pseudonym: Callable[[str], str],
-    remove_files: Callable[[Sequence[str]], int],
+    remove_files: Callable[[Sequence[str]], Awaitable[int]],
 ) -> RetentionReport | None:
     """Apply retention once; None when another process holds the job's lock (it is doing the same work)."""
     locked = await session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_KEY)))
@@ -87,7 +87,7 @@ async def purge(
 
 
 async def _forget_recordings(
-    session: AsyncSession, *, before: datetime, remove_files: Callable[[Sequence[str]], int]
+    session: AsyncSession, *, before: datetime, remove_files: Callable[[Sequence[str]], Awaitable[int]]
 ) -> tuple[int, int, int]:
     archived = select(RequestRow.voicemail_path).where(RequestRow.archived, RequestRow.voicemail_path.is_not(None))
     kept = RequestRow.voicemail_path.not_in(archived)
@@ -96,7 +96,7 @@ async def _forget_recordings(
     paths = set((await session.scalars(select(Call.voicemail_path).where(*old_calls))).all())
     paths |= set((await session.scalars(select(RequestRow.voicemail_path).where(*old_requests))).all())
     paths -= set((await session.scalars(archived)).all())
-    files_removed = remove_files(sorted(path for path in paths if path))
+    files_removed = await remove_files(sorted(path for path in paths if path))
     calls = _count(await session.execute(update(Call).where(*old_calls).values(voicemail_path=None)))
     requests = _count(await session.execute(update(RequestRow).where(*old_requests, kept).values(voicemail_path=None)))
     return files_removed, calls, requests

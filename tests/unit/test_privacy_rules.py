@@ -107,14 +107,14 @@ def test_the_next_run_is_at_the_hour_in_the_call_centers_time_zone() -> None:
     assert seconds_until(datetime(2026, 10, 24, 1, 0, tzinfo=UTC), hour=3, timezone="Europe/Paris") == 25 * 3600
 
 
-def test_recording_files_stay_inside_the_recordings_directory(tmp_path: Path) -> None:
+async def test_recording_files_stay_inside_the_recordings_directory(tmp_path: Path) -> None:
     (tmp_path / "a.wav").write_bytes(b"x")
     (tmp_path / "a.gsm").write_bytes(b"x")
     outside = tmp_path.parent / f"{tmp_path.name}-outside.wav"
     outside.write_bytes(b"x")
     assert {path.name for path in recording_files(tmp_path, str(tmp_path / "a"))} == {"a.wav", "a.gsm"}
     assert recording_files(tmp_path, str(tmp_path / ".." / f"{tmp_path.name}-outside")) == []
-    assert file_remover(tmp_path)([str(tmp_path / "a"), str(tmp_path / "missing")]) == 2
+    assert await file_remover(tmp_path)([str(tmp_path / "a"), str(tmp_path / "missing")]) == 2
     assert not (tmp_path / "a.wav").exists() and outside.exists()
 
 

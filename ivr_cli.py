@@ -34,6 +34,12 @@ def token(argv: list[str]) -> int:
     return main(argv)
 
 
+def retention(argv: list[str]) -> int:
+    from api.cli import retention_main
+
+    return retention_main(argv)
+
+
 def prompts(argv: list[str]) -> int:
     from promptgen.cli import main
 
@@ -67,6 +73,7 @@ COMMANDS: dict[str, Command] = {
     "agi": Command(agi, "serve the call flows over FastAGI (port 4573)"),
     "api": Command(api, "serve the records API (port 8000), embedded PostgreSQL by default"),
     "token": Command(token, "create or revoke API bearer tokens"),
+    "retention": Command(retention, "apply the data retention policy once (run: for cron)"),
     "prompts": Command(prompts, "build or check the voice prompts (build | check)"),
     "asterisk": Command(asterisk, "provision, start or stop the sandbox Asterisk 22"),
     "call": Command(call, "place a demo SIP call with SIPp and print what the caller went through"),

@@ -1,4 +1,5 @@
-"""`ivr token create|list|revoke`: manage API bearer tokens in the same database the API uses."""
+"""`ivr token create|list|revoke`: manage API bearer tokens in the same database the API uses; `ivr retention
+run`: apply the retention policy once (api.retention), for cron when the API's own daily job is off."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api.config import ApiSettings
 from api.crud.tokens import create_token, list_tokens, revoke_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
+from api.request_config import RequestSettings
+from api.retention import RetentionPolicy, run_once
 from api.security.tokens import Role
 
 
@@ -62,3 +65,35 @@ async def _run(args: argparse.Namespace, settings: ApiSettings, now: datetime) -
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     return asyncio.run(_run(args, ApiSettings(), datetime.now(UTC)))
+
+
+def retention_main(argv: list[str], *, now: datetime | None = None) -> int:
+    """`ivr retention run`: 0 when applied (or already being applied by another process), 2 on bad usage."""
+    parser = argparse.ArgumentParser(prog="ivr retention", description="Apply the data retention policy once.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="purge recordings, pseudonymise numbers, expire audit entries now")
+    parser.parse_args(argv)
+    return asyncio.run(_retention(ApiSettings(), now or datetime.now(UTC)))
+
+
+async def _retention(settings: ApiSettings, now: datetime) -> int:
+    url = await resolve_database_url(
+        settings.database_url, var_dir=settings.var_dir, database=settings.embedded_database
+    )
+    engine = make_engine(url)
+    try:
+        await run_migrations(engine)
+        report = await run_once(
+            async_sessionmaker(engine, expire_on_commit=False),
+            policy=RetentionPolicy.from_settings(settings),
+            now=now,
+            recordings_dir=RequestSettings().recordings_dir,
+        )
+    finally:
+        await engine.dispose()
+    if report is None:
+        print("ivr retention: another process is applying retention now; nothing done", file=sys.stderr)
+        return 0
+    for name, count in vars(report).items():
+        print(f"{name}\t{count}")
+    return 0

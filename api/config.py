@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callcenter.config import TimeZoneName
@@ -38,3 +38,13 @@ class ApiSettings(BaseSettings):
     log_level: LogLevel = Field(default="INFO", validation_alias=AliasChoices("IVR_LOG_LEVEL", "log_level"))
     # /health and /metrics: how long PostgreSQL may take to answer before it counts as down.
     check_timeout_s: float = Field(default=2.0, gt=0, le=30)
+
+    # Retention (api.retention): recordings and caller numbers of older calls and requests are removed or
+    # pseudonymised by a daily job at `retention_hour` (in `timezone`); audit entries expire after their own period.
+    retention_recordings_days: int = Field(default=90, ge=1, le=36_500)
+    retention_numbers_days: int = Field(default=365, ge=1, le=36_500)
+    retention_audit_days: int = Field(default=730, ge=1, le=36_500)
+    retention_hour: int = Field(default=3, ge=0, le=23)
+    retention_job: bool = True  # False when cron runs `ivr retention run` instead
+    # Keyed hash for pseudonyms (HMAC-SHA256), kept out of the database; unset: numbers become a fixed marker.
+    pseudonym_key: SecretStr | None = None

@@ -29,7 +29,21 @@ from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.metrics import HttpMetrics, RequestObservabilityMiddleware
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
-from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
+from api.request_config import RequestSettings
+from api.retention import start_daily, stop_daily
+from api.routes import (
+    agents,
+    audit,
+    callbacks,
+    callers,
+    calls,
+    health,
+    live,
+    reports,
+    request_reports,
+    requests,
+    supervision,
+)
 from api.routes import metrics as metrics_route
 from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
@@ -116,9 +130,16 @@ def create_app(
                 ami=ami,
                 queues_by_language=language_queues(app.state.callcenter),
             )
+            # the daily retention job (api.retention); off when cron runs `ivr retention run` instead
+            retention = (
+                start_daily(app.state.sessions, settings, clock=clock, recordings_dir=RequestSettings().recordings_dir)
+                if settings.retention_job
+                else None
+            )
             try:
                 yield
             finally:
+                await stop_daily(retention)
                 await app.state.live.stop()
         finally:
             await engine.dispose()
@@ -143,6 +164,7 @@ def create_app(
     app.include_router(request_reports.router)
     app.include_router(desk_router)  # the agent's page: day view, desk configuration
     app.include_router(dispositions_router)
+    app.include_router(audit.router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)

@@ -7,6 +7,8 @@ Rules enforced by PostgreSQL itself (triggers in migration 0003), so no code pat
   `corrects_id` names the original.
 - A request's history (`request_events`) is append-only: rows are never updated or deleted.
 - `call_hourly` is kept by triggers on `calls` (migration 0004); see api/crud/rollups.py.
+- The audit log (`audit_log`, migration 0009) is append-only: no UPDATE or TRUNCATE ever, and DELETE only by
+  the retention job in a transaction that says so (api/crud/retention.py).
 """
 
 from __future__ import annotations
@@ -238,3 +240,36 @@ call_hourly = Table(
     Column("talk_count", BigInteger, nullable=False),
     *[Column(f"within_{threshold}s", BigInteger, nullable=False) for threshold in ROLLUP_THRESHOLDS_S],
 )
+
+
+class AuditEntry(Base):
+    """Who read which personal data, when, from where (api.security.audit writes it; append-only)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(160))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    client: Mapped[str] = mapped_column(String(64), default="")
+
+    __table_args__ = (
+        Index("ix_audit_log_at_id", "at", "id"),
+        Index("ix_audit_log_actor_at", "actor", "at"),
+        Index("ix_audit_log_object_id", "object_id"),
+    )
+
+
+class AgentSkill(Base):
+    """The language skills a seat last logged in with (migration 0009): which requests an agent sees while
+    Asterisk's queue membership is unknown (api.security.access)."""
+
+    __tablename__ = "agent_skills"
+
+    seat: Mapped[str] = mapped_column(String(128), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

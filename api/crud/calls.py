@@ -155,14 +155,18 @@ class CallFilters:
     queue: str | None = None
     outcome: Outcome | None = None
     caller: str | None = None
+    agents: tuple[str, ...] | None = None  # only calls answered by one of these (api.security.access); None: all
 
     def where(self) -> list[ColumnElement[bool]]:
-        return in_period(Call.started_at, self.period_from, self.period_to) + matching(
+        conditions = in_period(Call.started_at, self.period_from, self.period_to) + matching(
             (Call.language, self.language),
             (Call.queue, self.queue),
             (Call.outcome, self.outcome.value if self.outcome is not None else None),
             (Call.caller_number, self.caller),
         )
+        if self.agents is not None:
+            conditions.append(Call.agent.in_(self.agents))
+        return conditions
 
 
 def in_period(column: Any, period_from: datetime | None, period_to: datetime | None) -> list[ColumnElement[bool]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from api.schemas.requests import (
     StatusChange,
     VoicemailRequestCreate,
 )
+from api.security.access import RequestScope
 from callcenter.records import Outcome, Route
 from callcenter.requests import RequestStatus
 
@@ -282,10 +283,15 @@ async def list_requests(
     statuses: Sequence[RequestStatus] = (),
     request_type: int | None = None,
     languages: Sequence[str] = (),
+    scope: RequestScope | None = None,
 ) -> list[RequestRow]:
     """Requests ordered by deadline; open ones only (or those in `statuses`), within a deadline window, of a
-    type and in languages, when asked."""
+    type and in languages, when asked; only those `scope` admits when given (api.security.access)."""
     query = select(RequestRow)
+    if scope is not None:
+        query = query.where(
+            or_(RequestRow.created_by == scope.creator, RequestRow.language.in_(sorted(scope.languages)))
+        )
     if statuses:
         query = query.where(RequestRow.status.in_([s.value for s in statuses]))
     elif open_only:

@@ -20,7 +20,10 @@ async def principal_for_secret(session: AsyncSession, *, secret: str, demo: bool
     token = await session.scalar(
         select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     )
-    return None if token is None else Principal(name=token.name, role=Role(token.role))
+    if token is None:
+        return None
+    role = Role(token.role)
+    return Principal(name=token.name, role=role, seat=token.name if role is Role.AGENT else None)
 
 
 async def list_tokens(session: AsyncSession) -> list[ApiToken]:

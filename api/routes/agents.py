@@ -6,6 +6,8 @@ Rules:
   admins act on any seat. Anyone else: 403.
 - Logging in states the agent's language skills; each becomes a QueueAdd to that language's queue with the
   penalty of the skill (queues.conf: 0 native, 1 fluent, 2 can help), and queues not listed are left.
+- During a call, GET /agents/{seat} shows the caller's card (number, IVR variables, previous calls): the one
+  place an agent sees calls they did not answer (api.security.access); each read of it is audited.
 - Pausing without a queue pauses the seat in every queue (QueuePause without Queue), with a reason that the
   wallboard shows and the queue log keeps.
 """
@@ -19,8 +21,8 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from api.ami.client import AmiError, AmiUnavailableError
 from api.ami.service import LiveService
-from api.crud import calls, desk
-from api.deps import LiveDep, SessionDep, StaffDep
+from api.crud import agent_skills, calls, desk
+from api.deps import LiveDep, NowDep, SessionDep, StaffDep
 from api.problems import documented
 from api.schemas.agents import (
     SEAT_PATTERN,
@@ -33,6 +35,8 @@ from api.schemas.agents import (
     PreviousRequest,
     Skill,
 )
+from api.schemas.audit import AuditAction
+from api.security.audit import AuditDep
 from api.security.tokens import Principal, Role
 
 router = APIRouter(prefix="/agents", tags=["agents"])
@@ -42,7 +46,7 @@ PENALTY = {Skill.NATIVE: 0, Skill.FLUENT: 1, Skill.BASIC: 2}  # queues.conf: 0 n
 
 
 def check_seat(principal: Principal, seat: str) -> None:
-    if principal.role == Role.AGENT and principal.name != seat:
+    if principal.role == Role.AGENT and principal.seat != seat:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent may only act on their own seat")
 
 
@@ -80,7 +84,9 @@ def agent_view(live: LiveService, seat: str) -> list[AgentQueue]:
 
 
 @router.post("/{seat}/login", responses=documented(502, 503))
-async def login(seat: SeatPath, body: AgentLogin, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
+async def login(
+    seat: SeatPath, body: AgentLogin, principal: StaffDep, live: LiveDep, session: SessionDep, now: NowDep
+) -> list[AgentQueue]:
     """Log a seat into the queues of its languages (penalty by skill) and out of the others."""
     check_seat(principal, seat)
     unknown = sorted(set(body.skills) - set(live.queues_by_language))
@@ -98,13 +104,15 @@ async def login(seat: SeatPath, body: AgentLogin, principal: StaffDep, live: Liv
     for queue in sorted(set(live.queues_by_language.values()) - set(wanted)):
         await leave(live, seat, queue)
     await live.wait_until(lambda: {row.queue for row in agent_view(live, seat)} == set(wanted))
+    await agent_skills.remember_skills(session, seat=seat, skills=body.skills, now=now)
     return agent_view(live, seat)
 
 
 @router.post("/{seat}/logout", responses=documented(502, 503))
-async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
+async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep) -> list[AgentQueue]:
     """Take a seat out of every queue."""
     check_seat(principal, seat)
+    await agent_skills.forget_skills(session, seat=seat)
     for queue in sorted(set(live.queues_by_language.values())):
         await leave(live, seat, queue)
     await live.wait_until(lambda: not agent_view(live, seat))
@@ -136,7 +144,9 @@ async def unpause(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[Ag
 
 
 @router.get("/{seat}", responses=documented(503))
-async def agent_state(seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep) -> AgentPublic:
+async def agent_state(
+    seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep, audit: AuditDep
+) -> AgentPublic:
     """A seat's state in each queue and, during a call, the caller's context and previous calls."""
     check_seat(principal, seat)
     caller: CurrentCaller | None = None
@@ -152,6 +162,7 @@ async def agent_state(seat: SeatPath, principal: StaffDep, live: LiveDep, sessio
                     continue
                 variables[name] = reply.get("Value", "")
         previous = await calls.latest_calls_from(session, caller_number=member.caller)
+        await audit(AuditAction.READ_CALLER_HISTORY, f"caller:{member.caller}", f"seat={seat} rows={len(previous)}")
         caller = CurrentCaller(
             number=member.caller,
             language=variables["IVR_LANG"],

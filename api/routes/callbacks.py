@@ -15,7 +15,9 @@ from api.ami.state import MemberState, estimated_wait_s
 from api.crud import callbacks
 from api.deps import LiveDep, NowDep, SessionDep, SupervisorDep, WaitingDep
 from api.problems import documented
+from api.schemas.audit import AuditAction
 from api.schemas.callbacks import QUEUE_PATTERN, CallbackCreate, CallbackPublic, QueueEstimate
+from api.security.audit import AuditDep
 
 router = APIRouter(tags=["callbacks"])
 QueueName = Annotated[str, Path(pattern=QUEUE_PATTERN)]
@@ -68,7 +70,10 @@ async def book_callback(
 async def list_callbacks(
     principal: SupervisorDep,
     session: SessionDep,
+    audit: AuditDep,
     status_filter: Annotated[str | None, Query(alias="status", max_length=16)] = None,
 ) -> list[CallbackPublic]:
     """Callbacks, oldest place first (pending, dialing, done, failed)."""
-    return [CallbackPublic.model_validate(row) for row in await callbacks.list_callbacks(session, status=status_filter)]
+    found = await callbacks.list_callbacks(session, status=status_filter)
+    await audit(AuditAction.LIST_CALLBACKS, None, f"status={status_filter or 'any'} rows={len(found)}")
+    return [CallbackPublic.model_validate(row) for row in found]

@@ -1,4 +1,5 @@
-"""Call records: written by the agi service, read by agents, supervisors and admins."""
+"""Call records: written by the agi service; read by supervisors and admins, and by agents for the calls they
+answered (api.security.access); every read is audited (api.security.audit)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from pydantic import Discriminator, Tag
 
 from api.crud import calls, requests
 from api.deps import AgiWriterDep, NowDep, RequestConfigDep, SessionDep, SettingsDep, StaffDep, require_offsets
+from api.schemas.audit import AuditAction
 from api.schemas.calls import CallCreate, CallPage, CallPublic, CallsStored
+from api.security.access import call_agents, sees_call
+from api.security.audit import AuditDep
 from callcenter.records import Instant, Outcome
 
 router = APIRouter(prefix="/calls", tags=["calls"])
@@ -60,6 +64,7 @@ async def list_calls(
     principal: StaffDep,
     session: SessionDep,
     settings: SettingsDep,
+    audit: AuditDep,
     period_from: Annotated[Instant | None, Query(alias="from", description="started at or after")] = None,
     period_to: Annotated[Instant | None, Query(alias="to", description="started before")] = None,
     language: Annotated[str | None, Query(max_length=16)] = None,
@@ -78,6 +83,7 @@ async def list_calls(
         queue=queue,
         outcome=outcome,
         caller=caller,
+        agents=call_agents(principal),
     )
     try:
         found, next_cursor = await calls.list_calls(
@@ -87,13 +93,28 @@ async def list_calls(
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error), "input": cursor}]
         ) from error
+    await audit(AuditAction.LIST_CALLS, caller and f"caller:{caller}", _listed(filters, len(found)))
     return CallPage(items=[CallPublic.model_validate(call) for call in found], next_cursor=next_cursor)
 
 
 @router.get("/{key}")
-async def get_call(key: str, principal: StaffDep, session: SessionDep) -> CallPublic:
-    """One call, by its id or its linkedid."""
+async def get_call(key: str, principal: StaffDep, session: SessionDep, audit: AuditDep) -> CallPublic:
+    """One call, by its id or its linkedid (for an agent: only one their seat answered)."""
     call = await calls.get_call(session, key=key)
-    if call is None:
+    if call is None or not sees_call(principal, call.agent):
         raise HTTPException(404, "no such call")
+    await audit(AuditAction.READ_CALL, f"call:{call.id}", f"linkedid={call.linkedid}")
     return CallPublic.model_validate(call)
+
+
+def _listed(filters: calls.CallFilters, count: int) -> str:
+    """An audit detail: the filters given and how many rows went out."""
+    given = {
+        "from": filters.period_from,
+        "to": filters.period_to,
+        "language": filters.language,
+        "queue": filters.queue,
+        "outcome": filters.outcome,
+    }
+    shown = " ".join(f"{name}={value}" for name, value in given.items() if value is not None)
+    return f"{shown} rows={count}".strip()

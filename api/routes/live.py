@@ -2,8 +2,9 @@
 
 Browsers cannot set an Authorization header on a WebSocket, so the socket takes the token as its first
 message ({"token": "..."}) instead of in the URL, where it would end up in access logs. Same rules as HTTP:
-unknown, revoked or (outside demo mode) demo tokens are refused; the agi role sees nothing. The protocol is JSON
-in text frames: a binary frame closes the socket with 1003 (unsupported data, RFC 6455 7.4.1).
+unknown, revoked or (outside demo mode) demo tokens are refused; the agi role sees nothing; agents see caller
+numbers masked (api.security.access). The protocol is JSON in text frames: a binary frame closes the socket with
+1003 (unsupported data, RFC 6455 7.4.1).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -19,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.deps import STAFF_ROLES, LiveDep, StaffDep, socket_principal
 from api.problems import documented
+from api.security.access import masked_snapshot, sees_everything
 from api.web import WEB_DIR
 
 router = APIRouter(tags=["live"])
@@ -29,7 +32,7 @@ UNSUPPORTED_DATA = 1003  # RFC 6455 7.4.1: a binary frame where only text is und
 @router.get("/live/state", responses=documented(503))
 async def live_state(live: LiveDep, principal: StaffDep) -> dict[str, Any]:
     """Every queue now: waiting callers, members and their states, today's counters, AMI status."""
-    return live.snapshot()
+    return live.snapshot() if sees_everything(principal) else masked_snapshot(live.snapshot())
 
 
 @router.websocket("/live/ws")
@@ -61,6 +64,7 @@ async def live_socket(websocket: WebSocket) -> None:
         await websocket.close(code=1013)
         return
     updates = live.subscribe()
+    encode = _encode if sees_everything(principal) else _encode_masked
     closed = asyncio.create_task(_until_closed(websocket))
     try:
         await websocket.send_json({"hello": {"name": principal.name, "role": principal.role.value}})
@@ -70,7 +74,7 @@ async def live_socket(websocket: WebSocket) -> None:
             if next_update not in done:
                 next_update.cancel()
                 break
-            await websocket.send_text(_encode(next_update.result()))
+            await websocket.send_text(encode(next_update.result()))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -83,18 +87,22 @@ async def live_socket(websocket: WebSocket) -> None:
 class _EncodeOnce:
     """Every subscribed page gets the same snapshot object for a change (LiveService.publish): encode it once,
     not once per page (43 pages x 32 KB of JSON was a third of the wallboard's latency, benchmarks/wallboard.py).
-    The output is what send_json would send."""
+    The output is what send_json would send. `view` turns the snapshot into what this audience may see (once
+    per change too)."""
 
-    def __init__(self) -> None:
+    def __init__(self, view: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None) -> None:
         self._last: tuple[object, str] | None = None  # holding the object keeps its identity unique
+        self._view = view
 
-    def __call__(self, snapshot: object) -> str:
+    def __call__(self, snapshot: Mapping[str, Any]) -> str:
         if self._last is None or self._last[0] is not snapshot:
-            self._last = (snapshot, json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")))
+            shown = snapshot if self._view is None else self._view(snapshot)
+            self._last = (snapshot, json.dumps(shown, ensure_ascii=False, separators=(",", ":")))
         return self._last[1]
 
 
 _encode = _EncodeOnce()
+_encode_masked = _EncodeOnce(masked_snapshot)  # agents: caller numbers masked
 
 
 async def _until_closed(websocket: WebSocket) -> None:

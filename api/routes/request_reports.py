@@ -9,7 +9,9 @@ from fastapi.responses import Response
 
 from api.crud.ministry_report import ReportFilters, build_report, report_csv
 from api.deps import NowDep, RequestConfigDep, SessionDep, SettingsDep, require, require_offsets
+from api.schemas.audit import AuditAction
 from api.schemas.reports import Report, ReportGroup
+from api.security.audit import AuditDep
 from api.security.tokens import Role
 from callcenter.records import Instant
 
@@ -54,8 +56,9 @@ async def ministry_report(report: ReportDep) -> Report:
 
 
 @router.get("/ministry.csv", response_class=Response)
-async def ministry_report_csv(report: ReportDep) -> Response:
+async def ministry_report_csv(report: ReportDep, audit: AuditDep) -> Response:
     """The same report as CSV (one line per group), for spreadsheets."""
+    await audit(AuditAction.EXPORT_REPORT, "report:ministry", f"rows={len(report.rows)}")
     return Response(
         report_csv(report),
         media_type="text/csv; charset=utf-8",

@@ -1,4 +1,8 @@
-"""Requests: opened from voicemails, agents' dispositions and the web portal; followed by agents."""
+"""Requests: opened from voicemails, agents' dispositions and the web portal; followed by agents.
+
+An agent sees and works the requests of their queues and those they opened (api.security.access); any other
+answers 404. Reading a request and playing its recording are audited (api.security.audit).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from api.problems import documented
 from api.request_config import RequestConfig
 from api.request_rules import due_soon_cutoff
 from api.routes.agents import check_seat
+from api.schemas.audit import AuditAction
 from api.schemas.desk import CallBackCreate, CallBackStarted
 from api.schemas.requests import (
     CorrectionCreate,
@@ -32,6 +37,9 @@ from api.schemas.requests import (
     StatusChange,
     VoicemailRequestCreate,
 )
+from api.security.access import RequestScope
+from api.security.audit import AuditDep
+from api.security.scopes import RequestScopeDep
 from callcenter.requests import RequestStatus
 
 router = APIRouter(tags=["requests"])
@@ -57,9 +65,9 @@ def _created(request: RequestRow) -> RequestCreated:
     return RequestCreated(reference=request.reference, due_at=request.due_at)
 
 
-async def _found(session: SessionDep, reference: str) -> RequestRow:
+async def _found(session: SessionDep, reference: str, scope: RequestScope | None = None) -> RequestRow:
     found = await requests.by_reference(session, reference=reference)
-    if found is None:
+    if found is None or (scope is not None and not scope.admits(language=found.language, created_by=found.created_by)):
         raise HTTPException(404, "no such request")
     return found
 
@@ -112,6 +120,8 @@ async def list_requests(
     config: RequestConfigDep,
     principal: StaffDep,
     now: NowDep,
+    scope: RequestScopeDep,
+    audit: AuditDep,
     due: DueFilter = DueFilter.OPEN,
     within_hours: Annotated[float | None, Query(gt=0, le=1000, description="business hours for due_soon")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -129,15 +139,19 @@ async def list_requests(
         due_before = due_soon_cutoff(config.calendar, now, within_hours or config.due_soon_hours)
     found = await requests.list_requests(
         session, open_only=due is not DueFilter.ALL, due_before=due_before, due_after=due_after, limit=limit,
-        statuses=status_in, request_type=request_type, languages=language,
+        statuses=status_in, request_type=request_type, languages=language, scope=scope,
     )  # fmt: skip
+    await audit(AuditAction.LIST_REQUESTS, None, f"due={due.value} rows={len(found)}")
     return RequestPage(items=[_public(item, now=now) for item in found])
 
 
 @router.get("/requests/{reference}")
-async def get_request(reference: str, session: SessionDep, principal: StaffDep, now: NowDep) -> RequestDetail:
+async def get_request(
+    reference: str, session: SessionDep, principal: StaffDep, now: NowDep, scope: RequestScopeDep, audit: AuditDep
+) -> RequestDetail:
     """One request with its history."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
+    await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
     return RequestDetail(
@@ -147,10 +161,10 @@ async def get_request(reference: str, session: SessionDep, principal: StaffDep, 
 
 @router.post("/requests/{reference}/status", responses=documented(409))
 async def change_status(
-    reference: str, body: StatusChange, session: SessionDep, principal: StaffDep, now: NowDep
+    reference: str, body: StatusChange, session: SessionDep, principal: StaffDep, now: NowDep, scope: RequestScopeDep
 ) -> RequestPublic:
     """Move a request along new -> in progress -> answered -> closed (recorded in its history)."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     try:
         changed = await requests.change_status(
             session, request=found, status_in=body, actor=principal.name, now=now
@@ -161,9 +175,11 @@ async def change_status(
 
 
 @router.post("/requests/{reference}/notes", status_code=status.HTTP_201_CREATED)
-async def add_note(reference: str, body: NoteCreate, session: SessionDep, principal: StaffDep, now: NowDep) -> None:
+async def add_note(
+    reference: str, body: NoteCreate, session: SessionDep, principal: StaffDep, now: NowDep, scope: RequestScopeDep
+) -> None:
     """A note in the request's history."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     await requests.add_note(session, request=found, note_in=body, actor=principal.name, now=now)
 
 
@@ -175,9 +191,10 @@ async def correct(
     config: RequestConfigDep,
     principal: StaffDep,
     now: NowDep,
+    scope: RequestScopeDep,
 ) -> RequestCreated:
     """Correct a request by a new one that points at it (archived requests never change)."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     created = await requests.correct(
         session, config=config, original=found, correction_in=body, actor=principal.name, now=now
     )
@@ -190,13 +207,16 @@ async def recording(
     session: SessionDep,
     config: RequestConfigDep,
     principal: StaffDep,
+    scope: RequestScopeDep,
+    audit: AuditDep,
     download: bool = False,
 ) -> FileResponse:
     """The caller's message: played in the browser, or downloaded with ?download=true."""
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     path = config.recording_file(found.voicemail_path)
     if path is None:
         raise HTTPException(404, "this request has no recording on this server")
+    await audit(AuditAction.PLAY_RECORDING, f"request:{found.reference}", "download" if download else "play")
     extension = path.suffix.lstrip(".")
     return FileResponse(
         path,
@@ -210,11 +230,17 @@ async def recording(
     "/requests/{reference}/call-back", status_code=status.HTTP_202_ACCEPTED, responses=documented(409, 502, 503)
 )
 async def call_back(
-    reference: str, body: CallBackCreate, session: SessionDep, principal: StaffDep, live: LiveDep, now: NowDep
+    reference: str,
+    body: CallBackCreate,
+    session: SessionDep,
+    principal: StaffDep,
+    live: LiveDep,
+    now: NowDep,
+    scope: RequestScopeDep,
 ) -> CallBackStarted:
     """Call the citizen back from a seat: the seat rings first, then the request's number (noted in its history)."""
     check_seat(principal, body.seat)
-    found = await _found(session, reference)
+    found = await _found(session, reference, scope)
     number = callback_number(found)
     if number is None:
         raise HTTPException(409, "this request has no phone number to call back")

@@ -9,6 +9,8 @@ Rules:
   start and refused even if presented, so a demo secret can never open a real deployment.
 - No token, an unknown or revoked one: 401. A valid token whose role may not do this: 403 (api.deps).
 - One lookup (api.crud.tokens.principal_for_secret) serves HTTP and the live WebSocket alike.
+- An agent's seat (`Principal.seat`) is the token's name: an agent token is named after its seat
+  (`ivr token create --role agent --name agent1001`). Other roles have no seat.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ DEMO_TOKENS: dict[Role, str] = {role: f"ivr-demo-{role.value}-token" for role in
 class Principal:
     name: str
     role: Role
+    seat: str | None = None
 
 
 def new_secret() -> str:

@@ -49,7 +49,7 @@ class RunningApi(LiveApi):
         return found
 
     async def request_of(self, linkedid: str) -> dict[str, Any]:
-        listing = await self.client.get("/requests", params={"due": "all"}, headers=self.auth(Role.AGENT))
+        listing = await self.client.get("/requests", params={"due": "all"}, headers=self.auth(Role.SUPERVISOR))
         assert listing.status_code == 200, listing.text
         found = [item for item in listing.json()["items"] if item["linkedid"] == linkedid]
         assert len(found) == 1, listing.json()
@@ -107,8 +107,8 @@ async def test_after_hours_voicemail_becomes_a_request_whose_status_a_caller_can
     start = heard.index("ivr/request_reference_is")
     assert heard[start + 1 : start + 9] == [f"ivr/num_{digit}" for digit in reference]
 
-    # An agent plays the real recording through the API.
-    audio = await api.client.get(f"/requests/{reference}/recording", headers=api.auth(Role.AGENT))
+    # Staff play the real recording through the API (an agent: only when in the request's queue, tests/db).
+    audio = await api.client.get(f"/requests/{reference}/recording", headers=api.auth(Role.SUPERVISOR))
     assert audio.status_code == 200 and audio.content[:4] == b"RIFF" and len(audio.content) > 16000
     denied = await api.client.get(f"/requests/{reference}/recording", headers=api.auth(Role.AGI))
     assert denied.status_code == 403
@@ -128,9 +128,9 @@ async def test_after_hours_voicemail_becomes_a_request_whose_status_a_caller_can
     status_call = await api.call(status_linkedid)
     assert status_call["reference"] == reference and status_call["request_type"] == 2
 
-    # The agent answers it: the next caller hears the new status.
+    # Staff answer it: the next caller hears the new status.
     moved = await api.client.post(f"/requests/{reference}/status", json={"status": "answered"},
-                                  headers=api.auth(Role.AGENT))  # fmt: skip
+                                  headers=api.auth(Role.SUPERVISOR))  # fmt: skip
     assert moved.status_code == 200, moved.text
     script = CallerScript(caller="+33698765402", keys=((2.0, "3"), (3.2, "2"), *reference_keys(reference, 4.2)),
                           hangup_at=10.5)  # fmt: skip

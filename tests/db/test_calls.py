@@ -35,8 +35,8 @@ async def test_a_posted_call_reads_back_by_id_and_by_linkedid(client: httpx.Asyn
     stored = posted.json()["items"][0]
     assert stored["linkedid"] == "1700000000.1"
 
-    by_id = await client.get(f"/calls/{stored['id']}", headers=auth[Role.AGENT])
-    by_linkedid = await client.get("/calls/1700000000.1", headers=auth[Role.AGENT])
+    by_id = await client.get(f"/calls/{stored['id']}", headers=auth[Role.SUPERVISOR])
+    by_linkedid = await client.get("/calls/1700000000.1", headers=auth[Role.SUPERVISOR])
     assert by_id.status_code == by_linkedid.status_code == 200
     assert by_id.json() == by_linkedid.json()
     body = by_id.json()
@@ -142,7 +142,7 @@ async def test_cursor_pages_are_stable_while_new_calls_arrive(client: httpx.Asyn
     batch = [call(f"p.{n:02d}", started_at=(T0 + timedelta(minutes=n // 3)).isoformat()) for n in range(23)]
     assert (await client.post("/calls", json=batch, headers=auth[Role.AGI])).status_code == 200
 
-    first = (await client.get("/calls", params={"limit": "10"}, headers=auth[Role.AGENT])).json()
+    first = (await client.get("/calls", params={"limit": "10"}, headers=auth[Role.SUPERVISOR])).json()
     # a newer call arrives between two page reads: it must not shift the following pages
     assert (
         await client.post(
@@ -156,7 +156,7 @@ async def test_cursor_pages_are_stable_while_new_calls_arrive(client: httpx.Asyn
     for _ in range(10):
         if cursor is None:
             break
-        page = (await client.get("/calls", params={"limit": "10", "cursor": cursor}, headers=auth[Role.AGENT])).json()
+        page = (await client.get("/calls", params={"limit": "10", "cursor": cursor}, headers=auth[Role.ADMIN])).json()
         seen += [c["linkedid"] for c in page["items"]]
         cursor = page["next_cursor"]
     assert cursor is None

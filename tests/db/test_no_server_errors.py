@@ -65,7 +65,7 @@ async def test_instants_come_back_with_an_offset(client: httpx.AsyncClient, auth
     body = call("o.1", started_at="2026-11-10T10:00:00+01:00")
     stored = await client.post("/calls", json=body, headers=auth[Role.AGI])
     assert stored.status_code == 200
-    found = (await client.get("/calls/o.1", headers=auth[Role.AGENT])).json()
+    found = (await client.get("/calls/o.1", headers=auth[Role.SUPERVISOR])).json()
     for name in ("started_at", "received_at", "updated_at"):
         assert found[name].endswith(("Z", "+00:00")), (name, found[name])
     summary = await client.get(
@@ -115,7 +115,7 @@ async def test_nul_and_non_ascii_digits_in_parameters_are_refused(
     ],
 )
 async def test_a_crafted_cursor_is_422(client: httpx.AsyncClient, auth: Auth, cursor: str) -> None:
-    response = await client.get("/calls", params={"cursor": cursor}, headers=auth[Role.AGENT])
+    response = await client.get("/calls", params={"cursor": cursor}, headers=auth[Role.SUPERVISOR])
     body = assert_problem(response, 422)
     assert ["query", "cursor"] in [error["loc"] for error in body["errors"]]
 
@@ -123,8 +123,8 @@ async def test_a_crafted_cursor_is_422(client: httpx.AsyncClient, auth: Auth, cu
 async def test_a_real_cursor_still_pages(client: httpx.AsyncClient, auth: Auth) -> None:
     for n in range(3):
         await client.post("/calls", json=call(f"p.{n}"), headers=auth[Role.AGI])
-    first = (await client.get("/calls", params={"limit": 2}, headers=auth[Role.AGENT])).json()
-    second = await client.get("/calls", params={"limit": 2, "cursor": first["next_cursor"]}, headers=auth[Role.AGENT])
+    first = (await client.get("/calls", params={"limit": 2}, headers=auth[Role.SUPERVISOR])).json()
+    second = await client.get("/calls", params={"limit": 2, "cursor": first["next_cursor"]}, headers=auth[Role.ADMIN])
     assert second.status_code == 200
     assert len(second.json()["items"]) == 1
 

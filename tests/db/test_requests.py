@@ -50,7 +50,7 @@ def voicemail_call(linkedid: str, started: datetime, **fields: object) -> dict[s
 
 
 async def _only_request(client: httpx.AsyncClient, auth: Auth) -> dict[str, object]:
-    listing = await client.get("/requests", params={"due": "all"}, headers=auth[Role.AGENT])
+    listing = await client.get("/requests", params={"due": "all"}, headers=auth[Role.SUPERVISOR])
     assert listing.status_code == 200, listing.text
     items = listing.json()["items"]
     assert len(items) == 1, items
@@ -176,7 +176,7 @@ async def test_complaints_are_archived_unchangeably_and_corrected_by_new_entries
     fixed = await client.post(f"/requests/{reference}/corrections", json={"description": "rude answer, 2nd desk"},
                               headers=auth[Role.SUPERVISOR])
     assert fixed.status_code == 201, fixed.text
-    correction = (await client.get(f"/requests/{fixed.json()['reference']}", headers=auth[Role.AGENT])).json()
+    correction = (await client.get(f"/requests/{fixed.json()['reference']}", headers=auth[Role.SUPERVISOR])).json()
     assert correction["corrects"] == reference and correction["archived"] is True
     original = (await client.get(f"/requests/{reference}", headers=auth[Role.AGENT])).json()
     assert original["description"] == "rude answer at the counter"
@@ -218,11 +218,11 @@ async def test_recordings_are_served_to_staff_only_and_only_from_the_recordings_
     inside = voicemail_call("vm.9", MONDAY_NIGHT, voicemail_path=str(tmp_path / "2026" / "11" / "vm.9"))
     sneaky = voicemail_call("vm.10", MONDAY_NIGHT, voicemail_path=str(tmp_path / ".." / "secret"))
     assert (await client.post("/calls", json=[inside, sneaky], headers=auth[Role.AGI])).status_code == 200
-    items = (await client.get("/requests", params={"due": "all"}, headers=auth[Role.AGENT])).json()["items"]
+    items = (await client.get("/requests", params={"due": "all"}, headers=auth[Role.SUPERVISOR])).json()["items"]
     by_linkedid = {item["linkedid"]: item["reference"] for item in items}
 
     url = f"/requests/{by_linkedid['vm.9']}/recording"
-    played = await client.get(url, headers=auth[Role.AGENT])
+    played = await client.get(url, headers=auth[Role.SUPERVISOR])
     assert played.status_code == 200 and played.content == b"RIFF....WAVEfmt fake audio"
     assert played.headers["content-type"] == "audio/wav"
     assert played.headers["content-disposition"].startswith("inline")
@@ -230,5 +230,5 @@ async def test_recordings_are_served_to_staff_only_and_only_from_the_recordings_
     assert downloaded.headers["content-disposition"].startswith("attachment")
     assert (await client.get(url)).status_code == 401
     assert (await client.get(url, headers=auth[Role.AGI])).status_code == 403
-    escaped = await client.get(f"/requests/{by_linkedid['vm.10']}/recording", headers=auth[Role.AGENT])
+    escaped = await client.get(f"/requests/{by_linkedid['vm.10']}/recording", headers=auth[Role.SUPERVISOR])
     assert escaped.status_code == 404

@@ -180,6 +180,9 @@ async def test_the_desk_filters_by_deadline_status_type_and_language(
     soon = await opened(datetime(2026, 11, 5, 14, 0, tzinfo=CASABLANCA), 2, "ar")  # due Wed 11 Nov 14:00
     later = await opened(WEDNESDAY_10, 1, "fr")  # 72 h: the week after
     clock.now = utc(WEDNESDAY_10)
+    # an agent sees the requests of the queues it serves (api.security.access): French and Arabic here
+    login = await http.post("/agents/agent1001/login", json={"skills": {"fr": "native", "ar": "fluent"}}, headers=me)
+    assert login.is_success, login.text
 
     async def listed(**params: Any) -> list[str]:
         response = await http.get("/requests", params=params, headers=me)
@@ -283,6 +286,8 @@ async def test_calling_a_citizen_back_rings_the_seat_then_the_number(
     http: httpx.AsyncClient, fake: FakeAmi, auth: Auth, seat_tokens: dict[str, str], desk: RequestConfig
 ) -> None:
     me = bearer(seat_tokens["agent1001"])
+    login = await http.post("/agents/agent1001/login", json={"skills": {"fr": "native"}}, headers=me)
+    assert login.is_success, login.text  # an agent calls back requests of the queues it serves
     reference = await opened_request(http, auth, caller_number="+33 6 12 34 56 78", language="fr")
     response = await http.post(f"/requests/{reference}/call-back", json={"seat": "agent1001"}, headers=me)
     assert response.status_code == 202, response.text
@@ -294,7 +299,7 @@ async def test_calling_a_citizen_back_rings_the_seat_then_the_number(
     assert originate["ActionID"].endswith(reference) and originate["Async"] == "true"
     history = (await http.get(f"/requests/{reference}", headers=me)).json()["history"]
     assert history[-1]["note"] == "call-back from agent1001 to +33612345678"
-    nameless = await opened_request(http, auth, caller_number="anonymous")
+    nameless = await opened_request(http, auth, caller_number="anonymous", language="fr")
     refused = await http.post(f"/requests/{nameless}/call-back", json={"seat": "agent1001"}, headers=me)
     assert refused.status_code == 409
     assert len([action for action in fake.actions if action["Action"] == "Originate"]) == 1

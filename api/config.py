@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.schemas.softphone import IceServer
 from callcenter.config import TimeZoneName
 
 MIB = 1024 * 1024
@@ -32,3 +33,10 @@ class ApiSettings(BaseSettings):
     service_level_seconds: float = Field(default=20.0, gt=0)
     # Used for hour/day grouping when the call-center configuration (callcenter.config) does not say otherwise.
     timezone: TimeZoneName = "Africa/Casablanca"
+    # The browser softphone (api.softphone): Asterisk's WSS address as browsers reach it, the seats' SIP domain
+    # (default: the WSS host), STUN/TURN servers as JSON ([{"urls": ["turn:turn.example.org:3478"], "username":
+    # "...", "credential": "..."}]), and the pjsip_secrets.conf holding the seats' passwords.
+    softphone_wss_url: str | None = None
+    softphone_sip_domain: str | None = None
+    softphone_ice_servers: list[IceServer] = Field(default_factory=list)
+    seat_secrets: Path | None = Field(default=None, validation_alias=AliasChoices("IVR_SEAT_SECRETS", "seat_secrets"))

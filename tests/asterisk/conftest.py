@@ -166,6 +166,9 @@ def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
         agi_port=free_port(socket.SOCK_STREAM),
         sip_port=free_port(socket.SOCK_DGRAM),
         ami_port=free_port(socket.SOCK_STREAM),
+        http_port=free_port(socket.SOCK_STREAM),
+        https_port=free_port(socket.SOCK_STREAM),
+        seat_webrtc=False,  # this tier's agents are SIPp desk phones (plain RTP); tests/browser has browser seats
     )
     # One tier session at a time per root: a second pytest run would restart the Asterisk under the first one.
     lock_path = paths.root.with_name(paths.root.name + ".session.lock")

@@ -2,6 +2,7 @@
 // The seat is the token's name (api.routes.agents); a supervisor may open ?seat=agent1001 to act for someone.
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 import { api, connectLive, takeToken } from "./live.js";
+import { mountSoftphone } from "./softphone.js";
 
 const LANGUAGES = ["ar", "zgh", "fr", "en", "es", "nl", "it", "de"];
 let lang = chooseLanguage();
@@ -98,7 +99,11 @@ if (!token) {
   document.getElementById("signin").classList.remove("hidden");
 } else {
   connectLive(token, {
-    onHello: (hello) => { seat = seat || hello.name; document.getElementById("seat").textContent = seat; },
+    onHello: (hello) => {
+      seat = seat || hello.name;
+      document.getElementById("seat").textContent = seat;
+      mountSoftphone({ element: document.getElementById("softphone"), seat, request: (method, path, body) => api(token, method, path, body) });
+    },
     onState: render,
     onStatus: status,
   });

@@ -32,6 +32,14 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--no-first-run",
 )
+# Real WebRTC calls with no person in front: fake microphone (a beep) granted without asking, sound without a click,
+# and the sandbox Asterisk's self-signed certificate accepted for its WSS (otherwise: a silent close-1006 loop).
+WEBRTC_FLAGS = (
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--ignore-certificate-errors",
+)
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True}
 POLL_INTERVAL_MS = 20
 
@@ -101,13 +109,15 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def launch() -> AsyncIterator[Browser]:
-    """Chromium, closed on exit; each context Playwright opens has a fresh profile."""
+async def launch(*, webrtc: bool = False) -> AsyncIterator[Browser]:
+    """Chromium, closed on exit; each context Playwright opens has a fresh profile. `webrtc`: with fake media
+    devices and the sandbox's self-signed certificate accepted (WEBRTC_FLAGS)."""
     binary = shutil.which(CHROMIUM)
     if binary is None:
         raise FileNotFoundError(unavailable_reason())
+    flags = [*CHROMIUM_FLAGS, *(WEBRTC_FLAGS if webrtc else ())]
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=binary, args=list(CHROMIUM_FLAGS))
+        browser = await playwright.chromium.launch(executable_path=binary, args=flags)
         try:
             yield Browser(browser)
         finally:

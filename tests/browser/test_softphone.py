@@ -11,7 +11,6 @@ The figures (register time after page load, answer-to-media setup, packets each 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,7 +108,8 @@ async def take_the_call(page: Page, tier: Tier, ami: AmiClient, tmp_path: Path, 
         assert await page.evaluate(f"{card}.querySelector('.sp-number').textContent") == CALLER
         assert "fr" in await page.evaluate(f"{card}.querySelector('.sp-language').textContent")
         assert await page.evaluate(f"{card}.querySelector('.sp-request').textContent") == "1"
-        assert await page.evaluate("getComputedStyle(document.querySelector('#softphone .sp-answer')).display") != "none"
+        answer_shown = "getComputedStyle(document.querySelector('#softphone .sp-answer')).display"
+        assert await page.evaluate(answer_shown) != "none"
 
         await page.evaluate("document.querySelector('#softphone .sp-answer').click()")
         await page.wait_for(

@@ -147,7 +147,7 @@ function follow(session) {
     if (session !== current) return;
     stopRinging();
     current = null;
-    if (consult) consult.terminate();
+    end(consult);
     softphone.caller = null;
     const normal = !cause || ["Terminated", "Canceled", "Bye", "Rejected", "Busy"].includes(cause);
     if (!normal) softphone.error = `${text().callFailed}: ${cause}`;
@@ -235,15 +235,24 @@ function targetUri() {
   return `sip:${target}@${domain}`;
 }
 
+// The transferor hangs up once the transfer target answered the REFER's NOTIFY with 2xx (RFC 5589): Asterisk
+// leaves our leg up until then.
+function referHandlers(...sessions) {
+  return {
+    requestFailed: () => showError(text().transferFailed),
+    failed: () => showError(text().transferFailed),
+    accepted: () => sessions.forEach(end),
+  };
+}
+
+function end(session) {
+  if (session && !session.isEnded()) session.terminate();
+}
+
 function blindTransfer() {
   const uri = targetUri();
   if (!uri || !current) return;
-  current.refer(uri, {
-    eventHandlers: {
-      requestFailed: () => showError(text().transferFailed),
-      failed: () => showError(text().transferFailed),
-    },
-  });
+  current.refer(uri, { eventHandlers: referHandlers(current) });
 }
 
 function startConsultation() {
@@ -259,14 +268,11 @@ function startConsultation() {
 function completeTransfer() {
   if (!current || !consult) return;
   // REFER with Replaces: Asterisk bridges the caller with the consulted party and hangs up both our calls.
-  current.refer(consult.remote_identity.uri, {
-    replaces: consult,
-    eventHandlers: { requestFailed: () => showError(text().transferFailed), failed: () => showError(text().transferFailed) },
-  });
+  current.refer(consult.remote_identity.uri, { replaces: consult, eventHandlers: referHandlers(current, consult) });
 }
 
 function cancelConsultation() {
-  if (consult) consult.terminate();
+  end(consult);
 }
 
 // -- statistics (tests, support) -----------------------------------------------------------------------------

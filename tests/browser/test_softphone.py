@@ -48,6 +48,10 @@ async def open_agent_page(page: Page, url: str, token: str) -> None:
     await page.evaluate(f"import('/ui/softphone.js').then((module) => {{ {PHONE} = module.softphone; }})")
 
 
+async def click(page: Page, selector: str) -> None:
+    await page.evaluate(f"document.querySelector('#softphone {selector}').click()")
+
+
 async def phone_reaches(page: Page, state: str, *, timeout_s: float, what: str) -> None:
     """Wait for the softphone's state; a failure says where it stood and the error it showed."""
     try:
@@ -142,6 +146,17 @@ async def take_the_call(page: Page, tier: Tier, ami: AmiClient, tmp_path: Path, 
         await page.evaluate("document.querySelector('#softphone .sp-hold').click()")
         await phone_reaches(page, "in-call", timeout_s=5, what="the call resumed")
 
+        await click(page, ".sp-mute")
+        await page.wait_for(
+            "document.querySelector('#softphone .sp-mute').getAttribute('aria-pressed') === 'true'", what="muted"
+        )
+        await click(page, ".sp-mute")
+        await click(page, ".sp-keypad-toggle")
+        await click(page, '[data-key="5"]')
+        await click(page, '[data-key="#"]')
+        assert await page.evaluate("document.querySelector('#softphone .sp-dialed').textContent") == "5#"
+        assert await page.evaluate(f"{PHONE}.error") == ""
+
         metrics: dict[str, Any] = await page.evaluate(f"{PHONE}.metrics")
         final = await page.evaluate(f"{PHONE}.stats()")
         await page.evaluate("document.querySelector('#softphone .sp-hangup').click()")
@@ -170,3 +185,73 @@ def rx_tx_of(channelstats: str) -> tuple[int, int]:
         if f" {SEAT}-" in line:
             return rx_tx(line, SEAT)
     return (0, 0)
+
+
+async def test_blind_then_attended_transfer_between_two_browser_seats(
+    tier: Tier,
+    start_agi: Callable[[str], AgiServer],
+    ami: AmiClient,
+    staff_database: Database,
+    softphone_environment: None,
+    tmp_path: Path,
+) -> None:
+    """agent1002 takes the queued caller and transfers it blind to seat 1001; agent1001 consults seat 1002 and
+    completes an attended transfer (REFER with Replaces): the caller ends with agent1002 again."""
+    start_agi(OPEN_AT)
+    ami_environment = AmiEnvironment(port=tier.options.ami_port, secret=tier.secret)
+    async with (
+        serve_api(staff_database.url, demo=False, ami=ami_environment) as api,
+        httpx.AsyncClient(base_url=api.url, headers=staff_database.bearer(SEAT)) as agent,
+        launch(webrtc=True) as browser,
+    ):
+        first, second = await browser.new_page(), await browser.new_page()
+        await open_agent_page(first, api.url, staff_database.tokens[SEAT])
+        await open_agent_page(second, api.url, staff_database.tokens["agent1001"])
+        for page in (first, second):
+            await phone_reaches(page, "registered", timeout_s=15, what="registered over WSS")
+        assert (await agent.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})).status_code == 200
+        call = asyncio.create_task(
+            tier.call(CallerScript(caller=CALLER, keys=KEYS, speak_at=6.0, hangup_at=45.0), tmp_path)
+        )
+        try:
+            await phone_reaches(first, "ringing", timeout_s=20, what="agent1002 rung by the queue")
+            await click(first, ".sp-answer")
+            await phone_reaches(first, "in-call", timeout_s=10, what="agent1002 on the call")
+
+            await first.evaluate("document.querySelector('#softphone [name=target]').value = 'agent1001'")
+            await click(first, ".sp-blind")
+            await phone_reaches(second, "ringing", timeout_s=10, what="seat 1001 rung by the blind transfer")
+            assert await second.evaluate(f"{PHONE}.caller.number") == CALLER
+            blind = await ami.wait_for(lambda e: e.get("Event") == "BlindTransfer", timeout_s=5, what="BlindTransfer")
+            assert (blind["Result"], blind["Extension"]) == ("Success", "1001")
+            await phone_reaches(first, "registered", timeout_s=10, what="agent1002 free after transferring")
+            await click(second, ".sp-answer")
+            await phone_reaches(second, "in-call", timeout_s=10, what="agent1001 on the call")
+
+            await second.evaluate("document.querySelector('#softphone [name=target]').value = '1002'")
+            await click(second, ".sp-consult")
+            await phone_reaches(second, "consulting", timeout_s=5, what="agent1001 consulting")
+            await phone_reaches(first, "ringing", timeout_s=10, what="seat 1002 rung by the consultation")
+            assert await first.evaluate(f"{PHONE}.caller.number") == "1001"
+            await click(first, ".sp-answer")
+            await phone_reaches(first, "in-call", timeout_s=10, what="the consultation answered")
+            await click(second, ".sp-complete")
+            attended = await ami.wait_for(
+                lambda e: e.get("Event") == "AttendedTransfer", timeout_s=10, what="AttendedTransfer"
+            )
+            assert attended["Result"] == "Success"
+            await phone_reaches(second, "registered", timeout_s=10, what="agent1001 free after the transfer")
+            await phone_reaches(first, "in-call", timeout_s=5, what="agent1002 talking with the caller")
+
+            def caller_with_agent1002() -> bool:
+                channels = sandbox_process.cli(tier.paths, "core show channels concise").splitlines()
+                bridges = {line.split("!")[0].split("/")[1].rsplit("-", 1)[0]: line.split("!")[12] for line in channels}
+                return bool(bridges.get("carrier")) and bridges.get("carrier") == bridges.get(SEAT)
+
+            await eventually(caller_with_agent1002, timeout_s=5, what="the caller bridged with agent1002")
+            await click(first, ".sp-hangup")
+            await phone_reaches(first, "registered", timeout_s=5, what="agent1002 hung up")
+        finally:
+            await agent.post(f"/agents/{SEAT}/logout")
+            result = await asyncio.wait_for(call, 60)
+        assert result.ok, result.output[-2000:]

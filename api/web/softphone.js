@@ -34,6 +34,7 @@ let current = null; // the customer call
 let consult = null; // the consultation call of an attended transfer
 let root = null;
 let ringer = null;
+let failure = null; // { kind, detail }: the error shown, translated again when the language changes
 
 function text() {
   const lang = document.documentElement.lang;
@@ -52,8 +53,8 @@ export async function mountSoftphone({ element, seat, request }) {
   if (!window.isSecureContext || !navigator.mediaDevices) return fail("insecure");
   try {
     config = await request("GET", `/agents/${encodeURIComponent(seat)}/softphone`);
-  } catch (failure) {
-    return fail("credentials", failure.message);
+  } catch (problem) {
+    return fail("credentials", problem.message);
   }
   try {
     await loadScript(JSSIP_URL);
@@ -89,6 +90,7 @@ function start() {
     everRegistered = true;
     if (softphone.metrics.registeredAt === null) softphone.metrics.registeredAt = performance.now();
     softphone.error = "";
+    failure = null;
     if (!current) setState("registered");
   });
   ua.on("unregistered", () => { if (!current) setState("off"); });
@@ -117,6 +119,7 @@ function incoming(session, request) {
     reference: request.getHeader("X-IVR-Reference") || "",
   };
   softphone.error = "";
+  failure = null;
   softphone.metrics.ringingAt = performance.now();
   softphone.metrics.answerClickedAt = softphone.metrics.confirmedAt = softphone.metrics.mediaConnectedAt = null;
   follow(session);
@@ -187,8 +190,8 @@ function answer() {
   softphone.metrics.answerClickedAt = performance.now();
   try {
     current.answer(mediaOptions());
-  } catch (failure) {
-    fail("microphone", failure.message);
+  } catch (problem) {
+    fail("microphone", problem.message);
   }
 }
 
@@ -378,13 +381,20 @@ function loadScript(url) {
 
 // An error stays on screen until the next registration or call; without a call the phone is "failed".
 function fail(kind, detail) {
-  const message = text().errors[kind] || kind;
-  softphone.error = detail ? `${message} (${detail})` : message;
+  failure = { kind, detail };
+  softphone.error = failureText();
   setState(current ? softphone.state : "failed");
   return softphone;
 }
 
+function failureText() {
+  if (!failure) return softphone.error;
+  const message = text().errors[failure.kind] || failure.kind;
+  return failure.detail ? `${message} (${failure.detail})` : message;
+}
+
 function showError(message) {
+  failure = null;
   softphone.error = message;
   render();
 }
@@ -398,6 +408,7 @@ function applyText() {
   if (!root) return;
   const t = text();
   for (const node of root.querySelectorAll("[data-sp]")) node.textContent = t[node.dataset.sp];
+  if (failure && softphone.error) softphone.error = failureText();
   render();
 }
 

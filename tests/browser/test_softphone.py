@@ -255,3 +255,27 @@ async def test_blind_then_attended_transfer_between_two_browser_seats(
             await agent.post(f"/agents/{SEAT}/logout")
             result = await asyncio.wait_for(call, 60)
         assert result.ok, result.output[-2000:]
+
+
+async def test_the_softphone_card_is_arabic_right_to_left_on_a_phone_and_says_what_is_missing(
+    staff_database: Database,
+) -> None:
+    """Without the softphone configured (no WSS address), the card says so in the page's language; it fits a
+    phone screen from right to left. No Asterisk needed."""
+    async with serve_api(staff_database.url, demo=False) as api, launch() as browser:
+        page = await browser.new_page(phone=True)
+        await page.goto(f"{api.url}/ui/agent.html?lang=ar#token={staff_database.tokens[SEAT]}")
+        await page.evaluate(f"import('/ui/softphone.js').then((module) => {{ {PHONE} = module.softphone; }})")
+        await phone_reaches(page, "failed", timeout_s=10, what="the softphone giving up")
+        assert await page.evaluate("document.documentElement.dir") == "rtl"
+        assert await page.evaluate("document.querySelector('#softphone h2 [data-sp=title]').textContent") == "الهاتف"
+        error = await page.evaluate("document.querySelector('#softphone .sp-error').textContent")
+        assert error.startswith("تعذّر الحصول على بيانات المكتب") and "503" in error
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await page.evaluate("document.getElementById('lang').value = 'fr'")
+        await page.evaluate("document.getElementById('lang').dispatchEvent(new Event('change'))")
+        await page.wait_for(
+            "document.querySelector('#softphone [data-sp=title]').textContent === 'Téléphone'", what="French text"
+        )
+        error = await page.evaluate("document.querySelector('#softphone .sp-error').textContent")
+        assert error.startswith("Impossible d'obtenir les identifiants du poste")

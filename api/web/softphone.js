@@ -18,6 +18,7 @@ import { SOFTPHONE_TEXT } from "./i18n.js";
 const JSSIP_URL = new URL("./vendor/jssip.min.js", import.meta.url);
 const STYLE_URL = new URL("./softphone.css", import.meta.url);
 const AUTO_ANSWER_KEY = "ivr-softphone-auto-answer";
+const NORMAL_ENDS = ["Terminated", "Canceled", "Rejected", "Busy"]; // JsSIP.C.causes: nothing to report
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 
 export const softphone = {
@@ -144,6 +145,7 @@ function follow(session) {
     if (session === consult) {
       consult = null;
       if (current && current.isOnHold().local) current.unhold();
+      if (cause && !["Terminated", "Canceled"].includes(cause)) softphone.error = `${text().transferFailed}: ${cause}`;
       setState(current ? "in-call" : "registered");
       return;
     }
@@ -152,27 +154,32 @@ function follow(session) {
     current = null;
     end(consult);
     softphone.caller = null;
-    const normal = !cause || ["Terminated", "Canceled", "Bye", "Rejected", "Busy"].includes(cause);
-    if (!normal) softphone.error = `${text().callFailed}: ${cause}`;
+    if (cause && !NORMAL_ENDS.includes(cause)) softphone.error = `${text().callFailed}: ${cause}`;
     setState(ua && ua.isRegistered() ? "registered" : "off");
   };
   session.on("ended", ended);
   session.on("failed", ended);
 }
 
+// Each call plays through its own <audio> element: during a consultation the agent hears the consulted party
+// (the caller is on hold, hearing Asterisk's music), and the caller again once the consultation ends.
 function watchMedia(peerconnection) {
-  if (peerconnection.__watched) return;
+  if (!peerconnection || peerconnection.__watched) return;
   peerconnection.__watched = true;
-  const audio = root.querySelector("audio");
+  const audio = document.createElement("audio");
+  audio.autoplay = true;
+  root.append(audio);
   const attach = () => {
     const tracks = peerconnection.getReceivers().map((receiver) => receiver.track).filter(Boolean);
-    if (tracks.length && consult === null) audio.srcObject = new MediaStream(tracks);
+    if (tracks.length) audio.srcObject = new MediaStream(tracks);
   };
   peerconnection.addEventListener("track", attach);
   peerconnection.addEventListener("connectionstatechange", () => {
-    if (peerconnection.connectionState === "connected" && softphone.metrics.mediaConnectedAt === null) {
+    const state = peerconnection.connectionState;
+    if (state === "connected" && softphone.metrics.mediaConnectedAt === null) {
       softphone.metrics.mediaConnectedAt = performance.now();
     }
+    if (state === "closed" || state === "failed") audio.remove();
   });
   attach();
 }
@@ -195,9 +202,10 @@ function answer() {
   }
 }
 
+// During a consultation, hanging up ends the consultation (back to the held caller), never the caller's call.
 function hangup() {
   stopRinging();
-  if (current) current.terminate();
+  if (consult) end(consult); else end(current);
 }
 
 function toggleHold() {
@@ -270,7 +278,7 @@ function startConsultation() {
 
 function completeTransfer() {
   if (!current || !consult) return;
-  // REFER with Replaces: Asterisk bridges the caller with the consulted party and hangs up both our calls.
+  // REFER with Replaces: Asterisk bridges the caller with the consulted party; we hang up both our calls then.
   current.refer(consult.remote_identity.uri, { replaces: consult, eventHandlers: referHandlers(current, consult) });
 }
 
@@ -327,8 +335,7 @@ const TEMPLATE = `
     <button type="button" class="sp-cancel secondary" data-sp="cancelConsult"></button>
   </div>
   <label class="sp-auto"><input type="checkbox" name="auto-answer"> <span data-sp="autoAnswer"></span></label>
-  <p class="error sp-error" role="alert"></p>
-  <audio autoplay></audio>`;
+  <p class="error sp-error" role="alert"></p>`;
 
 function wire() {
   const on = (selector, handler) => root.querySelector(selector).addEventListener("click", handler);

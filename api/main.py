@@ -28,19 +28,8 @@ from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
-from api.routes import (
-    agents,
-    callbacks,
-    callers,
-    calls,
-    health,
-    live,
-    reports,
-    request_reports,
-    requests,
-    softphone,
-    supervision,
-)
+from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
+from api.routes.softphone import router as softphone_router
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 
@@ -148,7 +137,7 @@ def create_app(
         app.include_router(router)
     app.include_router(requests.router)
     app.include_router(request_reports.router)
-    app.include_router(softphone.router)
+    app.include_router(softphone_router)  # the agent page's browser softphone: its seat's settings
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)

@@ -290,9 +290,19 @@ function cancelConsultation() {
 
 async function callStats(peerconnection) {
   if (!peerconnection) return null;
-  const found = { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, codec: "", connection: peerconnection.connectionState };
+  const found = {
+    packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, codec: "",
+    connection: peerconnection.connectionState, route: "",
+  };
   const report = await peerconnection.getStats();
   report.forEach((entry) => {
+    if (entry.type === "transport" && entry.selectedCandidatePairId) {
+      // which addresses the media flows between (support: NAT and TURN questions)
+      const pair = report.get(entry.selectedCandidatePairId);
+      const local = pair && report.get(pair.localCandidateId);
+      const remote = pair && report.get(pair.remoteCandidateId);
+      if (local && remote) found.route = `${local.candidateType} ${local.address}:${local.port} -> ${remote.candidateType} ${remote.address}:${remote.port}`;
+    }
     if (entry.type === "outbound-rtp" && entry.kind === "audio") {
       found.packetsSent += entry.packetsSent || 0;
       found.bytesSent += entry.bytesSent || 0;

@@ -171,7 +171,8 @@ async def take_the_call(page: Page, tier: Tier, ami: AmiClient, tmp_path: Path, 
             f"ringing->answer click {metrics['answerClickedAt'] - metrics['ringingAt']:.0f} ms (test clicks at once); "
             f"answer->SIP confirmed {metrics['confirmedAt'] - metrics['answerClickedAt']:.0f} ms; "
             f"answer->media connected {metrics['mediaConnectedAt'] - metrics['answerClickedAt']:.0f} ms; "
-            f"page rx/tx packets {final['packetsReceived']}/{final['packetsSent']} ({final['codec']}), "
+            f"page rx/tx packets {final['packetsReceived']}/{final['packetsSent']} ({final['codec']}, "
+            f"{final['route']}), "
             f"first seen {stats['packetsReceived']}/{stats['packetsSent']}; "
             f"Asterisk agent channel rx/tx {asterisk_received}/{asterisk_sent}"
         )

@@ -33,12 +33,15 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
 )
 # Real WebRTC calls with no person in front: fake microphone (a beep) granted without asking, sound without a click,
-# and the sandbox Asterisk's self-signed certificate accepted for its WSS (otherwise: a silent close-1006 loop).
+# the sandbox Asterisk's self-signed certificate accepted for its WSS (otherwise: a silent close-1006 loop), and
+# loopback ICE candidates (Chromium leaves them out by default and would send the media to the machine's own
+# network address instead; seen here: host ::1 with this flag, host fd00::2 without).
 WEBRTC_FLAGS = (
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
     "--ignore-certificate-errors",
+    "--allow-loopback-in-peer-connection",
 )
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True}
 POLL_INTERVAL_MS = 20

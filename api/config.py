@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.schemas.softphone import IceServer
 from callcenter.config import TimeZoneName
 from callcenter.logs import LogFormat, LogLevel
 
@@ -48,3 +49,10 @@ class ApiSettings(BaseSettings):
     retention_job: bool = True  # False when cron runs `ivr retention run` instead
     # Keyed hash for pseudonyms (HMAC-SHA256), kept out of the database; unset: numbers become a fixed marker.
     pseudonym_key: SecretStr | None = None
+    # The browser softphone (api.softphone): Asterisk's WSS address as browsers reach it, the seats' SIP domain
+    # (default: the WSS host), STUN/TURN servers as JSON ([{"urls": ["turn:turn.example.org:3478"], "username":
+    # "...", "credential": "..."}]), and the pjsip_secrets.conf holding the seats' passwords.
+    softphone_wss_url: str | None = None
+    softphone_sip_domain: str | None = None
+    softphone_ice_servers: list[IceServer] = Field(default_factory=list)
+    seat_secrets: Path | None = Field(default=None, validation_alias=AliasChoices("IVR_SEAT_SECRETS", "seat_secrets"))

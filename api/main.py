@@ -47,6 +47,7 @@ from api.routes import (
 from api.routes import metrics as metrics_route
 from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
+from api.routes.softphone import router as softphone_router
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 from callcenter.logs import configure_logging
@@ -165,6 +166,7 @@ def create_app(
     app.include_router(desk_router)  # the agent's page: day view, desk configuration
     app.include_router(dispositions_router)
     app.include_router(audit.router)
+    app.include_router(softphone_router)  # the agent page's browser softphone: its seat's settings
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)

@@ -313,7 +313,8 @@ async def run(options: Options) -> dict[str, Any]:
     budget_s = 10.0 if options.quick else 180.0
     sandbox_options = SandboxOptions(
         agi_port=free_port(socket.SOCK_STREAM), sip_port=free_port(socket.SOCK_DGRAM),
-        ami_port=free_port(socket.SOCK_STREAM),
+        ami_port=free_port(socket.SOCK_STREAM), http_port=free_port(socket.SOCK_STREAM),
+        https_port=free_port(socket.SOCK_STREAM), seat_webrtc=False,
     )
     floor_port = free_port(socket.SOCK_STREAM)
     figures: dict[str, Any] = {

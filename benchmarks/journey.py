@@ -184,6 +184,8 @@ async def asterisk_seconds(
         agi_port=free_port(socket.SOCK_STREAM),
         sip_port=free_port(socket.SOCK_DGRAM),
         ami_port=free_port(socket.SOCK_STREAM),
+        http_port=free_port(socket.SOCK_STREAM),
+        https_port=free_port(socket.SOCK_STREAM),
     )
     found: dict[tuple[str, str], float | None] = {}
     with session_lock(paths):

@@ -26,9 +26,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--agi-port", type=int, default=int(os.environ.get("IVR_AGI_PORT", "4573")))
     parser.add_argument("--sip-port", type=int, default=5060)
     parser.add_argument("--ami-port", type=int, default=5038)
+    parser.add_argument("--https-port", type=int, default=8089, help="WSS for browser softphones")
     args = parser.parse_args(argv)
     paths = default_paths()
-    options = SandboxOptions(agi_port=args.agi_port, sip_port=args.sip_port, ami_port=args.ami_port)
+    options = SandboxOptions(
+        agi_port=args.agi_port, sip_port=args.sip_port, ami_port=args.ami_port, https_port=args.https_port
+    )
     try:
         if args.action == "provision":
             provision(paths)
@@ -47,6 +50,9 @@ def main(argv: list[str]) -> int:
         elif args.action == "env":
             # For `eval "$(ivr asterisk env)"` before `ivr agi`: where the flows must ask Asterisk to record.
             print(f"export IVR_VOICEMAIL_DIR={paths.recordings_dir}")
+            # For `ivr api`: browser softphones register over the sandbox's WSS with the seats' demo passwords.
+            print(f"export IVR_SEAT_SECRETS={paths.seat_secrets}")
+            print(f"export IVR_API_SOFTPHONE_WSS_URL={options.wss_url}")
         else:
             print(f"root={paths.root}\ncache={paths.cache}\nbase={paths.base}\nconf={paths.conf_dir}")
             print(f"recordings={paths.recordings_dir}\nsounds={paths.in_root(SOUNDS_DIR)}")

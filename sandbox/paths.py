@@ -70,6 +70,24 @@ class SandboxPaths:
         return self.spool_dir / "ivr-recordings"
 
     @property
+    def keys_dir(self) -> Path:
+        """The sandbox's TLS key and self-signed certificate for Asterisk's HTTPS server (browser softphones)."""
+        return self.base / "keys"
+
+    @property
+    def tls_certificate(self) -> Path:
+        return self.keys_dir / "asterisk.crt"
+
+    @property
+    def tls_key(self) -> Path:
+        return self.keys_dir / "asterisk.key"
+
+    @property
+    def seat_secrets(self) -> Path:
+        """The seats' SIP passwords as rendered for Asterisk (the API reads them for browser softphones)."""
+        return self.conf_dir / "pjsip_secrets.conf"
+
+    @property
     def console_log(self) -> Path:
         return self.root.parent / "asterisk-console.log"
 
@@ -131,7 +149,16 @@ class SandboxOptions:
     agi_port: int = 4573
     sip_port: int = 5060
     ami_port: int = 5038
+    http_port: int = 8088  # Asterisk's plain HTTP, loopback only (required for its HTTPS server to run)
+    https_port: int = 8089  # WSS for browser softphones: wss://127.0.0.1:PORT/ws
+    # False: every seat is a desk-phone seat (webrtc = no), for the tiers whose agents are SIPp phones
+    seat_webrtc: bool = True
     extra_globals: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def wss_url(self) -> str:
+        """Where a browser on this machine registers a seat."""
+        return f"wss://127.0.0.1:{self.https_port}/ws"
 
 
 def log(message: str) -> None:

@@ -1,14 +1,18 @@
 """Configuration rendering: asterisk_conf/ as an administrator deploys it, plus the few sandbox overrides.
 
 Rules: asterisk_conf/ stays what an administrator deploys; rendering only overrides a few keys that are already
-there (directories, the FastAGI address, ports) and puts the demo-only secret files (`*.sandbox.conf`) in place of
-the real ones.
+there (directories, the FastAGI address, ports, the TLS certificate's path, a tier's desk-phone seats) and puts the
+demo-only secret files (`*.sandbox.conf`) in place of the real ones. The sandbox's self-signed certificate is made
+once per base and kept.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import shutil
+import subprocess
 import wave
 from datetime import date, timedelta
 from pathlib import Path
@@ -58,8 +62,17 @@ def sandbox_overrides(paths: SandboxPaths, options: SandboxOptions) -> dict[str,
             ("globals", "IVR_RECORDINGS", str(paths.recordings_dir)),
             *[("globals", key, value) for key, value in options.extra_globals.items()],
         ],
-        "pjsip.conf": [("transport-udp", "bind", f"127.0.0.1:{options.sip_port}")],
+        "pjsip.conf": [
+            ("transport-udp", "bind", f"127.0.0.1:{options.sip_port}"),
+            *([] if options.seat_webrtc else [("agent-endpoint", "webrtc", "no")]),
+        ],
         "manager.conf": [("general", "port", str(options.ami_port))],
+        "http.conf": [
+            ("general", "bindport", str(options.http_port)),
+            ("general", "tlsbindaddr", f"127.0.0.1:{options.https_port}"),
+            ("general", "tlscertfile", str(paths.tls_certificate)),
+            ("general", "tlsprivatekey", str(paths.tls_key)),
+        ],
     }
 
 
@@ -96,6 +109,32 @@ def render_config(
     for day in (today, today + timedelta(days=31)):
         (paths.recordings_dir / f"{day:%Y}" / f"{day:%m}").mkdir(parents=True, exist_ok=True)
     _ensure_hold_music(paths)
+    ensure_certificate(paths)
+    # res_crypto (needed by res_srtp) reads astkeydir at load and warns when Debian's tree lacks it.
+    paths.in_root("/var/lib/asterisk/keys").mkdir(parents=True, exist_ok=True)
+
+
+def ensure_certificate(paths: SandboxPaths, *, days: int = 825) -> None:
+    """A self-signed certificate for 127.0.0.1/localhost (Asterisk's HTTPS server: browser softphones over WSS),
+    made once and kept: a browser that accepted it by hand keeps working after a restart. Never for production
+    (README: the softphone's certificates)."""
+    if paths.tls_certificate.exists() and paths.tls_key.exists():
+        return
+    if shutil.which("openssl") is None:
+        raise SandboxError("openssl is not installed (run `make system-deps`)")
+    paths.keys_dir.mkdir(parents=True, exist_ok=True)
+    partial_key, partial_cert = paths.tls_key.with_suffix(".key.new"), paths.tls_certificate.with_suffix(".crt.new")
+    command = [
+        "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-days", str(days), "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-keyout", str(partial_key), "-out", str(partial_cert),
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    if completed.returncode != 0:
+        raise SandboxError(f"openssl could not make the sandbox certificate: {completed.stderr.strip()[-500:]}")
+    partial_key.chmod(0o600)
+    os.replace(partial_key, paths.tls_key)
+    os.replace(partial_cert, paths.tls_certificate)
 
 
 def _ensure_hold_music(paths: SandboxPaths) -> None:

@@ -37,6 +37,8 @@ if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
     # The voice prompts, into the sandbox's sounds folder (incremental: only changed texts are rebuilt).
     $PY -m ivr prompts build --sandbox || echo "warning: some prompts could not be built (ivr prompts check)" >&2
     echo "Asterisk 22 sandbox running. Place a demo call:  .venv/bin/ivr call --caller +33612345678 --keys 3,1"
+    echo "Browser softphone: in Chromium, open https://127.0.0.1:8089/ws once and accept the sandbox's certificate;"
+    echo "  then /ui/agent.html registers the agent's seat (log into a queue there to take demo calls)."
   else
     echo "warning: the sandbox Asterisk did not start; the API and the FastAGI server run without it" >&2
   fi

@@ -10,6 +10,8 @@ command -v sox >/dev/null || need+=(sox)
 { command -v sox >/dev/null && sox -h 2>/dev/null | grep -qw mp3; } || need+=(libsox-fmt-mp3)
 command -v zstd >/dev/null || need+=(zstd)
 command -v chromium >/dev/null || need+=(chromium)
+# the sandbox's self-signed certificate for browser softphones (WSS)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2

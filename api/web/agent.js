@@ -4,6 +4,7 @@ import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 import { api, connectLive, takeToken } from "./live.js";
 import { fetchCallerCard, renderCallerCard } from "./callercard.js";
 import { deskSnapshot, setDeskLanguage, startDesk, wireDisposition } from "./desk.js";
+import { mountSoftphone } from "./softphone.js";
 
 const LANGUAGES = ["ar", "zgh", "fr", "en", "es", "nl", "it", "de"];
 let lang = chooseLanguage();
@@ -99,6 +100,7 @@ if (!token) {
       seat = seat || hello.name;
       document.getElementById("seat").textContent = seat;
       startDesk({ token, seat, lang });
+      mountSoftphone({ element: document.getElementById("softphone"), seat, request: (method, path, body) => api(token, method, path, body) });
     },
     onState: render,
     onStatus: status,

@@ -54,3 +54,67 @@ export function duration(seconds) {
   const s = Math.max(0, Math.round(seconds));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
+
+// The browser softphone (softphone.js), in every language of the agent page.
+export const SOFTPHONE_TEXT = {
+  fr: {
+    title: "Téléphone", answer: "Répondre", decline: "Refuser", hangup: "Raccrocher", hold: "Mettre en attente",
+    resume: "Reprendre l'appel", mute: "Couper le micro", unmute: "Rétablir le micro", keypad: "Clavier",
+    target: "Transférer à (poste 1002 ou file q-fr)", blindTransfer: "Transférer", consult: "Consulter d'abord",
+    completeTransfer: "Terminer le transfert", cancelConsult: "Annuler la consultation", autoAnswer: "Décrochage automatique",
+    language: "Langue", requestType: "Type de demande", reference: "Référence", unknownCaller: "Numéro masqué",
+    states: { off: "hors service", connecting: "connexion…", registered: "prêt", failed: "indisponible",
+      ringing: "appel entrant", "in-call": "en communication", held: "en attente", consulting: "consultation" },
+    callFailed: "Appel interrompu", badTarget: "Destination inconnue : un poste (1001 à 1040) ou une file (q-fr)",
+    transferFailed: "Le transfert a échoué",
+    errors: {
+      insecure: "Le téléphone exige une page sécurisée (https) et un navigateur récent",
+      credentials: "Impossible d'obtenir les identifiants du poste",
+      library: "Impossible de charger la bibliothèque SIP",
+      unreachable: "Serveur téléphonique injoignable (certificat non accepté ?)",
+      disconnected: "Connexion au serveur téléphonique perdue — reconnexion…",
+      registration: "Enregistrement du poste refusé",
+      microphone: "Micro indisponible ou refusé",
+    },
+  },
+  ar: {
+    title: "الهاتف", answer: "رد", decline: "رفض", hangup: "إنهاء المكالمة", hold: "تعليق المكالمة",
+    resume: "استئناف المكالمة", mute: "كتم الميكروفون", unmute: "تشغيل الميكروفون", keypad: "لوحة الأرقام",
+    target: "تحويل إلى (مكتب 1002 أو قائمة q-fr)", blindTransfer: "تحويل", consult: "استشارة أولاً",
+    completeTransfer: "إتمام التحويل", cancelConsult: "إلغاء الاستشارة", autoAnswer: "رد تلقائي",
+    language: "اللغة", requestType: "نوع الطلب", reference: "المرجع", unknownCaller: "رقم محجوب",
+    states: { off: "خارج الخدمة", connecting: "جارٍ الاتصال…", registered: "جاهز", failed: "غير متاح",
+      ringing: "مكالمة واردة", "in-call": "في مكالمة", held: "معلّقة", consulting: "استشارة" },
+    callFailed: "انقطعت المكالمة", badTarget: "وجهة غير معروفة: مكتب (1001 إلى 1040) أو قائمة (q-fr)",
+    transferFailed: "فشل التحويل",
+    errors: {
+      insecure: "يتطلب الهاتف صفحة آمنة (https) ومتصفحاً حديثاً",
+      credentials: "تعذّر الحصول على بيانات المكتب",
+      library: "تعذّر تحميل مكتبة SIP",
+      unreachable: "خادم الهاتف غير متاح (هل قُبلت الشهادة؟)",
+      disconnected: "انقطع الاتصال بخادم الهاتف — جارٍ إعادة الاتصال…",
+      registration: "رُفض تسجيل المكتب",
+      microphone: "الميكروفون غير متاح أو مرفوض",
+    },
+  },
+  en: {
+    title: "Phone", answer: "Answer", decline: "Decline", hangup: "Hang up", hold: "Hold", resume: "Resume",
+    mute: "Mute", unmute: "Unmute", keypad: "Keypad", target: "Transfer to (seat 1002 or queue q-fr)",
+    blindTransfer: "Transfer", consult: "Consult first", completeTransfer: "Complete transfer",
+    cancelConsult: "Cancel consultation", autoAnswer: "Auto-answer", language: "Language", requestType: "Request type",
+    reference: "Reference", unknownCaller: "Withheld number",
+    states: { off: "off", connecting: "connecting…", registered: "ready", failed: "unavailable", ringing: "incoming call",
+      "in-call": "on a call", held: "on hold", consulting: "consulting" },
+    callFailed: "Call dropped", badTarget: "Unknown destination: a seat (1001 to 1040) or a queue (q-fr)",
+    transferFailed: "The transfer failed",
+    errors: {
+      insecure: "The phone needs a secure page (https) and a recent browser",
+      credentials: "Cannot get the seat's credentials",
+      library: "Cannot load the SIP library",
+      unreachable: "Phone server unreachable (certificate not accepted?)",
+      disconnected: "Lost the phone server — reconnecting…",
+      registration: "The seat's registration was refused",
+      microphone: "Microphone unavailable or refused",
+    },
+  },
+};

@@ -151,12 +151,16 @@ def _tier_callcenter(directory: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
-    paths = default_paths(
-        {
-            **os.environ,
-            "IVR_ASTERISK_ROOT": os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root")),
-        }
-    )
+    root = os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root"))
+    # this tier's agents are SIPp desk phones (plain RTP); tests/browser has browser seats (webrtc = yes)
+    with running_tier(tmp_path_factory, Path(root), seat_webrtc=False) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_tier(tmp_path_factory: pytest.TempPathFactory, root: Path, *, seat_webrtc: bool) -> Iterator[Tier]:
+    """A sandbox Asterisk on its own root and free ports, with the tier's call-center file and test prompts."""
+    paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(root)})
     reason = unavailable_reason(paths)
     if reason is None and shutil.which("sipp") is None:
         reason = "sipp is not installed (Debian package sip-tester; run `make system-deps`)"
@@ -166,6 +170,9 @@ def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
         agi_port=free_port(socket.SOCK_STREAM),
         sip_port=free_port(socket.SOCK_DGRAM),
         ami_port=free_port(socket.SOCK_STREAM),
+        http_port=free_port(socket.SOCK_STREAM),
+        https_port=free_port(socket.SOCK_STREAM),
+        seat_webrtc=seat_webrtc,
     )
     # One tier session at a time per root: a second pytest run would restart the Asterisk under the first one.
     lock_path = paths.root.with_name(paths.root.name + ".session.lock")

@@ -32,6 +32,17 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--no-first-run",
 )
+# Real WebRTC calls with no person in front: fake microphone (a beep) granted without asking, sound without a click,
+# the sandbox Asterisk's self-signed certificate accepted for its WSS (otherwise: a silent close-1006 loop), and
+# loopback ICE candidates (Chromium leaves them out by default and would send the media to the machine's own
+# network address instead; seen here: host ::1 with this flag, host fd00::2 without).
+WEBRTC_FLAGS = (
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--ignore-certificate-errors",
+    "--allow-loopback-in-peer-connection",
+)
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True}
 POLL_INTERVAL_MS = 20
 
@@ -101,13 +112,15 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def launch() -> AsyncIterator[Browser]:
-    """Chromium, closed on exit; each context Playwright opens has a fresh profile."""
+async def launch(*, webrtc: bool = False) -> AsyncIterator[Browser]:
+    """Chromium, closed on exit; each context Playwright opens has a fresh profile. `webrtc`: with fake media
+    devices and the sandbox's self-signed certificate accepted (WEBRTC_FLAGS)."""
     binary = shutil.which(CHROMIUM)
     if binary is None:
         raise FileNotFoundError(unavailable_reason())
+    flags = [*CHROMIUM_FLAGS, *(WEBRTC_FLAGS if webrtc else ())]
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=binary, args=list(CHROMIUM_FLAGS))
+        browser = await playwright.chromium.launch(executable_path=binary, args=flags)
         try:
             yield Browser(browser)
         finally:

@@ -185,3 +185,31 @@ def test_every_application_the_flows_exec_is_loaded() -> None:
     executed = {m for path in sources for m in re.findall(r'exec_application[,(]\s*"(\w+)"', path.read_text())}
     assert executed, "no EXEC found in ivr/: the pattern above is stale"
     assert {f"app_{name.lower()}.so" for name in executed} <= loaded
+
+
+def test_seats_are_webrtc_capable_over_asterisks_own_wss() -> None:
+    pjsip = parse("pjsip.conf")
+    template = options(pjsip, "agent-endpoint")
+    assert template["webrtc"] == "yes"  # ICE, DTLS-SRTP, AVPF, rtcp-mux
+    assert "transport" not in template  # back over the seat's own transport: UDP for desk phones, WSS for browsers
+    assert template["allow"].split(",")[0] == "opus" and {"alaw", "ulaw"} <= set(template["allow"].split(","))
+    assert options(pjsip, "transport-wss")["protocol"] == "wss"
+    assert options(pjsip, "global")["endpoint_identifier_order"].startswith("username")
+    http = options(parse("http.conf"), "general")
+    assert (http["enabled"], http["tlsenable"], http["bindaddr"]) == ("yes", "yes", "127.0.0.1")
+    assert http["tlsbindaddr"].endswith(":8089")
+    loaded = {value for key, value in parse("modules.conf")[0][2] if key == "load"}
+    webrtc = {"res_http_websocket.so", "res_pjsip_transport_websocket.so", "res_crypto.so", "res_srtp.so"}
+    assert webrtc | {"codec_opus_open_source.so", "res_format_attr_opus.so"} <= loaded
+    assert options(parse("rtp.conf"), "general")["icesupport"] == "yes"
+    assert "stunaddr" not in options(parse("rtp.conf"), "general")
+
+
+def test_the_queue_hands_the_callers_context_to_the_agents_phone() -> None:
+    dialplan = (CONF / "extensions.conf").read_text()
+    queue = next(line for line in dialplan.splitlines() if "(wait),Queue(" in line)
+    assert "b(queue-agent-call^s^1(${IVR_LANG}^${IVR_REQUEST_TYPE}^${IVR_REFERENCE}))" in queue
+    headers = dialplan.split("\n[queue-agent-call]\n", 1)[1].split("\n[", 1)[0]
+    for header in ("X-IVR-Language", "X-IVR-Request-Type", "X-IVR-Reference"):
+        assert f"PJSIP_HEADER(add,{header})" in headers
+    assert "load = res_pjsip_header_funcs.so" in (CONF / "modules.conf").read_text()

@@ -69,6 +69,35 @@ def test_render_config_overrides_paths_ports_and_installs_demo_secrets(paths: Sa
     assert list(paths.in_root("/var/lib/asterisk/moh").glob("*.wav"))
 
 
+def test_render_config_serves_wss_with_a_kept_self_signed_certificate(paths: SandboxPaths) -> None:
+    render.render_config(paths, SandboxOptions(http_port=18088, https_port=18089))
+    http = (paths.conf_dir / "http.conf").read_text()
+    assert "tlsbindaddr = 127.0.0.1:18089" in http
+    assert "bindport = 18088" in http
+    assert f"tlscertfile = {paths.tls_certificate}" in http
+    assert f"tlsprivatekey = {paths.tls_key}" in http
+    assert "BEGIN CERTIFICATE" in paths.tls_certificate.read_text()
+    assert paths.tls_key.stat().st_mode & 0o077 == 0  # the key is the owner's only
+    made = paths.tls_certificate.read_bytes()
+    render.render_config(paths)  # a restart keeps the certificate a person may have accepted in a browser
+    assert paths.tls_certificate.read_bytes() == made
+    assert SandboxOptions(https_port=18089).wss_url == "wss://127.0.0.1:18089/ws"
+
+
+def test_seats_are_browser_seats_unless_a_tier_wants_desk_phones(paths: SandboxPaths) -> None:
+    render.render_config(paths)
+    assert "webrtc = yes" in (paths.conf_dir / "pjsip.conf").read_text()
+    render.render_config(paths, SandboxOptions(seat_webrtc=False))
+    template = (paths.conf_dir / "pjsip.conf").read_text().split("[agent-endpoint](!)", 1)[1].split("\n[", 1)[0]
+    assert "webrtc = no" in template
+
+
+def test_no_openssl_is_a_clear_error(paths: SandboxPaths, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(SandboxError, match="openssl"):
+        render.ensure_certificate(paths)
+
+
 def test_render_config_removes_files_that_left_the_source(paths: SandboxPaths, tmp_path: Path) -> None:
     paths.conf_dir.mkdir(parents=True)
     (paths.conf_dir / "stale.conf").write_text("[general]\n")
@@ -281,7 +310,9 @@ def test_cli_paths_and_status_of_a_sandbox_that_does_not_run(
     assert sandbox_cli.main(["paths"]) == 0
     assert f"root={tmp_path / 'root'}" in capsys.readouterr().out
     assert sandbox_cli.main(["env"]) == 0
-    assert "export IVR_VOICEMAIL_DIR=" in capsys.readouterr().out
+    env = capsys.readouterr().out
+    assert "export IVR_VOICEMAIL_DIR=" in env
+    assert "export IVR_SEAT_SECRETS=" in env and "export IVR_API_SOFTPHONE_WSS_URL=wss://127.0.0.1:8089/ws" in env
     assert sandbox_cli.main(["status"]) == 3
     assert sandbox_cli.main(["stop"]) == 0
     assert "not running" in capsys.readouterr().out

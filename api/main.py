@@ -27,8 +27,11 @@ from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
+from api.net import TrustedProxyMiddleware
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
 from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
+from api.routes.docs import router as docs_router
+from api.security.headers import SecurityHeadersMiddleware
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 
@@ -39,6 +42,9 @@ log = logging.getLogger(__name__)
 # AMI-event-to-page latency with 43 pages past 50 ms (benchmarks/wallboard.py: ~75 ms with it, ~20 ms without).
 # The pages are on the call center's network: send plain frames.
 WEBSOCKET_DEFLATE = False
+# uvicorn's proxy headers believe X-Forwarded-For from 127.0.0.1 by default: a local client could pick any address
+# (and so escape the portal's rate limit). api.net reads it from IVR_API_TRUSTED_PROXIES only.
+PROXY_HEADERS = False
 
 
 class StartupRefusedError(Exception):
@@ -124,6 +130,8 @@ def create_app(
         description="Call records posted by the agi service, remembered caller languages, and reports. "
         "Every route except /health needs `Authorization: Bearer <token>` (see `ivr token create`).",
         lifespan=lifespan,
+        docs_url=None,  # api.routes.docs: served from vendored files, under the CSP
+        redoc_url=None,
     )
     install_problem_handlers(app)
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
@@ -136,9 +144,15 @@ def create_app(
         app.include_router(router)
     app.include_router(requests.router)
     app.include_router(request_reports.router)
+    app.include_router(docs_router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)
+    # outermost last: every response gets the headers, and everything inside sees the client's own address
+    app.add_middleware(
+        SecurityHeadersMiddleware, connect_src=settings.csp_connect_src, hsts_seconds=settings.hsts_seconds
+    )
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
     return app
 
 
@@ -197,7 +211,12 @@ def main(argv: list[str]) -> int:
     # without running atexit, and the embedded PostgreSQL would never learn that this handle is gone.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="info", ws_per_message_deflate=WEBSOCKET_DEFLATE
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        ws_per_message_deflate=WEBSOCKET_DEFLATE,
+        proxy_headers=PROXY_HEADERS,
     )
     return 0
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -215,3 +215,16 @@ call_hourly = Table(
     Column("talk_count", BigInteger, nullable=False),
     *[Column(f"within_{threshold}s", BigInteger, nullable=False) for threshold in ROLLUP_THRESHOLDS_S],
 )
+
+
+class RateLimitRow(Base):
+    """The recent hits of one rate-limited key (api.crud.rate_limits): shared by every API process."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "portal:203.0.113.7"
+    hits: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))  # allowed hits, oldest first
+    allowed: Mapped[bool] = mapped_column(Boolean)  # whether the last hit was allowed
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # no hit of it counts after this
+
+    __table_args__ = (Index("ix_rate_limits_expires_at", "expires_at"),)

@@ -30,7 +30,7 @@ BASE_POLICY = (
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    "font-src 'self'",
+    "font-src 'self' data:",
     "media-src 'self' blob:",
     "manifest-src 'self'",
     "worker-src 'self' blob:",

@@ -22,7 +22,7 @@ from api.problems import documented
 from api.schemas.callbacks import QUEUE_PATTERN, CallbackCreate, CallbackPublic, QueueEstimate
 
 router = APIRouter(tags=["callbacks"])
-QueueName = Annotated[str, Path(pattern=QUEUE_PATTERN)]
+QueueName = Annotated[str, Path(pattern=QUEUE_PATTERN, examples=["q-fr"])]
 
 
 def require_configured_queue(live: LiveService, queue: str, *, loc: tuple[str, ...]) -> None:

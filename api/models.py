@@ -153,6 +153,10 @@ class RequestEvent(Base):
 
 # A callback is "open" while it still has to happen; one number may hold only one open callback.
 OPEN_CALLBACK_STATUSES = ("pending", "dialing")
+# The partial unique index's predicate, as literal SQL: ON CONFLICT finds the index only when its WHERE implies
+# this predicate, which PostgreSQL cannot prove from bound parameters once it plans the prepared statement
+# generically (after five executions on a connection): then every booking failed (500).
+OPEN_CALLBACK_PREDICATE = text("status IN ('pending', 'dialing')")
 
 
 class QueueEventRow(Base):
@@ -193,7 +197,7 @@ class CallbackRow(Base):
             "ux_callbacks_open_number",
             "number",
             unique=True,
-            postgresql_where=text("status IN ('pending', 'dialing')"),
+            postgresql_where=OPEN_CALLBACK_PREDICATE,
         ),
         Index("ix_callbacks_status_joined_at", "status", "joined_at"),
     )

@@ -81,7 +81,8 @@ async def test_redoc_renders_the_operations_offline(api: LiveApi, offline_page: 
     page, refused = offline_page
     await page.goto(f"{api.url}/redoc")
     await page.wait_for(
-        "['/calls/{key}', '/reports/summary', '/agents/{seat}/login'].every((p) => document.body.innerText.includes(p))",
+        "['/calls/{key}', '/reports/summary', '/agents/{seat}/login']"
+        ".every((path) => document.body.innerText.includes(path))",
         timeout_s=30,
         what="ReDoc's operations",
     )
@@ -91,7 +92,10 @@ async def test_redoc_renders_the_operations_offline(api: LiveApi, offline_page: 
     assert [url for url in refused if REDOCLY_LOGO not in url] == []
 
 
-@pytest.mark.parametrize("name", sorted(path.name for path in WEB_DIR.glob("*.html") if path.name not in DOCS_PAGES))
+PAGES = sorted(path.name for path in WEB_DIR.glob("*.html") if path.name not in DOCS_PAGES)
+
+
+@pytest.mark.parametrize("name", PAGES)
 async def test_every_page_loads_under_the_csp(api: LiveApi, offline_page: tuple[Page, list[str]], name: str) -> None:
     page, refused = offline_page
     response = await page.playwright.goto(f"{api.url}/ui/{name}#token={DEMO_TOKENS[Role.SUPERVISOR]}")

@@ -50,10 +50,8 @@ def test_a_rate_limit_counts_an_ipv6_subscriber_by_its_64(address: str, key: str
 
 
 def test_the_policy_allows_this_origin_its_websocket_and_the_configured_sources_only() -> None:
-    policy = dict(
-        (directive.split(" ", 1) + [""])[:2]
-        for directive in content_security_policy("pbx.test:8000", ["wss://asterisk.test:8089"]).split("; ")
-    )
+    directives = content_security_policy("pbx.test:8000", ["wss://asterisk.test:8089"]).split("; ")
+    policy = dict(directive.split(" ", 1) for directive in directives)
     assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
     assert policy["connect-src"] == "'self' ws://pbx.test:8000 wss://pbx.test:8000 wss://asterisk.test:8089"
     assert policy["frame-ancestors"] == "'none'"

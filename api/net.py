@@ -78,7 +78,7 @@ class TrustedProxyMiddleware:
             return
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         forwarded = [value.decode("latin-1") for name, value in headers if name == b"x-forwarded-for"]
-        scope = dict(scope)
+        # in place, as uvicorn's own proxy middleware does: its access log then names the client too
         scope["client"] = (client_address(peer_host, forwarded, self.trusted), peer_port)
         protos = [value.decode("latin-1") for name, value in headers if name == b"x-forwarded-proto"]
         if protos:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from pydantic import ValidationError
 
+from api.config import ApiSettings
 from api.net import client_address, limit_key, parse_address
 from api.security.headers import content_security_policy
 
@@ -60,3 +62,18 @@ def test_the_policy_allows_this_origin_its_websocket_and_the_configured_sources_
 def test_an_odd_host_header_never_reaches_the_policy() -> None:
     policy = content_security_policy("evil.test; script-src *")
     assert "evil" not in policy and "connect-src 'self'" in policy
+
+
+def test_settings_take_comma_separated_lists_and_refuse_a_source_that_would_break_the_policy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IVR_API_TRUSTED_PROXIES", "10.0.0.5, 192.168.0.0/16")
+    monkeypatch.setenv("IVR_API_CSP_CONNECT_SRC", "wss://pbx.example.org:8089")
+    settings = ApiSettings()
+    assert settings.trusted_proxies == [ipaddress.ip_network("10.0.0.5/32"), ipaddress.ip_network("192.168.0.0/16")]
+    assert settings.csp_connect_src == ["wss://pbx.example.org:8089"]
+    monkeypatch.delenv("IVR_API_TRUSTED_PROXIES")
+    assert ApiSettings().trusted_proxies == []  # none by default
+    monkeypatch.setenv("IVR_API_CSP_CONNECT_SRC", "wss://pbx.example.org:8089; script-src *")
+    with pytest.raises(ValidationError):
+        ApiSettings()

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.schemas.softphone import IceServer
 from callcenter.config import TimeZoneName
 from callcenter.logs import LogFormat, LogLevel
 
 MIB = 1024 * 1024
+YEAR_S = 365 * 86400
+
+
+def _comma_separated(value: Any) -> Any:
+    """An environment variable's list, written as "a, b" (a JSON list works too)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
 
 
 class ApiSettings(BaseSettings):
@@ -56,3 +69,24 @@ class ApiSettings(BaseSettings):
     softphone_sip_domain: str | None = None
     softphone_ice_servers: list[IceServer] = Field(default_factory=list)
     seat_secrets: Path | None = Field(default=None, validation_alias=AliasChoices("IVR_SEAT_SECRETS", "seat_secrets"))
+    # Security (README "Security"). Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks,
+    # e.g. "10.0.0.5, 192.168.1.0/24"); none by default: the TCP peer is the client (api.net).
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+    # More connect-src for the pages' Content-Security-Policy: the agents' softphones reach Asterisk's WebRTC
+    # WebSocket, e.g. "wss://pbx.example.org:8089" (api.security.headers).
+    csp_connect_src: Annotated[list[str], NoDecode] = []
+    # Strict-Transport-Security max-age, sent only on https requests; 0: never.
+    hsts_seconds: int = Field(default=YEAR_S, ge=0)
+
+    @field_validator("trusted_proxies", "csp_connect_src", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _comma_separated(value)
+
+    @field_validator("csp_connect_src")
+    @classmethod
+    def _sources(cls, value: list[str]) -> list[str]:
+        for source in value:
+            if not source or any(c.isspace() or c in ";,'\"" for c in source):
+                raise ValueError(f"{source!r} is not one CSP source (e.g. wss://pbx.example.org:8089)")
+        return value

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,6 +29,7 @@ from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.metrics import HttpMetrics, RequestObservabilityMiddleware
+from api.net import TrustedProxyMiddleware
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
 from api.request_config import RequestSettings
 from api.retention import start_daily, stop_daily
@@ -47,7 +49,9 @@ from api.routes import (
 from api.routes import metrics as metrics_route
 from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
+from api.routes.docs import router as docs_router
 from api.routes.softphone import router as softphone_router
+from api.security.headers import SecurityHeadersMiddleware
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 from callcenter.logs import configure_logging
@@ -59,6 +63,9 @@ log = logging.getLogger(__name__)
 # AMI-event-to-page latency with 43 pages past 50 ms (benchmarks/wallboard.py: ~75 ms with it, ~20 ms without).
 # The pages are on the call center's network: send plain frames.
 WEBSOCKET_DEFLATE = False
+# uvicorn's proxy headers believe X-Forwarded-For from 127.0.0.1 by default: a local client could pick any address
+# (and so escape the portal's rate limit). api.net reads it from IVR_API_TRUSTED_PROXIES only.
+PROXY_HEADERS = False
 
 
 class StartupRefusedError(Exception):
@@ -100,6 +107,16 @@ def load_callcenter_once() -> CallCenter | None:
     except Exception:
         log.exception("cannot load the call-center file; agents cannot log in by language")
         return None
+
+
+def csp_connect_src(settings: ApiSettings) -> list[str]:
+    """The pages' extra connect-src: the configured sources and the softphone's WSS origin (api.security.headers)."""
+    sources = list(settings.csp_connect_src)
+    if settings.softphone_wss_url:
+        wss = urlsplit(settings.softphone_wss_url)
+        if wss.scheme in ("ws", "wss") and wss.netloc and f"{wss.scheme}://{wss.netloc}" not in sources:
+            sources.append(f"{wss.scheme}://{wss.netloc}")
+    return sources
 
 
 def create_app(
@@ -151,6 +168,8 @@ def create_app(
         description="Call records posted by the agi service, remembered caller languages, and reports. "
         "Every route except /health needs `Authorization: Bearer <token>` (see `ivr token create`).",
         lifespan=lifespan,
+        docs_url=None,  # api.routes.docs: served from vendored files, under the CSP
+        redoc_url=None,
     )
     install_problem_handlers(app)
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
@@ -167,11 +186,16 @@ def create_app(
     app.include_router(dispositions_router)
     app.include_router(audit.router)
     app.include_router(softphone_router)  # the agent page's browser softphone: its seat's settings
+    app.include_router(docs_router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)
+    extra_connect_src = csp_connect_src(settings)  # on every answer below, 413s and 400s included
+    app.add_middleware(SecurityHeadersMiddleware, connect_src=extra_connect_src, hsts_seconds=settings.hsts_seconds)
     app.state.http_metrics = HttpMetrics()  # outermost: counts and logs every answer, 413s and 400s included
     app.add_middleware(RequestObservabilityMiddleware, metrics=app.state.http_metrics)
+    # outermost last: everything inside sees the client's own address (api.net)
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
     return app
 
 
@@ -232,7 +256,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(  # logging as configured above (uvicorn's own config off); one line per request: api.metrics
         app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-        ws_per_message_deflate=WEBSOCKET_DEFLATE,
+        ws_per_message_deflate=WEBSOCKET_DEFLATE, proxy_headers=PROXY_HEADERS,
     )  # fmt: skip
     return 0
 

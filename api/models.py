@@ -33,7 +33,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -178,6 +178,10 @@ class DispositionRow(Base):
 
 # A callback is "open" while it still has to happen; one number may hold only one open callback.
 OPEN_CALLBACK_STATUSES = ("pending", "dialing")
+# The partial unique index's predicate, as literal SQL: ON CONFLICT finds the index only when its WHERE implies
+# this predicate, which PostgreSQL cannot prove from bound parameters once it plans the prepared statement
+# generically (after five executions on a connection): then every booking failed (500).
+OPEN_CALLBACK_PREDICATE = text("status IN ('pending', 'dialing')")
 
 
 class QueueEventRow(Base):
@@ -218,7 +222,7 @@ class CallbackRow(Base):
             "ux_callbacks_open_number",
             "number",
             unique=True,
-            postgresql_where=text("status IN ('pending', 'dialing')"),
+            postgresql_where=OPEN_CALLBACK_PREDICATE,
         ),
         Index("ix_callbacks_status_joined_at", "status", "joined_at"),
     )
@@ -273,3 +277,16 @@ class AgentSkill(Base):
     language: Mapped[str] = mapped_column(String(16), primary_key=True)
     skill: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateLimitRow(Base):
+    """The recent hits of one rate-limited key (api.crud.rate_limits): shared by every API process."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "portal:203.0.113.7"
+    hits: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))  # allowed hits, oldest first
+    allowed: Mapped[bool] = mapped_column(Boolean)  # whether the last hit was allowed
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # no hit of it counts after this
+
+    __table_args__ = (Index("ix_rate_limits_expires_at", "expires_at"),)

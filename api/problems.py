@@ -14,6 +14,7 @@ Rules:
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -36,6 +37,11 @@ VALIDATION_TYPE = "urn:ivr:problem:validation-error"
 def problem_body(status: int, detail: str | None = None, **extra: Any) -> dict[str, Any]:
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     return {"type": "about:blank", "title": title, "status": status, "detail": detail or title, **extra}
+
+
+def retry_after(seconds: float) -> dict[str, str]:
+    """The Retry-After header (RFC 9110 10.2.3: whole seconds) for a wait of `seconds`, rounded up."""
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
 def problem_response(
@@ -127,6 +133,13 @@ _DESCRIPTIONS = {
 }
 
 
+RETRY_AFTER_HEADER = {
+    "description": "seconds to wait before this request can succeed (RFC 9110 10.2.3)",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
 def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route's own error codes (409, 502, 503): problem_openapi fills in the Problem body."""
     return {code: {"description": _DESCRIPTIONS.get(code, HTTPStatus(code).phrase)} for code in codes}
@@ -177,5 +190,7 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
                     "description": existing.get("description") or _DESCRIPTIONS.get(code, HTTPStatus(code).phrase),
                     "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{shape}"}}},
                 }
+                if code == 429:
+                    responses[str(code)]["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
     app.openapi_schema = schema
     return schema

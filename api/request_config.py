@@ -1,16 +1,17 @@
 """What the request routes share: the call center (request types, calendar), the recordings directory and the
-portal's rate limiter. Built once per application, on first use (api.deps), from the call center create_app
-holds and the same recordings directory the agi side writes to (IVR_VOICEMAIL_DIR)."""
+portal's rate limit (counted in PostgreSQL: api.crud.rate_limits). Built once per application, on first use
+(api.deps), from the call center create_app holds and the same recordings directory the agi side writes to
+(IVR_VOICEMAIL_DIR)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.request_rules import RateLimiter
 from callcenter.calendar import BusinessCalendar
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
@@ -18,6 +19,9 @@ from callcenter.loading import load_callcenter
 # Asterisk's file extension for each RECORD FILE format of callcenter.toml [voicemail].format.
 RECORDING_EXTENSIONS = {"wav": "wav", "wav49": "WAV", "gsm": "gsm", "ulaw": "ulaw", "alaw": "alaw", "g722": "g722",
                         "sln16": "sln16"}  # fmt: skip
+
+
+PORTAL_WINDOW = timedelta(minutes=10)
 
 
 class RequestSettings(BaseSettings):
@@ -39,7 +43,7 @@ class RequestConfig:
     callcenter: CallCenter
     recordings_dir: Path
     due_soon_hours: float = 8.0
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    portal_limit: int = 5  # portal requests per address per PORTAL_WINDOW
     service_lines: dict[str, str] = field(default_factory=dict)
     calendar: BusinessCalendar = field(init=False)
 
@@ -54,7 +58,7 @@ class RequestConfig:
             callcenter=callcenter if callcenter is not None else load_callcenter(),
             recordings_dir=settings.recordings_dir,
             due_soon_hours=settings.due_soon_hours,
-            limiter=RateLimiter(limit=settings.portal_limit),
+            portal_limit=settings.portal_limit,
             service_lines=settings.service_lines,
         )
 

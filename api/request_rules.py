@@ -1,4 +1,4 @@
-"""Pure rules of requests: references, deadlines in business hours, the status workflow, the portal's limit.
+"""Pure rules of requests: references, deadlines in business hours, the status workflow.
 
 Rules:
 - A reference is 8 random digits not starting with 0 (from `secrets`): short enough to key on a phone, and not
@@ -12,9 +12,7 @@ Rules:
 from __future__ import annotations
 
 import secrets
-from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from callcenter.calendar import BusinessCalendar
 from callcenter.config import CallCenter, RequestType
@@ -56,29 +54,3 @@ def due_at(calendar: BusinessCalendar, kind: RequestType, created_at: datetime) 
 def due_soon_cutoff(calendar: BusinessCalendar, now: datetime, within_business_hours: float) -> datetime:
     """Open requests due before this instant are "due soon": less than that much opening time is left."""
     return calendar.add_business_hours(now, within_business_hours)
-
-
-@dataclass
-class RateLimiter:
-    """At most `limit` hits per key within `window` (a sliding window), for the unauthenticated portal form.
-
-    In-process memory: with several API processes each keeps its own count (the limit per address is then
-    limit x processes); a proxy in front should carry the global limit.
-    """
-
-    limit: int = 5
-    window: timedelta = timedelta(minutes=10)
-    max_keys: int = 100_000
-    _hits: dict[str, deque[datetime]] = field(default_factory=dict)
-
-    def allow(self, key: str, now: datetime) -> bool:
-        hits = self._hits.setdefault(key, deque())
-        while hits and now - hits[0] >= self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        if len(self._hits) > self.max_keys:  # forget idle addresses rather than grow without bound
-            for stale in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.window]:
-                del self._hits[stale]
-        return True

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import OPEN_CALLBACK_STATUSES, CallbackRow
+from api.models import OPEN_CALLBACK_PREDICATE, OPEN_CALLBACK_STATUSES, CallbackRow
 from api.schemas.callbacks import CallbackCreate
 
 
@@ -34,7 +34,7 @@ async def book_callback(
         )
         .on_conflict_do_nothing(
             index_elements=[CallbackRow.number],
-            index_where=CallbackRow.status.in_(OPEN_CALLBACK_STATUSES),
+            index_where=OPEN_CALLBACK_PREDICATE,  # literal: see api.models
         )
         .returning(CallbackRow.id)
     )

@@ -3,6 +3,8 @@
 The agi service (role agi) asks both while a caller waits; supervisors list callbacks. Estimates come from the
 live state's recently answered waits (api.ami.state.estimated_wait_s); callbacks are dialed by the live
 service when their turn comes (api.ami.service: agent first, then the caller).
+A queue name must be one of the call-center configuration's queues (422 otherwise): a made-up name would
+otherwise become a phantom queue on the wallboard.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 
+from api.ami.service import LiveService
 from api.ami.state import MemberState, estimated_wait_s
 from api.crud import callbacks
 from api.deps import LiveDep, NowDep, SessionDep, SupervisorDep, WaitingDep
@@ -20,7 +24,15 @@ from api.schemas.callbacks import QUEUE_PATTERN, CallbackCreate, CallbackPublic,
 from api.security.audit import AuditDep
 
 router = APIRouter(tags=["callbacks"])
-QueueName = Annotated[str, Path(pattern=QUEUE_PATTERN)]
+QueueName = Annotated[str, Path(pattern=QUEUE_PATTERN, examples=["q-fr"])]
+
+
+def require_configured_queue(live: LiveService, queue: str, *, loc: tuple[str, ...]) -> None:
+    """422 naming the parameter when `queue` is not a queue of the call-center configuration."""
+    known = sorted(set(live.queues_by_language.values()))
+    if queue not in known:
+        message = f"not a configured queue (known: {', '.join(known) or 'none'})"
+        raise RequestValidationError([{"type": "unknown_queue", "loc": loc, "msg": message}])
 
 
 @router.get("/queues/{queue}/estimate", responses=documented(503))
@@ -32,6 +44,7 @@ async def queue_estimate(
     position: Annotated[int, Query(ge=1, le=999)] = 1,
 ) -> QueueEstimate:
     """Estimated wait at `position` in `queue`, from the queue's answered waits of the last hour."""
+    require_configured_queue(live, queue, loc=("path", "queue"))
     state = live.state.queues.get(queue)
     if state is None:
         return QueueEstimate(queue=queue, position=position, estimated_wait_s=None, agents_available=0)
@@ -58,6 +71,7 @@ async def book_callback(
     body: CallbackCreate, principal: WaitingDep, session: SessionDep, now: NowDep, response: Response, live: LiveDep
 ) -> CallbackPublic:
     """Book a callback that keeps the caller's place; one open callback per number."""
+    require_configured_queue(live, body.queue, loc=("body", "queue"))
     row, created = await callbacks.book_callback(session, callback_in=body, now=now)
     if created:
         await live.callback_booked(queue=body.queue, uniqueid=body.uniqueid or body.linkedid)

@@ -13,11 +13,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
 
 from api.call_back import callback_number, originate_call_back
-from api.crud import requests
+from api.crud import rate_limits, requests
 from api.deps import AgiWriterDep, LiveDep, NowDep, RequestConfigDep, SessionDep, StaffDep, StatusReaderDep
 from api.models import RequestRow
-from api.problems import documented
-from api.request_config import RequestConfig
+from api.net import limit_key
+from api.problems import documented, retry_after
+from api.request_config import PORTAL_WINDOW, RequestConfig
 from api.request_rules import due_soon_cutoff
 from api.routes.agents import check_seat
 from api.schemas.audit import AuditAction
@@ -107,9 +108,14 @@ async def open_from_portal(
     body: PortalRequestCreate, request: Request, session: SessionDep, config: RequestConfigDep, now: NowDep
 ) -> RequestCreated:
     """The public web portal's form: no token, a few requests per address and 10 minutes."""
-    address = request.client.host if request.client else "unknown"
-    if not config.limiter.allow(address, now):
-        raise HTTPException(429, "too many requests from this address; try again later")
+    address = limit_key(request.client.host if request.client else "unknown")  # api.net: behind trusted proxies
+    wait_s = await rate_limits.hit(
+        session, key=f"portal:{address}", limit=config.portal_limit, window=PORTAL_WINDOW, now=now
+    )
+    if wait_s is not None:
+        raise HTTPException(
+            429, "too many requests from this address; try again later", headers=retry_after(wait_s)
+        )
     _check_type(config, body.request_type)
     return _created(await requests.open_from_portal(session, config=config, portal_in=body, now=now))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 SEAT_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # a PJSIP endpoint name
 
@@ -18,6 +18,8 @@ class Skill(enum.StrEnum):
 
 
 class AgentLogin(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"skills": {"fr": "native", "en": "fluent"}}]})
+
     skills: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Skill] = Field(min_length=1, max_length=16)
 
 

@@ -19,6 +19,21 @@ class QueueEstimate(BaseModel):
 
 
 class CallbackCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "+212600000001",
+                    "queue": "q-fr",  # one of the call-center file's queues
+                    "language": "fr",
+                    "linkedid": "1795400000.1",
+                    "uniqueid": "1795400000.1",
+                    "joined_at": "2026-11-10T09:00:00Z",
+                }
+            ]
+        }
+    )
+
     number: str = Field(pattern=r"^\+?[0-9]{3,20}$")
     queue: str = Field(pattern=QUEUE_PATTERN)
     language: str = Field(default="", pattern=r"^([a-z]{2,3})?$")

@@ -123,3 +123,14 @@ async def test_an_agent_who_does_not_answer_puts_the_callback_back_in_line(
     # the agent who let it ring out is not rung again at once (the clock does not move in this test)
     assert await live.dial_due_callbacks() == []
     assert len([action for action in fake.actions if action["Action"] == "Originate"]) == 1
+
+
+async def test_bookings_keep_working_once_postgresql_plans_the_statement_generically(
+    http: httpx.AsyncClient, auth: dict[Role, dict[str, str]]
+) -> None:
+    """Found by schemathesis: after five executions of a prepared statement PostgreSQL may switch to a generic
+    plan, and ON CONFLICT could then no longer match the partial index through bound parameters (500)."""
+    joined = datetime.now(UTC) + timedelta(hours=1)
+    for n in range(12):  # one connection: the app's pool hands the same one to sequential requests
+        booked = await http.post("/callbacks", json=booking(joined, f"+21260000010{n:02d}"), headers=auth[Role.AGI])
+        assert booked.status_code == 201, (n, booked.text)

@@ -27,7 +27,7 @@ from fastapi import FastAPI
 
 from api.ami.service import AmiEnvironment
 from api.config import ApiSettings
-from api.main import create_app
+from api.main import PROXY_HEADERS, create_app
 from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
 from tests.support.poll import eventually
@@ -75,6 +75,7 @@ class ApiServer:
             ws=self.ws,
             ws_per_message_deflate=self.ws_per_message_deflate,
             timeout_graceful_shutdown=self.graceful_shutdown_s,
+            proxy_headers=PROXY_HEADERS,  # as `ivr api` serves: forwarded addresses are api.net's business
         )
         server = self._server = uvicorn.Server(config)
         task = self._task = asyncio.create_task(server.serve())

@@ -1,13 +1,12 @@
-"""Pure rules of requests: references, business-hours deadlines, transitions, the portal's rate limit."""
+"""Pure rules of requests: references, business-hours deadlines, transitions."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from api.request_rules import (
-    RateLimiter,
     due_at,
     due_soon_cutoff,
     may_move,
@@ -59,15 +58,3 @@ def test_transitions() -> None:
     assert may_move(RequestStatus.ANSWERED, RequestStatus.IN_PROGRESS)  # reopened
     assert not may_move(RequestStatus.ANSWERED, RequestStatus.NEW)
     assert not any(may_move(RequestStatus.CLOSED, target) for target in RequestStatus)
-
-
-def test_rate_limiter_slides_its_window_per_address() -> None:
-    limiter = RateLimiter(limit=2, window=timedelta(minutes=10), max_keys=3)
-    t0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    assert limiter.allow("a", t0) and limiter.allow("a", t0 + timedelta(minutes=1))
-    assert not limiter.allow("a", t0 + timedelta(minutes=2))
-    assert limiter.allow("b", t0 + timedelta(minutes=2))
-    assert limiter.allow("a", t0 + timedelta(minutes=10))  # the first hit left the window
-    for n in range(5):  # many addresses: idle ones are forgotten, memory stays bounded
-        limiter.allow(f"x{n}", t0 + timedelta(hours=1, minutes=n * 11))
-    assert len(limiter._hits) <= 4

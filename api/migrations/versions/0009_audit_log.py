@@ -7,7 +7,7 @@ cannot say this: the API connects as the table's owner (the embedded PostgreSQL 
 triggers are the guard; PUBLIC's privileges are revoked as well for deployments that add read-only roles.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

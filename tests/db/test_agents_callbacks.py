@@ -3,6 +3,7 @@ number, the caller's place kept, the agent rung first (Originate into [ivr-callb
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,8 +11,9 @@ import pytest
 from fastapi import FastAPI
 
 from api.ami.service import LiveService
+from api.config import ApiSettings
 from api.security.tokens import Role
-from tests.db.conftest import FixedClock, bearer, live_of
+from tests.db.conftest import FixedClock, bearer, live_of, start_app
 from tests.fake_ami import FakeAmi
 from tests.support.poll import eventually
 
@@ -123,3 +125,75 @@ async def test_an_agent_who_does_not_answer_puts_the_callback_back_in_line(
     # the agent who let it ring out is not rung again at once (the clock does not move in this test)
     assert await live.dial_due_callbacks() == []
     assert len([action for action in fake.actions if action["Action"] == "Originate"]) == 1
+
+
+async def test_a_callback_that_was_not_answered_waits_before_it_is_dialed_again(
+    http: httpx.AsyncClient, live_app: FastAPI, fake: FakeAmi, auth: dict[Role, dict[str, str]], clock: FixedClock
+) -> None:
+    fake.originate_outcome = "Failure"
+    live = live_of(live_app)
+    await http.post("/callbacks", json=booking(datetime.now(UTC)), headers=auth[Role.AGI])
+    for seat in ("agent1001", "agent1002"):  # a second free agent: only the delay can hold the next attempt back
+        await http.post(f"/agents/{seat}/login", json={"skills": {"ar": "native"}}, headers=auth[Role.SUPERVISOR])
+
+    def originates() -> int:
+        return len([action for action in fake.actions if action["Action"] == "Originate"])
+
+    await eventually(lambda: originates() == 1 and not live._dialing, timeout_s=5, what="one unanswered attempt")
+    assert await live.dial_due_callbacks() == []
+    assert originates() == 1
+    clock.now += timedelta(seconds=61)  # callback_rules.retry_delay(1) is a minute
+    await eventually(lambda: originates() == 2, timeout_s=5, what="the second attempt after the delay")
+
+
+async def test_a_callback_left_dialing_by_a_lost_api_is_recovered_exactly_once(
+    http: httpx.AsyncClient,
+    live_app: FastAPI,
+    fake: FakeAmi,
+    auth: dict[Role, dict[str, str]],
+    clock: FixedClock,
+    settings: ApiSettings,
+) -> None:
+    live = live_of(live_app)
+    ids = []
+    for number in ("+212600000011", "+212600000012"):
+        booked = await http.post("/callbacks", json=booking(datetime.now(UTC), number), headers=auth[Role.AGI])
+        ids.append(booked.json()["id"])
+    for seat in ("agent1001", "agent1002"):
+        await http.post(f"/agents/{seat}/login", json={"skills": {"ar": "native"}}, headers=auth[Role.SUPERVISOR])
+
+    async def statuses() -> dict[int, tuple[str, int]]:
+        listed = (await http.get("/callbacks", headers=auth[Role.SUPERVISOR])).json()
+        return {c["id"]: (c["status"], c["attempts"]) for c in listed}
+
+    async def two_dialing() -> bool:
+        return [status for status, _ in (await statuses()).values()].count("dialing") == 2
+
+    await eventually(two_dialing, timeout_s=5, what="two callbacks dialing")
+    dialing = [i for i, (status, _) in (await statuses()).items() if status == "dialing"]
+    originates = [action for action in fake.actions if action["Action"] == "Originate"]
+    assert sorted(o["ChannelId"] for o in originates) == [f"ivr-callback-{i}-1" for i in sorted(dialing)]
+    # The API "restarts": the UserEvents of both attempts are lost. One attempt's call is still on (its channel
+    # is alive); the other ended answered, and Asterisk filed its status in AstDB.
+    still_on, answered = dialing
+    fake.channels = {f"ivr-callback-{still_on}-1"}
+    fake.astdb[("ivr-callback", f"ivr-callback-{answered}-1")] = "ANSWER"
+    second = start_app(settings, clock, fake)  # a second API process looks too
+    async with second.router.lifespan_context(second):
+        await eventually(lambda: live_of(second).ami_status()["status"] == "connected", timeout_s=5, what="AMI")
+        assert await live_of(second).recover_callbacks() == []  # within the grace period: nothing lost yet
+        clock.now += timedelta(seconds=16)
+        live._recovered_at = live_of(second)._recovered_at = None
+        results = await asyncio.gather(live.recover_callbacks(), live_of(second).recover_callbacks())
+        await eventually(lambda: bool(results), timeout_s=1, what="both recoveries")
+    assert sorted(results[0] + results[1]) == [answered]  # settled once, by one of the two
+    assert (await statuses())[answered] == ("done", 1)
+    assert (await statuses())[still_on] == ("dialing", 1)
+
+    fake.channels = set()  # the call still on ends, and its h step never ran (Asterisk died): re-queued, once
+    clock.now += timedelta(seconds=10)
+    live._recovered_at = None
+    assert await live.recover_callbacks() == [still_on]
+    live._recovered_at = None
+    assert await live.recover_callbacks() == []
+    assert (await statuses())[still_on] == ("pending", 1)

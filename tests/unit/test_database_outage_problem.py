@@ -3,6 +3,8 @@ off without counting an attempt against any record, and no one is told their req
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -18,12 +20,22 @@ class CannotConnectNowError(Exception):
 CannotConnectNowError.__module__ = "asyncpg.exceptions"
 
 
-def failing_app(error: Exception) -> FastAPI:
+def _raise_in_the_driver(error: Exception) -> None:
+    """Raise `error` from a frame of a module named like asyncpg's connection code."""
+    code = compile("def connect(error):\n    raise error\n", "connect_utils.py", "exec")
+    namespace: dict[str, Any] = {"__name__": "asyncpg.connect_utils"}
+    exec(code, namespace)  # a constant snippet: a frame in "asyncpg" for the handler to see
+    namespace["connect"](error)
+
+
+def failing_app(error: Exception, *, in_driver: bool = False) -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
 
     @app.get("/boom")
     async def boom() -> None:
+        if in_driver:
+            _raise_in_the_driver(error)
         raise error
 
     return app
@@ -32,8 +44,6 @@ def failing_app(error: Exception) -> FastAPI:
 @pytest.mark.parametrize(
     "error",
     [
-        ConnectionRefusedError(111, "Connect call failed"),
-        TimeoutError(),
         OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly")),
         DBAPIError("SELECT 1", {}, Exception("connection lost"), connection_invalidated=True),
         CannotConnectNowError("the database system is starting up"),
@@ -48,8 +58,24 @@ async def test_an_unreachable_database_is_a_503_with_retry_after(error: Exceptio
     assert response.json()["status"] == 503
 
 
-async def test_a_bug_is_still_a_500() -> None:
-    transport = httpx.ASGITransport(app=failing_app(KeyError("x")), raise_app_exceptions=False)
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connect call failed"),
+        FileNotFoundError(2, "No such file or directory"),  # the server's Unix socket is gone: it is stopped
+        TimeoutError(),
+    ],
+)
+async def test_a_connection_the_driver_could_not_open_is_a_503(error: Exception) -> None:
+    transport = httpx.ASGITransport(app=failing_app(error, in_driver=True), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        response = await client.get("/boom")
+    assert response.status_code == 503
+
+
+@pytest.mark.parametrize("error", [KeyError("x"), FileNotFoundError(2, "a recording that is not there")])
+async def test_a_bug_or_a_missing_file_is_still_a_500(error: Exception) -> None:
+    transport = httpx.ASGITransport(app=failing_app(error), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
         response = await client.get("/boom")
     assert response.status_code == 500

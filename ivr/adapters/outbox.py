@@ -54,6 +54,7 @@ from ivr.delivery import (
 
 log = logging.getLogger(__name__)
 QUARANTINE = "quarantine"
+TEMPORARY_TTL_S = 3600.0  # a temporary file this old was left by a writer killed mid-write: no put returned for it
 REASON_SUFFIX = ".reason"
 
 
@@ -78,6 +79,7 @@ class Outbox:
         self._write_failures = 0
         self.directory.mkdir(parents=True, exist_ok=True)
         legacy_claims(self.directory)
+        sweep_temporaries(self.directory, older_than=clock() - TEMPORARY_TTL_S)
 
     # -- writing ----------------------------------------------------------------------------------------------
 
@@ -313,6 +315,18 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sweep_temporaries(directory: Path, *, older_than: float) -> int:
+    """Remove the temporary files of writes that died before their rename (never a record: `put` had not
+    returned); only old ones, as another process may be writing right now."""
+    removed = 0
+    for temporary in directory.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if temporary.stat().st_mtime < older_than:
+                temporary.unlink()
+                removed += 1
+    return removed
 
 
 def legacy_claims(directory: Path) -> int:

@@ -120,3 +120,11 @@ def test_stats_count_the_backlog_and_its_age(tmp_path: Path) -> None:
     os.utime(tmp_path / "1700000000.1@5.json", (4000, 4000))
     stats = outbox.stats()
     assert (stats.count, stats.oldest_age_s, stats.quarantined, stats.disk_full) == (2, 1000.0, 0, False)
+
+
+def test_old_temporaries_of_killed_writers_are_swept_at_start(tmp_path: Path) -> None:
+    (tmp_path / ".1700000000.1@5.json.dead.tmp").write_text('{"linkedid": "17')  # kill -9 mid-write, long ago
+    os.utime(tmp_path / ".1700000000.1@5.json.dead.tmp", (0, 0))
+    (tmp_path / ".1700000000.2@5.json.live.tmp").write_text("")  # another process writing right now
+    Outbox(tmp_path)  # the real clock: the live one is seconds old, the dead one decades
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".1700000000.2@5.json.live.tmp"]

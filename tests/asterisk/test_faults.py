@@ -314,7 +314,7 @@ def caller_linkedids(ami: AmiClient) -> set[str]:
 async def waiting_caller(tier: Tier, ami: AmiClient, work: Path) -> AsyncIterator[str]:
     """A caller waiting in q-fr (for the wallboard to show); yields the number."""
     number = "+33699999999"
-    task = asyncio.create_task(call(tier, CallerScript(caller=number, keys=QUEUE_KEYS, hangup_at=9.0), work))
+    task = asyncio.create_task(call(tier, CallerScript(caller=number, keys=QUEUE_KEYS, hangup_at=7.5), work))
     try:
         await ami.wait_for(
             lambda e: e.get("Event") == "QueueCallerJoin" and e.get("CallerIDNum") == number,
@@ -344,7 +344,7 @@ async def test_kill_9_of_the_agi_server_during_calls_loses_no_spooled_record(
     await plant.start_agi()
     await tier.register_seat(SEAT)
     await log_in_seat(plant)
-    scripts = random_calls(rng, 8)
+    scripts = random_calls(rng, 6)
     calls = asyncio.create_task(run_calls(tier, scripts, tmp_path / "calls"))
     await asyncio.sleep(rng.uniform(1.0, 8.0))  # the random moment of the fault, not a wait for something
     plant.kill(plant.agi)
@@ -367,7 +367,7 @@ async def test_kill_9_of_the_api_during_calls_stores_every_record_once(
     await plant.start_agi()
     await tier.register_seat(SEAT)
     await log_in_seat(plant)
-    calls = asyncio.create_task(run_calls(tier, random_calls(rng, 8), tmp_path / "calls"))
+    calls = asyncio.create_task(run_calls(tier, random_calls(rng, 6), tmp_path / "calls"))
     await asyncio.sleep(rng.uniform(1.0, 8.0))  # the random moment of the fault, not a wait for something
     plant.kill(plant.api)
     await asyncio.sleep(rng.uniform(0.5, 3.0))  # the outage's length
@@ -454,7 +454,7 @@ async def test_postgresql_stopped_and_started_during_calls_loses_no_record(
         await plant.start_agi()
         await tier.register_seat(SEAT)
         await log_in_seat(plant)
-        calls = asyncio.create_task(run_calls(tier, random_calls(rng, 8), tmp_path / "calls"))
+        calls = asyncio.create_task(run_calls(tier, random_calls(rng, 6), tmp_path / "calls"))
         await asyncio.sleep(rng.uniform(0.5, 6.0))  # the random moment of the fault, not a wait for something
         await asyncio.to_thread(private_postgres.stop)
         async with httpx.AsyncClient(base_url=plant.api_url, timeout=10) as client:

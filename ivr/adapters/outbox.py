@@ -105,7 +105,7 @@ class Outbox:
                 self._write(spool_name(record.linkedid, record.version), record.model_dump_json().encode())
             except OSError:
                 break  # still refused: keep the rest too, in order
-            del self._held[file_name]
+            self._held.pop(file_name, None)  # (a put of the same version may have written it meanwhile)
             if not self._held:
                 log.warning("outbox: the spool %s takes records again; every held record is written", self.directory)
         return len(self._held)
@@ -196,8 +196,9 @@ class Outbox:
 
     def done(self, claim: Claim) -> None:
         """The API stored the record (or a newer version): forget it, then end the lease."""
-        with contextlib.suppress(FileNotFoundError):
-            claim.path.unlink()
+        with contextlib.suppress(OSError):
+            if os.stat(claim.path).st_ino == os.fstat(claim.fd).st_ino:  # still the file we posted
+                claim.path.unlink()
         with contextlib.suppress(FileNotFoundError):
             (self.directory / claim.name.state_name).unlink()
         self.release(claim)

@@ -128,3 +128,13 @@ def test_old_temporaries_of_killed_writers_are_swept_at_start(tmp_path: Path) ->
     (tmp_path / ".1700000000.2@5.json.live.tmp").write_text("")  # another process writing right now
     Outbox(tmp_path)  # the real clock: the live one is seconds old, the dead one decades
     assert sorted(p.name for p in tmp_path.iterdir()) == [".1700000000.2@5.json.live.tmp"]
+
+
+def test_settling_a_claim_never_deletes_a_file_written_after_it(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    outbox.put_sync(record(outcome=Outcome.ABANDONED_QUEUE))
+    claim = outbox.claim(spool_name("1700000000.1", 5))
+    assert claim is not None
+    outbox.put_sync(record(outcome=Outcome.ANSWERED))  # the same version written again while it was being posted
+    outbox.done(claim)
+    assert [r.outcome for r in outbox.records()] == [Outcome.ANSWERED]  # posted next pass, not lost

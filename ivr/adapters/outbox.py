@@ -64,7 +64,7 @@ class Claim:
 
     name: SpoolName
     path: Path
-    fd: int
+    fd: int  # -1 once released
     state: DeliveryState
 
 
@@ -190,14 +190,16 @@ class Outbox:
             return None
 
     def release(self, claim: Claim) -> None:
-        """End the lease; the file stays for a later pass."""
-        with contextlib.suppress(OSError):
-            os.close(claim.fd)
+        """End the lease (once: a closed descriptor's number may already belong to another file)."""
+        fd, claim.fd = claim.fd, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def done(self, claim: Claim) -> None:
         """The API stored the record (or a newer version): forget it, then end the lease."""
         with contextlib.suppress(OSError):
-            if os.stat(claim.path).st_ino == os.fstat(claim.fd).st_ino:  # still the file we posted
+            if claim.fd >= 0 and os.stat(claim.path).st_ino == os.fstat(claim.fd).st_ino:  # still the one we posted
                 claim.path.unlink()
         with contextlib.suppress(FileNotFoundError):
             (self.directory / claim.name.state_name).unlink()

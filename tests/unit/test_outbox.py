@@ -138,3 +138,17 @@ def test_settling_a_claim_never_deletes_a_file_written_after_it(tmp_path: Path) 
     outbox.put_sync(record(outcome=Outcome.ANSWERED))  # the same version written again while it was being posted
     outbox.done(claim)
     assert [r.outcome for r in outbox.records()] == [Outcome.ANSWERED]  # posted next pass, not lost
+
+
+def test_a_lease_ends_once(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    outbox.put_sync(record())
+    claim = outbox.claim(spool_name("1700000000.1", 5))
+    assert claim is not None
+    outbox.release(claim)
+    other = os.open(tmp_path, os.O_RDONLY)  # may get the number the lease's descriptor had
+    try:
+        outbox.release(claim)  # a second release (a pass cut short after settling) closes nothing else
+        os.fstat(other)
+    finally:
+        os.close(other)

@@ -326,7 +326,8 @@ class LiveService:
         for item in lost:
             key = callback_rules.channel_id(item.callback_id, item.attempts)
             try:  # what the dialplan's h step filed, if the attempt got that far
-                found = await link.listing("DBGet", Family=callback_rules.ASTDB_FAMILY, Key=key)
+                # as_list left to panoramisk: a missing key is a one-message Error (AmiError here), not a list
+                found = await link.action({"Action": "DBGet", "Family": callback_rules.ASTDB_FAMILY, "Key": key})
                 status = next((m["Val"] for m in found if m.get("Event") == "DBGetResponse" and "Val" in m), None)
             except AmiError:  # "Database entry not found"
                 status = None

@@ -5,9 +5,10 @@ Rules:
 - An attempt ends answered (done), or not: pending again after a delay that doubles with each attempt
   (`retry_delay`: a caller who did not pick up is not rung again seconds later), or failed after
   `max_attempts`.
-- The agent's seat is originated with a channel id of our own (`channel_id`: the callback and its attempt), so
-  the dialer can ask Asterisk whether an attempt is still on the line (CoreShowChannels), and the dialplan's `h`
-  step files the attempt's DIALSTATUS in AstDB under that id (family `ivr-callback`) before its UserEvent.
+- The agent's seat is originated with a channel id of our own (`channel_id`: the callback, its attempt and the
+  instant it was claimed, so no other database's callback of the same id ever shares it), so the dialer can ask
+  Asterisk whether an attempt is still on the line (CoreShowChannels), and the dialplan's `h` step files the
+  attempt's DIALSTATUS in AstDB under that id (family `ivr-callback`) before its UserEvent.
 - A callback "dialing" for longer than the grace period whose channel is gone was lost in flight (the API
   restarted, the AMI link or Asterisk dropped, the UserEvent never arrived): it is settled from the status
   Asterisk filed if there is one, else counted as not answered. Either way through the same conditional update
@@ -27,9 +28,17 @@ RETRY_MAX = timedelta(minutes=15)
 DIAL_GRACE = timedelta(seconds=15)  # from claim to the agent's channel existing (Originate is asynchronous)
 
 
-def channel_id(callback_id: int, attempt: int) -> str:
+def channel_id(callback_id: int, attempt: int, claimed_at: datetime) -> str:
     """The uniqueid given to the agent's channel of one attempt (Originate's ChannelId)."""
-    return f"{CHANNEL_PREFIX}{callback_id}-{attempt}"
+    return f"{CHANNEL_PREFIX}{callback_id}-{attempt}-{claimed_at.timestamp() * 1_000_000:.0f}"
+
+
+def attempt_of(uniqueid: str) -> tuple[int, int] | None:
+    """(callback id, attempt) of a channel id made by `channel_id`; None for any other channel."""
+    parts = uniqueid.removeprefix(CHANNEL_PREFIX).split("-") if uniqueid.startswith(CHANNEL_PREFIX) else []
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
+        return None
+    return int(parts[0]), int(parts[1])
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -57,7 +66,7 @@ class Dialing:
 
     callback_id: int
     attempts: int
-    since: datetime
+    since: datetime  # when it was claimed (updated_at), part of its channel id
 
 
 def lost_in_flight(dialing: list[Dialing], *, live_channels: set[str], now: datetime) -> list[Dialing]:
@@ -65,7 +74,8 @@ def lost_in_flight(dialing: list[Dialing], *, live_channels: set[str], now: date
     return [
         item
         for item in dialing
-        if now - item.since > DIAL_GRACE and channel_id(item.callback_id, item.attempts) not in live_channels
+        if now - item.since > DIAL_GRACE
+        and channel_id(item.callback_id, item.attempts, item.since) not in live_channels
     ]
 
 

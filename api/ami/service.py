@@ -271,7 +271,7 @@ class LiveService:
                     {
                         "Action": "Originate",
                         "ActionID": f"{CALLBACK_ACTION_PREFIX}{callback.id}-{attempt}",
-                        "ChannelId": callback_rules.channel_id(callback.id, attempt),
+                        "ChannelId": callback_rules.channel_id(callback.id, attempt, now),  # claimed at now
                         "Channel": agent.interface,
                         "Context": "ivr-callback",
                         "Exten": "s",
@@ -304,10 +304,10 @@ class LiveService:
             if event.get("Response") != "Success" and callback_id.isdigit() and attempt.isdigit():
                 await self._settle(int(callback_id), answered=False, agent_answered=False, attempt=int(attempt))
         elif kind == "UserEvent" and event.get("UserEvent") == "IvrCallback" and event.get("Id", "").isdigit():
-            # Uniqueid is the channel id we gave the attempt (ivr-callback-ID-ATTEMPT)
-            attempt = event.get("Uniqueid", "").rpartition("-")[2]
+            # Uniqueid is the channel id we gave the attempt (callback_rules.channel_id)
+            made = callback_rules.attempt_of(event.get("Uniqueid", ""))
             await self._settle(int(event["Id"]), answered=callback_rules.answered_by_status(event.get("Status")),
-                               attempt=int(attempt) if attempt.isdigit() else None)  # fmt: skip
+                               attempt=made[1] if made else None)  # fmt: skip
 
     async def recover_callbacks(self) -> list[int]:
         """Settle the callbacks lost in flight (see callback_rules); return the ids this process settled."""
@@ -324,7 +324,7 @@ class LiveService:
         lost = callback_rules.lost_in_flight(dialing, live_channels=channels, now=now)
         recovered: list[int] = []
         for item in lost:
-            key = callback_rules.channel_id(item.callback_id, item.attempts)
+            key = callback_rules.channel_id(item.callback_id, item.attempts, item.since)
             try:  # what the dialplan's h step filed, if the attempt got that far
                 # as_list left to panoramisk: a missing key is a one-message Error (AmiError here), not a list
                 found = await link.action({"Action": "DBGet", "Family": callback_rules.ASTDB_FAMILY, "Key": key})

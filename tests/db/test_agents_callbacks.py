@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.ami.callback_rules import attempt_of
 from api.ami.service import LiveService
 from api.config import ApiSettings
 from api.security.tokens import Role
@@ -171,13 +172,14 @@ async def test_a_callback_left_dialing_by_a_lost_api_is_recovered_exactly_once(
 
     await eventually(two_dialing, timeout_s=5, what="two callbacks dialing")
     dialing = [i for i, (status, _) in (await statuses()).items() if status == "dialing"]
-    originates = [action for action in fake.actions if action["Action"] == "Originate"]
-    assert sorted(o["ChannelId"] for o in originates) == [f"ivr-callback-{i}-1" for i in sorted(dialing)]
+    originates = {attempt_of(o["ChannelId"]): o["ChannelId"] for o in fake.actions if o["Action"] == "Originate"}
+    assert set(originates) == {(i, 1) for i in dialing}
     # The API "restarts": the UserEvents of both attempts are lost. One attempt's call is still on (its channel
     # is alive); the other ended answered, and Asterisk filed its status in AstDB.
     still_on, answered = dialing
-    fake.channels = {f"ivr-callback-{still_on}-1"}
-    fake.astdb[("ivr-callback", f"ivr-callback-{answered}-1")] = "ANSWER"
+    fake.channels = {originates[(still_on, 1)]}
+    fake.astdb[("ivr-callback", originates[(answered, 1)])] = "ANSWER"
+    fake.astdb[("ivr-callback", f"ivr-callback-{still_on}-1-1")] = "ANSWER"  # another database's callback
     second = start_app(settings, clock, fake)  # a second API process looks too
     async with second.router.lifespan_context(second):
         await eventually(lambda: live_of(second).ami_status()["status"] == "connected", timeout_s=5, what="AMI")

@@ -11,6 +11,7 @@ from api.ami.callback_rules import (
     Dialing,
     after_attempt,
     answered_by_status,
+    attempt_of,
     channel_id,
     lost_in_flight,
     retry_delay,
@@ -35,9 +36,18 @@ def test_an_attempt_ends_done_pending_after_a_delay_or_failed() -> None:
 def test_an_attempt_is_lost_once_past_the_grace_with_no_channel_left() -> None:
     old, fresh = NOW - DIAL_GRACE - timedelta(seconds=1), NOW - timedelta(seconds=2)
     dialing = [Dialing(1, 1, old), Dialing(2, 2, old), Dialing(3, 1, fresh), Dialing(4, 1, old)]
-    live = {channel_id(2, 2), channel_id(4, 0)}  # 4's channel is an older attempt's, not this one's
+    live = {channel_id(2, 2, old), channel_id(4, 0, old)}  # 4's channel is an older attempt's, not this one's
     assert [d.callback_id for d in lost_in_flight(dialing, live_channels=live, now=NOW)] == [1, 4]
-    assert channel_id(12, 3) == "ivr-callback-12-3"
+
+
+def test_a_channel_id_names_the_callback_its_attempt_and_when_it_was_claimed() -> None:
+    claimed = datetime(2026, 11, 30, 10, 0, 0, 123456, tzinfo=UTC)
+    assert channel_id(12, 3, claimed) == "ivr-callback-12-3-1796032800123456"
+    assert attempt_of(channel_id(12, 3, claimed)) == (12, 3)
+    # another database's callback 12 (a test's, a restored backup's) never shares AstDB's entry
+    assert channel_id(12, 3, claimed) != channel_id(12, 3, claimed + timedelta(microseconds=1))
+    for other in ("PJSIP/agent1001-00000001", "1796032800.42", "ivr-callback-12-3", "ivr-callback-a-1-2", ""):
+        assert attempt_of(other) is None
 
 
 def test_only_an_answer_filed_by_asterisk_counts_as_answered() -> None:

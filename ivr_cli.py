@@ -22,6 +22,12 @@ def agi(argv: list[str]) -> int:
     return main(argv)
 
 
+def outbox(argv: list[str]) -> int:
+    from ivr.outbox_cli import main
+
+    return main(argv)
+
+
 def api(argv: list[str]) -> int:
     from api.main import main
 
@@ -71,6 +77,7 @@ class Command(NamedTuple):
 
 COMMANDS: dict[str, Command] = {
     "agi": Command(agi, "serve the call flows over FastAGI (port 4573)"),
+    "outbox": Command(outbox, "list the call-record spool's backlog and quarantine; retry quarantined records"),
     "api": Command(api, "serve the records API (port 8000), embedded PostgreSQL by default"),
     "token": Command(token, "create or revoke API bearer tokens"),
     "retention": Command(retention, "apply the data retention policy once (run: for cron)"),

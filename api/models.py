@@ -71,6 +71,8 @@ class Call(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # How many times this call was posted: 1 in the normal case; more means a sender replayed it.
     deliveries: Mapped[int] = mapped_column(Integer, default=1)
+    # The newest version of the record posted (callcenter.records, "Versions"); 0: none given. Migration 0010.
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_calls_started_at_id", "started_at", "id"),
@@ -216,6 +218,8 @@ class CallbackRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     agent: Mapped[str] = mapped_column(String(128), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # pending after an unanswered attempt: not dialed again before this (api.ami.callback_rules). Migration 0010.
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index(

@@ -5,6 +5,8 @@ Rules:
   `errors`, a list of {"type", "loc", "msg"} naming where the input was wrong (never echoing it: it may be a MiB,
   or a non-finite number that JSON cannot carry). `type` is "about:blank" (the title is the HTTP status phrase)
   except for validation errors.
+- A database that cannot be reached (stopped, restarting, connection lost) answers 503 with Retry-After, not
+  500: the caller (the agi side's outbox above all) is told to come back, not that its request is wrong.
 - Parameters holding NUL or a non-ASCII digit are refused up front with 400, before any route: PostgreSQL text
   cannot hold NUL, and `"³".isdigit()` is true while `int("³")` raises, so neither may reach the code.
 - The OpenAPI says so: each operation lists the codes it can answer (401/403 behind a token, 404 on a path with a
@@ -23,6 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -73,7 +76,42 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=422, media_type=PROBLEM_MEDIA_TYPE)
 
 
+DATABASE_RETRY_AFTER_S = 5
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or dropped the connection: a passing outage, not a bug."""
+    if isinstance(error, OSError):  # asyncpg's connect raises these unwrapped (a missing Unix socket: ENOENT)
+        return _raised_by_the_driver(error)
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    module = type(error).__module__
+    return module.startswith("asyncpg") and type(error).__name__ in {
+        "CannotConnectNowError",  # "the database system is starting up / shutting down"
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "AdminShutdownError",
+    }
+
+
+def _raised_by_the_driver(error: BaseException) -> bool:
+    """Whether the error came up through asyncpg or SQLAlchemy (and not, say, from opening a recording)."""
+    frame = error.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith(("asyncpg.", "sqlalchemy.")):
+            return True
+        frame = frame.tb_next
+    return False
+
+
 async def _server_error(request: Request, error: Exception) -> JSONResponse:
+    cause = error.__cause__ or error.__context__
+    if database_unavailable(error) or (cause is not None and database_unavailable(cause)):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(error).__name__)
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
+        return problem_response(503, "the database is unavailable; try again shortly", headers=headers)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(500, "internal error; the server log has the details")
 

@@ -47,6 +47,16 @@ def clamp_instant(value: datetime) -> datetime:
     return aware.astimezone(UTC)
 
 
+MAX_VERSION = 2**63 - 1  # a PostgreSQL bigint
+
+
+def version_at(now: datetime) -> int:
+    """The version of a record built at `now`: microseconds since the epoch (monotonic with the building clock)."""
+    aware = now if now.utcoffset() is not None else now.replace(tzinfo=UTC)
+    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
+    return min(max(0, delta // timedelta(microseconds=1)), MAX_VERSION)
+
+
 def clamp_seconds(value: float | None) -> float | None:
     """A duration made storable: None when not a finite number, else within [0, MAX_SECONDS]."""
     if value is None or not math.isfinite(value):
@@ -104,3 +114,4 @@ class CallRecord(BaseModel):
     # Where the caller was in the IVR when it handed over or hung up (inbound's IVR_STAGE: language_menu,
     # after_hours, message_subject, request_type_menu, reference_entry, request_status, transfer).
     stage: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
+    version: int = Field(default=0, ge=0, le=MAX_VERSION)  # see "Versions" above; the API keeps the newest

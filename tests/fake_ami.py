@@ -37,6 +37,8 @@ class FakeAmi:
     members: dict[tuple[str, str], FakeMember] = field(default_factory=dict)
     callers: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     variables: dict[tuple[str, str], str] = field(default_factory=dict)
+    channels: set[str] = field(default_factory=set)  # live channels' uniqueids, for CoreShowChannels
+    astdb: dict[tuple[str, str], str] = field(default_factory=dict)  # (family, key) -> value, for DBGet
     actions: list[dict[str, str]] = field(default_factory=list)
     logins: list[bool] = field(default_factory=list)
     port: int = 0
@@ -203,6 +205,20 @@ class FakeAmi:
             self.emit({"Event": "OriginateResponse", "ActionID": message.get("ActionID", ""),
                        "Response": self.originate_outcome, "Channel": message.get("Channel", ""),
                        "Reason": "4" if self.originate_outcome == "Success" else "3"})  # fmt: skip
+        elif action == "coreshowchannels":
+            self._send(writer, {**_reply(message, "Success", "Channels will follow"), "EventList": "start"})
+            for uniqueid in sorted(self.channels):
+                self._send(writer, {"Event": "CoreShowChannel", "Uniqueid": uniqueid, "ActionID": message["ActionID"]})
+            self._complete(writer, "CoreShowChannelsComplete", message)
+        elif action == "dbget":
+            value = self.astdb.get((message.get("Family", ""), message.get("Key", "")))
+            if value is None:  # as main/db.c answers a missing key
+                self._send(writer, _reply(message, "Error", "Database entry not found"))
+                return
+            self._send(writer, {**_reply(message, "Success", "Result will follow"), "EventList": "start"})
+            self._send(writer, {"Event": "DBGetResponse", "Family": message["Family"], "Key": message["Key"],
+                                "Val": value, "ActionID": message["ActionID"]})  # fmt: skip
+            self._complete(writer, "DBGetComplete", message)
         elif action == "getvar":
             value = self.variables.get((message.get("Channel", ""), message.get("Variable", "")), "")
             self._send(writer, {**_reply(message, "Success", ""), "Variable": message["Variable"], "Value": value})

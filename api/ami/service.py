@@ -11,7 +11,10 @@ Rules:
 - Callbacks keep the caller's place: a pending callback is dialed only when no caller still waiting in its queue
   joined before it did, and a member of that queue is available. The agent is rung first (Originate into
   [ivr-callback]); once they answer, the dialplan dials the caller and reports DIALSTATUS in a UserEvent.
-  Claiming a callback is a conditional UPDATE, so two API processes never dial the same one.
+  Claiming a callback is a conditional UPDATE, so two API processes never dial the same one. An unanswered
+  attempt waits before the next (api.ami.callback_rules.retry_delay). A callback left "dialing" by a lost API,
+  AMI link or Asterisk is found at start-up and every RECOVER_EVERY_S, and finished from the status Asterisk
+  filed or re-queued, exactly once (api.ami.callback_rules).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.ami import callback_rules
 from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError
 from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
 from api.crud import callbacks, queue_events
@@ -42,6 +46,7 @@ MAX_CALLBACK_ATTEMPTS = 3
 STOP_GRACE_S = 5.0
 NO_ANSWER_PAUSE_S = 30.0  # an agent who let a callback ring out is not rung for another one this soon
 CALLBACK_ACTION_PREFIX = "ivr-callback-"
+RECOVER_EVERY_S = 10.0  # look for callbacks lost in flight this often (and at start-up)
 
 
 class AmiEnvironment(BaseSettings):
@@ -77,6 +82,7 @@ class LiveService:
     _dialing: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # callback id -> (interface, since)
     _no_answer: dict[str, datetime] = field(default_factory=dict)  # interface -> when it let a callback ring out
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _recovered_at: datetime | None = None
 
     # -- life cycle -------------------------------------------------------------------------------------------
 
@@ -215,6 +221,7 @@ class LiveService:
             if self._stopping:
                 return
             try:
+                await self.recover_callbacks()
                 await self.dial_due_callbacks()
             except Exception:  # the dialer must outlive a database or AMI hiccup
                 log.exception("callback dialer failed; retrying")
@@ -240,7 +247,7 @@ class LiveService:
             if (now - since).total_seconds() > DIAL_GUARD_S:
                 del self._dialing[callback_id]
         async with self.sessions() as session:
-            pending = await callbacks.list_callbacks(session, status="pending")
+            pending = await callbacks.due_callbacks(session, now=now)
         busy = {interface for interface, _ in self._dialing.values()} | {
             interface
             for interface, since in self._no_answer.items()
@@ -259,11 +266,13 @@ class LiveService:
                     continue
             self._dialing[callback.id] = (agent.interface, now)
             busy.add(agent.interface)
+            attempt = callback.attempts + 1  # claim_callback counted it
             try:
                 await link.action(
                     {
                         "Action": "Originate",
-                        "ActionID": f"{CALLBACK_ACTION_PREFIX}{callback.id}",
+                        "ActionID": f"{CALLBACK_ACTION_PREFIX}{callback.id}-{attempt}",
+                        "ChannelId": callback_rules.channel_id(callback.id, attempt, now),  # claimed at now
                         "Channel": agent.interface,
                         "Context": "ivr-callback",
                         "Exten": "s",
@@ -282,7 +291,7 @@ class LiveService:
                 )
             except AmiError:
                 log.exception("could not originate callback %d", callback.id)
-                await self._settle(callback.id, answered=False)
+                await self._settle(callback.id, answered=False, attempt=attempt)
                 continue
             log.info("callback %d: ringing %s, then %s", callback.id, agent.interface, mask_number(callback.number))
             dialed.append(callback.id)
@@ -292,26 +301,62 @@ class LiveService:
         """How a dialed callback went: the agent did not answer (OriginateResponse), or DIALSTATUS (UserEvent)."""
         kind = event.get("Event")
         if kind == "OriginateResponse" and event.get("ActionID", "").startswith(CALLBACK_ACTION_PREFIX):
-            if event.get("Response") != "Success":
-                callback_id = int(event["ActionID"].removeprefix(CALLBACK_ACTION_PREFIX))
-                await self._settle(callback_id, answered=False, agent_answered=False)
+            callback_id, _, attempt = event["ActionID"].removeprefix(CALLBACK_ACTION_PREFIX).partition("-")
+            if event.get("Response") != "Success" and callback_id.isdigit() and attempt.isdigit():
+                await self._settle(int(callback_id), answered=False, agent_answered=False, attempt=int(attempt))
         elif kind == "UserEvent" and event.get("UserEvent") == "IvrCallback" and event.get("Id", "").isdigit():
-            await self._settle(int(event["Id"]), answered=event.get("Status") == "ANSWER")
+            # Uniqueid is the channel id we gave the attempt (callback_rules.channel_id)
+            made = callback_rules.attempt_of(event.get("Uniqueid", ""))
+            await self._settle(int(event["Id"]), answered=callback_rules.answered_by_status(event.get("Status")),
+                               attempt=made[1] if made else None)  # fmt: skip
 
-    async def _settle(self, callback_id: int, *, answered: bool, agent_answered: bool = True) -> None:
+    async def recover_callbacks(self) -> list[int]:
+        """Settle the callbacks lost in flight (see callback_rules); return the ids this process settled."""
+        link, now = self.link, self.clock()
+        due = self._recovered_at is None or (now - self._recovered_at).total_seconds() >= RECOVER_EVERY_S
+        if link is None or link.status != "connected" or not due:
+            return []
+        async with self.sessions() as session:
+            dialing = await callbacks.dialing_callbacks(session)
+        self._recovered_at = now
+        if not dialing:
+            return []
+        channels = {message.get("Uniqueid", "") for message in await link.listing("CoreShowChannels")}
+        lost = callback_rules.lost_in_flight(dialing, live_channels=channels, now=now)
+        recovered: list[int] = []
+        for item in lost:
+            key = callback_rules.channel_id(item.callback_id, item.attempts, item.since)
+            try:  # what the dialplan's h step filed, if the attempt got that far
+                # as_list left to panoramisk: a missing key is a one-message Error (AmiError here), not a list
+                found = await link.action({"Action": "DBGet", "Family": callback_rules.ASTDB_FAMILY, "Key": key})
+                status = next((m["Val"] for m in found if m.get("Event") == "DBGetResponse" and "Val" in m), None)
+            except AmiError:  # "Database entry not found"
+                status = None
+            log.warning("callback %d was lost in flight (attempt %d, filed status %s)", item.callback_id,
+                        item.attempts, status)  # fmt: skip
+            if await self._settle(item.callback_id, answered=callback_rules.answered_by_status(status),
+                                  attempt=item.attempts):  # fmt: skip
+                recovered.append(item.callback_id)
+        return recovered
+
+    async def _settle(
+        self, callback_id: int, *, answered: bool, agent_answered: bool = True, attempt: int | None = None
+    ) -> bool:
         dialing = self._dialing.pop(callback_id, None)
         if dialing is not None and not agent_answered:
             self._no_answer[dialing[0]] = self.clock()
         async with self.sessions() as session:
-            status = await callbacks.settle_callback(
+            status, changed = await callbacks.settle_callback(
                 session,
                 callback_id=callback_id,
                 answered=answered,
                 max_attempts=MAX_CALLBACK_ATTEMPTS,
                 now=self.clock(),
+                attempt=attempt,
             )
         log.info("callback %d: %s", callback_id, status)
         self._dial_wake.set()
+        return changed
 
     # -- actions ----------------------------------------------------------------------------------------------
 

@@ -3,16 +3,21 @@
 Rules:
 - One number holds at most one open callback (pending or dialing): the partial unique index decides, so two API
   processes booking at once still make one row.
+- Every change of an open callback is a conditional UPDATE on what the caller saw (pending to claim; dialing
+  *and the same attempt* to settle), so two API processes, or a UserEvent and the recovery of a callback lost
+  in flight (api.ami.callback_rules), change it once: the loser's update matches no row.
+- A pending callback waits for its `retry_at` (api.ami.callback_rules.retry_delay) before it is dialed again.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.ami.callback_rules import Dialing, after_attempt
 from api.models import OPEN_CALLBACK_PREDICATE, OPEN_CALLBACK_STATUSES, CallbackRow
 from api.schemas.callbacks import CallbackCreate
 
@@ -67,15 +72,50 @@ async def claim_callback(session: AsyncSession, *, callback_id: int, agent: str,
     return claimed
 
 
+async def due_callbacks(session: AsyncSession, *, now: datetime) -> list[CallbackRow]:
+    """Pending callbacks whose retry time has come, oldest place first."""
+    query = (
+        select(CallbackRow)
+        .where(CallbackRow.status == "pending", or_(CallbackRow.retry_at.is_(None), CallbackRow.retry_at <= now))
+        .order_by(CallbackRow.joined_at, CallbackRow.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def dialing_callbacks(session: AsyncSession) -> list[Dialing]:
+    rows = await session.execute(
+        select(CallbackRow.id, CallbackRow.attempts, CallbackRow.updated_at).where(CallbackRow.status == "dialing")
+    )
+    return [Dialing(callback_id=row.id, attempts=row.attempts, since=row.updated_at) for row in rows]
+
+
 async def settle_callback(
-    session: AsyncSession, *, callback_id: int, answered: bool, max_attempts: int, now: datetime
-) -> str:
-    """After a dial attempt: done when the caller answered; else pending again, or failed after max_attempts."""
+    session: AsyncSession,
+    *,
+    callback_id: int,
+    answered: bool,
+    max_attempts: int,
+    now: datetime,
+    attempt: int | None = None,
+) -> tuple[str, bool]:
+    """After a dial attempt (`attempt`: only if it is still that one): done when the caller answered; else
+    pending again after a delay, or failed after max_attempts. Returns the status the callback has now, and
+    whether this call changed it (False: it was not dialing that attempt, or another process settled it)."""
     row = await session.get(CallbackRow, callback_id)
-    if row is None or row.status != "dialing":
+    if row is None or row.status != "dialing" or (attempt is not None and row.attempts != attempt):
         await session.commit()
-        return row.status if row is not None else "unknown"
-    row.status = "done" if answered else ("failed" if row.attempts >= max_attempts else "pending")
-    row.updated_at = now
+        return (row.status if row is not None else "unknown"), False
+    decision = after_attempt(answered=answered, attempts=row.attempts, max_attempts=max_attempts, now=now)
+    result = await session.execute(
+        update(CallbackRow)
+        .where(CallbackRow.id == callback_id, CallbackRow.status == "dialing", CallbackRow.attempts == row.attempts)
+        .values(status=decision.status, retry_at=decision.retry_at, updated_at=now)
+        .returning(CallbackRow.status)
+        .execution_options(synchronize_session=False)
+    )
+    settled = result.scalar_one_or_none()
     await session.commit()
-    return row.status
+    if settled is None:  # another process settled it first
+        await session.refresh(row)
+        return row.status, False
+    return settled, True

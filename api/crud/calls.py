@@ -6,6 +6,11 @@ Rules:
   the text fields that default to "") keep their stored value, others take the new value; started_at keeps the
   earliest instant; `deliveries` counts the posts. One INSERT ... ON CONFLICT DO UPDATE per batch, so
   concurrent posts of the same call from several agi processes cannot create two rows.
+- Only the newest version of a call is kept (callcenter.records, "Versions"): a post whose version is lower than
+  the stored one changes nothing, not even `deliveries` (the conflict's WHERE, decided by PostgreSQL under the
+  row lock, so two senders racing cannot let the older one win). It is still answered 200, its item marked
+  `stale`: the sender's work is done, since a newer version is stored; a 409 would make every agi process treat
+  a normal late replay as an error. The same version again is a replay and merges as above.
 - A caller's remembered language comes from the newest call (by started_at) that had a language; a late replay
   of an older call does not overwrite it.
 - Listing is ordered by (started_at, id) descending; the cursor is that pair of the last row, so pages stay
@@ -69,8 +74,13 @@ async def upsert_calls(session: AsyncSession, *, records: Sequence[CallCreate], 
     if not records:
         return []
     # The same linkedid twice in one statement is an error in PostgreSQL (a row cannot be updated twice by one
-    # INSERT ... ON CONFLICT); the later record of the batch wins, as it would over two requests.
-    latest = {record.linkedid: record for record in records}
+    # INSERT ... ON CONFLICT); the highest version of the batch wins, the later one among equals, as it would
+    # over two requests.
+    latest: dict[str, CallCreate] = {}
+    for record in records:
+        known = latest.get(record.linkedid)
+        if known is None or record.version >= known.version:
+            latest[record.linkedid] = record
     # One cached statement executed over the rows (SQLAlchemy's insertmanyvalues), not a VALUES list built per
     # request: compiling 500 rows of bind parameters cost about 1 ms of CPU per record (benchmarks/ingest.py).
     # The SET clause holds no bound parameter (_EMPTY, _ONE are SQL literals): with one, SQLAlchemy would send
@@ -87,17 +97,27 @@ async def upsert_calls(session: AsyncSession, *, records: Sequence[CallCreate], 
         "outcome": new.outcome,
         "updated_at": new.updated_at,
         "deliveries": Call.deliveries + _ONE,
+        "version": new.version,
     }
-    statement = statement.on_conflict_do_update(index_elements=[Call.linkedid], set_=merge)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Call.linkedid], set_=merge, where=Call.version <= new.version
+    )
     result = await session.execute(
         statement.returning(Call.id, Call.linkedid), [_row(record, now) for record in latest.values()]
     )
     # RETURNING order is not the rows' order across insertmanyvalues batches; answer in the order posted.
     # (sort_by_parameter_order=True would make SQLAlchemy send one row per round trip: no sentinel column.)
     position = {linkedid: index for index, linkedid in enumerate(latest)}
-    rows = sorted(result, key=lambda row: position[row.linkedid])
-    stored = [StoredCall(id=row.id, linkedid=row.linkedid) for row in rows]
-    await _remember_languages(session, records=list(latest.values()), now=now)
+    ids = {row.linkedid: row.id for row in result}
+    stale = [linkedid for linkedid in latest if linkedid not in ids]  # a newer version is stored: no row returned
+    if stale:
+        found = await session.execute(select(Call.linkedid, Call.id).where(Call.linkedid.in_(stale)))
+        ids |= {row.linkedid: row.id for row in found}
+    stored = [
+        StoredCall(id=ids[linkedid], linkedid=linkedid, stale=linkedid in stale)
+        for linkedid in sorted(ids, key=position.__getitem__)
+    ]
+    await _remember_languages(session, records=[r for r in latest.values() if r.linkedid not in stale], now=now)
     await session.commit()
     return stored
 

@@ -40,7 +40,7 @@ async def post_calls(
     now: NowDep,
     config: RequestConfigDep,
 ) -> CallsStored:
-    """Store one call record or a batch; posting a linkedid again merges into the same record."""
+    """Store one call record or a batch; a linkedid again merges into its record unless older (then `stale`)."""
     records = body if isinstance(body, list) else [body]
     if len(records) > settings.max_batch:
         raise RequestValidationError(

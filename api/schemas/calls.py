@@ -36,6 +36,7 @@ class CallPublic(CallRecord):
 class StoredCall(BaseModel):
     id: int
     linkedid: str
+    stale: bool = False  # a newer version of this call was already stored: this post changed nothing
 
 
 class CallsStored(BaseModel):

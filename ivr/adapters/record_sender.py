@@ -3,15 +3,16 @@
 Rules:
 - Nothing here ever delays a call. Flows only `put` into the outbox (ivr.adapters.outbox); `OutboxSender` runs
   as its own background task and may wait minutes for the API.
-- A spooled file is removed only after the API answered 2xx for it. Anything else (connection refused,
-  timeout, 5xx, 401/403 from a misconfigured token) releases it for a later pass: the API's upsert on linkedid
-  makes a replay harmless, so "at least once" sending gives "exactly once" storage.
-- Retries back off exponentially with jitter (half fixed, half random) up to `max_delay`, so many agi
-  processes coming back together after an outage do not hammer the API in step; a success resets the delay.
-- A batch the API refuses as a whole (413 too large, 422 invalid) is retried record by record; a single
-  record refused with 413/422 can never succeed, so it is moved to the outbox's rejected/ directory with the
-  reason instead of blocking the spool forever.
-- Several agi processes may share one spool: files are claimed by rename (Outbox.claim) before posting.
+- A spooled file is removed only after the API answered 2xx for it (or for a newer version of its call). What
+  each answer means for the records it carried is ivr.delivery's decision (`judge`): the API being away costs
+  nobody an attempt; a record the API refuses is retried on its own backoff and quarantined after bounded
+  attempts, while the records behind it keep flowing. The API keeps the newest version of a call, so "at least
+  once" sending gives "exactly once" storage.
+- The sender backs off exponentially with jitter (half fixed, half random) up to `max_delay` while the API is
+  away, so many agi processes coming back together after an outage do not hammer the API in step; a success
+  resets the delay.
+- Several agi processes may share one spool: files are leased (Outbox.claim, flock) before posting. Each pass
+  first writes any records a full disk left in memory (Outbox.flush_held).
 """
 
 from __future__ import annotations
@@ -22,18 +23,16 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from callcenter.records import CallRecord
 from ivr.adapters.api_client import http_client
-from ivr.adapters.outbox import Outbox
+from ivr.adapters.outbox import Claim, Outbox
+from ivr.delivery import Answer, Quarantine, judge, plan_pass, retried_alone
 
 log = logging.getLogger(__name__)
-
-UNSENDABLE = frozenset({413, 422})  # the API will refuse this body whatever we do
 
 
 @dataclass
@@ -59,7 +58,8 @@ class PassReport:
     """What one sending pass did; `failed` means the API could not be reached or refused for now."""
 
     sent: int = 0
-    rejected: int = 0
+    rejected: int = 0  # quarantined
+    deferred: int = 0  # refused, retried later on their own backoff
     failed: bool = False
 
 
@@ -102,7 +102,7 @@ class OutboxSender:
                 delay = self.backoff.next_delay()
             else:
                 self.backoff.reset()
-                if report.sent or report.rejected:
+                if report.sent or report.rejected or report.deferred:
                     continue  # there may be more than one batch waiting
                 delay = self.idle_interval_s
             await self._pause(stop, delay)
@@ -118,66 +118,86 @@ class OutboxSender:
             wake_waiter.cancel()
 
     async def send_pending(self) -> PassReport:
-        """One pass: claim up to `batch_size` spooled records, post them, settle each file."""
+        """One pass: lease up to `batch_size` due records, post them, settle each file."""
         claimed = await asyncio.to_thread(self._claim_batch)
         if not claimed:
             return PassReport()
         try:
             return await self._deliver(claimed)
         except BaseException:
-            # A bug, or the task cancelled at shutdown: give the files back now rather than after stale_after
-            # (synchronously: a few renames, and an awaited thread would not run in a cancelled task).
-            self._settle([path for path, _ in claimed], False)
+            # A bug, or the task cancelled at shutdown: end the leases now (closing descriptors; an awaited thread
+            # would not run in a cancelled task). The files stay for the next pass or the next process.
+            for claim, _ in claimed:
+                self.outbox.release(claim)
             raise
 
-    async def _deliver(self, claimed: list[tuple[Path, CallRecord]]) -> PassReport:
+    async def _deliver(self, claimed: list[tuple[Claim, CallRecord]]) -> PassReport:
         report = PassReport()
-        status = await self._post([record for _, record in claimed])
-        if status is not None and 200 <= status < 300:
-            await asyncio.to_thread(self._settle, [path for path, _ in claimed], True)
-            report.sent = len(claimed)
-            return report
-        if status in UNSENDABLE:
+        if len(claimed) > 1 and retried_alone([claim.state for claim, _ in claimed]):
             return await self._send_one_by_one(claimed, report)
-        await asyncio.to_thread(self._settle, [path for path, _ in claimed], False)
-        report.failed = True
+        status = await self._post([record for _, record in claimed])
+        answer = judge(status)
+        if answer is Answer.DELIVERED:
+            await asyncio.to_thread(self._settle, [claim for claim, _ in claimed], report)
+        elif answer is Answer.API_AWAY:
+            self._release([claim for claim, _ in claimed], report)
+        elif len(claimed) > 1:
+            return await self._send_one_by_one(claimed, report)
+        else:
+            await asyncio.to_thread(self._refused, claimed[0][0], answer, status, report)
         return report
 
-    async def _send_one_by_one(self, claimed: list[tuple[Path, CallRecord]], report: PassReport) -> PassReport:
-        for index, (path, record) in enumerate(claimed):
+    async def _send_one_by_one(self, claimed: list[tuple[Claim, CallRecord]], report: PassReport) -> PassReport:
+        for index, (claim, record) in enumerate(claimed):
             status = await self._post([record])
-            if status is not None and 200 <= status < 300:
-                await asyncio.to_thread(self.outbox.done, path)
-                report.sent += 1
-            elif status in UNSENDABLE:
-                await asyncio.to_thread(self.outbox.reject, path, f"the API answered {status}")
-                report.rejected += 1
-            else:
-                rest = [p for p, _ in claimed[index:]]
-                await asyncio.to_thread(self._settle, rest, False)
-                report.failed = True
+            answer = judge(status)
+            if answer is Answer.DELIVERED:
+                await asyncio.to_thread(self._settle, [claim], report)
+            elif answer is Answer.API_AWAY:
+                self._release([c for c, _ in claimed[index:]], report)
                 break
+            else:
+                await asyncio.to_thread(self._refused, claim, answer, status, report)
         return report
 
-    def _claim_batch(self) -> list[tuple[Path, CallRecord]]:
-        claimed: list[tuple[Path, CallRecord]] = []
-        for path in self.outbox.pending():
+    def _claim_batch(self) -> list[tuple[Claim, CallRecord]]:
+        self.outbox.flush_held()
+        plan = plan_pass(self.outbox.candidates(), now=self.outbox.clock())
+        for old in plan.superseded:  # a newer version of the call is spooled: the API would ignore this one
+            superseded = self.outbox.claim(old.name)
+            if superseded is not None:
+                self.outbox.done(superseded)
+        claimed: list[tuple[Claim, CallRecord]] = []
+        for candidate in plan.post:
             if len(claimed) >= self.batch_size:
                 break
-            taken = self.outbox.claim(path)
-            if taken is None:
-                continue  # another sender has it
-            record = self.outbox.load(taken)  # an unreadable file goes to rejected/ and comes back None
+            claim = self.outbox.claim(candidate.name)
+            if claim is None:
+                continue  # another sender holds it (or it just left the spool)
+            record = self.outbox.load(claim)  # an unreadable file is quarantined and comes back None
             if record is not None:
-                claimed.append((taken, record))
+                claimed.append((claim, record))
         return claimed
 
-    def _settle(self, paths: list[Path], delivered: bool) -> None:
-        for path in paths:
-            if delivered:
-                self.outbox.done(path)
-            else:
-                self.outbox.release(path)
+    def _settle(self, claims: list[Claim], report: PassReport) -> None:
+        for claim in claims:
+            self.outbox.done(claim)
+        report.sent += len(claims)
+
+    def _release(self, claims: list[Claim], report: PassReport) -> None:
+        for claim in claims:
+            self.outbox.release(claim)
+        report.failed = True
+
+    def _refused(self, claim: Claim, answer: Answer, status: int | None, report: PassReport) -> None:
+        reason = f"the API answered {status}"
+        if answer is Answer.UNSENDABLE:
+            self.outbox.quarantine(claim, reason)
+            report.rejected += 1
+        elif isinstance(self.outbox.refused(claim, reason), Quarantine):
+            report.rejected += 1
+        else:
+            report.deferred += 1
 
     async def _post(self, records: list[CallRecord]) -> int | None:
         """POST /calls; the status code, or None when the API could not be reached."""

@@ -14,7 +14,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from callcenter.languages import normalize_caller
-from callcenter.records import CallRecord, Outcome, Route, clamp_instant, clamp_seconds, is_instant
+from callcenter.records import (
+    CallRecord,
+    Outcome,
+    Route,
+    clamp_instant,
+    clamp_seconds,
+    is_instant,
+    version_at,
+)
 from ivr import variables as var
 from ivr.channel import Channel, ChannelError, ChannelHungUp
 from ivr.flows.context import FlowContext
@@ -91,6 +99,7 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
                  unique_id: str, now: datetime) -> CallRecord:
     """A call record from the channel's variables; never raises on odd values."""
     outcome = classify(values)
+    version = version_at(now)  # before clamping: a later build must carry a higher version whatever the clock says
     now = clamp_instant(now)  # even a broken host clock must not cost the call its record
     started = _epoch(values.get(var.IVR_STARTED)) or now
     # Durations come from Asterisk's own clock (IVR_QUEUE_JOINED/LEFT and EPOCH are all ${EPOCH}), so they stay
@@ -131,6 +140,7 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
         voicemail_path=values.get(var.IVR_VOICEMAIL) or None,
         survey_rating=_rating(values.get(var.IVR_SURVEY, "")),
         stage=_stage(values.get(var.IVR_STAGE, "")),
+        version=version,
     )
 
 

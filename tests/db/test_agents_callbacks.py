@@ -3,15 +3,18 @@ number, the caller's place kept, the agent rung first (Originate into [ivr-callb
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.ami.callback_rules import attempt_of
 from api.ami.service import LiveService
+from api.config import ApiSettings
 from api.security.tokens import Role
-from tests.db.conftest import FixedClock, bearer, live_of
+from tests.db.conftest import FixedClock, bearer, live_of, start_app
 from tests.fake_ami import FakeAmi
 from tests.support.poll import eventually
 
@@ -134,3 +137,78 @@ async def test_bookings_keep_working_once_postgresql_plans_the_statement_generic
     for n in range(12):  # one connection: the app's pool hands the same one to sequential requests
         booked = await http.post("/callbacks", json=booking(joined, f"+21260000010{n:02d}"), headers=auth[Role.AGI])
         assert booked.status_code == 201, (n, booked.text)
+
+
+async def test_a_callback_that_was_not_answered_waits_before_it_is_dialed_again(
+    http: httpx.AsyncClient, live_app: FastAPI, fake: FakeAmi, auth: dict[Role, dict[str, str]], clock: FixedClock
+) -> None:
+    fake.originate_outcome = "Failure"
+    live = live_of(live_app)
+    await http.post("/callbacks", json=booking(datetime.now(UTC)), headers=auth[Role.AGI])
+    for seat in ("agent1001", "agent1002"):  # a second free agent: only the delay can hold the next attempt back
+        await http.post(f"/agents/{seat}/login", json={"skills": {"ar": "native"}}, headers=auth[Role.SUPERVISOR])
+
+    def originates() -> int:
+        return len([action for action in fake.actions if action["Action"] == "Originate"])
+
+    await eventually(lambda: originates() == 1 and not live._dialing, timeout_s=5, what="one unanswered attempt")
+    assert await live.dial_due_callbacks() == []
+    assert originates() == 1
+    clock.now += timedelta(seconds=61)  # callback_rules.retry_delay(1) is a minute
+    await eventually(lambda: originates() == 2, timeout_s=5, what="the second attempt after the delay")
+
+
+async def test_a_callback_left_dialing_by_a_lost_api_is_recovered_exactly_once(
+    http: httpx.AsyncClient,
+    live_app: FastAPI,
+    fake: FakeAmi,
+    auth: dict[Role, dict[str, str]],
+    clock: FixedClock,
+    settings: ApiSettings,
+) -> None:
+    live = live_of(live_app)
+    ids = []
+    for number in ("+212600000011", "+212600000012"):
+        booked = await http.post("/callbacks", json=booking(datetime.now(UTC), number), headers=auth[Role.AGI])
+        ids.append(booked.json()["id"])
+    for seat in ("agent1001", "agent1002"):
+        await http.post(f"/agents/{seat}/login", json={"skills": {"ar": "native"}}, headers=auth[Role.SUPERVISOR])
+
+    async def statuses() -> dict[int, tuple[str, int]]:
+        listed = (await http.get("/callbacks", headers=auth[Role.SUPERVISOR])).json()
+        return {c["id"]: (c["status"], c["attempts"]) for c in listed}
+
+    async def two_dialing() -> bool:
+        return [status for status, _ in (await statuses()).values()].count("dialing") == 2
+
+    await eventually(two_dialing, timeout_s=5, what="two callbacks dialing")
+    dialing = [i for i, (status, _) in (await statuses()).items() if status == "dialing"]
+    originates = {attempt_of(o["ChannelId"]): o["ChannelId"] for o in fake.actions if o["Action"] == "Originate"}
+    assert set(originates) == {(i, 1) for i in dialing}
+    # The API "restarts": the UserEvents of both attempts are lost. One attempt's call is still on (its channel
+    # is alive); the other ended answered, and Asterisk filed its status in AstDB.
+    still_on, answered = dialing
+    fake.channels = {originates[(still_on, 1)]}
+    fake.astdb[("ivr-callback", originates[(answered, 1)])] = "ANSWER"
+    fake.astdb[("ivr-callback", f"ivr-callback-{still_on}-1-1")] = "ANSWER"  # another database's callback
+    second = start_app(settings, clock, fake)  # a second API process looks too
+    async with second.router.lifespan_context(second):
+        await eventually(lambda: live_of(second).ami_status()["status"] == "connected", timeout_s=5, what="AMI")
+        assert await live_of(second).recover_callbacks() == []  # within the grace period: nothing lost yet
+        clock.now += timedelta(seconds=16)
+        live._recovered_at = live_of(second)._recovered_at = None
+        results = await asyncio.gather(live.recover_callbacks(), live_of(second).recover_callbacks())
+    assert sorted(results[0] + results[1]) == [answered]  # settled once, by one of the two
+    assert (await statuses())[answered] == ("done", 1)
+    assert (await statuses())[still_on] == ("dialing", 1)
+
+    fake.channels = set()  # the call still on ends, and its h step never ran (Asterisk died): re-queued, once
+    clock.now += timedelta(seconds=10)
+    live._recovered_at = None
+    started = asyncio.get_running_loop().time()
+    assert await live.recover_callbacks() == [still_on]
+    # AstDB's "not found" is one Error reply: read as such, not after the AMI action timeout (5 s)
+    assert asyncio.get_running_loop().time() - started < 3
+    live._recovered_at = None
+    assert await live.recover_callbacks() == []
+    assert (await statuses())[still_on] == ("pending", 1)

@@ -203,3 +203,30 @@ async def test_health_and_openapi(client: httpx.AsyncClient) -> None:
         schema["paths"]
     )
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_a_late_older_version_never_overwrites_a_newer_one(client: httpx.AsyncClient, auth: Auth) -> None:
+    newer = call("1700000009.1", outcome="answered", agent="agent-7", version=2_000)
+    older = call("1700000009.1", outcome="abandoned_queue", agent="agent-3", survey_rating=1, version=1_000)
+    first = await client.post("/calls", json=newer, headers=auth[Role.AGI])
+    late = await client.post("/calls", json=[older, call("1700000009.2", version=5)], headers=auth[Role.AGI])
+    assert late.status_code == 200, late.text  # the sender's work is done: a newer version is stored
+    assert [(item["linkedid"], item["stale"]) for item in late.json()["items"]] == [
+        ("1700000009.1", True),
+        ("1700000009.2", False),
+    ]
+    assert late.json()["items"][0]["id"] == first.json()["items"][0]["id"]
+    stored = (await client.get("/calls/1700000009.1", headers=auth[Role.SUPERVISOR])).json()
+    assert (stored["outcome"], stored["agent"], stored["survey_rating"]) == ("answered", "agent-7", None)
+    assert (stored["version"], stored["deliveries"]) == (2_000, 1)
+
+    newest = call("1700000009.1", outcome="voicemail", agent=None, version=3_000)
+    same_batch = [newest, call("1700000009.1", outcome="failed", version=2_500)]  # the highest version wins
+    assert (await client.post("/calls", json=same_batch, headers=auth[Role.AGI])).status_code == 200
+    stored = (await client.get("/calls/1700000009.1", headers=auth[Role.SUPERVISOR])).json()
+    assert (stored["outcome"], stored["agent"], stored["version"], stored["deliveries"]) == (
+        "voicemail",
+        "agent-7",  # left empty by the newer version: merged as before
+        3_000,
+        2,
+    )

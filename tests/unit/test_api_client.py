@@ -36,7 +36,8 @@ def record(n: int, **fields: object) -> CallRecord:
 
 
 class FakeApi:
-    """Answers POST /calls with `status` (or raises `error`); a record whose agent is "poison" gets 422."""
+    """Answers POST /calls with `status` (or raises `error`); a batch holding a record whose agent is "poison"
+    gets 422, one whose agent is `crash_on` gets 500 (a record that breaks the server)."""
 
     def __init__(self) -> None:
         self.status = 200
@@ -44,6 +45,8 @@ class FakeApi:
         self.received: list[str] = []  # linkedids of records the fake "stored" (2xx)
         self.requests = 0
         self.authorization: set[str] = set()
+        self.crash_on: str | None = None
+        self.bodies: list[list[dict[str, object]]] = []  # linkedid, version and outcome of each batch stored
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
@@ -54,8 +57,11 @@ class FakeApi:
         assert isinstance(body, list)  # the sender always posts a batch
         if any(item.get("agent") == "poison" for item in body):
             return httpx.Response(422, json={"detail": [{"loc": ["body", "batch", 0, "agent"]}]})
+        if self.crash_on is not None and any(item.get("agent") == self.crash_on for item in body):
+            return httpx.Response(500, json={"title": "internal error"})
         if 200 <= self.status < 300:
             self.received += [item["linkedid"] for item in body]
+            self.bodies.append([{key: item[key] for key in ("linkedid", "version", "outcome")} for item in body])
         return httpx.Response(self.status, json={"count": len(body)})
 
 
@@ -94,7 +100,8 @@ async def test_a_failed_post_keeps_every_record_for_later(tmp_path: Path, failur
     sender = sender_for(outbox, api)
     report = await sender.send_pending()
     assert report.failed and report.sent == 0
-    assert len(outbox.pending()) == 3  # released back to ready files, not stuck as claimed
+    assert len(outbox.candidates()) == 3  # still spooled
+    assert all(c.state.attempts == 0 for c in outbox.candidates())  # the API being away costs no record a try
     assert api.received == []
 
     api.status, api.error = 200, None
@@ -114,7 +121,7 @@ async def test_a_record_the_api_can_never_accept_is_set_aside(tmp_path: Path) ->
     assert (report.sent, report.rejected, report.failed) == (2, 1, False)
     assert sorted(api.received) == ["1700000000.1", "1700000000.3"]
     assert outbox.records() == []
-    assert [p.name for p in (tmp_path / "rejected").glob("*.sending")] == ["1700000000.2.sending"]
+    assert [name.split("@")[0] for name in outbox.quarantined()] == ["1700000000.2"]
     await sender.aclose()
 
 
@@ -122,12 +129,14 @@ async def test_a_file_claimed_by_another_sender_is_left_alone(tmp_path: Path) ->
     outbox, api = Outbox(tmp_path), FakeApi()
     await outbox.put(record(1))
     await outbox.put(record(2))
-    other_process_claim = outbox.claim(outbox.pending()[0])
+    other_process = Outbox(tmp_path)
+    other_process_claim = other_process.claim(outbox.candidates()[0].name)
     assert other_process_claim is not None
     sender = sender_for(outbox, api)
     assert (await sender.send_pending()).sent == 1
     assert len(api.received) == 1
-    assert other_process_claim.exists()
+    assert other_process_claim.path.exists()
+    other_process.release(other_process_claim)
     await sender.aclose()
 
 
@@ -201,8 +210,11 @@ async def test_shutdown_mid_post_gives_the_records_back_to_the_spool(tmp_path: P
     sender = OutboxSender(outbox, api_url="http://api.test", token=TOKEN, transport=httpx.MockTransport(hang))
     async with running_sender(sender, shutdown_timeout_s=0.05):
         await asyncio.wait_for(entered.wait(), timeout=5)
-        assert outbox.pending() == []  # claimed while in flight
-    assert [p.name for p in outbox.pending()] == ["1700000000.1.json"]
+        [candidate] = outbox.candidates()
+        assert Outbox(tmp_path).claim(candidate.name) is None  # leased while in flight
+    [candidate] = outbox.candidates()
+    claim = Outbox(tmp_path).claim(candidate.name)  # the lease ended with the sender
+    assert claim is not None and claim.path.name == "1700000000.1@0.json"
 
 
 def memory_with(handler: Callable[[httpx.Request], httpx.Response], timeout_s: float = 0.3) -> ApiLanguageMemory:

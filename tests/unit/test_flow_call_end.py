@@ -178,3 +178,14 @@ async def test_early_hangup_records_the_preselected_language(tmp_path: Path) -> 
     channel = FakeChannel([HANGUP], info=info("+4915112345678"))
     await inbound.run(channel, ctx)
     assert channel.variables[var.IVR_LANG] == "de"
+
+
+def test_a_later_build_of_a_call_carries_a_higher_version() -> None:
+    values = {var.LINKEDID: "1700000000.9", var.IVR_ROUTE: "hangup"}
+
+    def built(now: datetime) -> CallRecord:
+        return build_record(values, caller_number="", caller_name="", dialed_number="", unique_id="1.2", now=now)
+
+    first, second = built(datetime(2026, 11, 24, 9, tzinfo=UTC)), built(datetime(2026, 11, 24, 9, 0, 0, 1, tzinfo=UTC))
+    assert second.version == first.version + 1 == 1_795_510_800_000_001
+    assert built(datetime(9999, 1, 1, tzinfo=UTC)).version > second.version  # even a broken clock stays ordered

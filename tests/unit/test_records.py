@@ -9,7 +9,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from callcenter.records import EARLIEST, LATEST, MAX_SECONDS, CallRecord, Outcome, clamp_instant, clamp_seconds
+from callcenter.records import (
+    EARLIEST,
+    LATEST,
+    MAX_SECONDS,
+    MAX_VERSION,
+    CallRecord,
+    Outcome,
+    clamp_instant,
+    clamp_seconds,
+    version_at,
+)
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 
@@ -62,3 +72,13 @@ def test_clamping_makes_any_value_storable() -> None:
     assert clamp_seconds(-3.0) == 0.0
     assert clamp_seconds(1e308) == MAX_SECONDS
     assert clamp_seconds(12.5) == 12.5
+
+
+def test_versions_are_microseconds_since_the_epoch_within_a_bigint() -> None:
+    assert version_at(datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)) == 1_000_000
+    assert version_at(datetime(1970, 1, 1, 0, 0, 2)) == 2_000_000  # naive: taken as UTC
+    assert version_at(datetime(1, 1, 1, tzinfo=UTC)) == 0
+    assert version_at(datetime(9999, 1, 1, tzinfo=UTC)) <= MAX_VERSION
+    with pytest.raises(ValidationError):
+        CallRecord.model_validate({"linkedid": "1.2", "started_at": "2026-01-01T00:00:00Z", "outcome": "failed",
+                                   "version": MAX_VERSION + 1})  # fmt: skip

@@ -63,7 +63,7 @@ async def run(flows: FlowRegistry[Any], context: Any, settings: Settings, args: 
     async with contextlib.AsyncExitStack() as stack:
         outbox = getattr(context, "outbox", None)
         if isinstance(outbox, Outbox):
-            metrics.watch_outbox(outbox.directory)
+            metrics.watch_outbox(outbox.stats)
         if settings.metrics_port is not None:
             endpoint = serve_metrics(metrics, host=settings.metrics_host, port=settings.metrics_port)
             stack.push_async_callback(asyncio.to_thread, endpoint.close)  # its thread stops within 0.5 s

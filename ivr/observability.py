@@ -10,18 +10,15 @@ Rules:
   and a scrape never runs on the calls' event loop.
 - Label values are bounded: a flow name Asterisk sent that is not a known flow is counted as "unknown", so a
   peer cannot grow the series without end.
-- The outbox gauges are read from the spool directory at scrape time (`spool_counts_from_directory`): they
-  depend only on the spool's file names, not on the outbox code, and can be switched to the outbox's own
-  statistics object once it has one.
+- The outbox gauges come from the outbox's own statistics (`Outbox.stats()`, ivr/delivery.py `Backlog`) at
+  scrape time: its backlog counts records held in memory on a full disk too, which no file listing can see.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
 
@@ -29,56 +26,28 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ivr.delivery import Backlog
+
 UNKNOWN_FLOW = "unknown"
 NO_FLOW = "none"  # a session without an environment (a TCP probe, garbage)
-SPOOLED_SUFFIXES = (".json", ".sending")  # ready, and claimed by a sender (ivr/adapters/outbox.py)
-REJECTED_DIRECTORIES = ("rejected", "quarantine")
-
-
-@dataclass(frozen=True)
-class SpoolCounts:
-    backlog: int  # records not yet stored by the API (ready or being sent)
-    oldest_age_s: float  # age of the oldest of them; 0 when there is none
-    rejected: int  # records set aside (unparseable, or quarantined after bounded attempts)
-
-
-def spool_counts_from_directory(directory: Path, *, now: float) -> SpoolCounts:
-    """Count the outbox's files by name. A file that vanishes while counted (sent meanwhile) is not counted."""
-    ages: list[float] = []
-    with contextlib.suppress(FileNotFoundError):
-        for entry in directory.iterdir():
-            if entry.name.startswith(".") or not entry.name.endswith(SPOOLED_SUFFIXES):
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                ages.append(max(0.0, now - entry.stat().st_mtime))
-    rejected = 0
-    for name in REJECTED_DIRECTORIES:
-        with contextlib.suppress(FileNotFoundError):
-            rejected += sum(1 for entry in (directory / name).iterdir() if entry.name.endswith(".json"))
-    return SpoolCounts(backlog=len(ages), oldest_age_s=max(ages, default=0.0), rejected=rejected)
-
-
 class OutboxCollector(Collector):
-    """ivr_outbox_* gauges, read from the spool when scraped."""
+    """ivr_outbox_* gauges, from the outbox's statistics when scraped."""
 
-    def __init__(self, directory: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.directory, self.clock = directory, clock
+    def __init__(self, stats: Callable[[], Backlog]) -> None:
+        self.stats = stats
 
     def collect(self) -> Iterable[Metric]:
-        counts = spool_counts_from_directory(self.directory, now=self.clock())
-        yield GaugeMetricFamily(
-            "ivr_outbox_backlog", "Call records in the outbox not yet stored by the API", value=counts.backlog
-        )
-        yield GaugeMetricFamily(
-            "ivr_outbox_oldest_age_seconds",
-            "Age of the oldest call record waiting in the outbox (0 when empty)",
-            value=counts.oldest_age_s,
-        )
-        yield GaugeMetricFamily(
-            "ivr_outbox_rejected",
-            "Call records set aside by the outbox (see its rejected directory)",
-            value=counts.rejected,
-        )
+        backlog = self.stats()
+        gauges = (
+            ("ivr_outbox_backlog", "Call records not yet stored by the API", backlog.count),
+            ("ivr_outbox_oldest_age_seconds", "Age of the oldest waiting record (0: none)", backlog.oldest_age_s),
+            ("ivr_outbox_rejected", "Records quarantined (ivr outbox list)", backlog.quarantined),
+            ("ivr_outbox_held_in_memory", "Records the disk refused, kept in memory", backlog.held_in_memory),
+            ("ivr_outbox_disk_full", "1 while the spool cannot be written (an alarm)", int(backlog.disk_full)),
+            ("ivr_outbox_write_failures", "Spool writes that failed since start", backlog.write_failures),
+        )  # fmt: skip
+        for name, documentation, value in gauges:
+            yield GaugeMetricFamily(name, documentation, value=value)
 
 
 class AgiMetrics:
@@ -116,8 +85,8 @@ class AgiMetrics:
     def session_ended(self, script: str, result: str) -> None:
         self.sessions.labels(flow=self.flow_label(script), result=result).inc()
 
-    def watch_outbox(self, directory: Path) -> None:
-        self.registry.register(OutboxCollector(directory))
+    def watch_outbox(self, stats: Callable[[], Backlog]) -> None:
+        self.registry.register(OutboxCollector(stats))
 
 
 @dataclass

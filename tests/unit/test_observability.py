@@ -28,7 +28,8 @@ from callcenter.logs import (
 )
 from ivr.adapters.fastagi_server import FastAgiServer
 from ivr.channel import Channel
-from ivr.observability import AgiMetrics, serve_metrics, spool_counts_from_directory
+from ivr.delivery import Backlog
+from ivr.observability import AgiMetrics, serve_metrics
 from ivr.testing import ScriptedAsterisk, agi_environment
 
 flow_log = logging.getLogger("tests.flow")
@@ -178,22 +179,9 @@ def spool(directory: Path, name: str, age_s: float, now: float) -> None:
     os.utime(path, (now - age_s, now - age_s))
 
 
-def test_spool_counts_ready_and_claimed_records_and_the_rejected(tmp_path: Path) -> None:
-    now = 1_800_000_000.0
-    assert spool_counts_from_directory(tmp_path / "missing", now=now).backlog == 0
-    spool(tmp_path, "1.1.json", 30, now)
-    spool(tmp_path, "1.2.sending", 120, now)
-    spool(tmp_path, ".1.3.abc.tmp", 500, now)  # being written: not a record yet
-    spool(tmp_path, "rejected/1.4.json", 900, now)
-    spool(tmp_path, "rejected/1.4.reason.txt", 900, now)
-    counts = spool_counts_from_directory(tmp_path, now=now)
-    assert (counts.backlog, counts.oldest_age_s, counts.rejected) == (2, 120.0, 1)
-
-
 async def test_the_endpoint_serves_the_metrics_over_http(tmp_path: Path) -> None:
     metrics = AgiMetrics(["inbound"])
-    metrics.watch_outbox(tmp_path)
-    (tmp_path / "1.1.json").write_text("{}")
+    metrics.watch_outbox(lambda: Backlog(count=1, oldest_age_s=12.5, held_in_memory=1, disk_full=True))
     with metrics.call():
         endpoint = serve_metrics(metrics, host="127.0.0.1", port=0)
         try:
@@ -204,4 +192,5 @@ async def test_the_endpoint_serves_the_metrics_over_http(tmp_path: Path) -> None
     values = {s.name: s.value for f in text_string_to_metric_families(body) for s in f.samples if not s.labels}
     assert values["ivr_agi_calls_in_progress"] == 1
     assert values["ivr_outbox_backlog"] == 1 and values["ivr_outbox_rejected"] == 0
-    assert 0 <= values["ivr_outbox_oldest_age_seconds"] < 60
+    assert values["ivr_outbox_oldest_age_seconds"] == 12.5
+    assert (values["ivr_outbox_disk_full"], values["ivr_outbox_held_in_memory"]) == (1, 1)

@@ -34,6 +34,12 @@ def token(argv: list[str]) -> int:
     return main(argv)
 
 
+def user(argv: list[str]) -> int:
+    from api.cli import user_main
+
+    return user_main(argv)
+
+
 def prompts(argv: list[str]) -> int:
     from promptgen.cli import main
 
@@ -66,7 +72,8 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "agi": Command(agi, "serve the call flows over FastAGI (port 4573)"),
     "api": Command(api, "serve the records API (port 8000), embedded PostgreSQL by default"),
-    "token": Command(token, "create or revoke API bearer tokens"),
+    "token": Command(token, "create or revoke API bearer tokens (machines)"),
+    "user": Command(user, "create staff accounts, reset passwords, disable (people who sign in)"),
     "prompts": Command(prompts, "build or check the voice prompts (build | check)"),
     "asterisk": Command(asterisk, "provision, start or stop the sandbox Asterisk 22"),
     "call": Command(call, "place a demo SIP call with SIPp and print what the caller went through"),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.security.sessions import LoginLimit, SessionPolicy
+from api.security.users import DEFAULT_SEATS, parse_seats
 from callcenter.config import TimeZoneName
 
 MIB = 1024 * 1024
@@ -32,3 +35,37 @@ class ApiSettings(BaseSettings):
     service_level_seconds: float = Field(default=20.0, gt=0)
     # Used for hour/day grouping when the call-center configuration (callcenter.config) does not say otherwise.
     timezone: TimeZoneName = "Africa/Casablanca"
+    # Staff sign-in (api.security.sessions): session lifetime, the sign-in rate limit, the seats agents may have.
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    session_absolute_hours: float = Field(default=12.0, gt=0)
+    cookie_secure: bool = True
+    login_failures_per_user: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    seats: str = DEFAULT_SEATS
+    # How often an open live socket re-checks its token or session (revoked, expired, signed out: closed).
+    credential_recheck_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    @field_validator("seats")
+    @classmethod
+    def _seats_parse(cls, spec: str) -> str:
+        parse_seats(spec)
+        return spec
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            idle=timedelta(minutes=self.session_idle_minutes), absolute=timedelta(hours=self.session_absolute_hours)
+        )
+
+    @property
+    def login_limit(self) -> LoginLimit:
+        return LoginLimit(
+            per_user=self.login_failures_per_user,
+            per_address=self.login_failures_per_address,
+            window=timedelta(minutes=self.login_window_minutes),
+        )
+
+    @property
+    def seat_names(self) -> frozenset[str]:
+        return parse_seats(self.seats)

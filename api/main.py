@@ -2,8 +2,9 @@
 
 Start-up order (in the lifespan, and up front in `main` so a refusal is a clear message, not a traceback):
 database URL (embedded PostgreSQL unless DATABASE_URL) -> migrations -> access check. Outside demo mode the
-API refuses to start while no usable token exists, and deletes demo tokens; with IVR_DEMO=1 it creates the
-known demo tokens and prints them.
+API refuses to start while no usable token exists, and deletes demo tokens and demo staff accounts; with
+IVR_DEMO=1 it creates the known demo tokens and demo staff accounts (api.demo_users) and `main` prints them,
+with fresh random passwords, and the sign-in address.
 """
 
 from __future__ import annotations
@@ -26,9 +27,23 @@ from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
+from api.crud.users import delete_demo_users, ensure_demo_users
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
-from api.routes import agents, callbacks, callers, calls, health, live, reports, request_reports, requests, supervision
+from api.routes import (
+    agents,
+    auth,
+    callbacks,
+    callers,
+    calls,
+    health,
+    live,
+    reports,
+    request_reports,
+    requests,
+    supervision,
+    users,
+)
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 
@@ -52,19 +67,27 @@ def utc_now() -> datetime:
 async def prepare_database(
     engine: AsyncEngine, settings: ApiSettings, *, now: datetime, out: TextIO | None = None
 ) -> None:
-    """Migrate, then make sure someone can authenticate (and that no demo secret can, outside demo mode)."""
+    """Migrate, then make sure someone can authenticate (and that no demo secret can, outside demo mode). With
+    `out` in demo mode, the demo staff get new passwords, printed there."""
     await run_migrations(engine)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions() as session:
         if settings.demo:
             tokens = await ensure_demo_tokens(session, now=now)
+            passwords = await ensure_demo_users(session, now=now, new_passwords=out is not None)
             if out is not None:
                 print("IVR_DEMO=1: demo tokens (never use these in production):", file=out)
                 for role, secret in tokens.items():
                     print(f"  {role.value:<10} {secret}", file=out)
+                host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+                address = f"http://{host}:{settings.port}/ui/signin.html"
+                print(f"Sign in at {address} (demo staff; new passwords at each start):", file=out)
+                for username, (label, password) in passwords.items():
+                    print(f"  {username:<11} {password}   {label}", file=out)
             return
         await delete_demo_tokens(session)
-        if await count_usable_tokens(session) == 0:
+        await delete_demo_users(session)
+        if await count_usable_tokens(session, now=now) == 0:
             raise StartupRefusedError(
                 "no API token exists, so nobody could use the API. Create one with\n"
                 "  ivr token create --role admin --name YOUR_NAME\n"
@@ -135,6 +158,8 @@ def create_app(
     for router in (agents.router, supervision.router, live.router, callbacks.router):
         app.include_router(router)
     app.include_router(requests.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
     app.include_router(request_reports.router)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

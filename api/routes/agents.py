@@ -1,9 +1,9 @@
 """Agents over AMI: log in/out of the language queues, pause with a reason, see one's own state and caller.
 
 Rules:
-- A seat is the agent's PJSIP endpoint name (agent1001 -> PJSIP/agent1001). An agent's token is named after
-  their seat (`ivr token create --role agent --name agent1001`) and acts on that seat only; supervisors and
-  admins act on any seat. Anyone else: 403.
+- A seat is the agent's PJSIP endpoint name (agent1001 -> PJSIP/agent1001). An agent acts on their own seat
+  only (`principal.seat`: the seat of their account, or the name of an agent token, `ivr token create --role
+  agent --name agent1001`); supervisors and admins act on any seat. Anyone else: 403.
 - Logging in states the agent's language skills; each becomes a QueueAdd to that language's queue with the
   penalty of the skill (queues.conf: 0 native, 1 fluent, 2 can help), and queues not listed are left.
 - Pausing without a queue pauses the seat in every queue (QueuePause without Queue), with a reason that the
@@ -41,7 +41,7 @@ PENALTY = {Skill.NATIVE: 0, Skill.FLUENT: 1, Skill.BASIC: 2}  # queues.conf: 0 n
 
 
 def check_seat(principal: Principal, seat: str) -> None:
-    if principal.role == Role.AGENT and principal.name != seat:
+    if principal.role == Role.AGENT and principal.seat != seat:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent may only act on their own seat")
 
 

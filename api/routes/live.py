@@ -1,9 +1,12 @@
 """Live queue state: a JSON snapshot, and a WebSocket that pushes every change (wallboard, agent page).
 
-Browsers cannot set an Authorization header on a WebSocket, so the socket takes the token as its first
-message ({"token": "..."}) instead of in the URL, where it would end up in access logs. Same rules as HTTP:
-unknown, revoked or (outside demo mode) demo tokens are refused; the agi role sees nothing. The protocol is JSON
-in text frames: a binary frame closes the socket with 1003 (unsupported data, RFC 6455 7.4.1).
+Browsers cannot set an Authorization header on a WebSocket, so the socket takes a token as its first message
+({"token": "..."}) instead of in the URL, where it would end up in access logs; a signed-in page sends `{}` and
+its session cookie (sent by the browser with the handshake, accepted from our own origin only) is used. Same
+rules as HTTP: unknown, revoked, expired or (outside demo mode) demo tokens and dead sessions are refused; the
+agi role sees nothing. Every `credential_recheck_seconds` the token or session is looked up again: once revoked,
+expired or signed out the socket is closed with 4401 within that time (close 1013 if the database cannot say).
+The protocol is JSON in text frames: a binary frame closes the socket with 1003 (RFC 6455 7.4.1).
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.deps import STAFF_ROLES, LiveDep, StaffDep, socket_principal
+from api.deps import STAFF_ROLES, CredentialsUncheckableError, LiveDep, StaffDep, socket_principal
 from api.problems import documented
 from api.web import WEB_DIR
 
 router = APIRouter(tags=["live"])
 AUTH_TIMEOUT_S = 10.0
 UNSUPPORTED_DATA = 1003  # RFC 6455 7.4.1: a binary frame where only text is understood
+TRY_AGAIN_LATER = 1013  # RFC 6455 7.4.1 (IANA registry): the server cannot check credentials now
 
 
 @router.get("/live/state", responses=documented(503))
@@ -52,7 +56,12 @@ async def live_socket(websocket: WebSocket) -> None:
         await websocket.close(code=4401)
         return
     secret = hello.get("token") if isinstance(hello, dict) else None
-    principal = await socket_principal(websocket, secret) if isinstance(secret, str) and secret else None
+    secret = secret if isinstance(secret, str) and secret else None
+    try:
+        principal = await socket_principal(websocket, secret)
+    except CredentialsUncheckableError:
+        await websocket.close(code=TRY_AGAIN_LATER)
+        return
     live = getattr(websocket.app.state, "live", None)
     if principal is None or principal.role not in STAFF_ROLES:
         await websocket.close(code=4403 if principal else 4401)
@@ -62,22 +71,39 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     updates = live.subscribe()
     closed = asyncio.create_task(_until_closed(websocket))
+    lapsed = asyncio.create_task(_until_credentials_lapse(websocket, secret))
     try:
-        await websocket.send_json({"hello": {"name": principal.name, "role": principal.role.value}})
+        greeting = {"name": principal.name, "role": principal.role.value, "seat": principal.seat}
+        await websocket.send_json({"hello": greeting})
         while not closed.done():
             next_update = asyncio.create_task(updates.get())
-            done, _ = await asyncio.wait({next_update, closed}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({next_update, closed, lapsed}, return_when=asyncio.FIRST_COMPLETED)
             if next_update not in done:
                 next_update.cancel()
+                if lapsed in done:
+                    await websocket.close(code=lapsed.result())
                 break
             await websocket.send_text(_encode(next_update.result()))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         live.unsubscribe(updates)
-        closed.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-            await closed
+        for task in (closed, lapsed):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await task
+
+
+async def _until_credentials_lapse(websocket: WebSocket, secret: str | None) -> int:
+    """Look the token or session up again every few seconds; returns the close code once it no longer holds."""
+    every_s: float = websocket.app.state.settings.credential_recheck_seconds
+    while True:
+        await asyncio.sleep(every_s)  # a period between checks, not a wait for something
+        try:
+            if await socket_principal(websocket, secret) is None:
+                return 4401
+        except CredentialsUncheckableError:
+            return TRY_AGAIN_LATER
 
 
 class _EncodeOnce:

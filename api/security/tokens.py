@@ -7,8 +7,11 @@ Rules:
   its hash with an index lookup instead of comparing secrets one by one.
 - Demo tokens have known secrets. They are created only with IVR_DEMO=1; outside demo mode they are deleted at
   start and refused even if presented, so a demo secret can never open a real deployment.
-- No token, an unknown or revoked one: 401. A valid token whose role may not do this: 403 (api.deps).
+- A token may expire (`expires_at`); its last use is kept to the minute (`last_used_at`), not written per request.
+- An agent's token is named after its seat (api.routes.agents): its principal's seat is its name.
+- No token, an unknown, revoked or expired one: 401. A valid token whose role may not do this: 403 (api.deps).
 - One lookup (api.crud.tokens.principal_for_secret) serves HTTP and the live WebSocket alike.
+- People use the pages with a password and a session cookie instead (api.security.sessions).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ DEMO_TOKENS: dict[Role, str] = {role: f"ivr-demo-{role.value}-token" for role in
 class Principal:
     name: str
     role: Role
+    seat: str | None = None
 
 
 def new_secret() -> str:

@@ -72,7 +72,7 @@ async def signed_in(session: AsyncSession, *, secret: str, now: datetime, policy
     ).first()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     alive = session_alive(
         last_used_at=row.last_used_at, expires_at=row.expires_at, ended_at=row.ended_at, now=now, policy=policy
     )

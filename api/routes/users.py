@@ -45,7 +45,7 @@ async def create_user(
     """Create a staff account; a generated password is returned this once."""
     problem = seat_problem(role=body.role.value, seat=body.seat, seats=settings.seat_names)
     if problem:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+        raise HTTPException(422, problem)
     password = body.password or new_password()
     try:
         user = await users.create_user(session, user=body, password_hash=await hash_in_thread(password), now=now)

@@ -23,7 +23,7 @@ from tests.db.conftest import FixedClock, bearer
 from tests.fake_ami import FakeAmi
 from tests.support.database import create_staff, empty_tables
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 STAFF_TABLES = ("staff_users", "staff_sessions", "login_failures")
 
 
@@ -119,7 +119,9 @@ async def test_too_many_failures_are_429_with_retry_after_across_two_api_instanc
             app = create_app(tight, clock=clock)
             await stack.enter_async_context(app.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=app)
-            clients.append(await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="https://a")))
+            clients.append(
+                await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="https://a"))
+            )
         first, second = clients
         wrong = {"username": "alice", "password": "guess"}
         assert [(await c.post("/auth/login", json=wrong)).status_code for c in (first, second, first)] == [401] * 3
@@ -138,7 +140,9 @@ async def test_too_many_failures_are_429_with_retry_after_across_two_api_instanc
         assert (await first.post("/auth/login", json={"username": "alice", "password": PASSWORD})).status_code == 200
 
 
-async def test_sessions_expire_when_idle_and_after_the_absolute_limit(web: httpx.AsyncClient, clock: FixedClock) -> None:
+async def test_sessions_expire_when_idle_and_after_the_absolute_limit(
+    web: httpx.AsyncClient, clock: FixedClock
+) -> None:
     await sign_in(web, "sam")
     clock.now += timedelta(minutes=29)
     assert (await web.get("/auth/me")).status_code == 200  # used: the idle timer starts again

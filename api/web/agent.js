@@ -1,13 +1,13 @@
 // Agent page: own state in each queue, pause with a reason, log in by language skill, current caller's context.
-// The seat is the token's name (api.routes.agents); a supervisor may open ?seat=agent1001 to act for someone.
+// The seat is the signed-in agent's (api.routes.agents); a supervisor may open ?seat=agent1001 to act for someone.
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
-import { api, connectLive, takeToken } from "./live.js";
+import { connectLive } from "./live.js";
+import { api, requireSignIn, signOut } from "./session.js";
 
 const LANGUAGES = ["ar", "zgh", "fr", "en", "es", "nl", "it", "de"];
 let lang = chooseLanguage();
 let seat = new URLSearchParams(location.search).get("seat");
 let lastCaller = "";
-const token = takeToken();
 const picker = document.getElementById("lang");
 picker.value = lang;
 picker.onchange = () => { lang = picker.value; applyLanguage(lang); fillChoices(); };
@@ -31,7 +31,7 @@ function fillChoices() {
 async function act(method, path, body) {
   const error = document.getElementById("error");
   error.textContent = "";
-  try { return await api(token, method, path, body); } catch (failure) { error.textContent = failure.message; return null; }
+  try { return await api(method, path, body); } catch (failure) { error.textContent = failure.message; return null; }
 }
 
 function render(state) {
@@ -73,16 +73,11 @@ async function showCaller() {
   }));
 }
 
-function status(ok, code) {
+function status(ok) {
   document.getElementById("status").textContent = ok ? TEXT[lang].connected : TEXT[lang].disconnected;
-  if (code === 4401 || code === 4403) document.getElementById("signin").classList.remove("hidden");
 }
 
-document.getElementById("signin").onsubmit = (event) => {
-  event.preventDefault();
-  sessionStorage.setItem("ivr-token", document.getElementById("token").value);
-  location.reload();
-};
+document.getElementById("signout").onclick = () => signOut();
 document.getElementById("pause").onclick = () =>
   act("POST", `/agents/${seat}/pause`, { reason: document.getElementById("reason").value });
 document.getElementById("unpause").onclick = () => act("POST", `/agents/${seat}/unpause`);
@@ -94,12 +89,7 @@ document.getElementById("login").onclick = () => {
 };
 
 fillChoices();
-if (!token) {
-  document.getElementById("signin").classList.remove("hidden");
-} else {
-  connectLive(token, {
-    onHello: (hello) => { seat = seat || hello.name; document.getElementById("seat").textContent = seat; },
-    onState: render,
-    onStatus: status,
-  });
-}
+const me = await requireSignIn();
+seat = seat || me.seat;
+document.getElementById("seat").textContent = seat || "";
+connectLive({ onHello: () => {}, onState: render, onStatus: status });

@@ -16,7 +16,7 @@ from tests.support.api import serve_api
 from tests.support.browser import Browser, Page, launch
 from tests.support.database import Database, create_staff, empty_tables
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ by two API instances, seats, and bearer tokens' expiry and last use."""
 
 from __future__ import annotations
 
+import io
+import re
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -17,9 +19,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api.config import ApiSettings
 from api.crud.tokens import create_token, list_tokens, revoke_tokens
 from api.db import make_engine
-from api.main import create_app
+from api.main import create_app, prepare_database
 from api.security.tokens import Role
-from tests.db.conftest import FixedClock, bearer
+from tests.db.conftest import T0, FixedClock, bearer
 from tests.fake_ami import FakeAmi
 from tests.support.database import create_staff, empty_tables
 
@@ -269,3 +271,38 @@ async def test_tokens_expire_and_note_their_last_use_once_a_minute(
         assert response.headers["www-authenticate"] == "Bearer"
     finally:
         await engine.dispose()
+
+
+async def test_demo_staff_get_printed_passwords_that_work_and_leave_with_demo_mode(empty_database: str) -> None:
+    demo_settings = ApiSettings(database_url=empty_database, demo=True, port=8123)
+    engine = make_engine(empty_database)
+    printed = io.StringIO()
+    try:
+        await prepare_database(engine, demo_settings, now=T0, out=printed)
+    finally:
+        await engine.dispose()
+    text = printed.getvalue()
+    assert "Sign in at http://127.0.0.1:8123/ui/signin.html" in text
+    passwords = dict(re.findall(r"^  (agent100[123]|supervisor|admin) +(\S+) ", text, flags=re.MULTILINE))
+    assert set(passwords) == {"agent1001", "agent1002", "agent1003", "supervisor", "admin"}
+    app = create_app(demo_settings, clock=FixedClock(T0))
+    async with (
+        app.router.lifespan_context(app),  # starting again keeps the printed passwords
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://api.test") as web,
+    ):
+        await sign_in(web, "agent1003", passwords["agent1003"])
+        assert (await web.get("/auth/me")).json()["seat"] == "agent1003"  # a real seat of pjsip.conf
+
+    engine = make_engine(empty_database)
+    try:
+        async with async_sessionmaker(engine)() as session:
+            await create_token(session, name="ops", role=Role.ADMIN, now=T0)
+    finally:
+        await engine.dispose()
+    production = create_app(ApiSettings(database_url=empty_database, demo=False), clock=FixedClock(T0))
+    async with (
+        production.router.lifespan_context(production),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=production), base_url="https://api.test") as web,
+    ):
+        response = await web.post("/auth/login", json={"username": "admin", "password": passwords["admin"]})
+        assert response.status_code == 401  # demo accounts are deleted outside demo mode

@@ -58,7 +58,7 @@ class PasswordIssued(BaseModel):
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=128)
+    username: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00]+$")  # PostgreSQL text holds no NUL
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
 
 

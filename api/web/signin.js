@@ -33,6 +33,11 @@ document.getElementById("signin").onsubmit = async (event) => {
     });
     if (response.ok) {
       const me = await response.json();
+      // a Secure cookie is dropped by the browser on plain http other than localhost / 127.0.0.1
+      if ((await fetch("/auth/me", { credentials: "same-origin" })).status === 401) {
+        error.textContent = TEXT[lang].cookieRefused;
+        return;
+      }
       sessionStorage.removeItem("ivr-token");
       if (me.language && TEXT[me.language]) localStorage.setItem("ivr-ui-lang", me.language);
       location.replace(destination(me.role));

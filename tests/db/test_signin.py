@@ -109,6 +109,8 @@ async def test_a_form_post_from_another_site_cannot_sign_in(web: httpx.AsyncClie
     response = await web.post("/auth/login", data=form)  # what a cross-site <form> can send
     assert response.status_code == 422
     assert "set-cookie" not in response.headers
+    nul = await web.post("/auth/login", json={"username": "ali\u0000ce", "password": PASSWORD})
+    assert nul.status_code == 422  # PostgreSQL text cannot hold NUL: refused before any lookup
 
 
 async def test_too_many_failures_are_429_with_retry_after_across_two_api_instances(

@@ -145,7 +145,8 @@ def create_app(
         title="Call center IVR: call records API",
         version="0.1.0",
         description="Call records posted by the agi service, remembered caller languages, and reports. "
-        "Every route except /health needs `Authorization: Bearer <token>` (see `ivr token create`).",
+        "Every route except /health and /auth/login needs `Authorization: Bearer <token>` (machines, see `ivr "
+        "token create`) or the session cookie of POST /auth/login (people; then X-CSRF-Token on unsafe methods).",
         lifespan=lifespan,
     )
     install_problem_handlers(app)

@@ -2,7 +2,9 @@
 
 - POST /auth/login: wrong password, unknown or disabled user all get the same 401 after the same argon2 work
   (api.security.passwords); too many failures for the username or from the address: 429 with Retry-After, before
-  any password is checked. The body must be JSON, which a cross-site form cannot send.
+  any password is checked. The body must be JSON, which a cross-site form cannot send. The address is the TCP
+  peer's: behind a reverse proxy, the forwarded address must come from a configured trusted proxy only (issue 13),
+  never from a header any client can set.
 - GET /auth/me: who is calling, with the session's CSRF token for the pages to send back.
 - POST /auth/logout: ends the session (CSRF-checked like any unsafe request) and clears the cookie.
 """

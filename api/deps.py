@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.ami.service import LiveService
 from api.config import ApiSettings
+from api.credential_watch import CredentialWatch
 from api.crud import staff_sessions, tokens
 from api.crud.staff_sessions import SignedIn
 from api.request_config import RequestConfig
@@ -115,6 +116,15 @@ async def authenticate(identity: Annotated[Identity, Depends(identify)]) -> Prin
 
 
 IdentityDep = Annotated[Identity, Depends(identify)]
+
+
+def credential_watch(websocket: WebSocket) -> CredentialWatch:
+    """The app's one watch over open sockets' credentials (api.credential_watch), made at first use."""
+    watch: CredentialWatch | None = getattr(websocket.app.state, "credential_watch", None)
+    if watch is None:
+        state = websocket.app.state
+        watch = state.credential_watch = CredentialWatch(state.sessions, state.settings, state.clock)
+    return watch
 
 
 class CredentialsUncheckableError(Exception):

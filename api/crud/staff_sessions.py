@@ -105,3 +105,35 @@ async def end_user_sessions(session: AsyncSession, *, user_id: int, now: datetim
         .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
         .values(ended_at=now)
     )
+
+
+async def live_session_hashes(
+    session: AsyncSession, *, hashes: set[str], now: datetime, policy: SessionPolicy
+) -> set[str]:
+    """Which of these session hashes are still live (api.credential_watch's one query for every open socket);
+    an open page counts as use, noted at most once a minute."""
+    if not hashes:
+        return set()
+    alive = set(
+        (
+            await session.scalars(
+                select(StaffSession.secret_hash)
+                .join(StaffUser, StaffUser.id == StaffSession.user_id)
+                .where(
+                    StaffSession.secret_hash.in_(sorted(hashes)),
+                    StaffSession.ended_at.is_(None),
+                    StaffSession.expires_at > now,
+                    StaffSession.last_used_at > now - policy.idle,
+                    ~StaffUser.disabled,
+                )
+            )
+        ).all()
+    )
+    if alive:
+        await session.execute(
+            update(StaffSession)
+            .where(StaffSession.secret_hash.in_(sorted(alive)), StaffSession.last_used_at <= now - TOUCH_INTERVAL)
+            .values(last_used_at=now)
+        )
+        await session.commit()
+    return alive

@@ -114,3 +114,33 @@ async def count_usable_tokens(session: AsyncSession, *, now: datetime) -> int:
         )
     )
     return int(await session.scalar(query) or 0)
+
+
+async def live_token_hashes(session: AsyncSession, *, hashes: set[str], demo: bool, now: datetime) -> set[str]:
+    """Which of these token hashes still open the API (api.credential_watch's one query for every open socket);
+    their last use is noted as in principal_for_secret."""
+    wanted = sorted(hashes if demo else hashes - DEMO_HASHES)
+    if not wanted:
+        return set()
+    alive = set(
+        (
+            await session.scalars(
+                select(ApiToken.token_hash).where(
+                    ApiToken.token_hash.in_(wanted),
+                    ApiToken.revoked_at.is_(None),
+                    or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+                )
+            )
+        ).all()
+    )
+    if alive:
+        await session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.token_hash.in_(sorted(alive)),
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_INTERVAL),
+            )
+            .values(last_used_at=now)
+        )
+        await session.commit()
+    return alive

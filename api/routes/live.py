@@ -4,8 +4,9 @@ Browsers cannot set an Authorization header on a WebSocket, so the socket takes 
 ({"token": "..."}) instead of in the URL, where it would end up in access logs; a signed-in page sends `{}` and
 its session cookie (sent by the browser with the handshake, accepted from our own origin only) is used. Same
 rules as HTTP: unknown, revoked, expired or (outside demo mode) demo tokens and dead sessions are refused; the
-agi role sees nothing. Every `credential_recheck_seconds` the token or session is looked up again: once revoked,
-expired or signed out the socket is closed with 4401 within that time (close 1013 if the database cannot say).
+agi role sees nothing. Every `credential_recheck_seconds` the tokens and sessions of all open sockets are looked
+up again (api.credential_watch): once revoked, expired or signed out the socket is closed with 4401 within that
+time (1013 if the database cannot say).
 The protocol is JSON in text frames: a binary frame closes the socket with 1003 (RFC 6455 7.4.1).
 """
 
@@ -20,14 +21,15 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.deps import STAFF_ROLES, CredentialsUncheckableError, LiveDep, StaffDep, socket_principal
+from api.credential_watch import TRY_AGAIN_LATER
+from api.deps import STAFF_ROLES, CredentialsUncheckableError, LiveDep, StaffDep, credential_watch, socket_principal
 from api.problems import documented
+from api.security.sessions import SESSION_COOKIE
 from api.web import WEB_DIR
 
 router = APIRouter(tags=["live"])
 AUTH_TIMEOUT_S = 10.0
 UNSUPPORTED_DATA = 1003  # RFC 6455 7.4.1: a binary frame where only text is understood
-TRY_AGAIN_LATER = 1013  # RFC 6455 7.4.1 (IANA registry): the server cannot check credentials now
 
 
 @router.get("/live/state", responses=documented(503))
@@ -71,7 +73,9 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     updates = live.subscribe()
     closed = asyncio.create_task(_until_closed(websocket))
-    lapsed = asyncio.create_task(_until_credentials_lapse(websocket, secret))
+    watch = credential_watch(websocket)
+    watched = watch.watch(token=secret, cookie=websocket.cookies.get(SESSION_COOKIE))
+    lapsed = watched.lapsed
     try:
         greeting = {"name": principal.name, "role": principal.role.value, "seat": principal.seat}
         await websocket.send_json({"hello": greeting})
@@ -88,22 +92,10 @@ async def live_socket(websocket: WebSocket) -> None:
         pass
     finally:
         live.unsubscribe(updates)
-        for task in (closed, lapsed):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-                await task
-
-
-async def _until_credentials_lapse(websocket: WebSocket, secret: str | None) -> int:
-    """Look the token or session up again every few seconds; returns the close code once it no longer holds."""
-    every_s: float = websocket.app.state.settings.credential_recheck_seconds
-    while True:
-        await asyncio.sleep(every_s)  # a period between checks, not a wait for something
-        try:
-            if await socket_principal(websocket, secret) is None:
-                return 4401
-        except CredentialsUncheckableError:
-            return TRY_AGAIN_LATER
+        await watch.unwatch(watched)
+        closed.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await closed
 
 
 class _EncodeOnce:

@@ -61,6 +61,25 @@ async def test_revoking_a_token_closes_its_socket_within_seconds(api: LiveApi, d
         await engine.dispose()
 
 
+async def test_only_the_revoked_tokens_socket_closes(api: LiveApi, database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            kept = await create_token(session, name="tv-kept", role=Role.SUPERVISOR, now=datetime.now(UTC))
+            revoked = await create_token(session, name="tv-revoked", role=Role.SUPERVISOR, now=datetime.now(UTC))
+        async with websockets.connect(socket_url(api)) as staying, websockets.connect(socket_url(api)) as going:
+            for socket, secret in ((staying, kept), (going, revoked)):
+                await socket.send(json.dumps({"token": secret}))
+                assert "hello" in json.loads(await socket.recv())
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                await revoke_tokens(session, name="tv-revoked", now=datetime.now(UTC))
+            assert await closed_code(going, CLOSE_WITHIN_S) == 4401
+            # the check that closed `going` looked at `staying` too, and kept it
+            assert staying.state is websockets.protocol.State.OPEN
+    finally:
+        await engine.dispose()
+
+
 async def test_an_expiring_token_closes_its_socket_when_it_expires(api: LiveApi, database_url: str) -> None:
     engine = make_engine(database_url)
     try:

@@ -27,7 +27,7 @@ from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
-from api.crud.users import delete_demo_users, ensure_demo_users
+from api.crud.users import count_enabled_admins, delete_demo_users, ensure_demo_users
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
 from api.routes import (
@@ -92,6 +92,12 @@ async def prepare_database(
                 "no API token exists, so nobody could use the API. Create one with\n"
                 "  ivr token create --role admin --name YOUR_NAME\n"
                 "(and one with --role agi for the agi service), or run a demo with IVR_DEMO=1."
+            )
+        if out is not None and await count_enabled_admins(session) == 0:
+            print(
+                "note: no staff account can manage the others yet; create one with\n"
+                "  ivr user create --role admin --username YOU --name 'Your Name'",
+                file=out,
             )
 
 

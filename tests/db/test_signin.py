@@ -309,3 +309,18 @@ async def test_demo_staff_get_printed_passwords_that_work_and_leave_with_demo_mo
     ):
         response = await web.post("/auth/login", json={"username": "admin", "password": passwords["admin"]})
         assert response.status_code == 401  # demo accounts are deleted outside demo mode
+
+
+async def test_the_api_says_at_start_when_no_admin_account_exists(database_url: str, staff: dict[str, str]) -> None:
+    settings = ApiSettings(database_url=database_url, demo=False)
+    engine = make_engine(database_url)
+    try:
+        with_admin = io.StringIO()
+        await prepare_database(engine, settings, now=T0, out=with_admin)
+        assert "ivr user create --role admin" not in with_admin.getvalue()  # root is an admin
+        await empty_tables(database_url, *STAFF_TABLES)
+        without = io.StringIO()
+        await prepare_database(engine, settings, now=T0, out=without)
+        assert "ivr user create --role admin" in without.getvalue()
+    finally:
+        await engine.dispose()

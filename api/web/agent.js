@@ -1,13 +1,14 @@
 // Agent page: own state in each queue, pause with a reason, log in by language skill, current caller's context.
 // The seat is the signed-in agent's (api.routes.agents); a supervisor may open ?seat=agent1001 to act for someone.
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
-import { connectLive } from "./live.js";
-import { api, requireSignIn, signOut } from "./session.js";
+import { api, connectLive, takeToken } from "./live.js";
+import { requireSignIn, signOut } from "./session.js";
 
 const LANGUAGES = ["ar", "zgh", "fr", "en", "es", "nl", "it", "de"];
 let lang = chooseLanguage();
 let seat = new URLSearchParams(location.search).get("seat");
 let lastCaller = "";
+const token = takeToken(); // a screen's token, or null: the session cookie (session.js)
 const picker = document.getElementById("lang");
 picker.value = lang;
 picker.onchange = () => { lang = picker.value; applyLanguage(lang); fillChoices(); };
@@ -31,7 +32,7 @@ function fillChoices() {
 async function act(method, path, body) {
   const error = document.getElementById("error");
   error.textContent = "";
-  try { return await api(method, path, body); } catch (failure) { error.textContent = failure.message; return null; }
+  try { return await api(token, method, path, body); } catch (failure) { error.textContent = failure.message; return null; }
 }
 
 function render(state) {
@@ -89,7 +90,9 @@ document.getElementById("login").onclick = () => {
 };
 
 fillChoices();
-const me = await requireSignIn();
-seat = seat || me.seat;
-document.getElementById("seat").textContent = seat || "";
-connectLive({ onHello: () => {}, onState: render, onStatus: status });
+await requireSignIn();
+connectLive(token, {
+  onHello: (hello) => { seat = seat || hello.seat; document.getElementById("seat").textContent = seat || ""; },
+  onState: render,
+  onStatus: status,
+});

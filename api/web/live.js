@@ -1,9 +1,16 @@
-// The live-state WebSocket: the browser sends the session cookie with the handshake and the first message is `{}`
-// (or a screen's bearer token, see session.js); reconnects with backoff. Closed with 4401 (signed out, session
-// expired, token revoked): off to the sign-in page. 4403 (a role that may not watch): stays closed.
-import { goToSignIn, liveHello } from "./session.js";
+// The live-state WebSocket, and requests as the signed-in person (both through session.js).
+// The socket: the browser sends the session cookie with the handshake and the first message is `{}` (or a screen's
+// bearer token); reconnects with backoff. Closed with 4401 (signed out, session expired, token revoked): off to the
+// sign-in page. 4403 (a role that may not watch): stays closed.
+// `token` parameters: a screen's bearer token (#token=..., see session.js) or null for a signed-in person; they are
+// kept so the pages' modules call api(token, ...) as before; session.js knows which one applies.
+import { api as sessionApi, goToSignIn, liveHello, screenToken } from "./session.js";
 
-export function connectLive({ onHello, onState, onStatus }) {
+export function takeToken() {
+  return screenToken();
+}
+
+export function connectLive(token, { onHello, onState, onStatus }) {
   let delay = 500;
   function open() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -22,4 +29,8 @@ export function connectLive({ onHello, onState, onStatus }) {
     };
   }
   open();
+}
+
+export async function api(token, method, path, body) {
+  return sessionApi(method, path, body);
 }

@@ -10,7 +10,8 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 let me = null;
 let token = null;
 
-function takeToken() {
+// A screen's bearer token from the address (#token=...), kept for this tab; null for a signed-in person.
+export function screenToken() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("token")) {
     sessionStorage.setItem(TOKEN_KEY, fragment.get("token"));
@@ -31,7 +32,7 @@ export function goToSignIn() {
 // The signed-in person (or token): {username, display_name, role, seat, language, csrf_token}. Never resolves
 // when the browser is being sent to the sign-in page.
 export async function requireSignIn() {
-  token = takeToken();
+  token = screenToken();
   const response = await request("GET", "/auth/me");
   me = await response.json();
   return me;

@@ -1,6 +1,6 @@
 // Wallboard: one card per queue, redrawn from each snapshot; wait times tick locally between snapshots.
 import { TEXT, applyLanguage, chooseLanguage, duration } from "./i18n.js";
-import { connectLive } from "./live.js";
+import { connectLive, takeToken } from "./live.js";
 import { requireSignIn, signOut } from "./session.js";
 
 let lang = chooseLanguage();
@@ -75,5 +75,5 @@ function tick() {
 
 document.getElementById("signout").onclick = () => signOut();
 await requireSignIn();
-connectLive({ onHello: () => {}, onState: render, onStatus: status });
+connectLive(takeToken(), { onHello: () => {}, onState: render, onStatus: status });
 setInterval(tick, 1000);

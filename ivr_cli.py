@@ -46,6 +46,12 @@ def retention(argv: list[str]) -> int:
     return retention_main(argv)
 
 
+def user(argv: list[str]) -> int:
+    from api.cli import user_main
+
+    return user_main(argv)
+
+
 def prompts(argv: list[str]) -> int:
     from promptgen.cli import main
 
@@ -79,7 +85,8 @@ COMMANDS: dict[str, Command] = {
     "agi": Command(agi, "serve the call flows over FastAGI (port 4573)"),
     "outbox": Command(outbox, "list the call-record spool's backlog and quarantine; retry quarantined records"),
     "api": Command(api, "serve the records API (port 8000), embedded PostgreSQL by default"),
-    "token": Command(token, "create or revoke API bearer tokens"),
+    "token": Command(token, "create or revoke API bearer tokens (machines)"),
+    "user": Command(user, "create staff accounts, reset passwords, disable (people who sign in)"),
     "retention": Command(retention, "apply the data retention policy once (run: for cron)"),
     "prompts": Command(prompts, "build or check the voice prompts (build | check)"),
     "asterisk": Command(asterisk, "provision, start or stop the sandbox Asterisk 22"),

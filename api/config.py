@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,8 @@ from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_valida
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.schemas.softphone import IceServer
+from api.security.sessions import LoginLimit, SessionPolicy
+from api.security.users import DEFAULT_SEATS, parse_seats
 from callcenter.config import TimeZoneName
 from callcenter.logs import LogFormat, LogLevel
 
@@ -90,3 +93,38 @@ class ApiSettings(BaseSettings):
             if not source or any(c.isspace() or c in ";,'\"" for c in source):
                 raise ValueError(f"{source!r} is not one CSP source (e.g. wss://pbx.example.org:8089)")
         return value
+
+    # Staff sign-in (api.security.sessions): session lifetime, the sign-in rate limit, the seats agents may have.
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    session_absolute_hours: float = Field(default=12.0, gt=0)
+    cookie_secure: bool = True
+    login_failures_per_user: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    seats: str = DEFAULT_SEATS
+    # How often an open live socket re-checks its token or session (revoked, expired, signed out: closed).
+    credential_recheck_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    @field_validator("seats")
+    @classmethod
+    def _seats_parse(cls, spec: str) -> str:
+        parse_seats(spec)
+        return spec
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            idle=timedelta(minutes=self.session_idle_minutes), absolute=timedelta(hours=self.session_absolute_hours)
+        )
+
+    @property
+    def login_limit(self) -> LoginLimit:
+        return LoginLimit(
+            per_user=self.login_failures_per_user,
+            per_address=self.login_failures_per_address,
+            window=timedelta(minutes=self.login_window_minutes),
+        )
+
+    @property
+    def seat_names(self) -> frozenset[str]:
+        return parse_seats(self.seats)

@@ -1,5 +1,8 @@
 """Every dependency of the routes: the database session, settings, the clock, the live service, the request
-configuration, and who is calling (bearer token -> Principal, then a role check).
+configuration, and who is calling (a bearer token or a session cookie -> the same Principal, then a role check).
+
+Who is calling: a bearer token wins when one is sent (machines; a bad one is 401 even with a cookie); otherwise
+the session cookie of a signed-in person, with the CSRF check for unsafe methods (api.security.sessions).
 
 Settings, the clock, the session factory and the live service live on app.state, set once by create_app.
 """
@@ -7,19 +10,25 @@ Settings, the clock, the session factory and the live service live on app.state,
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, WebSocket, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.ami.service import LiveService
 from api.config import ApiSettings
-from api.crud import tokens
+from api.credential_watch import CredentialWatch
+from api.crud import staff_sessions, tokens
+from api.crud.staff_sessions import SignedIn
 from api.metrics import HttpMetrics
 from api.request_config import RequestConfig
+from api.security.sessions import CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from api.security.tokens import Principal, Role
 
 
@@ -77,31 +86,88 @@ HttpMetricsDep = Annotated[HttpMetrics, Depends(get_http_metrics)]
 # -- who is calling -------------------------------------------------------------------------------------------
 
 _bearer = HTTPBearer(auto_error=False, description="A token created with `ivr token create`")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The session of POST /auth/login")
 
 
-async def authenticate(
+@dataclass(frozen=True)
+class Identity:
+    principal: Principal
+    signed_in: SignedIn | None  # None: a bearer token
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def identify(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """No token, an unknown or revoked one, or a demo one outside demo mode: 401."""
-    principal = None
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Identity:
+    """A bad, revoked, expired or (outside demo mode) demo token, or no live session: 401; a cookie without
+    the session's CSRF token on an unsafe method: 403."""
+    settings: ApiSettings = request.app.state.settings
+    now: datetime = request.app.state.clock()
     if credentials is not None and credentials.credentials:
         principal = await tokens.principal_for_secret(
-            session, secret=credentials.credentials, demo=request.app.state.settings.demo
+            session, secret=credentials.credentials, demo=settings.demo, now=now
         )
-    if principal is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return principal
+        if principal is None:
+            raise _unauthorized("invalid, revoked or expired bearer token")
+        return Identity(principal, None)
+    if cookie:
+        found = await staff_sessions.signed_in(session, secret=cookie, now=now, policy=settings.session_policy)
+        if found is not None:
+            if not csrf_ok(request.method, request.headers.get(CSRF_HEADER), found.csrf_token):
+                raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
+            return Identity(found.principal, found)
+    raise _unauthorized("sign in, or send a bearer token")
 
 
-async def socket_principal(websocket: WebSocket, secret: str) -> Principal | None:
-    """The same lookup for a WebSocket, on a session of its own: an open socket must not hold a connection."""
+async def authenticate(identity: Annotated[Identity, Depends(identify)]) -> Principal:
+    return identity.principal
+
+
+IdentityDep = Annotated[Identity, Depends(identify)]
+
+
+def credential_watch(websocket: WebSocket) -> CredentialWatch:
+    """The app's one watch over open sockets' credentials (api.credential_watch), made at first use."""
+    watch: CredentialWatch | None = getattr(websocket.app.state, "credential_watch", None)
+    if watch is None:
+        state = websocket.app.state
+        watch = state.credential_watch = CredentialWatch(state.sessions, state.settings, state.clock)
+    return watch
+
+
+class CredentialsUncheckableError(Exception):
+    """The database did not answer a credentials lookup."""
+
+
+async def socket_principal(websocket: WebSocket, secret: str | None) -> Principal | None:
+    """The same lookups for a WebSocket, on a session of its own (an open socket must not hold a connection):
+    the token `secret` when given, else the handshake's session cookie."""
+    try:
+        return await _socket_principal(websocket, secret)
+    except (SQLAlchemyError, OSError) as error:
+        raise CredentialsUncheckableError(str(error)) from error
+
+
+async def _socket_principal(websocket: WebSocket, secret: str | None) -> Principal | None:
     sessions: async_sessionmaker[AsyncSession] = websocket.app.state.sessions
+    settings: ApiSettings = websocket.app.state.settings
+    now: datetime = websocket.app.state.clock()
     async with sessions() as session:
-        return await tokens.principal_for_secret(session, secret=secret, demo=websocket.app.state.settings.demo)
+        if secret:
+            return await tokens.principal_for_secret(session, secret=secret, demo=settings.demo, now=now)
+        cookie = websocket.cookies.get(SESSION_COOKIE)
+        origin = websocket.headers.get("origin")
+        # a cookie rides along whoever opens the socket: only a page of our own origin may use it
+        if not cookie or (origin is not None and urlsplit(origin).netloc != websocket.headers.get("host")):
+            return None
+        found = await staff_sessions.signed_in(session, secret=cookie, now=now, policy=settings.session_policy)
+        return None if found is None else found.principal
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -122,6 +188,7 @@ AnyRoleDep = Annotated[Principal, Depends(require(*Role))]
 AgiWriterDep = Annotated[Principal, Depends(require(Role.AGI, Role.ADMIN))]  # the agi service writing records
 StaffDep = Annotated[Principal, Depends(require(*STAFF_ROLES))]
 SupervisorDep = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
+AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
 WaitingDep = Annotated[Principal, Depends(require(Role.AGI, Role.SUPERVISOR, Role.ADMIN))]  # queue waits, callbacks
 StatusReaderDep = Annotated[Principal, Depends(require(Role.AGI, *STAFF_ROLES))]
 

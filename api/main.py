@@ -2,8 +2,9 @@
 
 Start-up order (in the lifespan, and up front in `main` so a refusal is a clear message, not a traceback):
 database URL (embedded PostgreSQL unless DATABASE_URL) -> migrations -> access check. Outside demo mode the
-API refuses to start while no usable token exists, and deletes demo tokens; with IVR_DEMO=1 it creates the
-known demo tokens and prints them.
+API refuses to start while no usable token exists, and deletes demo tokens and demo staff accounts; with
+IVR_DEMO=1 it creates the known demo tokens and demo staff accounts (api.demo_users) and `main` prints them,
+with fresh random passwords, and the sign-in address.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
+from api.crud.users import count_enabled_admins, delete_demo_users, ensure_demo_users
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.metrics import HttpMetrics, RequestObservabilityMiddleware
 from api.net import TrustedProxyMiddleware
@@ -36,6 +38,7 @@ from api.retention import start_daily, stop_daily
 from api.routes import (
     agents,
     audit,
+    auth,
     callbacks,
     callers,
     calls,
@@ -45,6 +48,7 @@ from api.routes import (
     request_reports,
     requests,
     supervision,
+    users,
 )
 from api.routes import metrics as metrics_route
 from api.routes.desk import router as desk_router
@@ -79,23 +83,37 @@ def utc_now() -> datetime:
 async def prepare_database(
     engine: AsyncEngine, settings: ApiSettings, *, now: datetime, out: TextIO | None = None
 ) -> None:
-    """Migrate, then make sure someone can authenticate (and that no demo secret can, outside demo mode)."""
+    """Migrate, then make sure someone can authenticate (and that no demo secret can, outside demo mode). With
+    `out` in demo mode, the demo staff get new passwords, printed there."""
     await run_migrations(engine)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions() as session:
         if settings.demo:
             tokens = await ensure_demo_tokens(session, now=now)
+            passwords = await ensure_demo_users(session, now=now, new_passwords=out is not None)
             if out is not None:
                 print("IVR_DEMO=1: demo tokens (never use these in production):", file=out)
                 for role, secret in tokens.items():
                     print(f"  {role.value:<10} {secret}", file=out)
+                host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+                address = f"http://{host}:{settings.port}/ui/signin.html"
+                print(f"Sign in at {address} (demo staff; new passwords at each start):", file=out)
+                for username, (label, password) in passwords.items():
+                    print(f"  {username:<11} {password}   {label}", file=out)
             return
         await delete_demo_tokens(session)
-        if await count_usable_tokens(session) == 0:
+        await delete_demo_users(session)
+        if await count_usable_tokens(session, now=now) == 0:
             raise StartupRefusedError(
                 "no API token exists, so nobody could use the API. Create one with\n"
                 "  ivr token create --role admin --name YOUR_NAME\n"
                 "(and one with --role agi for the agi service), or run a demo with IVR_DEMO=1."
+            )
+        if out is not None and await count_enabled_admins(session) == 0:
+            print(
+                "note: no staff account can manage the others yet; create one with\n"
+                "  ivr user create --role admin --username YOU --name 'Your Name'",
+                file=out,
             )
 
 
@@ -166,7 +184,8 @@ def create_app(
         title="Call center IVR: call records API",
         version="0.1.0",
         description="Call records posted by the agi service, remembered caller languages, and reports. "
-        "Every route except /health needs `Authorization: Bearer <token>` (see `ivr token create`).",
+        "Every route except /health and /auth/login needs `Authorization: Bearer <token>` (machines, see `ivr "
+        "token create`) or the session cookie of POST /auth/login (people; then X-CSRF-Token on unsafe methods).",
         lifespan=lifespan,
         docs_url=None,  # api.routes.docs: served from vendored files, under the CSP
         redoc_url=None,
@@ -181,6 +200,8 @@ def create_app(
     for router in (agents.router, supervision.router, live.router, callbacks.router):
         app.include_router(router)
     app.include_router(requests.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
     app.include_router(request_reports.router)
     app.include_router(desk_router)  # the agent's page: day view, desk configuration
     app.include_router(dispositions_router)

@@ -104,6 +104,57 @@ class ApiToken(Base):
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # migration 0007; None: never
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # to the minute (api.crud.tokens)
+
+
+class StaffUser(Base):
+    """A person who signs in to the pages (migration 0007): only an argon2 hash of the password is stored."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    seat: Mapped[str | None] = mapped_column(String(64))  # an agent's PJSIP endpoint; one active user per seat
+    language: Mapped[str] = mapped_column(String(8))  # the pages' language: fr | ar | en
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # made by IVR_DEMO=1, deleted outside it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ux_staff_users_active_seat", "seat", unique=True, postgresql_where=text("NOT disabled")),
+    )
+
+
+class StaffSession(Base):
+    """A signed-in browser (migration 0007): the SHA-256 of its cookie's secret, never the secret."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # absolute; idle is checked on use
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # signed out, or ended by an admin
+
+
+class LoginFailure(Base):
+    """Failed sign-ins per username and per client address in the current window (migration 0007), shared by
+    every API process."""
+
+    __tablename__ = "login_failures"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # user | address
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(Integer)
 
 
 class RequestRow(Base):

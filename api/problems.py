@@ -159,8 +159,8 @@ class ParameterGuardMiddleware:
 
 _DESCRIPTIONS = {
     400: "a parameter holds NUL or a non-ASCII digit",
-    401: "missing or invalid bearer token",
-    403: "this token's role may not do this",
+    401: "not signed in, or a missing, invalid, revoked or expired bearer token",
+    403: "this role may not do this, or a signed-in page's request lacks its CSRF token",
     404: "not found",
     409: "conflicts with the current state",
     413: "request body over the size limit",

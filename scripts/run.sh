@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: the whole system on embedded defaults, in the foreground; Ctrl-C stops everything.
 #   API + embedded PostgreSQL on :8000, FastAGI flows on :4573, and the sandbox Asterisk 22 (SIP :5060, AMI :5038)
-#   when this machine can run it (root, debootstrap). Demo mode: known demo tokens, printed at start; never use
-#   IVR_DEMO=1 in production (see README, "Production").
+#   when this machine can run it (root, debootstrap). Demo mode: known demo tokens and demo staff accounts
+#   (agents agent1001-agent1003 on those seats, a supervisor, an admin) with new random passwords, printed at
+#   start with the sign-in address; never use IVR_DEMO=1 in production (see README, "Production").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -45,6 +46,7 @@ if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
 else
   echo "note: not root or no debootstrap: running without the sandbox Asterisk (point your own Asterisk at :4573)"
 fi
-echo "API: http://127.0.0.1:8000/docs   FastAGI: agi://127.0.0.1:4573/inbound   Ctrl-C to stop"
+echo "Sign in: http://127.0.0.1:8000/ui/signin.html (demo passwords above)   API: http://127.0.0.1:8000/docs"
+echo "FastAGI: agi://127.0.0.1:4573/inbound   Ctrl-C to stop"
 echo "Health: http://127.0.0.1:8000/health   Metrics: /metrics (supervisor token), agi: http://127.0.0.1:$IVR_METRICS_PORT/metrics"
 wait -n "${pids[@]}"

@@ -1,9 +1,9 @@
 """Agents over AMI: log in/out of the language queues, pause with a reason, see one's own state and caller.
 
 Rules:
-- A seat is the agent's PJSIP endpoint name (agent1001 -> PJSIP/agent1001). An agent's token is named after
-  their seat (`ivr token create --role agent --name agent1001`) and acts on that seat only; supervisors and
-  admins act on any seat. Anyone else: 403.
+- A seat is the agent's PJSIP endpoint name (agent1001 -> PJSIP/agent1001). An agent acts on their own seat
+  only (`principal.seat`: the seat of their account, or the name of an agent token, `ivr token create --role
+  agent --name agent1001`); supervisors and admins act on any seat. Anyone else: 403.
 - Logging in states the agent's language skills; each becomes a QueueAdd to that language's queue with the
   penalty of the skill (queues.conf: 0 native, 1 fluent, 2 can help), and queues not listed are left.
 - During a call, GET /agents/{seat} shows the caller's card (number, IVR variables, previous calls): the one

@@ -1,10 +1,13 @@
 """Live queue state: a JSON snapshot, and a WebSocket that pushes every change (wallboard, agent page).
 
-Browsers cannot set an Authorization header on a WebSocket, so the socket takes the token as its first
-message ({"token": "..."}) instead of in the URL, where it would end up in access logs. Same rules as HTTP:
-unknown, revoked or (outside demo mode) demo tokens are refused; the agi role sees nothing; agents see caller
-numbers masked (api.security.access). The protocol is JSON in text frames: a binary frame closes the socket with
-1003 (unsupported data, RFC 6455 7.4.1).
+Browsers cannot set an Authorization header on a WebSocket, so the socket takes a token as its first message
+({"token": "..."}) instead of in the URL, where it would end up in access logs; a signed-in page sends `{}` and
+its session cookie (sent by the browser with the handshake, accepted from our own origin only) is used. Same
+rules as HTTP: unknown, revoked, expired or (outside demo mode) demo tokens and dead sessions are refused; the
+agi role sees nothing; agents see caller numbers masked (api.security.access). Every `credential_recheck_seconds`
+the tokens and sessions of all open sockets are looked up again (api.credential_watch): once revoked, expired
+or signed out the socket is closed with 4401 within that time (1013 if the database cannot say).
+The protocol is JSON in text frames: a binary frame closes the socket with 1003 (RFC 6455 7.4.1).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.deps import STAFF_ROLES, LiveDep, StaffDep, socket_principal
+from api.credential_watch import TRY_AGAIN_LATER
+from api.deps import STAFF_ROLES, CredentialsUncheckableError, LiveDep, StaffDep, credential_watch, socket_principal
 from api.problems import documented
 from api.security.access import masked_snapshot, sees_everything
+from api.security.sessions import SESSION_COOKIE
 from api.web import WEB_DIR
 
 router = APIRouter(tags=["live"])
@@ -55,7 +60,12 @@ async def live_socket(websocket: WebSocket) -> None:
         await websocket.close(code=4401)
         return
     secret = hello.get("token") if isinstance(hello, dict) else None
-    principal = await socket_principal(websocket, secret) if isinstance(secret, str) and secret else None
+    secret = secret if isinstance(secret, str) and secret else None
+    try:
+        principal = await socket_principal(websocket, secret)
+    except CredentialsUncheckableError:
+        await websocket.close(code=TRY_AGAIN_LATER)
+        return
     live = getattr(websocket.app.state, "live", None)
     if principal is None or principal.role not in STAFF_ROLES:
         await websocket.close(code=4403 if principal else 4401)
@@ -66,19 +76,26 @@ async def live_socket(websocket: WebSocket) -> None:
     updates = live.subscribe()
     encode = _encode if sees_everything(principal) else _encode_masked
     closed = asyncio.create_task(_until_closed(websocket))
+    watch = credential_watch(websocket)
+    watched = watch.watch(token=secret, cookie=websocket.cookies.get(SESSION_COOKIE))
+    lapsed = watched.lapsed
     try:
-        await websocket.send_json({"hello": {"name": principal.name, "role": principal.role.value}})
+        greeting = {"name": principal.name, "role": principal.role.value, "seat": principal.seat}
+        await websocket.send_json({"hello": greeting})
         while not closed.done():
             next_update = asyncio.create_task(updates.get())
-            done, _ = await asyncio.wait({next_update, closed}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({next_update, closed, lapsed}, return_when=asyncio.FIRST_COMPLETED)
             if next_update not in done:
                 next_update.cancel()
+                if lapsed in done:
+                    await websocket.close(code=lapsed.result())
                 break
             await websocket.send_text(encode(next_update.result()))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         live.unsubscribe(updates)
+        await watch.unwatch(watched)
         closed.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
             await closed

@@ -7,10 +7,13 @@ Rules:
   its hash with an index lookup instead of comparing secrets one by one.
 - Demo tokens have known secrets. They are created only with IVR_DEMO=1; outside demo mode they are deleted at
   start and refused even if presented, so a demo secret can never open a real deployment.
-- No token, an unknown or revoked one: 401. A valid token whose role may not do this: 403 (api.deps).
+- A token may expire (`expires_at`); its last use is kept to the minute (`last_used_at`), not written per request.
+- An agent's token is named after its seat (api.routes.agents): its principal's seat is its name.
+- No token, an unknown, revoked or expired one: 401. A valid token whose role may not do this: 403 (api.deps).
 - One lookup (api.crud.tokens.principal_for_secret) serves HTTP and the live WebSocket alike.
 - An agent's seat (`Principal.seat`) is the token's name: an agent token is named after its seat
   (`ivr token create --role agent --name agent1001`). Other roles have no seat.
+- People use the pages with a password and a session cookie instead (api.security.sessions).
 """
 
 from __future__ import annotations

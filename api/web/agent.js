@@ -1,17 +1,18 @@
 // Agent page: own state in each queue, pause with a reason, log in by language skill, current caller's context.
-// The seat is the token's name (api.routes.agents); a supervisor may open ?seat=agent1001 to act for someone.
+// The seat is the signed-in agent's (api.routes.agents); a supervisor may open ?seat=agent1001 to act for someone.
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 import { api, connectLive, takeToken } from "./live.js";
 import { fetchCallerCard, renderCallerCard } from "./callercard.js";
 import { deskSnapshot, setDeskLanguage, startDesk, wireDisposition } from "./desk.js";
 import { mountSoftphone } from "./softphone.js";
+import { requireSignIn, signOut } from "./session.js";
 
 const LANGUAGES = ["ar", "zgh", "fr", "en", "es", "nl", "it", "de"];
 let lang = chooseLanguage();
 let seat = new URLSearchParams(location.search).get("seat");
 let lastCaller = "";
 let lastCard = null;
-const token = takeToken();
+const token = takeToken(); // a screen's token, or null: the session cookie (session.js)
 const picker = document.getElementById("lang");
 picker.value = lang;
 picker.onchange = () => { lang = picker.value; applyLanguage(lang); fillChoices(); setDeskLanguage(lang); renderCallerCard(lastCard, lang); };
@@ -70,16 +71,11 @@ async function showCaller() {
   renderCallerCard(lastCard, lang);
 }
 
-function status(ok, code) {
+function status(ok) {
   document.getElementById("status").textContent = ok ? TEXT[lang].connected : TEXT[lang].disconnected;
-  if (code === 4401 || code === 4403) document.getElementById("signin").classList.remove("hidden");
 }
 
-document.getElementById("signin").onsubmit = (event) => {
-  event.preventDefault();
-  sessionStorage.setItem("ivr-token", document.getElementById("token").value);
-  location.reload();
-};
+document.getElementById("signout").onclick = () => signOut();
 document.getElementById("pause").onclick = () =>
   act("POST", `/agents/${seat}/pause`, { reason: document.getElementById("reason").value });
 document.getElementById("unpause").onclick = () => act("POST", `/agents/${seat}/unpause`);
@@ -92,17 +88,18 @@ document.getElementById("login").onclick = () => {
 
 fillChoices();
 wireDisposition();
-if (!token) {
-  document.getElementById("signin").classList.remove("hidden");
-} else {
-  connectLive(token, {
-    onHello: (hello) => {
-      seat = seat || hello.name;
-      document.getElementById("seat").textContent = seat;
-      startDesk({ token, seat, lang });
+await requireSignIn();
+connectLive(token, {
+  onHello: (hello) => {
+    seat = seat || hello.seat;
+    document.getElementById("seat").textContent = seat || "";
+    if (!seat) return;
+    startDesk({ token, seat, lang });
+    // only the seat's own agent gets its SIP credentials (a supervisor acting for a seat has no softphone here)
+    if (hello.seat === seat) {
       mountSoftphone({ element: document.getElementById("softphone"), seat, request: (method, path, body) => api(token, method, path, body) });
-    },
-    onState: render,
-    onStatus: status,
-  });
-}
+    }
+  },
+  onState: render,
+  onStatus: status,
+});

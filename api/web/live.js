@@ -1,13 +1,13 @@
-// The live-state WebSocket: authenticates with the token as first message, reconnects with backoff.
-// The token comes from the URL fragment (#token=..., never sent to the server) or the sign-in form, and is kept in
-// sessionStorage for this tab only.
+// The live-state WebSocket, and requests as the signed-in person (both through session.js).
+// The socket: the browser sends the session cookie with the handshake and the first message is `{}` (or a screen's
+// bearer token); reconnects with backoff. Closed with 4401 (signed out, session expired, token revoked): off to the
+// sign-in page. 4403 (a role that may not watch): stays closed.
+// `token` parameters: a screen's bearer token (#token=..., see session.js) or null for a signed-in person; they are
+// kept so the pages' modules call api(token, ...) as before; session.js knows which one applies.
+import { api as sessionApi, goToSignIn, liveHello, screenToken } from "./session.js";
+
 export function takeToken() {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get("token")) {
-    sessionStorage.setItem("ivr-token", fragment.get("token"));
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-  return sessionStorage.getItem("ivr-token");
+  return screenToken();
 }
 
 export function connectLive(token, { onHello, onState, onStatus }) {
@@ -15,14 +15,15 @@ export function connectLive(token, { onHello, onState, onStatus }) {
   function open() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/live/ws`);
-    socket.onopen = () => socket.send(JSON.stringify({ token }));
+    socket.onopen = () => socket.send(JSON.stringify(liveHello()));
     socket.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (data.hello) { delay = 500; onStatus(true); onHello(data.hello); } else { onState(data); }
     };
     socket.onclose = (closed) => {
       onStatus(false, closed.code);
-      if (closed.code === 4401 || closed.code === 4403) return; // a bad token does not get better by retrying
+      if (closed.code === 4401) { goToSignIn(); return; }
+      if (closed.code === 4403) return; // a role that may not watch does not get better by retrying
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 15000);
     };
@@ -31,11 +32,5 @@ export function connectLive(token, { onHello, onState, onStatus }) {
 }
 
 export async function api(token, method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-  return response.json();
+  return sessionApi(method, path, body);
 }

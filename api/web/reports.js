@@ -1,8 +1,7 @@
-// Reports page: fetches /reports/ministry with the supervisor's token, draws bar charts as inline SVG and a
-// table, and exports the same figures as CSV (fetched with the token, saved through a Blob link).
-// The token comes from the URL fragment (#token=..., never sent to the server) or the sign-in form, and is kept
-// in sessionStorage for this tab only (same key as the wallboard).
-const TOKEN_KEY = "ivr-token";
+// Reports page: fetches /reports/ministry as the signed-in supervisor (session.js), draws bar charts as inline SVG
+// and a table, and exports the same figures as CSV (fetched the same way, saved through a Blob link).
+import { request, requireSignIn } from "./session.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const COLUMNS = [
   ["key", "Groupe"], ["calls_offered", "Appels reçus"], ["calls_answered", "Répondus"],
@@ -21,15 +20,6 @@ const CHARTS = {
 };
 const $ = (id) => document.getElementById(id);
 
-function takeToken() {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get("token")) {
-    sessionStorage.setItem(TOKEN_KEY, fragment.get("token"));
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
 function localMidnight(day) {
   // "2026-11-23" as the start of that day in the browser's timezone, with its UTC offset (the API insists on one)
   return new Date(`${day}T00:00:00`).toISOString();
@@ -47,14 +37,13 @@ function query() {
   return params;
 }
 
-async function fetchReport(token, path) {
-  const response = await fetch(`${path}?${query()}`, { headers: { Authorization: `Bearer ${token}` } });
-  if (response.status === 401 || response.status === 403) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    throw new Error("accès refusé : un jeton de superviseur est nécessaire");
+async function fetchReport(path) {
+  try {
+    return await request("GET", `${path}?${query()}`);
+  } catch (error) {
+    if (error.status === 403) throw new Error("accès refusé : réservé aux superviseurs");
+    throw error;
   }
-  if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-  return response;
 }
 
 function svgElement(name, attributes, text) {
@@ -121,11 +110,11 @@ function drawTable(rows) {
   }));
 }
 
-async function show(token) {
+async function show() {
   $("error").textContent = "";
   $("status").textContent = "…";
   try {
-    const report = await (await fetchReport(token, "/reports/ministry")).json();
+    const report = await (await fetchReport("/reports/ministry")).json();
     for (const [name, series] of Object.entries(CHARTS)) {
       drawBars($(`chart-${name}`), $(`legend-${name}`), report.rows, series);
     }
@@ -138,9 +127,9 @@ async function show(token) {
   }
 }
 
-async function exportCsv(token) {
+async function exportCsv() {
   try {
-    const blob = await (await fetchReport(token, "/reports/ministry.csv")).blob();
+    const blob = await (await fetchReport("/reports/ministry.csv")).blob();
     const link = Object.assign(document.createElement("a"), {
       href: URL.createObjectURL(blob), download: `rapport-${$("group_by").value}.csv`,
     });
@@ -151,23 +140,14 @@ async function exportCsv(token) {
   }
 }
 
-function start() {
-  const token = takeToken();
-  if (!token) {
-    $("signin").classList.remove("hidden");
-    $("signin").addEventListener("submit", (event) => {
-      event.preventDefault();
-      sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
-      location.reload();
-    });
-    return;
-  }
+async function start() {
+  await requireSignIn();
   const params = new URLSearchParams(location.search);  // ?group_by=service&from=2026-11-01 for bookmarks
   for (const name of ["group_by", "from", "to", "language", "service"]) if (params.get(name)) $(name).value = params.get(name);
   $("filters").classList.remove("hidden");
-  $("filters").addEventListener("submit", (event) => { event.preventDefault(); show(token); });
-  $("csv").addEventListener("click", () => exportCsv(token));
-  show(token);
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); show(); });
+  $("csv").addEventListener("click", () => exportCsv());
+  show();
 }
 
 start();

@@ -4,6 +4,7 @@
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 import { api, connectLive, takeToken } from "./live.js";
 import { choiceName, loadDeskConfig, shortTime } from "./desk.js";
+import { request, requireSignIn, signOut } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 const STATUSES = ["new", "in_progress", "answered", "closed"];
@@ -117,15 +118,16 @@ async function showRequest(reference) {
   for (const row of document.querySelectorAll("#requests li")) row.classList.toggle("selected", row.dataset.reference === current.reference);
 }
 
-// The recording endpoint wants the bearer token, which an <audio src> cannot send: fetch it, play the blob.
+// Fetched as the signed-in person (session.js: the cookie, or a screen's token) and played from a blob, so a
+// failure shows as an error here instead of a silent, empty player.
 async function loadRecording() {
   const audio = $("recording");
   if (recordingUrl) { URL.revokeObjectURL(recordingUrl); recordingUrl = ""; }
   audio.removeAttribute("src");
   $("request-recording").classList.toggle("hidden", !current.has_recording);
   if (!current.has_recording) return;
-  const response = await fetch(`/requests/${encodeURIComponent(current.reference)}/recording`, { headers: { Authorization: `Bearer ${token}` } });
-  if (!response.ok) { $("request-error").textContent = `${response.status} ${await response.text()}`; return; }
+  let response;
+  try { response = await request("GET", `/requests/${encodeURIComponent(current.reference)}/recording`); } catch (failure) { $("request-error").textContent = failure.message; return; }
   recordingUrl = URL.createObjectURL(await response.blob());
   audio.src = recordingUrl;
 }
@@ -151,11 +153,7 @@ $("call-back").onclick = async () => {
   if (started) await showRequest(current.reference);
 };
 $("filters").onchange = () => listRequests();
-$("signin").onsubmit = (event) => {
-  event.preventDefault();
-  sessionStorage.setItem("ivr-token", $("token").value);
-  location.reload();
-};
+$("signout").onclick = () => signOut();
 
 function languagesOf(state) {
   const queues = new Set(state.queues.filter((queue) => queue.members.some((member) => member.interface === `PJSIP/${seat}`)).map((queue) => queue.name));
@@ -167,7 +165,6 @@ async function start() {
     config = await loadDeskConfig(token);
   } catch (failure) {
     $("desk-error").textContent = failure.message;
-    $("signin").classList.remove("hidden");
     return;
   }
   fillFilters();
@@ -178,8 +175,8 @@ async function start() {
   if (wanted.get("ref")) showRequest(wanted.get("ref"));
   connectLive(token, {
     onHello: (hello) => {
-      seat = seat || hello.name;
-      $("seat").textContent = seat;
+      seat = seat || hello.seat;
+      $("seat").textContent = seat || "";
       // supervisors belong to no queue: they start with every language
       if (hello.role !== "agent" && wanted.get("language") === null && !new URLSearchParams(location.search).get("seat")) $("filter-language").value = "";
       listRequests();
@@ -190,10 +187,10 @@ async function start() {
     },
     onStatus: (ok, code) => {
       $("status").textContent = ok ? TEXT[lang].connected : TEXT[lang].disconnected;
-      if (code === 4401 || code === 4403) $("signin").classList.remove("hidden");
+      if (code === 4403) $("desk-error").textContent = TEXT[lang].disconnected;
     },
   });
 }
 
-if (!token) $("signin").classList.remove("hidden");
-else start();
+await requireSignIn();
+start();

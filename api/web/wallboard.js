@@ -1,6 +1,7 @@
 // Wallboard: one card per queue, redrawn from each snapshot; wait times tick locally between snapshots.
 import { TEXT, applyLanguage, chooseLanguage, duration } from "./i18n.js";
 import { connectLive, takeToken } from "./live.js";
+import { requireSignIn, signOut } from "./session.js";
 
 let lang = chooseLanguage();
 let last = null;
@@ -14,7 +15,7 @@ function status(ok, code) {
   const ami = last && last.ami ? ` · ${TEXT[lang].ami}: ${last.ami.status}` : "";
   node.textContent = (ok ? TEXT[lang].connected : TEXT[lang].disconnected) + ami;
   node.dataset.connected = ok ? "yes" : "no";
-  if (code === 4401 || code === 4403) showSignIn();
+  if (code === 4403) node.dataset.refused = "yes";
 }
 
 function render(state) {
@@ -72,20 +73,7 @@ function tick() {
   }
 }
 
-function showSignIn() {
-  const form = document.getElementById("signin");
-  form.classList.remove("hidden");
-  form.onsubmit = (event) => {
-    event.preventDefault();
-    sessionStorage.setItem("ivr-token", document.getElementById("token").value);
-    location.reload();
-  };
-}
-
-const token = takeToken();
-if (!token) {
-  showSignIn();
-} else {
-  connectLive(token, { onHello: () => {}, onState: render, onStatus: status });
-}
+document.getElementById("signout").onclick = () => signOut();
+await requireSignIn();
+connectLive(takeToken(), { onHello: () => {}, onState: render, onStatus: status });
 setInterval(tick, 1000);

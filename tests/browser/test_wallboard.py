@@ -106,10 +106,8 @@ async def test_agent_pauses_with_a_reason_from_the_agent_page(
     assert [(action["Interface"], action["Reason"]) for action in pause] == [("PJSIP/agent1001", "Formation")]
 
 
-async def test_a_bad_token_gets_the_sign_in_form(api_url: str, browser: Browser) -> None:
+async def test_a_bad_token_sends_the_screen_to_the_sign_in_page(api_url: str, browser: Browser) -> None:
     page = await browser.new_page()
     await page.goto(f"{api_url}/ui/wallboard.html#token=not-a-token")
-    await page.wait_for(
-        "!document.getElementById('signin').classList.contains('hidden')", timeout_s=5, what="sign-in form"
-    )
-    assert await page.evaluate("document.querySelectorAll('[data-queue]').length") == 0
+    await page.wait_for("location.pathname === '/ui/signin.html'", timeout_s=5, what="the sign-in page")
+    assert await page.evaluate("new URLSearchParams(location.search).get('next')") == "/ui/wallboard.html"

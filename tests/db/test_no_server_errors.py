@@ -150,7 +150,7 @@ def test_the_openapi_documents_problems_and_codes(app: FastAPI) -> None:
         for method, operation in operations.items():
             responses = operation["responses"]
             where = f"{method.upper()} {path}"
-            if path not in ("/health", "/health/live", "/portal/requests"):  # the routes without a token
+            if path not in ("/health", "/health/live", "/portal/requests", "/auth/login"):  # the routes without a token
                 assert {"401", "403"} <= set(responses), where
             if "{" in path:
                 assert "404" in responses, where
@@ -164,6 +164,7 @@ def test_the_openapi_documents_problems_and_codes(app: FastAPI) -> None:
                         "$ref"
                     ].endswith("/ValidationProblem"), (where, code)
     assert "429" in schema["paths"]["/portal/requests"]["post"]["responses"]
+    assert {"401", "429"} <= set(schema["paths"]["/auth/login"]["post"]["responses"])
 
 
 async def test_a_binary_websocket_frame_closes_the_socket_cleanly(database_url: str) -> None:

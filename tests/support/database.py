@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.crud.tokens import create_token
+from api.crud.users import create_user
 from api.db import (
     asyncpg_url,
     create_database,
@@ -32,6 +33,8 @@ from api.db import (
     start_embedded,
     with_database,
 )
+from api.schemas.users import UserCreate
+from api.security.passwords import hash_password
 from api.security.tokens import Role
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,6 +94,28 @@ async def issue_tokens(url: str, holders: Mapping[str, Role], *, now: datetime) 
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
             return {name: await create_token(session, name=name, role=role, now=now) for name, role in holders.items()}
+    finally:
+        await engine.dispose()
+
+
+async def create_staff(
+    url: str,
+    *,
+    username: str,
+    role: Role,
+    password: str,
+    seat: str | None = None,
+    language: str = "fr",
+    now: datetime | None = None,
+) -> None:
+    """A staff account that signs in with `password` (an agent's `seat` must be a configured one)."""
+    user = UserCreate.model_validate(
+        {"username": username, "display_name": username.title(), "role": role, "seat": seat, "language": language}
+    )
+    engine = make_engine(url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            await create_user(session, user=user, password_hash=hash_password(password), now=now or datetime.now(UTC))
     finally:
         await engine.dispose()
 

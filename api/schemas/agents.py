@@ -24,7 +24,8 @@ class AgentLogin(BaseModel):
 
 
 class AgentPause(BaseModel):
-    reason: str = Field(min_length=1, max_length=64, pattern=r"^[^\r\n]+$")
+    # one line of printable text: it reaches Asterisk's queue log and the stored queue events (no NUL, no controls)
+    reason: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
 
 
 class AgentQueue(BaseModel):

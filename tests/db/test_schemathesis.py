@@ -13,6 +13,7 @@ import asyncio
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,11 +54,14 @@ AGENT_SEAT = "agent1001"
 
 @pytest.fixture
 def served(
-    settings: ApiSettings, seat_tokens: dict[str, str], database_url: str
+    settings: ApiSettings, seat_tokens: dict[str, str], database_url: str, tmp_path: Path
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """The API on a loopback port with its AMI link to a fake Asterisk, both in a thread with its own event loop
     (schemathesis calls the API synchronously)."""
     asyncio.run(empty_tables(database_url, "rate_limits", "request_events", "requests"))
+    secrets = tmp_path / "pjsip_secrets.conf"  # the softphone configured, as a deployment with agents has it
+    secrets.write_text(f"[{AGENT_SEAT}-auth](+)\npassword = schemathesis-seat-password\n")
+    softphone = {"softphone_wss_url": "wss://127.0.0.1:8089/ws", "seat_secrets": secrets}
     port = free_port()
     ready = threading.Event()
     stop = threading.Event()
@@ -66,7 +70,7 @@ def served(
     async def serve() -> None:
         async with FakeAmi(queues=QUEUES) as fake:
             app = create_app(
-                settings.model_copy(update={"port": port}),
+                settings.model_copy(update={"port": port, **softphone}),
                 clock=FixedClock(T0),
                 ami=AmiEnvironment(port=fake.port, secret=fake.secret),
             )

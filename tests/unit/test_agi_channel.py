@@ -243,10 +243,10 @@ async def test_run_flow_reports_how_each_flow_ended(caplog: pytest.LogCaptureFix
 
 
 def test_the_registry_is_chosen_explicitly() -> None:
-    import ivr.flows
+    import ivr.wiring
 
     assert registry.chosen(demo=True) is agi_demo.REGISTRY
-    assert registry.chosen(demo=False) is ivr.flows.REGISTRY
+    assert registry.chosen(demo=False) is ivr.wiring.REGISTRY
     demo = registry.chosen(demo=True)
     assert set(demo.flows) == {"echo", "hangup_handler", "crash"}
     assert demo.build_context(None, Settings()).clock().tzinfo is not None

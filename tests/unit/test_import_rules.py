@@ -1,6 +1,7 @@
 """The house rules on imports: the call plane (ivr) and the control plane (api) both stand on the shared core
 (callcenter) and never on each other; the core stands on neither; no runtime package needs a tool (promptgen, sandbox).
-The `ivr` command (ivr_cli.py, beside the packages) is the one module that wires them all.
+The `ivr` command (ivr_cli.py, beside the packages) is the one module that wires them all. Inside the call plane,
+the flows stand on protocols only: the concrete adapters and the settings are chosen in ivr/wiring.py.
 
 Every import statement counts, at module level or inside a function: a lazy import is still a dependency.
 """
@@ -22,15 +23,26 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 }
 
 
-def imported_packages(source: str, filename: str) -> list[tuple[int, str]]:
-    """(line, top-level package) of every absolute import in `source`."""
+# folder -> modules (and their submodules) it must never import, inside a package
+FORBIDDEN_WITHIN: dict[str, frozenset[str]] = {
+    "ivr/flows": frozenset({"ivr.adapters", "ivr.wiring", "ivr.app", "ivr.settings"}),
+}
+
+
+def imported_modules(source: str, filename: str) -> list[tuple[int, str]]:
+    """(line, dotted name) of every absolute import in `source`: `from a.b import c` is `a.b.c` (c may be a module)."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source, filename)):
         if isinstance(node, ast.Import):
-            found.extend((node.lineno, alias.name.split(".")[0]) for alias in node.names)
+            found.extend((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module.split(".")[0]))
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
     return found
+
+
+def imported_packages(source: str, filename: str) -> list[tuple[int, str]]:
+    """(line, top-level package) of every absolute import in `source`."""
+    return [(line, module.split(".")[0]) for line, module in imported_modules(source, filename)]
 
 
 def violations(package: str) -> list[str]:
@@ -49,6 +61,20 @@ def test_package_keeps_to_its_side(package: str) -> None:
     assert violations(package) == []
 
 
+@pytest.mark.parametrize("folder", sorted(FORBIDDEN_WITHIN))
+def test_folder_keeps_to_its_side(folder: str) -> None:
+    forbidden = FORBIDDEN_WITHIN[folder]
+    paths = sorted((ROOT / folder).rglob("*.py"))
+    assert paths
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in paths
+        for line, module in imported_modules(path.read_text(encoding="utf-8"), str(path))
+        if any(module == name or module.startswith(name + ".") for name in forbidden)
+    ]
+    assert found == []
+
+
 def test_the_walker_sees_every_kind_of_import() -> None:
     source = (
         "import api.main\n"
@@ -59,3 +85,5 @@ def test_the_walker_sees_every_kind_of_import() -> None:
         "from . import sibling\n"
     )
     assert imported_packages(source, "example.py") == [(1, "api"), (2, "os"), (2, "ivr"), (3, "ivr"), (5, "api")]
+    modules = imported_modules(source, "example.py")
+    assert modules[2:] == [(2, "ivr.flows"), (3, "ivr.settings.Settings"), (5, "api.deps")]

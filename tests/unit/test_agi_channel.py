@@ -300,6 +300,13 @@ async def test_menu_hangup_is_read_from_readstatus_since_read_returns_0() -> Non
     assert len(executor.sent) == 2
 
 
+async def test_menu_hangup_notice_while_reading_the_key_wins_over_the_key() -> None:
+    channel, executor = channel_with(b"200 result=0\n", b"HANGUP\n200 result=1 (OK,3)\n")
+    with pytest.raises(ChannelHungUp, match="during a menu"):
+        await channel.menu(["ivr/request_type_menu"], timeout_s=3)
+    assert channel.hung_up and len(executor.sent) == 2
+
+
 async def test_menu_hangup_during_read() -> None:
     channel, executor = channel_with(b"200 result=-1\n")
     with pytest.raises(ChannelHungUp):

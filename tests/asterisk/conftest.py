@@ -34,7 +34,7 @@ from ivr.prompts import Prompt
 from promptgen import catalog as prompt_catalog
 from promptgen import plan as planning
 from sandbox import process as sandbox_process
-from sandbox.ami import AmiClient, AmiMessage, ami_secret
+from sandbox.ami import AmiClient, AmiError, AmiMessage, ami_secret
 from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths, default_paths
 from sandbox.provision import unavailable_reason
 from sandbox.sipp import CallerScript, SippResult, run_sipp, write_caller_scenario
@@ -313,7 +313,8 @@ async def agent_in_queue(
                 stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,
             )  # fmt: skip
         interface = f"PJSIP/{name}"
-        await ami.action("QueueRemove", Queue=queue, Interface=interface)  # "not there" is fine
+        with contextlib.suppress(AmiError):  # "not there" is fine
+            await ami.action("QueueRemove", Queue=queue, Interface=interface)
         reply = await ami.action("QueueAdd", Queue=queue, Interface=interface, MemberName=name, Penalty="0")
         assert reply.get("Response") == "Success", reply
         agent = Agent(interface=interface, queue=queue, process=process, output_path=output_path)

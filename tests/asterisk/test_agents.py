@@ -242,9 +242,9 @@ async def _after_restart(  # the second API process, started while the caller wa
             return fr if state["ami"]["status"] == "connected" and fr and fr["waiting"] else None
 
         fr = await eventually(fr_queue, timeout_s=10, what="resynced state")
-        status = await ami.action("QueueStatus", Queue="q-fr")
-        assert status["Response"] == "Success"
-        entry = await ami.wait_for(_event("QueueEntry", Queue="q-fr", ActionID=status["ActionID"]), timeout_s=5)
+        status = await ami.listing("QueueStatus", Queue="q-fr")
+        assert status[0]["Response"] == "Success"
+        [entry] = [message for message in status if message.get("Event") == "QueueEntry"]
         assert [(c["number"], c["position"]) for c in fr["waiting"]] == [(entry["CallerIDNum"], 1)]
         assert entry["Uniqueid"] == join["Uniqueid"]
         assert abs(fr["waiting"][0]["wait_s"] - int(entry["Wait"])) <= 2

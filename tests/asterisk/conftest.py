@@ -24,6 +24,7 @@ import wave
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -33,12 +34,11 @@ from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
 from promptgen import catalog as prompt_catalog
 from promptgen import plan as planning
-from sandbox import process as sandbox_process
 from sandbox.ami import AmiClient, AmiError, AmiMessage, ami_secret
-from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths, default_paths
-from sandbox.provision import unavailable_reason
+from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths
 from sandbox.sipp import CallerScript, SippResult, run_sipp, write_caller_scenario
-from tests.support.poll import eventually, eventually_blocking, file_lock
+from tests.support.asterisk import own_asterisk
+from tests.support.poll import eventually, eventually_blocking
 from tests.support.ports import free_media_port, free_port
 
 HERE = Path(__file__).parent
@@ -62,7 +62,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.asterisk)
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"asterisk tier cannot run (CI is set, so this is a failure): {reason}", pytrace=False)
     pytest.skip(f"asterisk tier skipped: {reason}")
@@ -151,54 +151,27 @@ def _tier_callcenter(directory: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
-    paths = default_paths(
-        {
-            **os.environ,
-            "IVR_ASTERISK_ROOT": os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root")),
-        }
-    )
-    reason = unavailable_reason(paths)
-    if reason is None and shutil.which("sipp") is None:
-        reason = "sipp is not installed (Debian package sip-tester; run `make system-deps`)"
-    if reason is not None:
-        _unavailable(reason)
-    options = SandboxOptions(
-        agi_port=free_port(socket.SOCK_STREAM),
-        sip_port=free_port(socket.SOCK_DGRAM),
-        ami_port=free_port(socket.SOCK_STREAM),
-    )
-    # One tier session at a time per root: a second pytest run would restart the Asterisk under the first one.
-    lock_path = paths.root.with_name(paths.root.name + ".session.lock")
-    with contextlib.ExitStack() as session:  # releases the flock on exit
+    root = Path(os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root")))
+    with contextlib.ExitStack() as session:
         try:
-            session.enter_context(file_lock(lock_path, timeout_s=SESSION_LOCK_WAIT_S))
-        except AssertionError:
-            _unavailable(f"another test session held {lock_path} for {SESSION_LOCK_WAIT_S:.0f} s")
-        work = tmp_path_factory.mktemp("asterisk-tier")
-        callcenter_path = _tier_callcenter(work)
-        # A fresh astdb: no queue members or registrations left over from an earlier (maybe killed) session.
-        with contextlib.suppress(FileNotFoundError):
-            (paths.db_dir / "astdb.sqlite3").unlink()
-        try:
-            sandbox_process.start(paths, options)
-        except SandboxError as error:
+            asterisk = session.enter_context(own_asterisk(root, lock_timeout_s=SESSION_LOCK_WAIT_S))
+        except SandboxError as error:  # AsteriskUnavailable, or an Asterisk that would not start
             _unavailable(str(error))
+        paths = asterisk.paths
+        callcenter_path = _tier_callcenter(tmp_path_factory.mktemp("asterisk-tier"))
         install_test_prompts(paths, callcenter_path)
-        recordings = paths.recordings_dir / f"tier-{os.getpid()}"
-        recordings.mkdir(parents=True, exist_ok=True)
         # RECORD FILE does not create directories (file.c: "Unable to open file ...: No such file or directory",
         # then "-1 (writefile)"): the voicemail flow records flat into this directory, which must exist.
-        try:
-            yield Tier(
-                paths=paths,
-                options=options,
-                secret=ami_secret(paths),
-                callcenter_path=callcenter_path,
-                recordings_dir=recordings,
-            )
-        finally:
-            sandbox_process.stop(paths)
-            shutil.rmtree(recordings, ignore_errors=True)
+        recordings = paths.recordings_dir / f"tier-{os.getpid()}"
+        recordings.mkdir(parents=True, exist_ok=True)
+        session.callback(shutil.rmtree, recordings, ignore_errors=True)
+        yield Tier(
+            paths=paths,
+            options=asterisk.options,
+            secret=ami_secret(paths),
+            callcenter_path=callcenter_path,
+            recordings_dir=recordings,
+        )
 
 
 @dataclass

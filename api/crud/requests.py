@@ -64,17 +64,8 @@ async def open_request(
             insert(RequestRow).values(values).on_conflict_do_nothing().returning(RequestRow.id)
         )
         if inserted is not None:
-            session.add(
-                RequestEvent(
-                    request_id=inserted,
-                    at=now,
-                    actor=request_in.created_by,
-                    action="created",
-                    from_status=None,
-                    to_status=RequestStatus.NEW.value,
-                    note=f"from {request_in.source}",
-                )
-            )
+            _history(session, inserted, at=now, actor=request_in.created_by, action="created",
+                     to_status=RequestStatus.NEW.value, note=f"from {request_in.source}")  # fmt: skip
             await session.commit()
             created = await session.get(RequestRow, inserted)
             assert created is not None
@@ -87,8 +78,52 @@ async def open_request(
     raise RuntimeError("could not allocate a unique reference")  # 8 random digits: practically unreachable
 
 
+def _history(
+    session: AsyncSession,
+    request_id: int,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    note: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> None:
+    """The history row of a change, added to the change's own transaction."""
+    session.add(RequestEvent(request_id=request_id, at=at, actor=actor, action=action, from_status=from_status,
+                             to_status=to_status, note=note))  # fmt: skip
+
+
 def voicemail_origin(linkedid: str) -> str:
     return f"voicemail:{linkedid}"
+
+
+def _voicemail_request(
+    *,
+    config: RequestConfig,
+    linkedid: str,
+    request_type: int | None,
+    queued: bool,
+    language: str | None,
+    dialed_number: str,
+    caller_number: str,
+    voicemail_path: str,
+    created_at: datetime,
+    created_by: str,
+) -> RequestCreate:
+    """A message left after hours or from the queue: the type the caller chose only if they reached the queue."""
+    return RequestCreate(
+        source="voicemail",
+        origin_key=voicemail_origin(linkedid),
+        request_type=request_type if queued else None,
+        language=language,
+        service=config.service_for(dialed_number),
+        caller_number=caller_number,
+        linkedid=linkedid,
+        voicemail_path=voicemail_path,
+        created_at=created_at,
+        created_by=created_by,
+    )
 
 
 async def open_for_voicemail(
@@ -100,14 +135,14 @@ async def open_for_voicemail(
     now: datetime,
 ) -> RequestRow:
     """The request of a message just recorded (the same one however often asked)."""
-    request_in = RequestCreate(
-        source="voicemail",
-        origin_key=voicemail_origin(voicemail_in.linkedid),
-        request_type=voicemail_in.request_type if voicemail_in.route == "queue" else None,
-        language=voicemail_in.language,
-        service=config.service_for(voicemail_in.dialed_number),
-        caller_number=voicemail_in.caller_number,
+    request_in = _voicemail_request(
+        config=config,
         linkedid=voicemail_in.linkedid,
+        request_type=voicemail_in.request_type,
+        queued=voicemail_in.route == "queue",
+        language=voicemail_in.language,
+        dialed_number=voicemail_in.dialed_number,
+        caller_number=voicemail_in.caller_number,
         voicemail_path=voicemail_in.voicemail_path,
         created_at=voicemail_in.at,
         created_by=created_by,
@@ -164,14 +199,14 @@ async def open_for_voicemail_records(
     for record in records:
         if record.outcome is not Outcome.VOICEMAIL or not record.voicemail_path:
             continue
-        request_in = RequestCreate(
-            source="voicemail",
-            origin_key=voicemail_origin(record.linkedid),
-            request_type=record.request_type if record.route is Route.QUEUE else None,
-            language=record.language,
-            service=config.service_for(record.dialed_number),
-            caller_number=record.caller_number,
+        request_in = _voicemail_request(
+            config=config,
             linkedid=record.linkedid,
+            request_type=record.request_type,
+            queued=record.route is Route.QUEUE,
+            language=record.language,
+            dialed_number=record.dialed_number,
+            caller_number=record.caller_number,
             voicemail_path=record.voicemail_path,
             created_at=record.started_at,
             created_by=actor,
@@ -199,12 +234,8 @@ async def change_status(
         request.answered_at = now  # the first answer counts for "answered on time"
     if target is RequestStatus.CLOSED:
         request.closed_at = now
-    session.add(
-        RequestEvent(
-            request_id=request.id, at=now, actor=actor, action="status",
-            from_status=current.value, to_status=target.value, note=note,
-        )
-    )  # fmt: skip
+    _history(session, request.id, at=now, actor=actor, action="status", from_status=current.value,
+             to_status=target.value, note=note)  # fmt: skip
     await _commit(session)
     return request
 
@@ -212,10 +243,7 @@ async def change_status(
 async def add_note(
     session: AsyncSession, *, request: RequestRow, note_in: NoteCreate, actor: str, now: datetime
 ) -> None:
-    session.add(
-        RequestEvent(request_id=request.id, at=now, actor=actor, action="note", from_status=None, to_status=None,
-                     note=note_in.note)
-    )
+    _history(session, request.id, at=now, actor=actor, action="note", note=note_in.note)
     await _commit(session)
 
 
@@ -243,10 +271,7 @@ async def correct(
         created_by=actor,
     )
     created = await open_request(session, config=config, request_in=request_in, now=now)
-    session.add(
-        RequestEvent(request_id=original.id, at=now, actor=actor, action="corrected", from_status=None,
-                     to_status=None, note=f"corrected by {created.reference}")
-    )
+    _history(session, original.id, at=now, actor=actor, action="corrected", note=f"corrected by {created.reference}")
     await _commit(session)
     return created
 

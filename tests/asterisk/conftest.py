@@ -98,6 +98,17 @@ class Tier:
         assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
         return port
 
+    async def answer_once(self, *, ip: str, port: int, log: Path, timeout_s: int = 90) -> asyncio.subprocess.Process:
+        """A SIPp UAS (agent_uas.xml) on `ip:port` that answers one call, talks until the far end hangs up, then
+        exits (0, or 1 once `timeout_s` passed without a call); its output in `log`, errors beside it."""
+        with log.open("wb") as output:
+            return await asyncio.create_subprocess_exec(
+                "sipp", self.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", ip, "-p", str(port), "-mi", ip,
+                "-mp", str(free_media_port()), "-m", "1", "-nostdin", "-timeout", f"{timeout_s}s", "-timeout_error",
+                "-trace_err", "-error_file", str(log.with_suffix(".errors.log")),
+                stdout=output, stderr=subprocess.STDOUT, cwd=log.parent,
+            )  # fmt: skip
+
     async def call(self, script: CallerScript, work_dir: Path) -> SippResult:
         scenario = write_caller_scenario(script, work_dir)
         return await run_sipp(
@@ -276,15 +287,7 @@ async def agent_in_queue(
         name = f"agent{seat}"
         port = await tier.register_seat(name)
         output_path = tmp_path / f"{name}-uas.log"
-        with output_path.open("wb") as output:
-            process = None if not answers else await asyncio.create_subprocess_exec(
-                "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
-                "-p", str(port), "-mi", "127.0.0.2",
-                "-mp", str(free_media_port()), "-m", "1", "-nostdin",
-                "-timeout", "90s", "-timeout_error", "-trace_err",
-                "-error_file", str(tmp_path / f"{name}-uas-errors.log"),
-                stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,
-            )  # fmt: skip
+        process = await tier.answer_once(ip="127.0.0.2", port=port, log=output_path) if answers else None
         interface = f"PJSIP/{name}"
         with contextlib.suppress(AmiError):  # "not there" is fine
             await ami.action("QueueRemove", Queue=queue, Interface=interface)

@@ -98,34 +98,6 @@ def voicemail_origin(linkedid: str) -> str:
     return f"voicemail:{linkedid}"
 
 
-def _voicemail_request(
-    *,
-    config: RequestConfig,
-    linkedid: str,
-    request_type: int | None,
-    queued: bool,
-    language: str | None,
-    dialed_number: str,
-    caller_number: str,
-    voicemail_path: str,
-    created_at: datetime,
-    created_by: str,
-) -> RequestCreate:
-    """A message left after hours or from the queue: the type the caller chose only if they reached the queue."""
-    return RequestCreate(
-        source="voicemail",
-        origin_key=voicemail_origin(linkedid),
-        request_type=request_type if queued else None,
-        language=language,
-        service=config.service_for(dialed_number),
-        caller_number=caller_number,
-        linkedid=linkedid,
-        voicemail_path=voicemail_path,
-        created_at=created_at,
-        created_by=created_by,
-    )
-
-
 async def open_for_voicemail(
     session: AsyncSession,
     *,
@@ -135,14 +107,15 @@ async def open_for_voicemail(
     now: datetime,
 ) -> RequestRow:
     """The request of a message just recorded (the same one however often asked)."""
-    request_in = _voicemail_request(
-        config=config,
-        linkedid=voicemail_in.linkedid,
-        request_type=voicemail_in.request_type,
-        queued=voicemail_in.route == "queue",
+    request_in = RequestCreate(
+        source="voicemail",
+        origin_key=voicemail_origin(voicemail_in.linkedid),
+        # the type the caller chose counts only if they reached the queue (after hours they chose none)
+        request_type=voicemail_in.request_type if voicemail_in.route == Route.QUEUE else None,
         language=voicemail_in.language,
-        dialed_number=voicemail_in.dialed_number,
+        service=config.service_for(voicemail_in.dialed_number),
         caller_number=voicemail_in.caller_number,
+        linkedid=voicemail_in.linkedid,
         voicemail_path=voicemail_in.voicemail_path,
         created_at=voicemail_in.at,
         created_by=created_by,
@@ -160,14 +133,9 @@ async def open_from_disposition(
 ) -> RequestRow:
     """The request of an agent's disposition (once per call when the call is named)."""
     request_in = RequestCreate(
+        **disposition_in.model_dump(),  # its fields are RequestCreate's, by name
         source="disposition",
         origin_key=f"disposition:{disposition_in.linkedid}" if disposition_in.linkedid else None,
-        request_type=disposition_in.request_type,
-        language=disposition_in.language,
-        service=disposition_in.service,
-        caller_number=disposition_in.caller_number,
-        description=disposition_in.description,
-        linkedid=disposition_in.linkedid,
         created_at=now,
         created_by=created_by,
     )
@@ -178,16 +146,7 @@ async def open_from_portal(
     session: AsyncSession, *, config: RequestConfig, portal_in: PortalRequestCreate, now: datetime
 ) -> RequestRow:
     """The request of the web portal's form."""
-    request_in = RequestCreate(
-        source="portal",
-        request_type=portal_in.request_type,
-        language=portal_in.language,
-        service=portal_in.service,
-        contact=portal_in.contact,
-        description=portal_in.description,
-        created_at=now,
-        created_by="portal",
-    )
+    request_in = RequestCreate(**portal_in.model_dump(), source="portal", created_at=now, created_by="portal")
     return await open_request(session, config=config, request_in=request_in, now=now)
 
 
@@ -199,19 +158,19 @@ async def open_for_voicemail_records(
     for record in records:
         if record.outcome is not Outcome.VOICEMAIL or not record.voicemail_path:
             continue
-        request_in = _voicemail_request(
-            config=config,
+        voicemail_in = VoicemailRequestCreate(
             linkedid=record.linkedid,
-            request_type=record.request_type,
-            queued=record.route is Route.QUEUE,
-            language=record.language,
-            dialed_number=record.dialed_number,
             caller_number=record.caller_number,
+            dialed_number=record.dialed_number,
+            language=record.language,
+            request_type=record.request_type,
             voicemail_path=record.voicemail_path,
-            created_at=record.started_at,
-            created_by=actor,
+            route=record.route,
+            at=record.started_at,
+        )  # the same fields, checked alike (callcenter.records.CallRecord)
+        opened.append(
+            await open_for_voicemail(session, config=config, voicemail_in=voicemail_in, created_by=actor, now=now)
         )
-        opened.append(await open_request(session, config=config, request_in=request_in, now=now))
     return opened
 
 

@@ -1,15 +1,13 @@
-"""`Channel` over AGI, shared by the FastAGI server and process AGI: a thin mapping of each method onto an
-operation of the sans-I/O core (ivr/agi/operations.py), sent through an `Executor` (ivr/adapters/agi_session.py).
+"""`Channel` over AGI, shared by the FastAGI server and process AGI: each method mapped onto an operation of the
+sans-I/O core (ivr/agi/operations.py), sent through an `Executor` (ivr/adapters/agi_session.py).
 
 Rules:
-- What to send, how long to wait and what a reply means are the core's; this class only keeps whether the call
-  is over and turns the core's verdicts into the `Channel` exceptions: `HungUp` into `ChannelHungUp` (the call
-  is then known to be over), `Refused` and an argument that cannot travel into `ChannelError`.
-- Once the call is known to be hung up (a HANGUP notice or SIGHUP, result=-1 on a media command, a 511 reply),
-  live operations raise `ChannelHungUp` without reaching Asterisk; the others still go out (call_end).
-- STREAM FILE's result=-1 is a hangup or a missing sound file (res_agi.c, handle_streamfile): `play` then asks
-  CHANNEL STATUS (511 on a dead channel); a live channel means the prompt was missing, which is logged and
-  skipped, never a lost call.
+- What to send, how long to wait and what a reply means are the core's. This class keeps whether the call is
+  over and turns the core's `HungUp` into `ChannelHungUp`, `Refused` (or an argument that cannot travel) into
+  `ChannelError`. Once the call is over, live operations raise without reaching Asterisk; the others still go
+  out (res_agi allows them on a dead channel: call_end).
+- STREAM FILE's result=-1 is a hangup or a missing sound (res_agi.c, handle_streamfile): `play` then asks CHANNEL
+  STATUS (511 on a dead channel); a live channel means a missing prompt, logged and skipped, never a lost call.
 """
 
 from __future__ import annotations

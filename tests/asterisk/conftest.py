@@ -314,6 +314,13 @@ def linkedid_of(events: list[AmiMessage], caller: str) -> str:
     raise AssertionError(f"no Newchannel from {caller}")
 
 
+async def place_call(tier: Tier, ami: AmiClient, script: CallerScript, work_dir: Path) -> str:
+    """Place the call to its scripted end (SIPp must have succeeded); its linkedid."""
+    result = await tier.call(script, work_dir)
+    assert result.ok, result.output[-3000:]
+    return linkedid_of(ami.events, script.caller)
+
+
 def variables_set(events: list[AmiMessage], linkedid: str) -> dict[str, list[str]]:
     """Every value each variable took on the call's channels (VarSet events), in order."""
     values: dict[str, list[str]] = {}

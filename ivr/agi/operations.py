@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from ivr.agi import commands, results
 from ivr.agi.commands import AgiArgumentError
@@ -44,8 +43,7 @@ class Refused(Exception):
     """Asterisk refused the command, or answered with a failure."""
 
 
-@dataclass(frozen=True)
-class Operation(Generic[T]):
+class Operation(NamedTuple, Generic[T]):  # a tuple: one is built for every command sent
     line: Callable[[], str]  # builds the command line; may raise AgiArgumentError
     meaning: Callable[[Result], T]  # what a `200 result=` reply means
     live: bool = True
@@ -110,6 +108,12 @@ def _recorded(path: str, file_format: str, max_seconds: int, silence_seconds: in
     return outcome
 
 
+# The meanings shared by several operations, built once (an operation is made for every command sent).
+_ANSWERED = _up(_nothing)
+_DIGIT = _up(results.digit_pressed)
+_MENU_STARTED = _up(_read_started)
+
+
 def _language_line(language: str) -> str:
     if not _LANGUAGE.match(language):
         raise AgiArgumentError(f"not a language code: {language!r}")
@@ -117,7 +121,7 @@ def _language_line(language: str) -> str:
 
 
 def answer() -> Operation[None]:
-    return Operation(commands.answer, _up(_nothing))
+    return Operation(commands.answer, _ANSWERED)
 
 
 def play(sound: str, escape_digits: str = "") -> Operation[str | None]:
@@ -133,7 +137,7 @@ def channel_status() -> Operation[bool]:
 def menu(sounds: Sequence[str], *, timeout_s: float) -> Operation[None]:
     """One EXEC Read per menu, never one STREAM FILE per part: why in commands.read_menu. Then `menu_key`."""
     line = partial(commands.read_menu, MENU_VARIABLE, tuple(sounds), timeout_s=timeout_s)
-    return Operation(line, _up(_read_started), wait_s=timeout_s, slack=len(sounds))
+    return Operation(line, _MENU_STARTED, wait_s=timeout_s, slack=len(sounds))
 
 
 def menu_key() -> Operation[str]:
@@ -153,15 +157,15 @@ def _first_digits(max_digits: int, result: Result) -> str:
 
 
 def wait_digit(timeout_s: float) -> Operation[str]:
-    return Operation(partial(commands.wait_for_digit, timeout_s), _up(results.digit_pressed), wait_s=timeout_s, slack=1)
+    return Operation(partial(commands.wait_for_digit, timeout_s), _DIGIT, wait_s=timeout_s, slack=1)
 
 
 def say_number(number: int, escape_digits: str = "") -> Operation[str]:
-    return Operation(partial(commands.say_number, number, escape_digits), _up(results.digit_pressed), slack=1)
+    return Operation(partial(commands.say_number, number, escape_digits), _DIGIT, slack=1)
 
 
 def say_digits(digits: str, escape_digits: str = "") -> Operation[str]:
-    return Operation(partial(commands.say_digits, digits, escape_digits), _up(results.digit_pressed), slack=1)
+    return Operation(partial(commands.say_digits, digits, escape_digits), _DIGIT, slack=1)
 
 
 def record(

@@ -1,9 +1,9 @@
 """Benchmark 5: real Asterisk 22 under SIPp load, the full inbound IVR beside the floor dialplan, same run.
 
 Rules:
-- Its own sandbox (var/asterisk/bench-root, unpacked from the shared cache; free ports; a session lock), so
-  the test tier or a `make run` sandbox is never disturbed. Skipped, with the reason in the JSON, where the
-  sandbox cannot run (not root, no SIPp).
+- Its own sandbox (var/asterisk/bench-root; tests/support/asterisk.py: free ports, a session lock, a fresh
+  astdb), so the test tier or a `make run` sandbox is never disturbed. Skipped, with the reason in the JSON,
+  where the sandbox cannot run (not root, no SIPp).
 - The floor (benchmarks/asterisk/bench-floor.conf) is appended to the dialplan rendered for this sandbox only:
   Answer, a 6-command FastAGI step answered by the bare floor server, Playback(beep), Wait(5).
 - The full IVR is the real `ivr agi` with the packaged call center, clock pinned in hours, the real prompts
@@ -38,15 +38,16 @@ from callcenter.loading import load_callcenter
 from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
 from sandbox import process as sandbox_process
-from sandbox.paths import CONF_SOURCE, SandboxOptions, SandboxPaths, default_paths
-from sandbox.provision import unavailable_reason
+from sandbox.paths import CONF_SOURCE, SandboxPaths
 from sandbox.render import set_option
 from sandbox.sipp import CallerScript, write_caller_scenario
-from tests.support.poll import eventually, file_lock
+from tests.support.asterisk import AsteriskUnavailable, own_asterisk
+from tests.support.poll import eventually
 from tests.support.ports import free_media_block, free_port
 from tests.support.processes import stop_process
 
 OPEN_AT = "2026-11-23T10:00:00+01:00"  # a Monday morning in Casablanca
+BENCH_ROOT = REPO / "var/asterisk/bench-root"
 IVR_SERVICE = "0800100200"
 FLOOR_SERVICE = "0800999999"
 IVR_HANGUP_S = 14.0
@@ -250,12 +251,6 @@ def floor_scenario(work: Path) -> Path:
     return write_caller_scenario(script, directory)
 
 
-@contextlib.contextmanager
-def session_lock(paths: SandboxPaths) -> Any:
-    with file_lock(paths.root.with_name(paths.root.name + ".session.lock"), timeout_s=60):
-        yield
-
-
 async def start_process(argv: list[str], log: Path, env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
     with log.open("ab") as out:
         process = await asyncio.create_subprocess_exec(
@@ -297,12 +292,6 @@ async def ramp(
 
 async def run(options: Options) -> dict[str, Any]:
     raise_fd_limit()
-    paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var/asterisk/bench-root")})
-    reason = unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
-    if reason is not None:
-        print(f"asterisk: skipped: {reason}")
-        write_results(options, "asterisk", {"skipped": reason})
-        return {"skipped": reason}
     work = options.results_dir / "asterisk-work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -311,47 +300,43 @@ async def run(options: Options) -> dict[str, Any]:
     ivr_rates: list[float] = [1.0] if options.quick else [10, 20, 30, 40, 50, 60, 80]
     floor_rates: list[float] = [2.0] if options.quick else [40, 80, 160, 240, 320, 400]
     budget_s = 10.0 if options.quick else 180.0
-    sandbox_options = SandboxOptions(
-        agi_port=free_port(socket.SOCK_STREAM), sip_port=free_port(socket.SOCK_DGRAM),
-        ami_port=free_port(socket.SOCK_STREAM), http_port=free_port(socket.SOCK_STREAM),
-        https_port=free_port(socket.SOCK_STREAM), seat_webrtc=False,
-    )
     floor_port = free_port(socket.SOCK_STREAM)
     figures: dict[str, Any] = {
         "ivr_step_s": ivr_step_s, "floor_step_s": floor_step_s, "ivr_call_s": IVR_HANGUP_S,
         "floor_call_s": FLOOR_CALL_S, "maxcalls": BENCH_MAXCALLS,
     }
-    with session_lock(paths):
-        with contextlib.suppress(FileNotFoundError):
-            (paths.db_dir / "astdb.sqlite3").unlink()
-        source = bench_configuration(work, floor_port)
-        await asyncio.to_thread(sandbox_process.start, paths, sandbox_options, source=source)
-        processes: list[asyncio.subprocess.Process] = []
-        try:
-            languages = [language.code for language in load_callcenter(None).languages]
-            figures["prompts"] = install_prompts(paths, languages)
-            (work / "floor-sequence.json").write_text(json.dumps(FLOOR_SEQUENCE))
-            env = {**os.environ, "IVR_SPOOL_DIR": str(work / "outbox"), "IVR_VOICEMAIL_DIR": str(paths.recordings_dir)}
-            env.pop("IVR_API_TOKEN", None)  # records stay in the spool, where the benchmark counts them
-            floor = await start_process(
-                [sys.executable, "-m", "benchmarks.agi_servers", "floor", str(work / "floor-sequence.json"),
-                 "--port", str(floor_port)], work / "floor-server.log", env, "port ")
-            processes.append(floor)
-            agi = await start_process(
-                [sys.executable, "-m", "ivr", "agi", "--port", str(sandbox_options.agi_port), "--at", OPEN_AT],
-                work / "ivr-agi.log", env, "FastAGI listening")
-            processes.append(agi)
-            asterisk_pid = int((paths.run_dir / "asterisk.pid").read_text().strip())
-            hold_callers_in_queue(paths, "q-fr")
-            target = f"127.0.0.1:{sandbox_options.sip_port}"
-            floor_steps = await ramp("floor", floor_rates, floor_step_s, budget_s, floor_scenario(work), work, target,
-                                     asterisk_pid, floor.pid, None)
-            ivr_steps = await ramp("ivr", ivr_rates, ivr_step_s, budget_s, ivr_scenario(work), work, target,
-                                   asterisk_pid, agi.pid, Outbox(work / "outbox"))
-        finally:
-            for process in processes:
-                await stop_process(process)
-            await asyncio.to_thread(sandbox_process.stop, paths)
+    processes: list[asyncio.subprocess.Process] = []
+    try:
+        with own_asterisk(BENCH_ROOT, source=bench_configuration(work, floor_port), lock_timeout_s=60) as asterisk:
+            paths = asterisk.paths
+            try:
+                languages = [language.code for language in load_callcenter(None).languages]
+                figures["prompts"] = install_prompts(paths, languages)
+                (work / "floor-sequence.json").write_text(json.dumps(FLOOR_SEQUENCE))
+                env = {**os.environ, "IVR_SPOOL_DIR": str(work / "outbox"),
+                       "IVR_VOICEMAIL_DIR": str(paths.recordings_dir)}  # fmt: skip
+                env.pop("IVR_API_TOKEN", None)  # records stay in the spool, where the benchmark counts them
+                floor = await start_process(
+                    [sys.executable, "-m", "benchmarks.agi_servers", "floor", str(work / "floor-sequence.json"),
+                     "--port", str(floor_port)], work / "floor-server.log", env, "port ")  # fmt: skip
+                processes.append(floor)
+                agi = await start_process(
+                    [sys.executable, "-m", "ivr", "agi", "--port", str(asterisk.options.agi_port), "--at", OPEN_AT],
+                    work / "ivr-agi.log", env, "FastAGI listening")  # fmt: skip
+                processes.append(agi)
+                asterisk_pid = int((paths.run_dir / "asterisk.pid").read_text().strip())
+                hold_callers_in_queue(paths, "q-fr")
+                floor_steps = await ramp("floor", floor_rates, floor_step_s, budget_s, floor_scenario(work), work,
+                                         asterisk.sip_target, asterisk_pid, floor.pid, None)  # fmt: skip
+                ivr_steps = await ramp("ivr", ivr_rates, ivr_step_s, budget_s, ivr_scenario(work), work,
+                                       asterisk.sip_target, asterisk_pid, agi.pid, Outbox(work / "outbox"))  # fmt: skip
+            finally:
+                for process in processes:
+                    await stop_process(process)
+    except AsteriskUnavailable as error:
+        print(f"asterisk: skipped: {error}")
+        write_results(options, "asterisk", {"skipped": str(error)})
+        return {"skipped": str(error)}
     figures["floor"] = [step.figures() for step in floor_steps]
     figures["ivr"] = [step.figures() for step in ivr_steps]
     best_floor = max((s for s in floor_steps if s.clean), key=lambda s: s.rate, default=None)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from ivr.flows import FLOWS
-from ivr.flows import build_context as _build_context
 from ivr.flows.context import FlowContext
 from ivr.settings import Settings
+from ivr.wiring import build_context as _build_context
 
 IN_HOURS = datetime.fromisoformat("2026-11-23T11:00:00+01:00")  # a Monday morning in Casablanca
 

@@ -19,7 +19,6 @@ Targets: (a) <= 25 s known / 45 s unknown, (b) <= 10 s, (c) <= 8 s.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import shutil
@@ -34,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from benchmarks.asterisk_load import session_lock, start_process
+from benchmarks.asterisk_load import BENCH_ROOT, start_process
 from benchmarks.common import REPO, Options, verdict, write_results
 from callcenter.calendar import BusinessCalendar
 from callcenter.config import CallCenter, Language
@@ -49,9 +48,9 @@ from ivr.language_memory import InMemoryLanguageMemory
 from ivr.prompts import Prompt
 from sandbox import process as sandbox_process
 from sandbox.journey import journeys_from_log, log_size, read_log_from
-from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths, default_paths
-from sandbox.provision import unavailable_reason
+from sandbox.paths import SandboxError, SandboxPaths
 from sandbox.sipp import CallerScript, run_sipp, write_caller_scenario
+from tests.support.asterisk import OwnAsterisk, own_asterisk
 from tests.support.ports import free_media_port, free_port
 from tests.support.processes import stop_process
 
@@ -176,47 +175,30 @@ async def asterisk_seconds(
     callers_: list[Caller], callcenter_path: Path, work: Path
 ) -> dict[tuple[str, str], float | None]:
     """Place every caller through a sandbox Asterisk (in-hours and after-hours batches, calls of a batch at once)."""
-    paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(REPO / "var/asterisk/bench-root")})
-    reason = unavailable_reason(paths) or (None if shutil.which("sipp") else "sipp is not installed")
-    if reason is not None:
-        raise RuntimeError(reason)
-    options = SandboxOptions(
-        agi_port=free_port(socket.SOCK_STREAM),
-        sip_port=free_port(socket.SOCK_DGRAM),
-        ami_port=free_port(socket.SOCK_STREAM),
-        http_port=free_port(socket.SOCK_STREAM),
-        https_port=free_port(socket.SOCK_STREAM),
-    )
     found: dict[tuple[str, str], float | None] = {}
-    with session_lock(paths):
-        with contextlib.suppress(FileNotFoundError):
-            (paths.db_dir / "astdb.sqlite3").unlink()
-        await asyncio.to_thread(sandbox_process.start, paths, options)
-        try:
-            install_built_prompts(paths)
-            sandbox_process.cli(paths, "core set verbose 3")
-            for at in (OPEN_AT, CLOSED_AT):
-                batch = [caller for caller in callers_ if caller.at == at]
-                found |= await run_batch(batch, at, paths, options, callcenter_path, work / at[11:13])
-        finally:
-            await asyncio.to_thread(sandbox_process.stop, paths)
+    with own_asterisk(BENCH_ROOT, lock_timeout_s=60) as asterisk:
+        install_built_prompts(asterisk.paths)
+        sandbox_process.cli(asterisk.paths, "core set verbose 3")
+        for at in (OPEN_AT, CLOSED_AT):
+            batch = [caller for caller in callers_ if caller.at == at]
+            found |= await run_batch(batch, at, asterisk, callcenter_path, work / at[11:13])
     return found
 
 
 async def run_batch(
     batch: list[Caller],
     at: str,
-    paths: SandboxPaths,
-    options: SandboxOptions,
+    asterisk: OwnAsterisk,
     callcenter_path: Path,
     work: Path,
 ) -> dict[tuple[str, str], float | None]:
+    paths = asterisk.paths
     work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once per batch, before any call)
     env = {**os.environ, "IVR_SPOOL_DIR": str(work / "outbox"), "IVR_VOICEMAIL_DIR": str(paths.recordings_dir),
            "IVR_CALLCENTER": str(callcenter_path)}  # fmt: skip
     env.pop("IVR_API_TOKEN", None)  # no API, no language memory: every caller's number gives the language
-    agi = await start_process([sys.executable, "-m", "ivr", "agi", "--port", str(options.agi_port), "--at", at],
-                              work / "agi.log", env, "FastAGI listening")  # fmt: skip
+    argv = [sys.executable, "-m", "ivr", "agi", "--port", str(asterisk.options.agi_port), "--at", at]
+    agi = await start_process(argv, work / "agi.log", env, "FastAGI listening")
     offset = log_size(paths)
     try:
         calls = []
@@ -226,9 +208,8 @@ async def run_batch(
             hangup_at = TARGETS_S["a_unknown"] + 5 if at == OPEN_AT else TARGETS_S["b"] + 2
             script = CallerScript(caller=caller.number, keys=caller.presses, hangup_at=hangup_at)
             scenario = write_caller_scenario(script, directory)
-            calls.append(run_sipp(scenario, target=f"127.0.0.1:{options.sip_port}",
-                                          local_port=free_port(socket.SOCK_DGRAM), media_port=free_media_port(),
-                                          timeout_s=script.hangup_at + 20))  # fmt: skip
+            calls.append(run_sipp(scenario, target=asterisk.sip_target, local_port=free_port(socket.SOCK_DGRAM),
+                                  media_port=free_media_port(), timeout_s=script.hangup_at + 20))  # fmt: skip
         await asyncio.gather(*calls)
     finally:
         await stop_process(agi)
@@ -275,7 +256,7 @@ async def run(options: Options) -> dict[str, Any]:
         try:
             measured = await asterisk_seconds(everyone, callcenter_path, work)
             figures["asterisk"] = _table(measured)
-        except (RuntimeError, SandboxError) as error:
+        except (RuntimeError, SandboxError) as error:  # AsteriskUnavailable is a SandboxError
             figures["asterisk"] = {"skipped": str(error)}
     print("journey: seconds from answer (model: the flow with the built prompts | asterisk: SIPp through Asterisk)")
     print(f"  {'lang':5} " + " ".join(f"{name + ' <=' + format(goal, 'g'):>22}" for name, goal in TARGETS_S.items()))

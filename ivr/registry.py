@@ -1,6 +1,6 @@
 """What an AGI entry point serves: the flows by script name and how to build the context they share.
 
-A typed value built by the entry point (`ivr.flows.REGISTRY`, or `ivr.adapters.agi_demo.REGISTRY` with `--demo`)
+A typed value built by the entry point (`ivr.wiring.REGISTRY`, or `ivr.adapters.agi_demo.REGISTRY` with `--demo`)
 and handed to the FastAGI server or the process AGI runner: no module names in strings, no environment lookup.
 """
 
@@ -40,11 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def chosen(demo: bool) -> FlowRegistry[Any]:
     """The real flows, or the demo ones that exercise the adapters alone. Imported here, not at the top:
-    ivr.flows itself builds its registry with this module."""
+    ivr.wiring itself builds its registry with this module."""
     if demo:
         from ivr.adapters.agi_demo import REGISTRY as DEMO
 
         return DEMO
-    from ivr.flows import REGISTRY
+    from ivr.wiring import REGISTRY
 
     return REGISTRY

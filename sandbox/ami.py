@@ -1,5 +1,11 @@
-"""AMI: a minimal asyncio client for the demo caller and the tests, to wait for events (the API has its own,
-panoramisk-based)."""
+"""AMI for the demo caller and the tests: the project's one AMI client (api.ami.client's panoramisk link), with
+every event kept and bounded waits for one.
+
+Rules: one connection, no reconnect (a sandbox that drops AMI fails the test or the demo call, it is not
+papered over); events are kept in arrival order and never dropped (a test or a demo lasts seconds); every wait is
+bounded. Only api.ami.client is imported from the control plane: it needs panoramisk and nothing of FastAPI or
+the database (tests/unit/test_import_rules.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,10 @@ import contextlib
 import re
 from collections.abc import Callable
 
+from api.ami.client import AmiError, AmiLink, AmiLoginError, AmiMessage, AmiSettings
 from sandbox.paths import SandboxError, SandboxPaths
+
+__all__ = ["AmiClient", "AmiError", "AmiMessage", "ami_secret"]
 
 
 def ami_secret(paths: SandboxPaths) -> str:
@@ -20,75 +29,50 @@ def ami_secret(paths: SandboxPaths) -> str:
     return match.group(1)
 
 
-AmiMessage = dict[str, str]
-
-
 class AmiClient:
-    """Login, send actions, keep every event. Rules: one reader task owns the socket's read side; events are
-    appended in arrival order and never dropped (a test or demo lasts seconds); waits are always bounded."""
+    """Log in, send actions, keep every event (`events`), wait for one (`wait_for`)."""
 
     AMI_USER = "ivr-api"
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
+    def __init__(self) -> None:
         self.events: list[AmiMessage] = []
-        self._responses: dict[str, asyncio.Future[AmiMessage]] = {}
         self._changed = asyncio.Event()
-        self._next_id = 0
-        self._task: asyncio.Task[None] | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._link: AmiLink | None = None
 
     @classmethod
     async def connect(
         cls, *, secret: str, host: str = "127.0.0.1", port: int = 5038, timeout_s: float = 5.0
     ) -> AmiClient:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
-        await asyncio.wait_for(reader.readline(), timeout_s)  # "Asterisk Call Manager/x.y"
-        client = cls(reader, writer)
-        client._task = asyncio.create_task(client._read_loop())
-        reply = await client.action("Login", timeout_s=timeout_s, Username=cls.AMI_USER, Secret=secret)
-        if reply.get("Response") != "Success":
-            await client.close()
-            raise SandboxError(f"AMI login refused: {reply.get('Message', reply)}")
+        """Logged in, or SandboxError; `timeout_s` bounds the login and every action."""
+        client = cls()
+        settings = AmiSettings(
+            host=host, port=port, username=cls.AMI_USER, secret=secret, login_timeout_s=timeout_s,
+            action_timeout_s=timeout_s,
+        )  # fmt: skip
+        try:
+            client._link = await client._stack.enter_async_context(AmiLink(settings, on_event=client._keep).once())
+        except (AmiLoginError, OSError, TimeoutError) as error:
+            raise SandboxError(f"AMI on {host}:{port}: {error or type(error).__name__}") from error
         return client
 
-    async def _read_loop(self) -> None:
-        message: AmiMessage = {}
-        while True:
-            line = await self._reader.readline()
-            if not line:
-                break
-            text = line.decode("utf-8", "replace").rstrip("\r\n")
-            if text:
-                key, _, value = text.partition(":")
-                message[key.strip()] = value.strip()
-                continue
-            if "Event" in message:
-                self.events.append(message)
-                self._changed.set()
-            elif "ActionID" in message and message["ActionID"] in self._responses:
-                future = self._responses.pop(message["ActionID"])
-                if not future.done():
-                    future.set_result(message)
-            message = {}
+    async def _keep(self, event: AmiMessage) -> None:
+        self.events.append(event)
         self._changed.set()
 
-    async def action(self, name: str, *, timeout_s: float = 5.0, **fields: str) -> AmiMessage:
-        self._next_id += 1
-        action_id = f"ivr-{self._next_id}"
-        future: asyncio.Future[AmiMessage] = asyncio.get_running_loop().create_future()
-        self._responses[action_id] = future
-        lines = [
-            f"Action: {name}",
-            f"ActionID: {action_id}",
-            *(f"{key}: {value}" for key, value in fields.items()),
-        ]
-        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        await self._writer.drain()
-        try:
-            return await asyncio.wait_for(future, timeout_s)
-        except TimeoutError as error:
-            raise SandboxError(f"AMI action {name}: no response within {timeout_s} s") from error
+    @property
+    def link(self) -> AmiLink:
+        if self._link is None:
+            raise SandboxError("the AMI client is closed")
+        return self._link
+
+    async def action(self, name: str, **fields: str) -> AmiMessage:
+        """An action with a one-message reply (QueueAdd, QueueRemove, Hangup); an error reply raises AmiError."""
+        return await self.link.simple(name, **fields)
+
+    async def listing(self, name: str, **fields: str) -> list[AmiMessage]:
+        """An action whose reply is an event list (QueueStatus): its events, which are not in `events`."""
+        return await self.link.listing(name, **fields)
 
     async def wait_for(
         self, predicate: Callable[[AmiMessage], bool], *, timeout_s: float, what: str = "an AMI event"
@@ -109,10 +93,5 @@ class AmiClient:
                 await asyncio.wait_for(self._changed.wait(), remaining)
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._writer.write(b"Action: Logoff\r\n\r\n")
-            self._writer.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        self._link = None
+        await self._stack.aclose()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,9 +142,8 @@ class AmiLink:
 
     async def run(self) -> None:
         """Stay connected until close(): connect, resync, pump events; on loss back off and reconnect."""
-        consumer = asyncio.create_task(self._consume())
         delay = self.settings.backoff_initial_s
-        try:
+        async with self._consuming():
             while not self._closing:
                 try:
                     manager = await self.connect_once()
@@ -155,24 +154,50 @@ class AmiLink:
                     await asyncio.sleep(delay)  # backoff between attempts, not a wait for an event
                     delay = min(delay * 2, self.settings.backoff_max_s)
                     continue
-                self._manager = manager
-                self.connections += 1
-                self.status, self.last_error = "connected", ""
                 delay = self.settings.backoff_initial_s
-                try:
-                    if self._on_connected is not None:
-                        await self._on_connected(self)
-                except AmiError as error:
-                    log.warning("AMI resync failed: %s", error)
-                    manager.close()
-                    manager.connection_lost(error)
-                self._ready.set()
+                await self._attach(manager)
                 await manager.lost
-                self._ready.clear()
-                self._manager = None
+                self._detach()
                 if not self._closing:
                     self.status = "reconnecting"
                     log.warning("AMI connection lost; reconnecting")
+
+    @contextlib.asynccontextmanager
+    async def once(self) -> AsyncIterator[AmiLink]:
+        """One connection and no reconnect, for tools and tests (the sandbox's AMI client): log in (raising as
+        `connect_once` does), resync, hand events on until the block ends."""
+        manager = await self.connect_once()
+        async with self._consuming():
+            await self._attach(manager)
+            try:
+                yield self
+            finally:
+                await self.close()
+                self._detach()
+
+    async def _attach(self, manager: _Manager) -> None:
+        """A logged-in connection becomes the link's: resync first, then its events are handed on."""
+        self._manager = manager
+        self.connections += 1
+        self.status, self.last_error = "connected", ""
+        try:
+            if self._on_connected is not None:
+                await self._on_connected(self)
+        except AmiError as error:
+            log.warning("AMI resync failed: %s", error)
+            manager.close()
+            manager.connection_lost(error)
+        self._ready.set()
+
+    def _detach(self) -> None:
+        self._ready.clear()
+        self._manager = None
+
+    @contextlib.asynccontextmanager
+    async def _consuming(self) -> AsyncIterator[None]:
+        consumer = asyncio.create_task(self._consume())
+        try:
+            yield
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -210,7 +235,7 @@ class AmiLink:
     async def action(self, fields: Mapping[str, str | list[str]], *, as_list: bool | None = None) -> list[AmiMessage]:
         """Send an action; return its reply messages (one, or the list of a multi-event reply)."""
         manager = self._manager
-        if manager is None:
+        if manager is None or manager.lost.done():
             raise AmiUnavailableError(f"AMI is not connected ({self.status}: {self.last_error})")
         fields = dict(fields)
         if str(fields.get("Action", "")).lower() == "originate":

@@ -9,158 +9,50 @@ Rules:
   reconnect `begin_resync()` forgets callers and members, and the QueueStatus reply rebuilds them. Counters of the
   day (answered, abandoned, within service level) are ours, not Asterisk's (its Completed/Abandoned count since
   the last reload), so after a restart they are rebuilt by replaying the day's stored events.
-- Member state follows app_queue's fields: Status is a device state (ast_device_state: 1 not in use, 2 in use,
-  3 busy, 4 invalid, 5 unavailable, 6 ringing, 7 ring+in use, 8 on hold), InCall, Paused/PausedReason. Wrap-up is
-  derived: not in a call, and the last call ended less than the queue's wrapuptime ago (queues.conf; app_queue
-  does not report it in QueueParams, so it is configuration passed in).
 - A new local day (in the call center's timezone) resets the day's counters.
 - A member knows its caller (and the call's ids) from AgentCalled to AgentComplete, and since when its state is
   what it is (`state_since`: the event that changed it; after a resync, the resync).
+- The values it folds into (queues, callers, members, what a member's state means) are in `api.ami.queues`; the
+  JSON the pages read is rendered by `api.ami.view`. Both are re-exported here: `api.ami.state` stays the one name
+  other modules import.
 """
 
 from __future__ import annotations
 
-import enum
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from statistics import median
 from zoneinfo import ZoneInfo
 
-AmiEvent = Mapping[str, str]
-
-# Not from Asterisk: the API notes it (and stores it with the queue events) when a waiting caller books a callback,
-# so the slice that ended for the offer is not counted as an abandon, now or when the day is replayed.
-CALLBACK_BOOKED = "IvrCallbackBooked"
-
-# Events the reducer (and the event store) care about; everything else is ignored.
-QUEUE_EVENTS = frozenset(
-    {
-        "QueueCallerJoin",
-        "QueueCallerLeave",
-        "QueueCallerAbandon",
-        "AgentCalled",
-        "AgentRingNoAnswer",
-        "AgentConnect",
-        "AgentComplete",
-        "AgentDump",
-        "QueueMemberAdded",
-        "QueueMemberRemoved",
-        "QueueMemberPause",
-        "QueueMemberPenalty",
-        "QueueMemberStatus",
-        "QueueMemberRinginuse",
-        "QueueParams",
-        "QueueMember",
-        "QueueEntry",
-        "QueueSummary",
-        CALLBACK_BOOKED,
-    }
+from api.ami.queues import (
+    CALLBACK_BOOKED,
+    HISTORY_EVENTS,
+    QUEUE_EVENTS,
+    RECENT_WAITS,
+    RECENT_WINDOW,
+    RINGING_DEVICE,
+    AmiEvent,
+    Member,
+    MemberState,
+    QueueState,
+    WaitingCaller,
+    estimated_wait_s,
 )
-# Events that change the day's history (stored and replayed after a restart); the rest is live detail that a
-# QueueStatus snapshot restores better than a replay would.
-HISTORY_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerAbandon", "AgentConnect", "AgentComplete", CALLBACK_BOOKED})
+from api.ami.view import snapshot
 
-RECENT_WAITS = 20  # answered waits kept per queue for the estimated wait
-RECENT_WINDOW = timedelta(hours=1)  # ... and only those answered in the last hour
-
-
-class MemberState(enum.StrEnum):
-    AVAILABLE = "available"
-    RINGING = "ringing"
-    ON_CALL = "on_call"
-    WRAPUP = "wrapup"
-    PAUSED = "paused"
-    UNAVAILABLE = "unavailable"
-
-
-_UNAVAILABLE_DEVICE = {"0", "4", "5"}  # unknown, invalid, unavailable (not registered)
-_RINGING_DEVICE = {"6", "7"}
-_BUSY_DEVICE = {"2", "3", "7", "8"}
-
-
-@dataclass
-class WaitingCaller:
-    uniqueid: str
-    channel: str
-    number: str
-    language: str
-    joined_at: datetime
-    position: int
-
-
-@dataclass
-class Member:
-    interface: str
-    name: str
-    penalty: int = 0
-    device: str = "1"
-    in_call: bool = False
-    paused: bool = False
-    paused_reason: str = ""
-    ringing: bool = False
-    calls_taken: int = 0
-    last_call_end: datetime | None = None
-    wrapup_s: int = 0  # member-level override; 0 = the queue's
-    caller: str = ""  # number of the caller they are talking to (AgentConnect)
-    caller_channel: str = ""  # that caller's channel, to read the IVR_* variables the flows set
-    caller_ids: tuple[str, str] = ("", "")  # that call's (Uniqueid, Linkedid), for the disposition
-    state_since: datetime | None = None
-
-    def state(self, now: datetime, queue_wrapup_s: int) -> MemberState:
-        if self.device in _UNAVAILABLE_DEVICE:
-            return MemberState.UNAVAILABLE
-        if self.in_call or (self.device in _BUSY_DEVICE and self.device != "7"):
-            return MemberState.ON_CALL
-        if self.ringing or self.device in _RINGING_DEVICE:
-            return MemberState.RINGING
-        if self.paused:
-            return MemberState.PAUSED
-        wrapup = self.wrapup_s or queue_wrapup_s
-        if self.last_call_end is not None and now < self.last_call_end + timedelta(seconds=wrapup):
-            return MemberState.WRAPUP
-        return MemberState.AVAILABLE
-
-
-@dataclass
-class QueueState:
-    name: str
-    callers: dict[str, WaitingCaller] = field(default_factory=dict)
-    members: dict[str, Member] = field(default_factory=dict)
-    offered: int = 0
-    callbacks: int = 0  # callers who left the queue for a callback today
-    answered: int = 0
-    abandoned: int = 0
-    answered_within_sl: int = 0
-    recent_waits: deque[tuple[datetime, float]] = field(default_factory=lambda: deque(maxlen=RECENT_WAITS))
-    # First join of each caller today: the queue_wait flow takes callers out of Queue() to speak to them and
-    # puts them back at their position, so one caller may join several times; they are offered once, and
-    # their wait runs from the first join.
-    first_join: dict[str, datetime] = field(default_factory=dict)
-    # app_queue reports a slice that timed out as QueueCallerAbandon; if the caller comes back, it was not one
-    abandoned_ids: set[str] = field(default_factory=set)
-
-    def longest_wait_s(self, now: datetime) -> float:
-        return max(((now - caller.joined_at).total_seconds() for caller in self.callers.values()), default=0.0)
-
-    def service_level(self) -> float | None:
-        """Share of today's finished offers (answered + abandoned) answered within the service level."""
-        finished = self.answered + self.abandoned
-        return None if finished == 0 else self.answered_within_sl / finished
-
-
-def estimated_wait_s(waits: Iterable[tuple[datetime, float]], *, now: datetime, position: int) -> float | None:
-    """Estimated wait of a caller at `position`, from the queue's recently answered waits; None without data.
-
-    The median of the last hour's answered waits is the wait of a typical caller who reached an agent; a caller
-    further back waits proportionally longer than the one at the head, hence the scaling by position. Old
-    waits are ignored: the morning rush says nothing about the afternoon.
-    """
-    recent = [seconds for answered_at, seconds in waits if now - answered_at <= RECENT_WINDOW]
-    if not recent:
-        return None
-    return median(recent) * max(1, position)
+__all__ = [
+    "CALLBACK_BOOKED",
+    "HISTORY_EVENTS",
+    "QUEUE_EVENTS",
+    "RECENT_WAITS",
+    "RECENT_WINDOW",
+    "AmiEvent",
+    "LiveState",
+    "Member",
+    "MemberState",
+    "QueueState",
+    "WaitingCaller",
+    "estimated_wait_s",
+]
 
 
 def _int(value: str | None, default: int = 0) -> int:
@@ -344,7 +236,7 @@ class LiveState:
         member.paused_reason = event.get("PausedReason", "") if member.paused else ""
         member.calls_taken = _int(event.get("CallsTaken"), member.calls_taken)
         member.wrapup_s = _int(event.get("Wrapuptime"))
-        member.ringing = member.device in _RINGING_DEVICE
+        member.ringing = member.device in RINGING_DEVICE
         last_call = _epoch(event.get("LastCall"))
         if last_call is not None and (member.last_call_end is None or last_call > member.last_call_end):
             member.last_call_end = last_call
@@ -357,50 +249,9 @@ class LiveState:
     def _queue_seen(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         pass  # the queue now exists in the state, even with nobody in it
 
-    # -- views ------------------------------------------------------------------------------------------------
-
     def snapshot(self, now: datetime) -> dict[str, object]:
         """The JSON the wallboard and agent pages render."""
-        queues = []
-        for name in sorted(self.queues):
-            queue = self.queues[name]
-            callers = sorted(queue.callers.values(), key=lambda caller: caller.position)
-            level = queue.service_level()
-            queues.append(
-                {
-                    "name": name,
-                    "waiting": [
-                        {
-                            "number": caller.number,
-                            "language": caller.language,
-                            "position": caller.position,
-                            "joined_at": caller.joined_at.isoformat(),
-                            "wait_s": round((now - caller.joined_at).total_seconds()),
-                        }
-                        for caller in callers
-                    ],
-                    "longest_wait_s": round(queue.longest_wait_s(now)),
-                    "members": [
-                        {
-                            "interface": member.interface,
-                            "name": member.name,
-                            "state": member.state(now, self.wrapup_s).value,
-                            "paused_reason": member.paused_reason,
-                            "penalty": member.penalty,
-                            "calls_taken": member.calls_taken,
-                            "caller": member.caller,
-                        }
-                        for member in sorted(queue.members.values(), key=lambda m: m.name)
-                    ],
-                    "offered_today": queue.offered,
-                    "answered_today": queue.answered,
-                    "abandoned_today": queue.abandoned,
-                    "callbacks_today": queue.callbacks,
-                    "service_level_today": None if level is None else round(level, 3),
-                    "estimated_wait_s": estimated_wait_s(queue.recent_waits, now=now, position=1),
-                }
-            )
-        return {"at": now.isoformat(), "service_level_s": self.service_level_s, "queues": queues}
+        return snapshot(self.queues, now=now, service_level_s=self.service_level_s, wrapup_s=self.wrapup_s)
 
 
 _Handler = Callable[[LiveState, QueueState, AmiEvent, datetime], None]

@@ -65,17 +65,8 @@ async def open_request(
             insert(RequestRow).values(values).on_conflict_do_nothing().returning(RequestRow.id)
         )
         if inserted is not None:
-            session.add(
-                RequestEvent(
-                    request_id=inserted,
-                    at=now,
-                    actor=request_in.created_by,
-                    action="created",
-                    from_status=None,
-                    to_status=RequestStatus.NEW.value,
-                    note=f"from {request_in.source}",
-                )
-            )
+            _history(session, inserted, at=now, actor=request_in.created_by, action="created",
+                     to_status=RequestStatus.NEW.value, note=f"from {request_in.source}")  # fmt: skip
             await session.commit()
             created = await session.get(RequestRow, inserted)
             assert created is not None
@@ -86,6 +77,22 @@ async def open_request(
                 await session.commit()
                 return existing
     raise RuntimeError("could not allocate a unique reference")  # 8 random digits: practically unreachable
+
+
+def _history(
+    session: AsyncSession,
+    request_id: int,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    note: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> None:
+    """The history row of a change, added to the change's own transaction."""
+    session.add(RequestEvent(request_id=request_id, at=at, actor=actor, action=action, from_status=from_status,
+                             to_status=to_status, note=note))  # fmt: skip
 
 
 def voicemail_origin(linkedid: str) -> str:
@@ -104,7 +111,8 @@ async def open_for_voicemail(
     request_in = RequestCreate(
         source="voicemail",
         origin_key=voicemail_origin(voicemail_in.linkedid),
-        request_type=voicemail_in.request_type if voicemail_in.route == "queue" else None,
+        # the type the caller chose counts only if they reached the queue (after hours they chose none)
+        request_type=voicemail_in.request_type if voicemail_in.route == Route.QUEUE else None,
         language=voicemail_in.language,
         service=config.service_for(voicemail_in.dialed_number),
         caller_number=voicemail_in.caller_number,
@@ -126,14 +134,9 @@ async def open_from_disposition(
 ) -> RequestRow:
     """The request of an agent's disposition (once per call when the call is named)."""
     request_in = RequestCreate(
+        **disposition_in.model_dump(),  # its fields are RequestCreate's, by name
         source="disposition",
         origin_key=f"disposition:{disposition_in.linkedid}" if disposition_in.linkedid else None,
-        request_type=disposition_in.request_type,
-        language=disposition_in.language,
-        service=disposition_in.service,
-        caller_number=disposition_in.caller_number,
-        description=disposition_in.description,
-        linkedid=disposition_in.linkedid,
         created_at=now,
         created_by=created_by,
     )
@@ -144,16 +147,7 @@ async def open_from_portal(
     session: AsyncSession, *, config: RequestConfig, portal_in: PortalRequestCreate, now: datetime
 ) -> RequestRow:
     """The request of the web portal's form."""
-    request_in = RequestCreate(
-        source="portal",
-        request_type=portal_in.request_type,
-        language=portal_in.language,
-        service=portal_in.service,
-        contact=portal_in.contact,
-        description=portal_in.description,
-        created_at=now,
-        created_by="portal",
-    )
+    request_in = RequestCreate(**portal_in.model_dump(), source="portal", created_at=now, created_by="portal")
     return await open_request(session, config=config, request_in=request_in, now=now)
 
 
@@ -165,19 +159,19 @@ async def open_for_voicemail_records(
     for record in records:
         if record.outcome is not Outcome.VOICEMAIL or not record.voicemail_path:
             continue
-        request_in = RequestCreate(
-            source="voicemail",
-            origin_key=voicemail_origin(record.linkedid),
-            request_type=record.request_type if record.route is Route.QUEUE else None,
-            language=record.language,
-            service=config.service_for(record.dialed_number),
-            caller_number=record.caller_number,
+        voicemail_in = VoicemailRequestCreate(
             linkedid=record.linkedid,
+            caller_number=record.caller_number,
+            dialed_number=record.dialed_number,
+            language=record.language,
+            request_type=record.request_type,
             voicemail_path=record.voicemail_path,
-            created_at=record.started_at,
-            created_by=actor,
+            route=record.route,
+            at=record.started_at,
+        )  # the same fields, checked alike (callcenter.records.CallRecord)
+        opened.append(
+            await open_for_voicemail(session, config=config, voicemail_in=voicemail_in, created_by=actor, now=now)
         )
-        opened.append(await open_request(session, config=config, request_in=request_in, now=now))
     return opened
 
 
@@ -200,12 +194,8 @@ async def change_status(
         request.answered_at = now  # the first answer counts for "answered on time"
     if target is RequestStatus.CLOSED:
         request.closed_at = now
-    session.add(
-        RequestEvent(
-            request_id=request.id, at=now, actor=actor, action="status",
-            from_status=current.value, to_status=target.value, note=note,
-        )
-    )  # fmt: skip
+    _history(session, request.id, at=now, actor=actor, action="status", from_status=current.value,
+             to_status=target.value, note=note)  # fmt: skip
     await _commit(session)
     return request
 
@@ -213,10 +203,7 @@ async def change_status(
 async def add_note(
     session: AsyncSession, *, request: RequestRow, note_in: NoteCreate, actor: str, now: datetime
 ) -> None:
-    session.add(
-        RequestEvent(request_id=request.id, at=now, actor=actor, action="note", from_status=None, to_status=None,
-                     note=note_in.note)
-    )
+    _history(session, request.id, at=now, actor=actor, action="note", note=note_in.note)
     await _commit(session)
 
 
@@ -244,10 +231,7 @@ async def correct(
         created_by=actor,
     )
     created = await open_request(session, config=config, request_in=request_in, now=now)
-    session.add(
-        RequestEvent(request_id=original.id, at=now, actor=actor, action="corrected", from_status=None,
-                     to_status=None, note=f"corrected by {created.reference}")
-    )
+    _history(session, original.id, at=now, actor=actor, action="corrected", note=f"corrected by {created.reference}")
     await _commit(session)
     return created
 

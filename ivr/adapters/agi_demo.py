@@ -50,7 +50,7 @@ FLOWS: dict[str, Callable[[Channel, DemoContext], Awaitable[None]]] = {
 
 
 def build_context(at: datetime | None, settings: Settings | None = None) -> DemoContext:
-    """The demo flows need only a clock; `settings` is accepted (and unused) like ivr.flows.build_context."""
+    """The demo flows need only a clock; `settings` is accepted (and unused) like ivr.wiring.build_context."""
     if at is None:
         return DemoContext(clock=lambda: datetime.now(UTC))
     origin = time.monotonic()

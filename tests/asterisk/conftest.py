@@ -24,6 +24,7 @@ import wave
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -33,12 +34,11 @@ from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
 from promptgen import catalog as prompt_catalog
 from promptgen import plan as planning
-from sandbox import process as sandbox_process
-from sandbox.ami import AmiClient, AmiMessage, ami_secret
-from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths, default_paths
-from sandbox.provision import unavailable_reason
+from sandbox.ami import AmiClient, AmiError, AmiMessage, ami_secret
+from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths
 from sandbox.sipp import CallerScript, SippResult, run_sipp, write_caller_scenario
-from tests.support.poll import eventually, eventually_blocking, file_lock
+from tests.support.asterisk import own_asterisk
+from tests.support.poll import eventually, eventually_blocking
 from tests.support.ports import free_media_port, free_port
 
 HERE = Path(__file__).parent
@@ -62,7 +62,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.asterisk)
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"asterisk tier cannot run (CI is set, so this is a failure): {reason}", pytrace=False)
     pytest.skip(f"asterisk tier skipped: {reason}")
@@ -97,6 +97,17 @@ class Tier:
         )
         assert register.ok, f"agent registration failed:\n{register.output[-3000:]}"
         return port
+
+    async def answer_once(self, *, ip: str, port: int, log: Path, timeout_s: int = 90) -> asyncio.subprocess.Process:
+        """A SIPp UAS (agent_uas.xml) on `ip:port` that answers one call, talks until the far end hangs up, then
+        exits (0, or 1 once `timeout_s` passed without a call); its output in `log`, errors beside it."""
+        with log.open("wb") as output:
+            return await asyncio.create_subprocess_exec(
+                "sipp", self.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", ip, "-p", str(port), "-mi", ip,
+                "-mp", str(free_media_port()), "-m", "1", "-nostdin", "-timeout", f"{timeout_s}s", "-timeout_error",
+                "-trace_err", "-error_file", str(log.with_suffix(".errors.log")),
+                stdout=output, stderr=subprocess.STDOUT, cwd=log.parent,
+            )  # fmt: skip
 
     async def call(self, script: CallerScript, work_dir: Path) -> SippResult:
         scenario = write_caller_scenario(script, work_dir)
@@ -151,61 +162,37 @@ def _tier_callcenter(directory: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
-    root = os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root"))
+    root = Path(os.environ.get("IVR_TEST_ASTERISK_ROOT", str(PROJECT / "var/asterisk/test-root")))
     # this tier's agents are SIPp desk phones (plain RTP); tests/browser has browser seats (webrtc = yes)
-    with running_tier(tmp_path_factory, Path(root), seat_webrtc=False) as running:
+    with running_tier(tmp_path_factory, root, seat_webrtc=False) as running:
         yield running
 
 
 @contextlib.contextmanager
 def running_tier(tmp_path_factory: pytest.TempPathFactory, root: Path, *, seat_webrtc: bool) -> Iterator[Tier]:
     """A sandbox Asterisk on its own root and free ports, with the tier's call-center file and test prompts."""
-    paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(root)})
-    reason = unavailable_reason(paths)
-    if reason is None and shutil.which("sipp") is None:
-        reason = "sipp is not installed (Debian package sip-tester; run `make system-deps`)"
-    if reason is not None:
-        _unavailable(reason)
-    options = SandboxOptions(
-        agi_port=free_port(socket.SOCK_STREAM),
-        sip_port=free_port(socket.SOCK_DGRAM),
-        ami_port=free_port(socket.SOCK_STREAM),
-        http_port=free_port(socket.SOCK_STREAM),
-        https_port=free_port(socket.SOCK_STREAM),
-        seat_webrtc=seat_webrtc,
-    )
-    # One tier session at a time per root: a second pytest run would restart the Asterisk under the first one.
-    lock_path = paths.root.with_name(paths.root.name + ".session.lock")
-    with contextlib.ExitStack() as session:  # releases the flock on exit
+    with contextlib.ExitStack() as session:
         try:
-            session.enter_context(file_lock(lock_path, timeout_s=SESSION_LOCK_WAIT_S))
-        except AssertionError:
-            _unavailable(f"another test session held {lock_path} for {SESSION_LOCK_WAIT_S:.0f} s")
-        work = tmp_path_factory.mktemp("asterisk-tier")
-        callcenter_path = _tier_callcenter(work)
-        # A fresh astdb: no queue members or registrations left over from an earlier (maybe killed) session.
-        with contextlib.suppress(FileNotFoundError):
-            (paths.db_dir / "astdb.sqlite3").unlink()
-        try:
-            sandbox_process.start(paths, options)
-        except SandboxError as error:
+            asterisk = session.enter_context(
+                own_asterisk(root, lock_timeout_s=SESSION_LOCK_WAIT_S, seat_webrtc=seat_webrtc)
+            )
+        except SandboxError as error:  # AsteriskUnavailable, or an Asterisk that would not start
             _unavailable(str(error))
+        paths = asterisk.paths
+        callcenter_path = _tier_callcenter(tmp_path_factory.mktemp("asterisk-tier"))
         install_test_prompts(paths, callcenter_path)
-        recordings = paths.recordings_dir / f"tier-{os.getpid()}"
-        recordings.mkdir(parents=True, exist_ok=True)
         # RECORD FILE does not create directories (file.c: "Unable to open file ...: No such file or directory",
         # then "-1 (writefile)"): the voicemail flow records flat into this directory, which must exist.
-        try:
-            yield Tier(
-                paths=paths,
-                options=options,
-                secret=ami_secret(paths),
-                callcenter_path=callcenter_path,
-                recordings_dir=recordings,
-            )
-        finally:
-            sandbox_process.stop(paths)
-            shutil.rmtree(recordings, ignore_errors=True)
+        recordings = paths.recordings_dir / f"tier-{os.getpid()}"
+        recordings.mkdir(parents=True, exist_ok=True)
+        session.callback(shutil.rmtree, recordings, ignore_errors=True)
+        yield Tier(
+            paths=paths,
+            options=asterisk.options,
+            secret=ami_secret(paths),
+            callcenter_path=callcenter_path,
+            recordings_dir=recordings,
+        )
 
 
 @dataclass
@@ -310,17 +297,10 @@ async def agent_in_queue(
         name = f"agent{seat}"
         port = await tier.register_seat(name)
         output_path = tmp_path / f"{name}-uas.log"
-        with output_path.open("wb") as output:
-            process = None if not answers else await asyncio.create_subprocess_exec(
-                "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
-                "-p", str(port), "-mi", "127.0.0.2",
-                "-mp", str(free_media_port()), "-m", "1", "-nostdin",
-                "-timeout", "90s", "-timeout_error", "-trace_err",
-                "-error_file", str(tmp_path / f"{name}-uas-errors.log"),
-                stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,
-            )  # fmt: skip
+        process = await tier.answer_once(ip="127.0.0.2", port=port, log=output_path) if answers else None
         interface = f"PJSIP/{name}"
-        await ami.action("QueueRemove", Queue=queue, Interface=interface)  # "not there" is fine
+        with contextlib.suppress(AmiError):  # "not there" is fine
+            await ami.action("QueueRemove", Queue=queue, Interface=interface)
         reply = await ami.action("QueueAdd", Queue=queue, Interface=interface, MemberName=name, Penalty="0")
         assert reply.get("Response") == "Success", reply
         agent = Agent(interface=interface, queue=queue, process=process, output_path=output_path)
@@ -342,6 +322,13 @@ def linkedid_of(events: list[AmiMessage], caller: str) -> str:
         if event.get("Event") == "Newchannel" and event.get("CallerIDNum") in {caller, caller.lstrip("+")}:
             return event["Linkedid"]
     raise AssertionError(f"no Newchannel from {caller}")
+
+
+async def place_call(tier: Tier, ami: AmiClient, script: CallerScript, work_dir: Path) -> str:
+    """Place the call to its scripted end (SIPp must have succeeded); its linkedid."""
+    result = await tier.call(script, work_dir)
+    assert result.ok, result.output[-3000:]
+    return linkedid_of(ami.events, script.caller)
 
 
 def variables_set(events: list[AmiMessage], linkedid: str) -> dict[str, list[str]]:

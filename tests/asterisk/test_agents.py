@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -33,9 +32,9 @@ from tests.support.api import serve_api
 from tests.support.browser import Browser, launch, require_chromium
 from tests.support.database import Database
 from tests.support.poll import eventually
-from tests.support.ports import free_media_port, free_port
+from tests.support.ports import free_port
 
-from .conftest import HERE, OPEN_AT, AgiServer, Tier
+from .conftest import OPEN_AT, AgiServer, Tier
 
 SEAT = "agent1001"
 SUPERVISOR_SEAT = "agent1040"  # a supervisor's desk phone is a seat like any other
@@ -86,14 +85,7 @@ async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[...,
             phone = Phone(None)
             phones.append(phone)
             return phone
-        with (tmp_path / f"{seat}-uas.log").open("wb") as output:
-            process = await asyncio.create_subprocess_exec(
-                "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.2",
-                "-p", str(port), "-mi", "127.0.0.2", "-mp", str(free_media_port()),
-                "-m", "1", "-nostdin", "-timeout", "90s", "-timeout_error",
-                stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,
-            )  # fmt: skip
-        phone = Phone(process)
+        phone = Phone(await tier.answer_once(ip="127.0.0.2", port=port, log=tmp_path / f"{seat}-uas.log"))
         phones.append(phone)
         return phone
 
@@ -102,6 +94,42 @@ async def agent_phone(tier: Tier, tmp_path: Path) -> AsyncIterator[Callable[...,
         if phone.process is not None and phone.process.returncode is None:
             phone.process.kill()
             await phone.process.wait()
+
+
+@dataclass
+class Desk:
+    """What every agent test stands on: the sandbox, AMI (recorded with IVR_RECORD_AMI), the seat's phone, the
+    staff database and the API's AMI settings."""
+
+    tier: Tier
+    ami: AmiClient
+    phone: Callable[..., Awaitable[Phone]]
+    database: Database
+    ami_environment: AmiEnvironment
+
+    def api(self) -> contextlib.AbstractAsyncContextManager[str]:
+        """The API with its AMI link to the sandbox; yields its URL."""
+        return running_api(self.database, self.ami_environment)
+
+    async def paused_agent(self, api: httpx.AsyncClient, *, reason: str, answers: bool = True) -> None:
+        """The seat's phone registered, the agent logged in (French) and paused: callers wait in q-fr."""
+        await api.post(f"/agents/{SEAT}/logout")  # astdb may remember older runs
+        await self.phone(answers=answers)
+        response = await api.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})
+        assert response.status_code == 200, response.text
+        await api.post(f"/agents/{SEAT}/pause", json={"reason": reason})
+
+
+@pytest.fixture
+def desk(
+    tier: Tier,
+    ami: AmiClient,
+    record_ami: None,
+    agent_phone: Callable[..., Awaitable[Phone]],
+    staff_database: Database,
+    ami_environment: AmiEnvironment,
+) -> Desk:
+    return Desk(tier, ami, agent_phone, staff_database, ami_environment)
 
 
 def _event(kind: str, **match: str) -> Callable[[dict[str, str]], bool]:
@@ -124,23 +152,17 @@ def _member_on_board(state: str) -> str:
 
 
 async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpaused(
-    tier: Tier,
-    start_agi: Callable[[str], AgiServer],
-    ami: AmiClient,
-    record_ami: None,
-    agent_phone: Callable[..., Awaitable[Phone]],
-    staff_database: Database,
-    ami_environment: AmiEnvironment,
-    tmp_path: Path,
+    desk: Desk, start_agi: Callable[[str], AgiServer], tmp_path: Path
 ) -> None:
+    tier, ami, staff_database = desk.tier, desk.ami, desk.database
     start_agi(OPEN_AT)
     async with (
-        running_api(staff_database, ami_environment) as url,
+        desk.api() as url,
         launch() as browser,
         httpx.AsyncClient(base_url=url, headers=staff_database.bearer(SEAT)) as agent,
     ):
         assert (await agent.post(f"/agents/{SEAT}/logout")).status_code == 200  # astdb may remember older runs
-        await agent_phone()
+        await desk.phone()
         response = await agent.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})
         assert [(row["queue"], row["penalty"]) for row in response.json()] == [("q-fr", 0)], response.text
         # what Asterisk itself says, not what our state says
@@ -173,7 +195,7 @@ async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpau
         assert (view["caller"]["language"], view["caller"]["request_type"]) == ("fr", "1")
 
         # a supervisor listens in from their own seat: Asterisk rings it, then ChanSpy attaches to the agent
-        await agent_phone(seat=SUPERVISOR_SEAT)
+        await desk.phone(seat=SUPERVISOR_SEAT)
         spy = {"agent": SEAT, "supervisor_seat": SUPERVISOR_SEAT, "mode": "listen"}
         assert (await agent.post("/supervision/spy", json=spy)).status_code == 403  # not for agents
         response = await agent.post("/supervision/spy", json=spy, headers=staff_database.bearer("supervisor"))
@@ -195,45 +217,27 @@ async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpau
 
 
 async def test_after_an_api_restart_the_live_state_matches_asterisk_again(
-    tier: Tier,
-    start_agi: Callable[[str], AgiServer],
-    ami: AmiClient,
-    record_ami: None,
-    agent_phone: Callable[..., Awaitable[Phone]],
-    staff_database: Database,
-    ami_environment: AmiEnvironment,
-    tmp_path: Path,
+    desk: Desk, start_agi: Callable[[str], AgiServer], tmp_path: Path
 ) -> None:
     start_agi(OPEN_AT)
-    headers = staff_database.bearer("supervisor")
-    async with (
-        running_api(staff_database, ami_environment) as url,
-        httpx.AsyncClient(base_url=url, headers=headers) as api,
-    ):
-        await api.post(f"/agents/{SEAT}/logout")
+    async with desk.api() as url, httpx.AsyncClient(base_url=url, headers=desk.database.bearer("supervisor")) as api:
         # a registered but paused seat keeps the caller waiting (with no registered seat, joinempty refuses)
-        await agent_phone(answers=False)
-        response = await api.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})
-        assert response.status_code == 200, response.text
-        await api.post(f"/agents/{SEAT}/pause", json={"reason": "Réunion"})
+        await desk.paused_agent(api, reason="Réunion", answers=False)
     # the API is down while the caller arrives: nobody folds QueueCallerJoin
-    call = asyncio.create_task(tier.call(CallerScript(caller=CALLER, keys=KEYS, hangup_at=14.0), tmp_path))
+    call = asyncio.create_task(desk.tier.call(CallerScript(caller=CALLER, keys=KEYS, hangup_at=14.0), tmp_path))
     try:
         async with launch() as browser:  # started now: the caller waits only 10 s (the tier's queue timeout)
-            join = await ami.wait_for(_event("QueueCallerJoin", Queue="q-fr"), timeout_s=15, what="QueueCallerJoin")
-            await _after_restart(staff_database, ami_environment, ami, join, browser)
+            queued = _event("QueueCallerJoin", Queue="q-fr")
+            join = await desk.ami.wait_for(queued, timeout_s=15, what="QueueCallerJoin")
+            await _after_restart(desk, join, browser)
     finally:
         await asyncio.wait_for(call, 30)
 
 
-async def _after_restart(  # the second API process, started while the caller waits
-    staff_database: Database, ami_environment: AmiEnvironment, ami: AmiClient, join: dict[str, str], browser: Browser
-) -> None:
-    headers = staff_database.bearer("supervisor")
-    async with (
-        running_api(staff_database, ami_environment) as url,
-        httpx.AsyncClient(base_url=url, headers=headers) as api,
-    ):
+async def _after_restart(desk: Desk, join: dict[str, str], browser: Browser) -> None:
+    """The second API process, started while the caller waits."""
+    ami, staff_database = desk.ami, desk.database
+    async with desk.api() as url, httpx.AsyncClient(base_url=url, headers=staff_database.bearer("supervisor")) as api:
 
         async def fr_queue() -> dict[str, Any] | None:
             state = (await api.get("/live/state")).json()
@@ -242,9 +246,9 @@ async def _after_restart(  # the second API process, started while the caller wa
             return fr if state["ami"]["status"] == "connected" and fr and fr["waiting"] else None
 
         fr = await eventually(fr_queue, timeout_s=10, what="resynced state")
-        status = await ami.action("QueueStatus", Queue="q-fr")
-        assert status["Response"] == "Success"
-        entry = await ami.wait_for(_event("QueueEntry", Queue="q-fr", ActionID=status["ActionID"]), timeout_s=5)
+        status = await ami.listing("QueueStatus", Queue="q-fr")
+        assert status[0]["Response"] == "Success"
+        [entry] = [message for message in status if message.get("Event") == "QueueEntry"]
         assert [(c["number"], c["position"]) for c in fr["waiting"]] == [(entry["CallerIDNum"], 1)]
         assert entry["Uniqueid"] == join["Uniqueid"]
         assert abs(fr["waiting"][0]["wait_s"] - int(entry["Wait"])) <= 2
@@ -279,33 +283,23 @@ def dialplan_globals(tier: Tier) -> Any:
 
 
 async def test_a_caller_pressing_1_is_called_back_with_the_agent_already_on_the_line(
-    tier: Tier,
+    desk: Desk,
     start_agi: Callable[[str], AgiServer],
-    ami: AmiClient,
-    record_ami: None,
-    agent_phone: Callable[..., Awaitable[Phone]],
-    staff_database: Database,
-    ami_environment: AmiEnvironment,
     dialplan_globals: Globals,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    tier, ami, staff_database = desk.tier, desk.ami, desk.database
     caller = "+33611111111"
     callee_port = free_port(socket.SOCK_DGRAM)
     dialplan_globals.set("IVR_QUEUE_ANNOUNCE", "4")  # first announcement after 4 s in the queue
     dialplan_globals.set("IVR_CARRIER_HOST", f"127.0.0.1:{callee_port}")  # the "carrier" delivering the callback
-    async with (
-        running_api(staff_database, ami_environment) as url,
-        httpx.AsyncClient(base_url=url, headers=staff_database.bearer("supervisor")) as api,
-    ):
+    async with desk.api() as url, httpx.AsyncClient(base_url=url, headers=staff_database.bearer("supervisor")) as api:
         # this agi server asks the API for estimates and callbacks, and delivers its call records there
         monkeypatch.setenv("IVR_API_URL", url)
         monkeypatch.setenv("IVR_API_TOKEN", staff_database.tokens["agi"])
         start_agi(OPEN_AT)
-        await api.post(f"/agents/{SEAT}/logout")
-        await agent_phone()
-        assert (await api.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})).status_code == 200
-        await api.post(f"/agents/{SEAT}/pause", json={"reason": "Réunion"})
+        await desk.paused_agent(api, reason="Réunion")
 
         # joins q-fr at about 4.5 s (the tier's queue timeout is 10 s); after a 4 s slice queue_wait speaks and
         # offers the callback. Keys pressed while in Queue() (music) are ignored, so pressing 1 every second lands
@@ -340,11 +334,7 @@ async def test_a_caller_pressing_1_is_called_back_with_the_agent_already_on_the_
         assert (fr["offered_today"], fr["callbacks_today"], fr["abandoned_today"]) == (1, 1, 0)
 
         # the paused agent gets nothing; once unpaused, the agent is rung first, then the caller
-        callee = await asyncio.create_subprocess_exec(
-            "sipp", tier.sip_target, "-sf", str(HERE / "agent_uas.xml"), "-i", "127.0.0.1", "-p", str(callee_port),
-            "-mi", "127.0.0.1", "-mp", str(free_media_port()), "-m", "1", "-nostdin", "-timeout", "60s",
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
-        )  # fmt: skip
+        callee = await tier.answer_once(ip="127.0.0.1", port=callee_port, log=tmp_path / "callee-uas.log", timeout_s=60)
         try:
             assert (await api.post(f"/agents/{SEAT}/unpause")).status_code == 200
             agent_up = await ami.wait_for(

@@ -16,7 +16,7 @@ from callcenter.records import Outcome, Route
 from sandbox.ami import AmiClient
 from sandbox.sipp import CallerScript
 
-from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, linkedid_of, sounds_heard, variables_set
+from .conftest import CLOSED_AT, OPEN_AT, Agent, AgiServer, Tier, place_call, sounds_heard, variables_set
 
 StartAgi = Callable[[str], AgiServer]
 
@@ -85,10 +85,7 @@ async def test_spanish_caller_pressing_nothing_gets_spanish(
     server = start_agi(OPEN_AT)
     # The greeting menu (greeting, "another language: 9", 2 s) once, then the request-type menu: hang up in it.
     script = CallerScript(caller="+34911222333", hangup_at=6.0)
-    result = await tier.call(script, tmp_path)
-    assert result.ok, result.output[-3000:]
-
-    linkedid = linkedid_of(ami.events, script.caller)
+    linkedid = await place_call(tier, ami, script, tmp_path)
     await ami.wait_for(lambda e: _ended(e, linkedid), timeout_s=10, what="end of the call")
     values = variables_set(ami.events, linkedid)
     assert values["IVR_LANG"][-1] == "es"
@@ -106,10 +103,7 @@ async def test_after_hours_caller_leaves_a_voicemail(
     # French at 2 s (in the greeting menu, which holds the after-hours notice); "2" at 3 s in the subject menu;
     # voicemail instructions and beep; 7 s of speech from 4 s; hang up.
     script = CallerScript(caller="+33698765432", keys=((2.0, "3"), (3.0, "2")), speak_at=4.0, hangup_at=13.0)
-    result = await tier.call(script, tmp_path)
-    assert result.ok, result.output[-3000:]
-
-    linkedid = linkedid_of(ami.events, script.caller)
+    linkedid = await place_call(tier, ami, script, tmp_path)
     record = await server.record_for(linkedid)
     assert record.outcome is Outcome.VOICEMAIL
     assert record.route is Route.VOICEMAIL
@@ -131,10 +125,7 @@ async def test_caller_hanging_up_in_the_language_menu_is_recorded_as_abandoned_i
 ) -> None:
     server = start_agi(OPEN_AT)
     script = CallerScript(caller="+33611111111", hangup_at=2.0)
-    result = await tier.call(script, tmp_path)
-    assert result.ok, result.output[-3000:]
-
-    linkedid = linkedid_of(ami.events, script.caller)
+    linkedid = await place_call(tier, ami, script, tmp_path)
     record = await server.record_for(linkedid)
     assert record.outcome is Outcome.ABANDONED_IVR
     assert record.route is None
@@ -150,10 +141,7 @@ async def test_invalid_keys_get_retries_then_the_preselected_default(
     # +49 gives German. 0 and * are no language: the first repeats the offer once (invalid choice, "another
     # language: 9"), the second keeps German; the request-type menu follows.
     script = CallerScript(caller="+4930123456", keys=((1.0, "0"), (2.5, "*")), hangup_at=4.0)
-    result = await tier.call(script, tmp_path)
-    assert result.ok, result.output[-3000:]
-
-    linkedid = linkedid_of(ami.events, script.caller)
+    linkedid = await place_call(tier, ami, script, tmp_path)
     record = await server.record_for(linkedid)
     values = variables_set(ami.events, linkedid)
     assert values["IVR_LANG"][-1] == "de"
@@ -176,10 +164,7 @@ async def test_queue_timeout_leads_to_voicemail(
     # the tier's call-center file, from about 4.5 s), then the dialplan hands the caller to the voicemail flow.
     await agent_in_queue("q-en", seat=1002, answers=False)
     script = CallerScript(caller="+447700900123", keys=((2.0, "4"), (3.2, "3")), speak_at=16.0, hangup_at=24.0)
-    result = await tier.call(script, tmp_path)
-    assert result.ok, result.output[-3000:]
-
-    linkedid = linkedid_of(ami.events, script.caller)
+    linkedid = await place_call(tier, ami, script, tmp_path)
     join = await ami.wait_for(
         lambda e: e.get("Event") == "QueueCallerJoin" and e.get("Linkedid") == linkedid, timeout_s=1
     )

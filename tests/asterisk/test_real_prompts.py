@@ -19,7 +19,7 @@ from tests.asterisk.conftest import (
     AgiServer,
     Tier,
     install_test_prompts,
-    linkedid_of,
+    place_call,
     sounds_heard,
     variables_set,
 )
@@ -61,10 +61,7 @@ async def test_a_call_through_the_real_prompts_misses_no_sound(
     # 3; nobody is logged in to q-fr, so the queue sends the caller on to the voicemail instructions.
     presses = tuple((at, "3") for at in (5.0, 8.0, 11.0, 14.0, 17.0, 20.0, 23.0, 26.0))
     script = CallerScript(caller="+33612345678", keys=presses, hangup_at=36.0)
-    result = await tier.call(script, tmp_path)
-    assert result.ok, result.output[-3000:]
-
-    linkedid = linkedid_of(ami.events, script.caller)
+    linkedid = await place_call(tier, ami, script, tmp_path)
     await server.record_for(linkedid)
     values = variables_set(ami.events, linkedid)
     assert values["IVR_LANG"][-1] == "fr"

@@ -33,7 +33,7 @@ from .conftest import (
     PROMPT_SECONDS,
     AgiServer,
     Tier,
-    linkedid_of,
+    place_call,
 )
 
 StartAgi = Callable[[str], AgiServer]
@@ -86,11 +86,10 @@ async def place(tier: Tier, ami: AmiClient, script: CallerScript, work: Path) ->
     """Place the call; its linkedid and its journey as Asterisk logged it."""
     work.mkdir(parents=True, exist_ok=True)
     offset = log_size(tier.paths)
-    result = await tier.call(script, work)
-    assert result.ok, result.output[-3000:]
+    linkedid = await place_call(tier, ami, script, work)
     journeys = journeys_from_log(read_log_from(tier.paths, offset))
     assert script.caller in journeys, f"Asterisk logged no answer for {script.caller}"
-    return linkedid_of(ami.events, script.caller), journeys[script.caller]
+    return linkedid, journeys[script.caller]
 
 
 # (what the caller does, the language and request type they must reach). Greeting menu: the greeting, then the

@@ -243,10 +243,10 @@ async def test_run_flow_reports_how_each_flow_ended(caplog: pytest.LogCaptureFix
 
 
 def test_the_registry_is_chosen_explicitly() -> None:
-    import ivr.flows
+    import ivr.wiring
 
     assert registry.chosen(demo=True) is agi_demo.REGISTRY
-    assert registry.chosen(demo=False) is ivr.flows.REGISTRY
+    assert registry.chosen(demo=False) is ivr.wiring.REGISTRY
     demo = registry.chosen(demo=True)
     assert set(demo.flows) == {"echo", "hangup_handler", "crash"}
     assert demo.build_context(None, Settings()).clock().tzinfo is not None
@@ -298,6 +298,13 @@ async def test_menu_hangup_is_read_from_readstatus_since_read_returns_0() -> Non
     with pytest.raises(ChannelHungUp):
         await channel.play("ivr/goodbye")
     assert len(executor.sent) == 2
+
+
+async def test_menu_hangup_notice_while_reading_the_key_wins_over_the_key() -> None:
+    channel, executor = channel_with(b"200 result=0\n", b"HANGUP\n200 result=1 (OK,3)\n")
+    with pytest.raises(ChannelHungUp, match="during a menu"):
+        await channel.menu(["ivr/request_type_menu"], timeout_s=3)
+    assert channel.hung_up and len(executor.sent) == 2
 
 
 async def test_menu_hangup_during_read() -> None:

@@ -1,11 +1,26 @@
-"""What a reply means (ivr/agi/results.py): byte transcripts shaped like Asterisk 22's res_agi output, no I/O."""
+"""What a reply means (ivr/agi/results.py, ivr/agi/operations.py): byte transcripts shaped like Asterisk 22's res_agi
+output, no I/O."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import pytest
 
-from ivr.agi import AgiConnection, Result, commands, results
+from ivr.agi import (
+    AgiConnection,
+    DeadChannel,
+    ErrorReply,
+    InvalidCommand,
+    Result,
+    UsageError,
+    commands,
+    operations,
+    results,
+)
 from ivr.agi.results import MenuKey, RecordEnd, RecordResult
+
+T = TypeVar("T")
 
 
 def reply_to(command: str, data: bytes) -> Result:
@@ -109,3 +124,46 @@ def test_record_file_results(data: bytes, silence_seconds: int, outcome: RecordR
 def test_silence_needs_a_known_sample_rate() -> None:
     result = reply_to(commands.get_variable("X"), b"200 result=0 (timeout) endpos=100\n")
     assert results.record_result(result, file_format="mp3", max_seconds=60, silence_seconds=3).end is RecordEnd.TIMEOUT
+
+
+# --- operations (ivr/agi/operations.py): each Channel method as a line, a time budget and a meaning -------------
+
+
+def read_reply(operation: operations.Operation[T], data: bytes) -> T:
+    """Build the operation's line, feed Asterisk's bytes through a real connection, return what they mean."""
+    line = operation.line()
+    connection = AgiConnection(environment_read=True)
+    connection.send_command(line)
+    connection.receive_data(data)
+    reply = connection.next_event()
+    assert isinstance(reply, Result | UsageError | InvalidCommand | DeadChannel | ErrorReply), reply
+    return operation.read(line, reply)
+
+
+def test_a_control_operation_waits_the_control_time_and_media_the_slack_per_prompt() -> None:
+    assert operations.get_variable("X").timeout_s(control_s=30, slack_s=300) == 30
+    assert operations.menu(["a", "b"], timeout_s=2).timeout_s(control_s=30, slack_s=300) == 602
+    assert operations.ask_digits("a", max_digits=4, timeout_s=5).timeout_s(control_s=30, slack_s=300) == 320
+    assert operations.answer().live and not operations.set_variable("X", "1").live
+
+
+def test_operation_replies_become_values_hangups_or_refusals() -> None:
+    assert read_reply(operations.play("ivr/menu", "1"), b"200 result=49 endpos=10\n") == "1"
+    assert read_reply(operations.play("ivr/menu"), b"200 result=-1 endpos=0\n") is None  # hangup or missing
+    with pytest.raises(operations.HungUp, match="the caller hung up"):
+        read_reply(operations.wait_digit(3), b"200 result=-1\n")
+    with pytest.raises(operations.HungUp, match="dead channel"):
+        read_reply(operations.answer(), b"511 Command Not Permitted on a dead channel or intercept routine\n")
+    with pytest.raises(operations.Refused, match="Read refused the menu"):
+        read_reply(operations.menu(["ivr/menu"], timeout_s=3), b"200 result=-2\n")
+    with pytest.raises(operations.HungUp, match="during a menu"):
+        read_reply(operations.menu_key(), b"200 result=1 (HANGUP,)\n")
+    with pytest.raises(operations.Refused, match="writefile"):
+        read_reply(operations.record("/x", file_format="wav", escape_digits="#", max_seconds=5, silence_seconds=0,
+                                     beep=True), b"200 result=-1 (writefile)\n")  # fmt: skip
+
+
+def test_a_language_is_a_plain_code_before_it_travels() -> None:
+    assert operations.set_language("fr_CA").line() == 'SET VARIABLE "CHANNEL(language)" "fr_CA"'
+    with pytest.raises(commands.AgiArgumentError, match="not a language code"):
+        operations.set_language("fr;rm").line()

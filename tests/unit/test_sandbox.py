@@ -1,12 +1,11 @@
 """The sandbox's pure parts: configuration rendering, SIPp scenarios and key captures, AMI parsing, CLI wiring.
 
 Starting a real Asterisk is the asterisk tier's job (tests/asterisk); here nothing needs root or a network
-besides a loopback socket for the AMI client.
+besides a loopback socket for the AMI client (against tests/fake_ami.py, the API's fake too).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import struct
 import xml.etree.ElementTree as ET
@@ -21,9 +20,10 @@ from sandbox import cli as sandbox_cli
 from sandbox import journey as sandbox_journey
 from sandbox import paths as sandbox_paths
 from sandbox import provision, render, sipp
-from sandbox.ami import AmiClient
+from sandbox.ami import AmiClient, AmiError
 from sandbox.paths import SandboxError, SandboxOptions, SandboxPaths
 from sandbox.sipp import CallerScript
+from tests.fake_ami import FakeAmi
 
 
 @pytest.fixture
@@ -213,75 +213,43 @@ def test_narrate_keeps_what_a_person_cares_about() -> None:
     assert "Normal" in (sandbox_cli.narrate({"Event": "Hangup", "Cause-txt": "Normal Clearing"}) or "")
 
 
-class FakeAmi:
-    """A scripted AMI peer on loopback: banner, login reply, events, action replies."""
-
-    def __init__(self, *, accept_login: bool = True) -> None:
-        self.accept_login = accept_login
-        self.received: list[str] = []
-        self.server: asyncio.Server | None = None
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
-        while True:
-            block = await reader.readuntil(b"\r\n\r\n")
-            text = block.decode()
-            self.received.append(text)
-            fields = dict(line.split(": ", 1) for line in text.strip().split("\r\n") if ": " in line)
-            action_id = fields.get("ActionID", "")
-            if fields.get("Action") == "Login":
-                status = "Success" if self.accept_login else "Error"
-                writer.write(f"Response: {status}\r\nActionID: {action_id}\r\nMessage: x\r\n\r\n".encode())
-                writer.write(b"Event: FullyBooted\r\nStatus: Fully Booted\r\n\r\n")
-            elif fields.get("Action") == "QueueAdd":
-                writer.write(b"Event: QueueMemberAdded\r\nQueue: q-fr\r\n\r\n")
-                writer.write(f"Response: Success\r\nActionID: {action_id}\r\n\r\n".encode())
-            elif fields.get("Action") == "Logoff":
-                writer.close()
-                return
-            await writer.drain()
-
-
 @pytest.fixture
-async def fake_ami() -> AsyncIterator[tuple[FakeAmi, int]]:
-    peer = FakeAmi()
-    server = await asyncio.start_server(peer.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    yield peer, port
-    server.close()
+async def fake_ami() -> AsyncIterator[FakeAmi]:
+    async with FakeAmi() as server:
+        yield server
 
 
-async def test_ami_client_logs_in_sends_actions_and_collects_events(fake_ami: tuple[FakeAmi, int]) -> None:
-    peer, port = fake_ami
-    client = await AmiClient.connect(secret="s3cret", port=port)
+async def test_ami_client_logs_in_sends_actions_and_collects_events(fake_ami: FakeAmi) -> None:
+    client = await AmiClient.connect(secret=fake_ami.secret, port=fake_ami.port)
     try:
         reply = await client.action("QueueAdd", Queue="q-fr", Interface="PJSIP/agent1001")
         assert reply["Response"] == "Success"
         event = await client.wait_for(lambda e: e.get("Event") == "QueueMemberAdded", timeout_s=2)
-        assert event["Queue"] == "q-fr"
-        assert "Secret: s3cret" in peer.received[0]
-        assert "Interface: PJSIP/agent1001" in peer.received[1]
+        assert event["Queue"] == "q-fr" and event["Interface"] == "PJSIP/agent1001"
+        assert fake_ami.logins == [True]
+        with pytest.raises(AmiError, match="Already there"):
+            await client.action("QueueAdd", Queue="q-fr", Interface="PJSIP/agent1001")
+        status = await client.listing("QueueStatus", Queue="q-fr")
+        assert [m["Location"] for m in status if m.get("Event") == "QueueMember"] == ["PJSIP/agent1001"]
+        assert not any(e.get("Event") == "QueueMember" for e in client.events)  # a reply is not an event
         with pytest.raises(TimeoutError, match="never"):
             await client.wait_for(lambda e: e.get("Event") == "Never", timeout_s=0.05, what="never")
     finally:
         await client.close()
+    with pytest.raises(SandboxError, match="closed"):
+        await client.action("Ping")
 
 
-async def test_ami_client_refused_login_is_an_error(fake_ami: tuple[FakeAmi, int]) -> None:
-    peer, port = fake_ami
-    peer.accept_login = False
+async def test_ami_client_refused_login_is_an_error(fake_ami: FakeAmi) -> None:
     with pytest.raises(SandboxError, match="refused"):
-        await AmiClient.connect(secret="wrong", port=port)
+        await AmiClient.connect(secret="wrong", port=fake_ami.port)
 
 
-async def test_ami_action_without_reply_times_out(fake_ami: tuple[FakeAmi, int]) -> None:
-    _, port = fake_ami
-    client = await AmiClient.connect(secret="s", port=port)
-    try:
-        with pytest.raises(SandboxError, match="no response"):
-            await client.action("Ping", timeout_s=0.05)
-    finally:
-        await client.close()
+async def test_ami_client_without_asterisk_is_an_error(fake_ami: FakeAmi) -> None:
+    port = fake_ami.port
+    await fake_ami.stop()
+    with pytest.raises(SandboxError, match=f"127.0.0.1:{port}"):
+        await AmiClient.connect(secret="s", port=port, timeout_s=1)
 
 
 def test_remove_tree_and_locks(tmp_path: Path) -> None:

@@ -11,9 +11,10 @@ import pytest
 import ivr_cli as cli
 from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
-from ivr.flows import FLOWS, build_context, shifted_clock
+from ivr.flows import FLOWS
 from ivr.language_memory import InMemoryLanguageMemory
 from ivr.settings import Settings
+from ivr.wiring import build_context, shifted_clock
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 

@@ -42,7 +42,7 @@ from tests.support.ports import free_media_port, free_port
 
 from .conftest import HERE, OPEN_AT, PROJECT, Tier
 
-ENDED = re.compile(r"call (\S+) ended: (\S+)")
+ENDED = re.compile(r"call ([0-9A-Za-z._-]+) ended: ([a-z_]+)")  # in a plain or a JSON log line
 SEAT = "agent1001"
 QUEUE_KEYS = ((2.0, "3"), (3.2, "1"))  # French, request type 1: into q-fr
 

@@ -21,8 +21,11 @@ Rules:
 from __future__ import annotations
 
 import enum
+import json
+import random
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 READY_SUFFIX = ".json"
 STATE_SUFFIX = ".state"
@@ -64,9 +67,27 @@ class DeliveryState:
     last_error: str = ""
 
 
+def encode_state(state: DeliveryState) -> str:
+    return json.dumps(asdict(state))
+
+
+def decode_state(text: str) -> DeliveryState:
+    """A `.state` file's delivery state; a torn or foreign one counts again from zero (safe: never a loss)."""
+    try:
+        raw = json.loads(text)
+        return DeliveryState(int(raw["attempts"]), float(raw["retry_at"]), str(raw["last_error"]))
+    except (ValueError, KeyError, TypeError):
+        return DeliveryState()
+
+
 @dataclass(frozen=True)
 class Quarantine:
     reason: str
+
+
+def quarantine_note(reason: str, *, now: float) -> str:
+    """The `.reason` file's text beside a quarantined record: when (UTC) and why."""
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now))} {reason[:4000]}\n"
 
 
 def after_refusal(state: DeliveryState, *, reason: str, now: float, policy: Policy) -> DeliveryState | Quarantine:
@@ -173,3 +194,45 @@ def backlog(spooled_at: Sequence[float], *, now: float, quarantined: int, held_s
         held_in_memory=len(held_since),
         write_failures=write_failures,
     )
+
+
+@dataclass
+class Backoff:
+    """The sender's pause while the API is away, exponential with jitter: attempt n waits between d/2 and d, where
+    d = min(max, base * 2**n). The jitter keeps agi processes coming back after an outage from posting in step."""
+
+    base_delay: float = 0.5
+    max_delay: float = 60.0
+    rng: random.Random = field(default_factory=random.Random)
+    failures: int = 0
+
+    def next_delay(self) -> float:
+        ceiling: float = min(self.max_delay, self.base_delay * 2 ** min(self.failures, 30))
+        self.failures += 1
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+    def after(self, report: PassReport, *, idle_s: float) -> float | None:
+        """The pause before the next pass: backing off while the API is away, none while records move (there may
+        be another batch waiting), else the idle interval. A pass the API answered resets the backoff."""
+        if report.failed:
+            return self.next_delay()
+        self.reset()
+        return None if report.moved else idle_s
+
+
+@dataclass
+class PassReport:
+    """What one sending pass did; `failed` means the API could not be reached or refused for now."""
+
+    sent: int = 0
+    rejected: int = 0  # quarantined
+    deferred: int = 0  # refused, retried later on their own backoff
+    failed: bool = False
+
+    @property
+    def moved(self) -> bool:
+        """Anything left the queue or was settled: there may be another batch waiting right away."""
+        return bool(self.sent or self.rejected or self.deferred)

@@ -26,6 +26,9 @@ import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 READY_SUFFIX = ".json"
 STATE_SUFFIX = ".state"
@@ -236,3 +239,34 @@ class PassReport:
     def moved(self) -> bool:
         """Anything left the queue or was settled: there may be another batch waiting right away."""
         return bool(self.sent or self.rejected or self.deferred)
+
+
+class Held(Generic[T]):
+    """Records a refusing disk (full, failing) left in memory, in the order they came, each with when it was first
+    held, and how many writes were refused in all. The alarm is raised by the first and ends with the last."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[T, float]] = {}
+        self.failures = 0
+
+    def hold(self, key: str, item: T, *, now: float) -> bool:
+        """Keep `item` (a newer copy replaces an older one but keeps its time); True if this raises the alarm."""
+        raises = not self._items
+        self.failures += 1
+        self._items[key] = (item, self._items.get(key, (item, now))[1])
+        return raises
+
+    def written(self, key: str) -> bool:
+        """`key` reached the disk: forget it; True if nothing is held any more."""
+        self._items.pop(key, None)
+        return not self._items
+
+    def in_order(self) -> list[tuple[str, T]]:
+        return [(key, item) for key, (item, _) in self._items.items()]
+
+    def since(self) -> list[float]:
+        return [since for _, since in self._items.values()]
+
+    @property
+    def count(self) -> int:
+        return len(self._items)

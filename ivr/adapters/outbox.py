@@ -38,11 +38,10 @@ from ivr.adapters.spool import Spool
 from ivr.delivery import (
     Answer,
     Backlog,
-    DeliveryState,
+    Held,
     PassReport,
     Policy,
     Quarantine,
-    after_refusal,
     backlog,
     plan_pass,
     spool_name,
@@ -57,10 +56,8 @@ class Outbox(Spool):
 
     def __init__(self, directory: Path, *, policy: Policy | None = None,
                  clock: Callable[[], float] = time.time) -> None:  # fmt: skip
-        super().__init__(directory, clock=clock)
-        self.policy = policy or Policy()
-        self._held: dict[str, tuple[CallRecord, float]] = {}  # records the disk refused, by file name
-        self._write_failures = 0
+        super().__init__(directory, policy=policy, clock=clock)
+        self._held: Held[CallRecord] = Held()  # records the disk refused, by file name
 
     # -- writing ----------------------------------------------------------------------------------------------
 
@@ -70,13 +67,11 @@ class Outbox(Spool):
         try:
             path = files.write_durably(self.directory, name.file_name, record.model_dump_json().encode())
         except OSError as error:
-            self._write_failures += 1
-            if not self._held:
+            if self._held.hold(name.file_name, record, now=self.clock()):
                 log.error("outbox ALARM: cannot write to %s (%s); call records are held in memory until it can",
                           self.directory, os.strerror(error.errno or errno.EIO))  # fmt: skip
-            self._held[name.file_name] = (record, self._held.get(name.file_name, (record, self.clock()))[1])
             return None
-        self._held.pop(name.file_name, None)
+        self._held.written(name.file_name)
         return path
 
     async def put(self, record: CallRecord) -> Path | None:
@@ -85,15 +80,14 @@ class Outbox(Spool):
 
     def flush_held(self) -> int:
         """Write the records held in memory since the disk refused them; how many are still held."""
-        for file_name, (record, _) in list(self._held.items()):
+        for file_name, record in self._held.in_order():
             try:
                 files.write_durably(self.directory, file_name, record.model_dump_json().encode())
             except OSError:
                 break  # still refused: keep the rest too, in order
-            self._held.pop(file_name, None)  # (a put of the same version may have written it meanwhile)
-            if not self._held:
+            if self._held.written(file_name):  # (a put of the same version may have written it meanwhile)
                 log.warning("outbox: the spool %s takes records again; every held record is written", self.directory)
-        return len(self._held)
+        return self._held.count
 
     # -- settling records ---------------------------------------------------------------------------------------
 
@@ -104,15 +98,6 @@ class Outbox(Spool):
         except (OSError, ValidationError, ValueError) as error:
             self.quarantine(claim, f"unreadable: {error}")
             return None
-
-    def refused(self, claim: Claim, reason: str) -> DeliveryState | Quarantine:
-        """The API refused this record alone: count the attempt, quarantine it once it has used them all."""
-        decision = after_refusal(claim.state, reason=reason, now=self.clock(), policy=self.policy)
-        if isinstance(decision, Quarantine):
-            self.quarantine(claim, decision.reason)
-        else:
-            self.remember(claim, decision)
-        return decision
 
     def claim_batch(self, size: int) -> list[tuple[Claim, CallRecord]]:
         """Lease and read up to `size` due records, oldest first (ivr.delivery.plan_pass), after writing any records
@@ -155,10 +140,10 @@ class Outbox(Spool):
         for candidate in sorted(self.candidates(), key=lambda c: c.name.file_name):
             with contextlib.suppress(OSError, ValidationError, ValueError):
                 found.append(CallRecord.model_validate_json((self.directory / candidate.name.file_name).read_bytes()))
-        return found + [record for record, _ in self._held.values()]
+        return found + [record for _, record in self._held.in_order()]
 
     def stats(self) -> Backlog:
         """Backlog count and oldest age (held records included), quarantined count, disk trouble."""
         return backlog([candidate.spooled_at for candidate in self.candidates()], now=self.clock(),
-                       quarantined=len(self.quarantined()), held_since=[since for _, since in self._held.values()],
-                       disk_full=bool(self._held), write_failures=self._write_failures)  # fmt: skip
+                       quarantined=len(self.quarantined()), held_since=self._held.since(),
+                       disk_full=self._held.count > 0, write_failures=self._held.failures)  # fmt: skip

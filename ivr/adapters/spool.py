@@ -29,7 +29,10 @@ from ivr.delivery import (
     READY_SUFFIX,
     Candidate,
     DeliveryState,
+    Policy,
+    Quarantine,
     SpoolName,
+    after_refusal,
     decode_state,
     encode_state,
     parse_name,
@@ -53,15 +56,15 @@ class Claim:
 
 
 class Spool:
-    def __init__(self, directory: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, directory: Path, *, policy: Policy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.directory = directory
         self.quarantine_directory = directory / QUARANTINE
+        self.policy = policy or Policy()
         self.clock = clock
         self.directory.mkdir(parents=True, exist_ok=True)
         files.legacy_claims(self.directory, ready_suffix=READY_SUFFIX)
         files.sweep_temporaries(self.directory, older_than=clock() - TEMPORARY_TTL_S)
-
-    # -- claiming and settling ----------------------------------------------------------------------------------
 
     def candidates(self) -> list[Candidate]:
         """Every ready file with its delivery state (unclaimed or not: claiming decides)."""
@@ -120,14 +123,19 @@ class Spool:
     def _read_state(self, name: SpoolName) -> DeliveryState:
         try:
             return decode_state((self.directory / name.state_name).read_text())
-        except OSError:
-            return DeliveryState()  # none: counting from zero
+        except (OSError, ValueError):
+            return DeliveryState()  # none, or not text: counting from zero is safe
 
-    def remember(self, claim: Claim, state: DeliveryState) -> None:
-        """Keep a refused record's new state beside it, then end the lease. A full disk loses only the count
-        (the record is retried sooner), never the record."""
-        files.replace_quietly(self.directory, claim.name.state_name, encode_state(state))
-        self.release(claim)
+    def refused(self, claim: Claim, reason: str) -> DeliveryState | Quarantine:
+        """The API refused this record alone: count the attempt beside it (a full disk loses only the count, the
+        record is retried sooner) or quarantine it once it has used them all; then end the lease."""
+        decision = after_refusal(claim.state, reason=reason, now=self.clock(), policy=self.policy)
+        if isinstance(decision, Quarantine):
+            self.quarantine(claim, decision.reason)
+        else:
+            files.replace_quietly(self.directory, claim.name.state_name, encode_state(decision))
+            self.release(claim)
+        return decision
 
     def quarantined(self) -> dict[str, str]:
         """Quarantined file names and the reason each was set aside."""

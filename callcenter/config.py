@@ -7,6 +7,8 @@ Rules:
   `CallCenter` is passed down; nothing reads it at import time. The models are frozen: a call cannot change the
   call center.
 - Unknown keys are refused, so a typo never silently falls back to a default.
+- The opening-hours models (intervals, weekly hours, closures, dated periods) live in callcenter.hours and are
+  re-exported here: the model is one import.
 """
 
 from __future__ import annotations

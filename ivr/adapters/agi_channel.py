@@ -18,21 +18,16 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from callcenter.logs import bind
-from ivr.adapters.agi_session import Exchange, Executor, call_info, run_flow
+from ivr.adapters.agi_session import Executor
 from ivr.agi import operations
 from ivr.agi.commands import AgiArgumentError
-from ivr.agi.operations import HungUp, Operation, Refused
+from ivr.agi.operations import CONTROL_TIMEOUT_S, MEDIA_SLACK_S, HungUp, Operation, Refused
 from ivr.agi.results import RecordEnd
 from ivr.channel import CallInfo, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
 from ivr.variables import LINKEDID
 
-__all__ = ["CONTROL_TIMEOUT_S", "MEDIA_SLACK_S", "AgiChannel", "Exchange", "Executor", "call_info", "run_flow"]
-
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-CONTROL_TIMEOUT_S = 30.0  # a variable read or write: Asterisk answers at once unless it is stuck
-MEDIA_SLACK_S = 300.0  # added to what a media command may legitimately take (prompt length is unknown)
 
 
 class AgiChannel:

@@ -21,9 +21,10 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ivr.adapters.agi_channel import CONTROL_TIMEOUT_S, MEDIA_SLACK_S, AgiChannel
+from ivr.adapters.agi_channel import AgiChannel
 from ivr.adapters.agi_session import ConnectionExecutor, call_info, run_flow
 from ivr.agi import AgiConnection, ConnectionClosed, Environment, Event, NeedData, ProtocolError
+from ivr.agi.operations import CONTROL_TIMEOUT_S, MEDIA_SLACK_S
 from ivr.channel import Channel, ChannelError, ChannelHungUp
 from ivr.observability import AgiMetrics
 

@@ -11,8 +11,8 @@ Rules (pure, no I/O; ivr/adapters/agi_channel.py sends the line and hands the re
   result=-1 on a command that needs a live channel, a menu whose READSTATUS is HANGUP) or `Refused` (510, 520,
   any other error reply, a result Asterisk documents as a failure).
 - Time: `wait_s` is what Asterisk may legitimately take (the caller's time to type, a recording's length);
-  `slack` counts the media whose length is unknown here (a prompt, a beep), each given the adapter's slack. An
-  operation with no slack is a control command, answered at once.
+  `slack` counts the media whose length is unknown here (a prompt, a beep), each given the adapter's slack
+  (MEDIA_SLACK_S by default). An operation with no slack is a control command, answered at once (CONTROL_TIMEOUT_S).
 - STREAM FILE answers result=-1 on a missing sound file as on a hangup (res_agi.c, handle_streamfile): `play`
   reads -1 as None ("ask CHANNEL STATUS"), and the adapter tells the two apart with `channel_status`.
 """
@@ -31,6 +31,8 @@ from ivr.agi.results import RecordEnd, RecordResult
 
 T = TypeVar("T")
 
+CONTROL_TIMEOUT_S = 30.0  # a variable read or write: Asterisk answers at once unless it is stuck
+MEDIA_SLACK_S = 300.0  # added to what a media command may legitimately take (prompt length is unknown)
 MENU_VARIABLE = "IVR_MENU_KEY"  # where Read leaves the key of the last menu
 _LANGUAGE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 

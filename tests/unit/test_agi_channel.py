@@ -6,9 +6,10 @@ import pytest
 
 from ivr import registry
 from ivr.adapters import agi_demo
-from ivr.adapters.agi_channel import MEDIA_SLACK_S, AgiChannel
+from ivr.adapters.agi_channel import AgiChannel
 from ivr.adapters.agi_session import Exchange, call_info, run_flow
 from ivr.agi import AgiConnection, Environment, HangupNotice, NeedData, Reply
+from ivr.agi.operations import MEDIA_SLACK_S
 from ivr.channel import CallInfo, Channel, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
 from ivr.settings import Settings
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.adapters.agi_channel import AgiChannel, call_info
+from ivr.adapters.agi_channel import AgiChannel
+from ivr.adapters.agi_session import call_info
 from ivr.agi import AgiConnection, Environment, Event, HangupNotice, NeedData, Result
 from ivr.channel import ChannelHungUp, RecordOutcome, RecordStatus
 

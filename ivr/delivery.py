@@ -1,6 +1,7 @@
 """The outbox's delivery decisions, sans-I/O: which spooled records to post now, what an answer means for each,
-and when a record stops being retried and is quarantined. ivr/adapters/outbox.py and record_sender.py only do
-the file and HTTP work these functions decide.
+when a record stops being retried and is quarantined, how long the sender pauses, and which records a refusing
+disk keeps in memory. ivr/adapters/outbox.py, spool.py and record_sender.py only do the file and HTTP work
+these functions decide.
 
 Rules:
 - A spooled record is one file per call *version*: `<linkedid>@<version>.json` ("@" is never in a linkedid).
@@ -16,6 +17,10 @@ Rules:
   `max_delay_s`); after `max_attempts` refusals it is quarantined with the last reason. A record waiting for its
   retry time is skipped, so one poison record never holds back the records behind it.
 - Batches take due records oldest first.
+- While the API is away the whole sender backs off exponentially with jitter (`Backoff`: half fixed, half random,
+  from an injected `random.Random`), so agi processes coming back together do not post in step; a pass the API
+  answered resets it. A record the disk refused is `Held` in arrival order until it can be written.
+- A side file's delivery state that is torn or foreign counts from zero (`decode_state`): never a lost record.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The house rules on imports: the call plane (ivr) and the control plane (api) both stand on the shared core
 (callcenter) and never on each other; the core stands on neither; no runtime package needs a tool (promptgen, sandbox).
 The `ivr` command (ivr_cli.py, beside the packages) is the one module that wires them all. Inside the call plane,
-the flows stand on protocols only: the concrete adapters and the settings are chosen in ivr/wiring.py. The sandbox
+the flows stand on protocols only: the concrete adapters and the settings are chosen in ivr/wiring.py; the sans-I/O
+cores (ivr/agi, ivr/delivery.py) stand on no adapter; the spool's file primitives know nothing of records; the
+opening hours (callcenter/hours.py) stand below the model that re-exports them. The sandbox
 uses the project's one AMI client, api/ami/client.py, and nothing else of the control plane; that module imports
 nothing of the API, so a tool or a test that needs AMI does not load FastAPI or the database.
 
@@ -29,6 +31,10 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 # folder or file -> (modules, with their submodules, it must never import; the exceptions among them)
 FORBIDDEN_WITHIN: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "ivr/flows": (frozenset({"ivr.adapters", "ivr.wiring", "ivr.app", "ivr.settings"}), frozenset()),
+    "ivr/agi": (frozenset({"ivr.adapters", "ivr.wiring", "ivr.app", "ivr.settings"}), frozenset()),
+    "ivr/delivery.py": (frozenset({"ivr.adapters", "ivr.wiring", "ivr.app", "ivr.settings"}), frozenset()),
+    "ivr/adapters/spool_files.py": (frozenset({"ivr", "callcenter"}), frozenset()),
+    "callcenter/hours.py": (frozenset({"callcenter.config", "callcenter.calendar", "callcenter.loading"}), frozenset()),
     "sandbox": (frozenset({"api"}), frozenset({"api.ami.client"})),
     "api/ami/client.py": (frozenset({"api"}), frozenset()),
 }

@@ -1,8 +1,8 @@
 """The browser softphone's settings for the signed-in agent's own seat (api.softphone says where they come from).
 
 Rules: an agent gets the settings of their own seat only (a token named after the seat, or a signed-in user's seat,
-not their username); anyone else, supervisors included, gets 403: the reply holds the seat's SIP password, which is the agent's alone. The reply is
-marked no-store so no cache keeps it.
+not their username); anyone else, supervisors included, gets 403: the reply holds the seat's SIP password, which is
+the agent's alone. The reply is marked no-store so no cache keeps it.
 """
 
 from __future__ import annotations

@@ -108,6 +108,9 @@ async def take_the_call(page: Page, tier: Tier, ami: AmiClient, tmp_path: Path, 
 
         await page.evaluate("document.querySelector('#softphone .sp-hold').click()")
         await phone_reaches(page, "held", timeout_s=5, what="the call on hold")
+        await page.wait_for(
+            "!document.querySelector('#softphone .sp-hold').disabled", timeout_s=5, what="the hold re-INVITE done"
+        )
         await page.evaluate("document.querySelector('#softphone .sp-hold').click()")
         await phone_reaches(page, "in-call", timeout_s=5, what="the call resumed")
 

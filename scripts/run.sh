@@ -19,8 +19,14 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-# With the sandbox Asterisk, messages are recorded in its spool (a path valid inside and outside the chroot).
-if [ "$(id -u)" = 0 ] && [ -z "${IVR_VOICEMAIL_DIR:-}" ]; then eval "$($PY -m ivr asterisk env)"; fi
+# With the sandbox Asterisk, messages are recorded in its spool (a path valid inside and outside the chroot), and
+# the API hands browser softphones its WSS address and the seats' demo passwords (the CSP admits that WSS origin).
+# A voicemail folder set by hand is kept.
+if [ "$(id -u)" = 0 ]; then
+  voicemail_dir="${IVR_VOICEMAIL_DIR:-}"
+  eval "$($PY -m ivr asterisk env)"
+  if [ -n "$voicemail_dir" ]; then export IVR_VOICEMAIL_DIR="$voicemail_dir"; fi
+fi
 # The API's AMI link (live wallboard, agent actions, callbacks) to the sandbox: its demo-only secret
 # (asterisk_conf/manager_secrets.sandbox.conf). The link retries until Asterisk is up.
 if [ "$(id -u)" = 0 ]; then export IVR_AMI_SECRET="${IVR_AMI_SECRET:-demo-only-ami-secret}"; fi

@@ -1,8 +1,8 @@
 """The browser softphone's settings for the signed-in agent's own seat (api.softphone says where they come from).
 
-Rules: an agent gets the settings of their own seat only (their token is named after the seat); anyone else,
-supervisors included, gets 403: the reply holds the seat's SIP password, which is the agent's alone. The reply is
-marked no-store so no cache keeps it.
+Rules: an agent gets the settings of their own seat only (a token named after the seat, or a signed-in user's seat,
+not their username); anyone else, supervisors included, gets 403: the reply holds the seat's SIP password, which is
+the agent's alone. The reply is marked no-store so no cache keeps it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ SeatPath = Annotated[str, Path(pattern=SEAT_PATTERN, description="the agent's se
 @router.get("/{seat}/softphone", responses=documented(503))
 async def softphone(seat: SeatPath, principal: StaffDep, settings: SettingsDep, response: Response) -> SoftphonePublic:
     """The seat's browser softphone settings (WSS address, SIP URI, password), for that seat's agent only."""
-    if principal.role != Role.AGENT or principal.name != seat:
+    if principal.role != Role.AGENT or principal.seat != seat:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only the seat's own agent may have its SIP credentials")
     if not settings.softphone_wss_url:
         raise HTTPException(

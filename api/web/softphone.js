@@ -208,9 +208,20 @@ function hangup() {
   if (consult) end(consult); else end(current);
 }
 
+// JsSIP refuses a hold or resume while the previous one's re-INVITE is under way (hold() and unhold() then return
+// false and do nothing): the button stays disabled until that re-INVITE has succeeded.
+let holdUnderWay = null; // the session whose hold or resume re-INVITE is under way
+
 function toggleHold() {
-  if (!current || consult) return;
-  if (current.isOnHold().local) current.unhold(); else current.hold();
+  if (!current || consult || holdUnderWay === current) return;
+  const session = current;
+  const settled = () => {
+    if (holdUnderWay === session) holdUnderWay = null;
+    render();
+  };
+  const started = session.isOnHold().local ? session.unhold({}, settled) : session.hold({}, settled);
+  if (started) holdUnderWay = session;
+  render();
 }
 
 function toggleMute() {
@@ -468,6 +479,7 @@ function render() {
   hold.classList.toggle("hidden", !inCall || state === "consulting");
   hold.textContent = state === "held" ? t.resume : t.hold;
   hold.setAttribute("aria-pressed", String(state === "held"));
+  hold.disabled = Boolean(current) && holdUnderWay === current;
   const mute = root.querySelector(".sp-mute");
   const muted = Boolean(current && current.isMuted().audio);
   mute.classList.toggle("hidden", !inCall);

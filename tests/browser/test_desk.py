@@ -19,7 +19,6 @@ import pytest
 from api.ami.service import AmiEnvironment
 from api.request_config import RequestConfig
 from api.request_rules import due_at
-from callcenter.loading import load_callcenter
 from tests.fake_ami import FakeAmi
 from tests.support.api import LiveApi, serve_api
 from tests.support.browser import Browser, Page, launch
@@ -30,11 +29,6 @@ from tests.support.database import Database
 async def fake() -> AsyncIterator[FakeAmi]:
     async with FakeAmi(queues=("q-ar", "q-fr")) as server:
         yield server
-
-
-@pytest.fixture
-def request_config(tmp_path: Path) -> RequestConfig:
-    return RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ sent the visitor, a wrong password, the admin page creating an account, and sign
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,7 +12,7 @@ from api.ami.service import AmiEnvironment
 from api.security.tokens import Role
 from tests.fake_ami import FakeAmi
 from tests.support.api import serve_api
-from tests.support.browser import Browser, Page, launch
+from tests.support.browser import Browser, arrive, launch, sign_in
 from tests.support.database import Database, create_staff, empty_tables
 
 PASSWORD = "correct horse battery"
@@ -40,18 +39,6 @@ async def browser() -> AsyncIterator[Browser]:
         yield browser
 
 
-async def arrive(page: Page, path: str, *, timeout_s: float = 10.0) -> None:
-    """Until the tab has navigated to `path` (a wait that survives the navigation, unlike `wait_for`)."""
-    await page.playwright.wait_for_url(re.compile(rf"^[^?#]*{re.escape(path)}([?#].*)?$"), timeout=timeout_s * 1000)
-
-
-async def sign_in(page: Page, username: str, password: str) -> None:
-    await page.wait_for("document.getElementById('username') !== null", what="the sign-in form")
-    await page.playwright.fill("#username", username)
-    await page.playwright.fill("#password", password)
-    await page.playwright.click("#submit")
-
-
 async def test_an_agent_signs_in_with_a_password_and_lands_on_their_seat(api_url: str, browser: Browser) -> None:
     page = await browser.new_page()
     await page.goto(f"{api_url}/ui/agent.html?lang=fr")
@@ -69,7 +56,7 @@ async def test_an_agent_signs_in_with_a_password_and_lands_on_their_seat(api_url
     await page.evaluate("document.querySelector('#skills select[name=fr]').value = 'native'")
     await page.evaluate("document.getElementById('login').click()")
     await page.wait_for(
-        'document.querySelector(\'#my-queues li[data-queue="q-fr"]\') !== null', timeout_s=5, what="in q-fr"
+        "document.querySelector('#my-queues li[data-queue=\"q-fr\"]') !== null", timeout_s=5, what="in q-fr"
     )
     assert await page.evaluate("document.getElementById('error').textContent") == ""
 

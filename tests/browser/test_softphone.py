@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from api.ami.service import AmiEnvironment
 from sandbox import process as sandbox_process
 from sandbox.ami import AmiClient
 from sandbox.sipp import CallerScript
 from tests.asterisk.conftest import OPEN_AT, AgiServer, Tier
+from tests.browser.conftest import PHONE, click, expose_softphone, open_agent_page, phone_reaches, rx_tx_of
 from tests.support.api import serve_api
 from tests.support.browser import Page, launch
 from tests.support.database import Database
@@ -31,42 +31,7 @@ from tests.support.poll import eventually
 SEAT = "agent1002"  # a browser seat with a token in staff_database (tests/conftest.py SEATS)
 CALLER = "+33612345678"
 KEYS = ((2.0, "3"), (3.2, "1"))  # French, then request type 1
-PHONE = "window.__softphone"
 MIN_PACKETS = 50  # one second of 20 ms audio frames
-
-
-@pytest.fixture
-def softphone_environment(tier: Tier, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What `ivr asterisk env` tells `ivr api` in the demo: the sandbox's WSS and its seats' demo passwords."""
-    monkeypatch.setenv("IVR_API_SOFTPHONE_WSS_URL", tier.options.wss_url)
-    monkeypatch.setenv("IVR_SEAT_SECRETS", str(tier.paths.seat_secrets))
-
-
-async def open_agent_page(page: Page, url: str, token: str) -> None:
-    await page.goto(f"{url}/ui/agent.html?lang=fr#token={token}")
-    # the page's own module instance (same URL), to read its state and WebRTC statistics
-    await page.evaluate(f"import('/ui/softphone.js').then((module) => {{ {PHONE} = module.softphone; }})")
-
-
-async def click(page: Page, selector: str) -> None:
-    await page.evaluate(f"document.querySelector('#softphone {selector}').click()")
-
-
-async def phone_reaches(page: Page, state: str, *, timeout_s: float, what: str) -> None:
-    """Wait for the softphone's state; a failure says where it stood and the error it showed."""
-    try:
-        await page.wait_for(f"{PHONE} && {PHONE}.state === '{state}'", timeout_s=timeout_s, what=what)
-    except AssertionError as error:
-        seen = await page.evaluate(f"{PHONE} && [{PHONE}.state, {PHONE}.error]")
-        raise AssertionError(f"{error}; softphone state and error: {seen}") from None
-
-
-def rx_tx(line: str, seat: str) -> tuple[int, int]:
-    """Receive and transmit packet counts of one `pjsip show channelstats` row:
-    [BridgeId] ChannelId Uptime Codec | Count Lost Pct Jitter | Count Lost Pct Jitter RTT."""
-    fields = line.split()
-    channel = next(index for index, field in enumerate(fields) if field.startswith(f"{seat}-"))
-    return int(fields[channel + 3]), int(fields[channel + 7])
 
 
 async def test_an_agent_takes_a_french_call_in_the_browser(
@@ -134,7 +99,7 @@ async def take_the_call(page: Page, tier: Tier, ami: AmiClient, tmp_path: Path, 
         assert up["Queue"] == "q-fr"
 
         async def asterisk_counts() -> tuple[int, int] | None:
-            received, sent = rx_tx_of(sandbox_process.cli(tier.paths, "pjsip show channelstats"))
+            received, sent = rx_tx_of(sandbox_process.cli(tier.paths, "pjsip show channelstats"), SEAT)
             return (received, sent) if received >= MIN_PACKETS and sent >= MIN_PACKETS else None
 
         asterisk_received, asterisk_sent = await eventually(
@@ -143,6 +108,9 @@ async def take_the_call(page: Page, tier: Tier, ami: AmiClient, tmp_path: Path, 
 
         await page.evaluate("document.querySelector('#softphone .sp-hold').click()")
         await phone_reaches(page, "held", timeout_s=5, what="the call on hold")
+        await page.wait_for(
+            "!document.querySelector('#softphone .sp-hold').disabled", timeout_s=5, what="the hold re-INVITE done"
+        )
         await page.evaluate("document.querySelector('#softphone .sp-hold').click()")
         await phone_reaches(page, "in-call", timeout_s=5, what="the call resumed")
 
@@ -179,13 +147,6 @@ async def take_the_call(page: Page, tier: Tier, ami: AmiClient, tmp_path: Path, 
     finally:
         result = await asyncio.wait_for(call, 60)
     assert result.ok, result.output[-2000:]
-
-
-def rx_tx_of(channelstats: str) -> tuple[int, int]:
-    for line in channelstats.splitlines():
-        if f" {SEAT}-" in line:
-            return rx_tx(line, SEAT)
-    return (0, 0)
 
 
 async def test_blind_then_attended_transfer_between_two_browser_seats(
@@ -266,7 +227,7 @@ async def test_the_softphone_card_is_arabic_right_to_left_on_a_phone_and_says_wh
     async with serve_api(staff_database.url, demo=False) as api, launch() as browser:
         page = await browser.new_page(phone=True)
         await page.goto(f"{api.url}/ui/agent.html?lang=ar#token={staff_database.tokens[SEAT]}")
-        await page.evaluate(f"import('/ui/softphone.js').then((module) => {{ {PHONE} = module.softphone; }})")
+        await expose_softphone(page)
         await phone_reaches(page, "failed", timeout_s=10, what="the softphone giving up")
         assert await page.evaluate("document.documentElement.dir") == "rtl"
         assert await page.evaluate("document.querySelector('#softphone h2 [data-sp=title]').textContent") == "الهاتف"

@@ -12,7 +12,9 @@ import pytest
 from api.config import ApiSettings
 from api.main import create_app
 from api.schemas.softphone import IceServer
+from api.security.tokens import Role
 from tests.db.conftest import FixedClock, bearer, make_seat_tokens
+from tests.support.database import create_staff, empty_tables
 
 SECRETS = """; written by the deployment, never in the repository
 [agent1001-auth](+)
@@ -28,7 +30,7 @@ async def client_for(settings: ApiSettings, clock: FixedClock) -> AsyncIterator[
     application = create_app(settings, clock=clock)
     async with (
         application.router.lifespan_context(application),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://api.test") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="https://api.test") as client,
     ):
         yield client
 
@@ -67,6 +69,23 @@ async def test_an_agent_gets_their_own_seats_softphone_settings(
     }
     other = await configured.get("/agents/agent1002/softphone", headers=bearer(seats["agent1002"]))
     assert other.json()["password"] == "s3cret-1002"
+
+
+async def test_a_signed_in_agent_gets_their_seats_settings_by_the_session_cookie(
+    configured: httpx.AsyncClient, database_url: str, clock: FixedClock
+) -> None:
+    """The account's seat, not its username, is what the seat is checked against (the sign-in's agents)."""
+    await empty_tables(database_url, "staff_users", "staff_sessions", "login_failures")
+    password = "correct horse battery"
+    await create_staff(
+        database_url, username="nadia", role=Role.AGENT, seat="agent1002", password=password, now=clock.now
+    )
+    signed_in = await configured.post("/auth/login", json={"username": "nadia", "password": password})
+    assert signed_in.status_code == 200, signed_in.text
+    mine = await configured.get("/agents/agent1002/softphone")
+    assert mine.status_code == 200, mine.text
+    assert (mine.json()["authorization_user"], mine.json()["password"]) == ("agent1002", "s3cret-1002")
+    assert (await configured.get("/agents/agent1001/softphone")).status_code == 403
 
 
 async def test_nobody_else_gets_a_seats_password(

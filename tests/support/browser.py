@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from typing import Any
@@ -123,3 +124,16 @@ async def launch(*, webrtc: bool = False) -> AsyncIterator[Browser]:
             yield Browser(browser)
         finally:
             await browser.close()
+
+
+async def arrive(page: Page, path: str, *, timeout_s: float = 10.0) -> None:
+    """Until the tab has navigated to `path` (a wait that survives the navigation, unlike `wait_for`)."""
+    await page.playwright.wait_for_url(re.compile(rf"^[^?#]*{re.escape(path)}([?#].*)?$"), timeout=timeout_s * 1000)
+
+
+async def sign_in(page: Page, username: str, password: str) -> None:
+    """Fill in and send the sign-in form of /ui/signin.html, as a person would."""
+    await page.wait_for("document.getElementById('username') !== null", what="the sign-in form")
+    await page.playwright.fill("#username", username)
+    await page.playwright.fill("#password", password)
+    await page.playwright.click("#submit")

@@ -36,6 +36,9 @@ from callcenter.records import Outcome, Route
 from callcenter.requests import RequestStatus
 
 REFERENCE_ATTEMPTS = 8
+# The channel a request came through, when its opener did not say (issue 17 B; api.channels).
+CHANNEL_OF_SOURCE = {"voicemail": "phone", "disposition": "phone", "portal": "web", "email": "email",
+                     "chat": "chat", "paper": "paper"}  # fmt: skip
 
 
 class ArchivedError(Exception):
@@ -60,6 +63,7 @@ async def open_request(
             "archived": kind.archived,
             "due_at": due_at(config.calendar, kind, request_in.created_at),
             "updated_at": now,
+            "channel": request_in.channel or CHANNEL_OF_SOURCE.get(request_in.source, ""),  # issue 17 B
         }
         inserted = await session.scalar(
             insert(RequestRow).values(values).on_conflict_do_nothing().returning(RequestRow.id)

@@ -92,6 +92,10 @@ class RequestCreate(BaseModel):
     linkedid: str | None = None
     voicemail_path: str | None = None
     corrects_id: int | None = None
+    channel: str = ""  # issue 17 B: phone | web | email | chat | paper | pwa ("": from `source`)
+    location_text: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class RequestCreated(BaseModel):
@@ -140,6 +144,10 @@ class RequestPublic(BaseModel):
     answered_at: datetime | None
     closed_at: datetime | None
     overdue: bool = False
+    channel: str = ""  # issue 17 B
+    location_text: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class RequestDetail(RequestPublic):

@@ -1,0 +1,223 @@
+"""Telling citizens about their request: the acknowledgement, then each status change they should know of, in
+their language, on the channel they used (e-mail when they wrote from or left an address; otherwise an SMS to
+their number), and on closing a satisfaction question with a link of its own.
+
+Rules:
+- `notify_transition(session, notifier=..., request=..., old=..., new=..., comment=..., now=...)` is the hook a
+  workflow transition calls after its change is committed; internal steps (an answer proposed, a request sent
+  back to the desk) are not the citizen's business and send nothing.
+- Every try is recorded (citizen_notifications: sent or failed with the error): a failed mail server never fails
+  the transition that caused it.
+- Texts exist in French, Arabic and English; another language gets the first of those the call center speaks.
+- The satisfaction link carries a random token of which only the SHA-256 is stored; one answer per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.channels.mail_intake import tagged_subject
+from api.channels.outbound import LogOnlySms, MailSender, SmsGateway, build_mail
+from api.models import CitizenNotification, MailMessage, RequestRow, RequestSatisfaction
+
+log = logging.getLogger(__name__)
+
+TEXT_LANGUAGES = ("fr", "ar", "en")
+# Statuses the citizen is not told about (part A's internal steps).
+INTERNAL_STATUSES = frozenset({"answer_proposed", "answer_approved", "sent_back", "assigned_back"})
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "received": "We have received your request. Its reference is {reference}; keep it to follow it on the portal "
+        "or by phone.",
+        "status": "Your request {reference} is now: {label}.",
+        "comment": "Message from the service: {comment}",
+        "satisfaction": "Were you satisfied with how your request was handled? Tell us in one click: {link}",
+        "subject": "Your request {reference}",
+    },
+    "fr": {
+        "received": "Nous avons bien reçu votre demande. Sa référence est {reference} ; conservez-la pour la suivre "
+        "sur le portail ou par téléphone.",
+        "status": "Votre demande {reference} est maintenant : {label}.",
+        "comment": "Message du service : {comment}",
+        "satisfaction": "Êtes-vous satisfait(e) du traitement de votre demande ? Dites-le-nous en un clic : {link}",
+        "subject": "Votre demande {reference}",
+    },
+    "ar": {
+        "received": "لقد توصلنا بطلبكم. مرجعه {reference}؛ احتفظوا به لتتبعه على البوابة أو عبر الهاتف.",
+        "status": "طلبكم {reference} أصبح الآن: {label}.",
+        "comment": "رسالة من المصلحة: {comment}",
+        "satisfaction": "هل أنتم راضون عن معالجة طلبكم؟ أخبرونا بنقرة واحدة: {link}",
+        "subject": "طلبكم {reference}",
+    },
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {"new": "received", "received": "received", "assigned": "passed to the department in charge",
+           "in_progress": "being handled", "answered": "answered", "closed": "closed", "rejected": "rejected",
+           "duplicate": "joined to another request on the same matter", "passed_outside": "passed to another body",
+           "reopened": "reopened"},
+    "fr": {"new": "reçue", "received": "reçue", "assigned": "transmise au service compétent",
+           "in_progress": "en cours de traitement", "answered": "traitée (réponse envoyée)", "closed": "clôturée",
+           "rejected": "rejetée", "duplicate": "rattachée à une autre demande sur le même sujet",
+           "passed_outside": "transmise à un organisme extérieur", "reopened": "rouverte"},
+    "ar": {"new": "مستلم", "received": "مستلم", "assigned": "أحيل على المصلحة المختصة",
+           "in_progress": "قيد المعالجة", "answered": "تمت الإجابة عنه", "closed": "مغلق", "rejected": "مرفوض",
+           "duplicate": "ضُمّ إلى طلب آخر في الموضوع نفسه", "passed_outside": "أحيل على جهة خارجية",
+           "reopened": "أعيد فتحه"},
+}  # fmt: skip
+
+
+@dataclass
+class Notifier:
+    """How citizens are reached: outbound mail (None: not configured) and the SMS gateway."""
+
+    mail_from: str
+    portal_url: str
+    mail: MailSender | None = None
+    sms: SmsGateway = field(default_factory=LogOnlySms)
+    languages: tuple[str, ...] = ("fr",)  # the call center's, in order: the fallback for texts
+
+    @property
+    def mail_domain(self) -> str:
+        return self.mail_from.rpartition("@")[2] or "localhost"
+
+
+def text_language(language: str | None, fallbacks: tuple[str, ...]) -> str:
+    for candidate in (language, *fallbacks):
+        if candidate in TEXT_LANGUAGES:
+            return candidate
+    return "en"
+
+
+def message_text(kind: str, *, language: str, reference: str, comment: str = "", link: str = "") -> str:
+    """The words sent for `kind` ("received" or the new status)."""
+    texts = TEXTS[language]
+    if kind == "received":
+        lines = [texts["received"].format(reference=reference)]
+    else:
+        label = LABELS[language].get(kind, kind.replace("_", " "))
+        lines = [texts["status"].format(reference=reference, label=label)]
+    if comment.strip():
+        lines.append(texts["comment"].format(comment=comment.strip()))
+    if link:
+        lines.append(texts["satisfaction"].format(link=link))
+    return "\n\n".join(lines)
+
+
+def recipient(request: RequestRow) -> tuple[str, str] | None:
+    """(channel, address): e-mail when the citizen gave an address, else an SMS to their number; None: neither."""
+    contact = request.contact.strip()
+    if "@" in contact:
+        return "email", contact
+    number = contact if _phone_like(contact) else request.caller_number.strip()
+    return ("sms", number) if _phone_like(number) else None
+
+
+def _phone_like(value: str) -> bool:
+    digits = value.replace(" ", "").replace("-", "").replace(".", "")
+    return 6 <= len(digits.lstrip("+")) <= 16 and digits.lstrip("+").isdigit()
+
+
+async def acknowledge(
+    session: AsyncSession, *, notifier: Notifier, request: RequestRow, now: datetime
+) -> CitizenNotification | None:
+    """The acknowledgement of a request just opened."""
+    return await _send(session, notifier=notifier, request=request, kind="received", comment="", now=now)
+
+
+async def notify_transition(
+    session: AsyncSession,
+    *,
+    notifier: Notifier,
+    request: RequestRow,
+    old: str,
+    new: str,
+    comment: str,
+    now: datetime,
+) -> CitizenNotification | None:
+    """Tell the citizen their request moved from `old` to `new` (nothing for internal steps)."""
+    if new == old or new in INTERNAL_STATUSES:
+        return None
+    return await _send(session, notifier=notifier, request=request, kind=new, comment=comment, now=now)
+
+
+async def _send(
+    session: AsyncSession, *, notifier: Notifier, request: RequestRow, kind: str, comment: str, now: datetime
+) -> CitizenNotification | None:
+    target = recipient(request)
+    if target is None:
+        return None
+    channel, address = target
+    language = text_language(request.language, notifier.languages)
+    link = await _satisfaction_link(session, notifier=notifier, request=request, now=now) if kind == "closed" else ""
+    body = message_text(kind, language=language, reference=request.reference, comment=comment, link=link)
+    error = ""
+    try:
+        if channel == "email":
+            await _mail(session, notifier=notifier, request=request, to=address, body=body, language=language, now=now)
+        else:
+            await notifier.sms.send(address, body)
+    except Exception as failure:
+        log.warning("notifying request %s by %s failed: %s", request.reference, channel, failure)
+        error = f"{type(failure).__name__}: {failure}"[:1000]
+    outcome = "failed" if error else "sent"
+    row = CitizenNotification(request_id=request.id, channel=channel, recipient=address, language=language,
+                              kind=kind, body=body, outcome=outcome, error=error, at=now)  # fmt: skip
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def _mail(
+    session: AsyncSession,
+    *,
+    notifier: Notifier,
+    request: RequestRow,
+    to: str,
+    body: str,
+    language: str,
+    now: datetime,
+) -> None:
+    if notifier.mail is None:
+        raise RuntimeError("no outbound mail server is configured (IVR_SMTP_HOST)")
+    thread = (await session.scalars(
+        select(MailMessage.message_id).where(MailMessage.request_id == request.id, MailMessage.message_id != "")
+        .order_by(MailMessage.id)
+    )).all()  # fmt: skip
+    subject = tagged_subject(TEXTS[language]["subject"].format(reference=request.reference), request.reference)
+    message = build_mail(sender=notifier.mail_from, to=to, subject=subject, text=body, now=now,
+                         domain=notifier.mail_domain, in_reply_to=thread[-1] if thread else "",
+                         references=tuple(thread[:-1]), language=language)  # fmt: skip
+    outcome, reason = "sent", ""
+    try:
+        await notifier.mail.send(message)
+    except Exception as failure:
+        outcome, reason = "failed", f"{type(failure).__name__}: {failure}"[:1000]
+        raise
+    finally:
+        session.add(MailMessage(direction="out", message_id=str(message["Message-ID"]), request_id=request.id,
+                                sender=notifier.mail_from, recipients=to, subject=subject[:400], outcome=outcome,
+                                reason=reason, raw=message.as_bytes(), at=now))  # fmt: skip
+
+
+async def _satisfaction_link(
+    session: AsyncSession, *, notifier: Notifier, request: RequestRow, now: datetime
+) -> str:
+    """A new token for the request's satisfaction question (a reopened and re-closed request asks again)."""
+    token = secrets.token_urlsafe(24)
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    await session.execute(
+        insert(RequestSatisfaction)
+        .values(request_id=request.id, token_hash=token_hash, asked_at=now)
+        .on_conflict_do_update(index_elements=["request_id"], set_={"token_hash": token_hash, "asked_at": now})
+    )
+    return f"{notifier.portal_url.rstrip('/')}/ui/portal.html?ref={request.reference}&satisfaction={token}"

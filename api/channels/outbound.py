@@ -1,0 +1,94 @@
+"""Sending to citizens: e-mail over SMTP and SMS through a gateway, behind two small interfaces so the rest never
+knows which transport runs (tests capture mail with a second SMTP server on loopback).
+
+Rules:
+- Every message we send has its own Message-ID (on our mail domain) and, about a request, the request's tag in
+  its subject and In-Reply-To/References naming the citizen's message: mail clients thread it, and the citizen's
+  reply comes back tagged (api.channels.mail_intake).
+- smtplib runs in a worker thread with a timeout: a slow mail server never blocks the event loop.
+- The SMS gateway's default only logs (no provider is assumed); a deployment plugs its provider in here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class MailSender(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class SmsGateway(Protocol):
+    async def send(self, number: str, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmtpSender:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout_s: float = 20.0
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._send, message)
+
+    def _send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)
+
+
+class LogOnlySms:
+    """The default SMS gateway: writes what it would send to the log, and keeps it (tests read `sent`)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, number: str, text: str) -> None:
+        self.sent.append((number, text))
+        log.info("sms (log only, no gateway configured) to %s: %s", number, text)
+
+
+def build_mail(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    domain: str,
+    in_reply_to: str = "",
+    references: tuple[str, ...] = (),
+    language: str | None = None,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-replied" if in_reply_to else "auto-generated"  # RFC 3834: no loops
+    if language:
+        message["Content-Language"] = language
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    chain = [*references, in_reply_to] if in_reply_to and in_reply_to not in references else list(references)
+    if chain:
+        message["References"] = " ".join(chain[-10:])
+    message.set_content(text)
+    return message

@@ -1,0 +1,168 @@
+"""Database operations of the channels (issue 17 B), keyword-only, each given its session and the time.
+
+Rules:
+- Every e-mail received is stored raw first, whatever becomes of it (request, reply, refused, ignored).
+- A message delivered twice (the same Message-ID: a sender retrying after a lost 250) makes one request: its
+  origin key is "email:<Message-ID>" (api.crud.requests.open_request is idempotent on it).
+- A reply is threaded onto its request as a history note ("email") with its attachments; an archived request
+  takes replies too (its history and files are appended to, its content never changes).
+- Attachments are stored as checked (api.channels.attachments), never as sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.channels.attachments import CheckedAttachment
+from api.channels.mail_intake import ParsedMail
+from api.crud.requests import by_reference, open_request
+from api.models import MailMessage, RequestAttachment, RequestEvent, RequestRow, RequestSatisfaction
+from api.request_config import RequestConfig
+from api.schemas.requests import RequestCreate
+
+
+async def store_inbound(
+    session: AsyncSession,
+    *,
+    raw: bytes,
+    sender: str,
+    recipients: Sequence[str],
+    subject: str,
+    message_id: str,
+    outcome: str,
+    reason: str = "",
+    now: datetime,
+) -> MailMessage:
+    """The raw message, committed before anything else is done with it."""
+    row = MailMessage(direction="in", message_id=message_id[:256], sender=sender[:256],
+                      recipients=", ".join(recipients)[:4000], subject=subject[:400], outcome=outcome,
+                      reason=reason, raw=raw, at=now)  # fmt: skip
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def thread_of(session: AsyncSession, *, mail: ParsedMail) -> RequestRow | None:
+    """The request a message answers: by its subject's tag, else by the messages it replies to."""
+    if mail.reference is not None:
+        found = await by_reference(session, reference=mail.reference)
+        if found is not None:
+            return found
+    if mail.thread_ids:
+        request_id = await session.scalar(
+            select(MailMessage.request_id)
+            .where(MailMessage.message_id.in_(list(mail.thread_ids)), MailMessage.request_id.is_not(None))
+            .order_by(MailMessage.id.desc())
+            .limit(1)
+        )
+        if request_id is not None:
+            return await session.get(RequestRow, request_id)
+    return None
+
+
+async def open_from_mail(
+    session: AsyncSession,
+    *,
+    config: RequestConfig,
+    mail: ParsedMail,
+    stored: MailMessage,
+    request_type: int | None,
+    language: str | None,
+    now: datetime,
+) -> RequestRow:
+    """The request of a new message, with its attachments; the stored message is linked to it."""
+    description = "\n\n".join(part for part in (mail.subject, mail.text) if part)[:4000]
+    request_in = RequestCreate(
+        source="email", channel="email", request_type=request_type, created_at=now, created_by="email",
+        origin_key=f"email:{mail.message_id}"[:160] if mail.message_id else None, language=language,
+        contact=mail.sender, description=description,
+    )  # fmt: skip
+    request = await open_request(session, config=config, request_in=request_in, now=now)
+    await link_mail(session, stored=stored, request=request, outcome="request")
+    if not await _has_attachments(session, request_id=request.id):  # a redelivery adds nothing twice
+        add_attachments(session, request=request, files=mail.attachments, origin="email", actor="email", now=now)
+    await session.commit()
+    return request
+
+
+async def thread_reply(
+    session: AsyncSession, *, request: RequestRow, mail: ParsedMail, stored: MailMessage, now: datetime
+) -> None:
+    """A citizen's reply: a note in the request's history, its attachments kept."""
+    names = ", ".join(item.filename for item in mail.attachments)
+    note = f"e-mail from {mail.sender}: {mail.text}" + (f"\n[attachments: {names}]" if names else "")
+    session.add(RequestEvent(request_id=request.id, at=now, actor=f"email:{mail.sender}"[:128], action="email",
+                             note=note[:8000]))  # fmt: skip
+    add_attachments(session, request=request, files=mail.attachments, origin="email", actor="email", now=now)
+    await link_mail(session, stored=stored, request=request, outcome="reply")
+    await session.commit()
+
+
+async def link_mail(session: AsyncSession, *, stored: MailMessage, request: RequestRow, outcome: str) -> None:
+    await session.execute(
+        update(MailMessage).where(MailMessage.id == stored.id).values(request_id=request.id, outcome=outcome)
+    )
+
+
+async def _has_attachments(session: AsyncSession, *, request_id: int) -> bool:
+    query = select(RequestAttachment.id).where(RequestAttachment.request_id == request_id).limit(1)
+    found = await session.scalar(query)
+    return found is not None
+
+
+def add_attachments(
+    session: AsyncSession,
+    *,
+    request: RequestRow,
+    files: Iterable[CheckedAttachment],
+    origin: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Add checked files to the request, in the caller's transaction."""
+    for item in files:
+        session.add(RequestAttachment(request_id=request.id, origin=origin, filename=item.filename,
+                                      media_type=item.media_type, size=item.size, sha256=item.sha256,
+                                      content=item.content, created_by=actor[:128], created_at=now))  # fmt: skip
+
+
+async def attachments_of(session: AsyncSession, *, request_id: int) -> list[RequestAttachment]:
+    """The request's files without their content (deferred until one is opened)."""
+    query = (
+        select(RequestAttachment.id, RequestAttachment.origin, RequestAttachment.filename,
+               RequestAttachment.media_type, RequestAttachment.size, RequestAttachment.created_by,
+               RequestAttachment.created_at)
+        .where(RequestAttachment.request_id == request_id)
+        .order_by(RequestAttachment.id)
+    )  # fmt: skip
+    rows = (await session.execute(query)).all()
+    return [RequestAttachment(id=row.id, request_id=request_id, origin=row.origin, filename=row.filename,
+                              media_type=row.media_type, size=row.size, sha256="", content=b"",
+                              created_by=row.created_by, created_at=row.created_at) for row in rows]  # fmt: skip
+
+
+async def attachment(session: AsyncSession, *, request_id: int, attachment_id: int) -> RequestAttachment | None:
+    found = await session.get(RequestAttachment, attachment_id)
+    return found if found is not None and found.request_id == request_id else None
+
+
+async def answer_satisfaction(
+    session: AsyncSession, *, request: RequestRow, token: str, rating: int, comment: str, now: datetime
+) -> bool:
+    """Record the citizen's answer; False when the token is not this request's current one or it was answered."""
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    result = await session.execute(
+        update(RequestSatisfaction)
+        .where(RequestSatisfaction.request_id == request.id, RequestSatisfaction.token_hash == token_hash,
+               RequestSatisfaction.answered_at.is_(None))
+        .values(rating=rating, comment=comment, answered_at=now)
+        .returning(RequestSatisfaction.request_id)
+    )  # fmt: skip
+    answered = result.first() is not None
+    await session.commit()
+    return answered

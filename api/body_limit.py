@@ -8,6 +8,7 @@ costs at most that much memory per request.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,17 +16,19 @@ from api.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, larger: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger = dict(larger or {})  # path -> its own limit (the upload routes of api.routes.channels)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_body_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         messages: list[Message] = []
         size = 0
@@ -35,8 +38,8 @@ class BodyLimitMiddleware:
             if message["type"] != "http.request":
                 break  # http.disconnect: let the app see it
             size += len(message.get("body", b""))
-            if size > self.max_body_bytes:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -46,8 +49,8 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(problem_body(413, f"request body larger than {self.max_body_bytes} bytes")).encode()
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = json.dumps(problem_body(413, f"request body larger than {limit} bytes")).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -42,6 +42,7 @@ from api.routes import (
     callbacks,
     callers,
     calls,
+    channels,
     health,
     live,
     reports,
@@ -208,8 +209,10 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(softphone_router)  # the agent page's browser softphone: its seat's settings
     app.include_router(docs_router)
+    app.include_router(channels.router)  # issue 17 B: web form with photos, paper mail, files, satisfaction
     live.mount_web(app)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
+                       larger=dict.fromkeys(channels.UPLOAD_PATHS, channels.UPLOAD_MAX_BYTES))  # fmt: skip
     app.add_middleware(ParameterGuardMiddleware)
     extra_connect_src = csp_connect_src(settings)  # on every answer below, 413s and 400s included
     app.add_middleware(SecurityHeadersMiddleware, connect_src=extra_connect_src, hsts_seconds=settings.hsts_seconds)

@@ -23,6 +23,7 @@ from api.channels.mail_intake import ParsedMail
 from api.crud.requests import by_reference, open_request
 from api.models import MailMessage, RequestAttachment, RequestEvent, RequestRow, RequestSatisfaction
 from api.request_config import RequestConfig
+from api.schemas.channels import AttachmentPublic
 from api.schemas.requests import RequestCreate
 
 
@@ -131,8 +132,8 @@ def add_attachments(
                                       content=item.content, created_by=actor[:128], created_at=now))  # fmt: skip
 
 
-async def attachments_of(session: AsyncSession, *, request_id: int) -> list[RequestAttachment]:
-    """The request's files without their content (deferred until one is opened)."""
+async def attachments_of(session: AsyncSession, *, request_id: int) -> list[AttachmentPublic]:
+    """The request's files, described (their content is read only when one is opened)."""
     query = (
         select(RequestAttachment.id, RequestAttachment.origin, RequestAttachment.filename,
                RequestAttachment.media_type, RequestAttachment.size, RequestAttachment.created_by,
@@ -140,10 +141,7 @@ async def attachments_of(session: AsyncSession, *, request_id: int) -> list[Requ
         .where(RequestAttachment.request_id == request_id)
         .order_by(RequestAttachment.id)
     )  # fmt: skip
-    rows = (await session.execute(query)).all()
-    return [RequestAttachment(id=row.id, request_id=request_id, origin=row.origin, filename=row.filename,
-                              media_type=row.media_type, size=row.size, sha256="", content=b"",
-                              created_by=row.created_by, created_at=row.created_at) for row in rows]  # fmt: skip
+    return [AttachmentPublic.model_validate(row) for row in (await session.execute(query)).all()]
 
 
 async def attachment(session: AsyncSession, *, request_id: int, attachment_id: int) -> RequestAttachment | None:
@@ -166,3 +164,19 @@ async def answer_satisfaction(
     answered = result.first() is not None
     await session.commit()
     return answered
+
+
+async def open_with_files(
+    session: AsyncSession,
+    *,
+    config: RequestConfig,
+    request_in: RequestCreate,
+    files: Sequence[CheckedAttachment],
+    origin: str,
+    now: datetime,
+) -> RequestRow:
+    """A request from the web form or the desk's paper mail, with its checked photos or scans."""
+    request = await open_request(session, config=config, request_in=request_in, now=now)
+    add_attachments(session, request=request, files=files, origin=origin, actor=request_in.created_by, now=now)
+    await session.commit()
+    return request

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
 
 from api.call_back import callback_number, originate_call_back
+from api.channels.notify import acknowledge, notify_transition
 from api.crud import rate_limits, requests
 from api.deps import AgiWriterDep, LiveDep, NowDep, RequestConfigDep, SessionDep, StaffDep, StatusReaderDep
 from api.models import RequestRow
@@ -21,6 +22,7 @@ from api.problems import documented, retry_after
 from api.request_config import PORTAL_WINDOW, RequestConfig
 from api.request_rules import due_soon_cutoff
 from api.routes.agents import check_seat
+from api.routes.channels import NotifierDep
 from api.schemas.audit import AuditAction
 from api.schemas.desk import CallBackCreate, CallBackStarted
 from api.schemas.requests import (
@@ -105,7 +107,12 @@ async def open_from_disposition(
 
 @router.post("/portal/requests", status_code=status.HTTP_201_CREATED, tags=["portal"])
 async def open_from_portal(
-    body: PortalRequestCreate, request: Request, session: SessionDep, config: RequestConfigDep, now: NowDep
+    body: PortalRequestCreate,
+    request: Request,
+    session: SessionDep,
+    config: RequestConfigDep,
+    now: NowDep,
+    notifier: NotifierDep,
 ) -> RequestCreated:
     """The public web portal's form: no token, a few requests per address and 10 minutes."""
     address = limit_key(request.client.host if request.client else "unknown")  # api.net: behind trusted proxies
@@ -117,7 +124,9 @@ async def open_from_portal(
             429, "too many requests from this address; try again later", headers=retry_after(wait_s)
         )
     _check_type(config, body.request_type)
-    return _created(await requests.open_from_portal(session, config=config, portal_in=body, now=now))
+    opened = await requests.open_from_portal(session, config=config, portal_in=body, now=now)
+    await acknowledge(session, notifier=notifier, request=opened, now=now)  # issue 17 B
+    return _created(opened)
 
 
 @router.get("/requests")
@@ -167,16 +176,25 @@ async def get_request(
 
 @router.post("/requests/{reference}/status", responses=documented(409))
 async def change_status(
-    reference: str, body: StatusChange, session: SessionDep, principal: StaffDep, now: NowDep, scope: RequestScopeDep
+    reference: str,
+    body: StatusChange,
+    session: SessionDep,
+    principal: StaffDep,
+    now: NowDep,
+    scope: RequestScopeDep,
+    notifier: NotifierDep,
 ) -> RequestPublic:
     """Move a request along new -> in progress -> answered -> closed (recorded in its history)."""
     found = await _found(session, reference, scope)
+    old = found.status
     try:
         changed = await requests.change_status(
             session, request=found, status_in=body, actor=principal.name, now=now
         )
     except requests.TransitionError as error:
         raise HTTPException(409, str(error)) from error
+    await notify_transition(session, notifier=notifier, request=changed, old=old, new=changed.status,
+                            comment=body.note, now=now)  # fmt: skip  issue 17 B: the citizen is told
     return _public(changed, now=now)
 
 

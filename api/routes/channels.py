@@ -1,0 +1,172 @@
+"""Channels into requests (issue 17 B): the portal's form with photos and a place, paper mail entered at the
+desk with its scan, the files of a request, and the satisfaction answer.
+
+Rules:
+- Files are checked by their content (api.channels.attachments) before anything is stored: one bad file refuses
+  the whole form (422 naming it), so a citizen never believes a photo was sent when it was not.
+- The upload routes have their own body limit (UPLOAD_MAX_BYTES; api.body_limit), every other route keeps 1 MiB.
+- A request's files are seen by whoever may see the request (api.security.access), and each opening is audited.
+- The citizen is told that their request was received (api.channels.notify), on the channel they gave.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
+from fastapi.responses import Response
+
+from api.channels.attachments import MAX_ATTACHMENT_BYTES, AttachmentRefused, CheckedAttachment, check_attachment
+from api.channels.notify import Notifier, acknowledge
+from api.channels.settings import ChannelSettings
+from api.crud import channels, rate_limits, requests
+from api.deps import NowDep, RequestConfigDep, SessionDep, StaffDep
+from api.net import limit_key
+from api.problems import documented, retry_after
+from api.request_config import PORTAL_WINDOW
+from api.schemas.audit import AuditAction
+from api.schemas.channels import AttachmentPage, PaperRequestCreate, PortalFormCreate, SatisfactionAnswer
+from api.schemas.requests import RequestCreate, RequestCreated
+from api.security.audit import AuditDep
+from api.security.scopes import RequestScopeDep
+
+router = APIRouter(tags=["channels"])
+
+MAX_FILES = 5
+UPLOAD_PATHS = ("/portal/requests/form", "/requests/paper")
+UPLOAD_MAX_BYTES = MAX_FILES * MAX_ATTACHMENT_BYTES + 64 * 1024  # the files and the form's fields
+
+
+def get_notifier(request: Request) -> Notifier:
+    """Built once from the environment (IVR_SMTP_*, IVR_MAIL_ADDRESS); tests put theirs on app.state first."""
+    notifier: Notifier | None = getattr(request.app.state, "notifier", None)
+    if notifier is None:
+        from api.channels.mail_cli import notifier_for
+
+        callcenter = request.app.state.callcenter
+        languages = tuple(language.code for language in callcenter.languages) if callcenter else ("fr",)
+        notifier = request.app.state.notifier = notifier_for(ChannelSettings(), languages)
+    return notifier
+
+
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]
+Files = Annotated[list[UploadFile], File(description=f"at most {MAX_FILES} files")]
+
+
+async def _checked(files: list[UploadFile], *, allow_pdf: bool) -> list[CheckedAttachment]:
+    if len(files) > MAX_FILES:
+        raise HTTPException(422, f"at most {MAX_FILES} files")
+    checked = []
+    for upload in files:
+        content = await upload.read(MAX_ATTACHMENT_BYTES + 1)
+        try:
+            checked.append(check_attachment(upload.filename, content, allow_pdf=allow_pdf))
+        except AttachmentRefused as refusal:
+            raise HTTPException(422, str(refusal)) from refusal
+    return checked
+
+
+def _check_type(config: RequestConfigDep, number: int) -> None:
+    if config.callcenter.request_type(str(number)) is None:
+        raise HTTPException(422, f"request_type {number} is not configured")
+
+
+@router.post("/portal/requests/form", status_code=status.HTTP_201_CREATED, tags=["portal"], responses=documented(429))
+async def open_from_form(
+    form: Annotated[PortalFormCreate, Form()],
+    request: Request,
+    session: SessionDep,
+    config: RequestConfigDep,
+    notifier: NotifierDep,
+    now: NowDep,
+    photos: Files = [],  # noqa: B006  FastAPI copies defaults
+) -> RequestCreated:
+    """The portal's form with photos and a place: no token, a few requests per address and 10 minutes."""
+    address = limit_key(request.client.host if request.client else "unknown")
+    wait_s = await rate_limits.hit(
+        session, key=f"portal:{address}", limit=config.portal_limit, window=PORTAL_WINDOW, now=now
+    )
+    if wait_s is not None:
+        raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
+    _check_type(config, form.request_type)
+    checked = await _checked(photos, allow_pdf=False)
+    request_in = RequestCreate(**form.model_dump(exclude={"channel"}), channel=form.channel.value, source="portal",
+                               created_at=now, created_by="portal")  # fmt: skip
+    opened = await channels.open_with_files(session, config=config, request_in=request_in, files=checked,
+                                            origin="web", now=now)  # fmt: skip
+    await acknowledge(session, notifier=notifier, request=opened, now=now)
+    return RequestCreated(reference=opened.reference, due_at=opened.due_at)
+
+
+@router.post("/requests/paper", status_code=status.HTTP_201_CREATED)
+async def open_from_paper(
+    form: Annotated[PaperRequestCreate, Form()],
+    session: SessionDep,
+    config: RequestConfigDep,
+    principal: StaffDep,
+    notifier: NotifierDep,
+    now: NowDep,
+    scans: Files = [],  # noqa: B006
+) -> RequestCreated:
+    """A letter received at the desk, with its scan (JPEG, PNG, WebP or PDF)."""
+    _check_type(config, form.request_type)
+    checked = await _checked(scans, allow_pdf=True)
+    request_in = RequestCreate(**form.model_dump(), source="paper", channel="paper", created_at=now,
+                               created_by=principal.name)  # fmt: skip
+    opened = await channels.open_with_files(session, config=config, request_in=request_in, files=checked,
+                                            origin="paper", now=now)  # fmt: skip
+    await acknowledge(session, notifier=notifier, request=opened, now=now)
+    return RequestCreated(reference=opened.reference, due_at=opened.due_at)
+
+
+async def _visible(session: SessionDep, reference: str, scope: RequestScopeDep) -> int:
+    found = await requests.by_reference(session, reference=reference)
+    if found is None or (scope is not None and not scope.admits(language=found.language, created_by=found.created_by)):
+        raise HTTPException(404, "no such request")
+    return found.id
+
+
+@router.get("/requests/{reference}/attachments")
+async def list_attachments(
+    reference: str, session: SessionDep, principal: StaffDep, scope: RequestScopeDep
+) -> AttachmentPage:
+    """The files that came with a request (photos, scans, mail attachments)."""
+    request_id = await _visible(session, reference, scope)
+    return AttachmentPage(items=await channels.attachments_of(session, request_id=request_id))
+
+
+@router.get("/requests/{reference}/attachments/{attachment_id}", response_class=Response)
+async def get_attachment(
+    reference: str,
+    attachment_id: int,
+    session: SessionDep,
+    principal: StaffDep,
+    scope: RequestScopeDep,
+    audit: AuditDep,
+) -> Response:
+    """One file: pictures shown inline, PDF documents downloaded."""
+    request_id = await _visible(session, reference, scope)
+    found = await channels.attachment(session, request_id=request_id, attachment_id=attachment_id)
+    if found is None:
+        raise HTTPException(404, "no such file on this request")
+    await audit(AuditAction.READ_REQUEST, f"request:{reference}", f"attachment {found.id}")
+    disposition = "inline" if found.media_type.startswith("image/") else "attachment"
+    plain = f"attachment-{found.id}.{found.filename.rpartition('.')[2]}"  # ASCII; the real name in filename*
+    named = f"{disposition}; filename=\"{plain}\"; filename*=UTF-8''{quote(found.filename)}"
+    headers = {"Content-Disposition": named, "Cache-Control": "private, no-store"}
+    return Response(found.content, media_type=found.media_type, headers=headers)
+
+
+@router.post(
+    "/portal/requests/{reference}/satisfaction", status_code=status.HTTP_204_NO_CONTENT, tags=["portal"],
+    responses=documented(404, 409),
+)  # fmt: skip
+async def answer_satisfaction(reference: str, body: SatisfactionAnswer, session: SessionDep, now: NowDep) -> None:
+    """The citizen's answer to the satisfaction question of a closed request (the link's token; once)."""
+    found = await requests.by_reference(session, reference=reference)
+    if found is None:
+        raise HTTPException(404, "no such request")
+    if not await channels.answer_satisfaction(session, request=found, token=body.token, rating=body.rating,
+                                              comment=body.comment, now=now):  # fmt: skip
+        raise HTTPException(409, "this link is not valid, or the question was already answered")

@@ -43,6 +43,7 @@ from api.routes import (
     callers,
     calls,
     channels,
+    chat,
     health,
     live,
     reports,
@@ -210,6 +211,7 @@ def create_app(
     app.include_router(softphone_router)  # the agent page's browser softphone: its seat's settings
     app.include_router(docs_router)
     app.include_router(channels.router)  # issue 17 B: web form with photos, paper mail, files, satisfaction
+    app.include_router(chat.router)  # issue 17 B: the portal's chat and the staff's chat page (WebSockets)
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        larger=dict.fromkeys(channels.UPLOAD_PATHS, channels.UPLOAD_MAX_BYTES))  # fmt: skip

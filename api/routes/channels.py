@@ -26,7 +26,14 @@ from api.net import limit_key
 from api.problems import documented, retry_after
 from api.request_config import PORTAL_WINDOW
 from api.schemas.audit import AuditAction
-from api.schemas.channels import AttachmentPage, PaperRequestCreate, PortalFormCreate, SatisfactionAnswer
+from api.schemas.channels import (
+    AttachmentPage,
+    PaperRequestCreate,
+    PortalConfig,
+    PortalFormCreate,
+    PortalRequestType,
+    SatisfactionAnswer,
+)
 from api.schemas.requests import RequestCreate, RequestCreated
 from api.security.audit import AuditDep
 from api.security.scopes import RequestScopeDep
@@ -70,6 +77,14 @@ async def _checked(files: list[UploadFile], *, allow_pdf: bool) -> list[CheckedA
 def _check_type(config: RequestConfigDep, number: int) -> None:
     if config.callcenter.request_type(str(number)) is None:
         raise HTTPException(422, f"request_type {number} is not configured")
+
+
+@router.get("/portal/config", tags=["portal"])
+async def portal_config(config: RequestConfigDep) -> PortalConfig:
+    """The portal form's choices: request types and languages (public)."""
+    types = [PortalRequestType(number=int(kind.digit), key=kind.key, names=dict(kind.names))
+             for kind in config.callcenter.request_types if kind.digit.isdigit()]  # fmt: skip
+    return PortalConfig(request_types=types, languages=[language.code for language in config.callcenter.languages])
 
 
 @router.post("/portal/requests/form", status_code=status.HTTP_201_CREATED, tags=["portal"], responses=documented(429))

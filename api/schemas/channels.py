@@ -73,3 +73,16 @@ class AttachmentPublic(BaseModel):
 
 class AttachmentPage(BaseModel):
     items: list[AttachmentPublic]
+
+
+class PortalRequestType(BaseModel):
+    number: int
+    key: str
+    names: dict[str, str]
+
+
+class PortalConfig(BaseModel):
+    """What the portal's form offers: the request types (with their names per language) and the languages."""
+
+    request_types: list[PortalRequestType]
+    languages: list[str]

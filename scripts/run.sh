@@ -36,6 +36,11 @@ if [ "$IVR_DEMO" = 1 ]; then export IVR_API_TOKEN="${IVR_API_TOKEN:-ivr-demo-agi
 export IVR_METRICS_PORT="${IVR_METRICS_PORT:-9573}"  # the agi process's Prometheus endpoint (loopback)
 $PY -m ivr agi "$@" > >(tee -a var/log/agi.log) 2>&1 &
 pids+=($!)
+# The e-mail intake (issue 17 B): an SMTP server on loopback turning mail to IVR_MAIL_ADDRESS into requests.
+export IVR_MAIL_LISTEN_PORT="${IVR_MAIL_LISTEN_PORT:-2525}"
+export IVR_MAIL_ADDRESS="${IVR_MAIL_ADDRESS:-requests@localhost}"
+$PY -m ivr mail serve > >(tee -a var/log/mail.log) 2>&1 &
+pids+=($!)
 
 ASTERISK_STARTED=0
 if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
@@ -54,5 +59,7 @@ else
 fi
 echo "Sign in: http://127.0.0.1:8000/ui/signin.html (demo passwords above)   API: http://127.0.0.1:8000/docs"
 echo "FastAGI: agi://127.0.0.1:4573/inbound   Ctrl-C to stop"
+echo "Citizens' portal: http://127.0.0.1:8000/ui/portal.html   staff chat: /ui/chat.html"
+echo "E-mail intake: smtp://127.0.0.1:$IVR_MAIL_LISTEN_PORT for <$IVR_MAIL_ADDRESS> (try: swaks --server 127.0.0.1:$IVR_MAIL_LISTEN_PORT --to $IVR_MAIL_ADDRESS)"
 echo "Health: http://127.0.0.1:8000/health   Metrics: /metrics (supervisor token), agi: http://127.0.0.1:$IVR_METRICS_PORT/metrics"
 wait -n "${pids[@]}"

@@ -25,8 +25,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels.mail_intake import tagged_subject
+from api.channels.models import CitizenNotification, MailMessage, RequestSatisfaction
 from api.channels.outbound import LogOnlySms, MailSender, SmsGateway, build_mail
-from api.models import CitizenNotification, MailMessage, RequestRow, RequestSatisfaction
+from api.models import RequestRow
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels.attachments import CheckedAttachment
 from api.channels.mail_intake import ParsedMail
+from api.channels.models import MailMessage, RequestAttachment, RequestSatisfaction
 from api.crud.requests import by_reference, open_request
-from api.models import MailMessage, RequestAttachment, RequestEvent, RequestRow, RequestSatisfaction
+from api.models import RequestEvent, RequestRow
 from api.request_config import RequestConfig
 from api.schemas.channels import AttachmentPublic
 from api.schemas.requests import RequestCreate

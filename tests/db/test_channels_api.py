@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select
 
+from api.channels.models import CitizenNotification
 from api.channels.notify import Notifier
 from api.channels.outbound import LogOnlySms
 from api.db import make_engine
-from api.models import CitizenNotification
 from api.request_config import RequestConfig
 from api.security.tokens import Role
 from callcenter.loading import load_callcenter

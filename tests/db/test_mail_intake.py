@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import smtplib
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -21,16 +23,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.channels.mail_server import IntakeHandler, start_intake
+from api.channels.models import CitizenNotification, MailMessage, RequestAttachment
 from api.channels.notify import Notifier
 from api.channels.outbound import SmtpSender
 from api.channels.settings import ChannelSettings
 from api.db import make_engine
-from api.models import CitizenNotification, MailMessage, RequestAttachment, RequestEvent, RequestRow
+from api.models import RequestEvent, RequestRow
 from api.request_config import RequestConfig
 from callcenter.loading import load_callcenter
 from tests.db.conftest import T0
 from tests.support.database import empty_tables
 from tests.support.poll import eventually
+from tests.support.ports import free_port
+from tests.support.processes import stop_process
 
 INTAKE = "requests@cityhall.example"
 CITIZEN = "amina@example.org"
@@ -221,3 +226,22 @@ async def test_other_recipients_oversized_and_automatic_mail(mail: Mailboxes) ->
     assert mail.capture.messages == []  # no acknowledgement to a robot: no mail loop
     assert await rows(mail.sessions, select(CitizenNotification)) == []
     assert await rows(mail.sessions, select(MailMessage.outcome)) == ["ignored"]
+
+
+async def test_ivr_mail_serve_is_its_own_process(mail: Mailboxes, database_url: str) -> None:
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, "IVR_MAIL_ADDRESS": INTAKE,
+                   "IVR_MAIL_LISTEN_PORT": str(port), "IVR_SMTP_HOST": ""}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ivr", "mail", "serve", env=environment, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        banner = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert banner.decode().startswith(f"E-mail intake: smtp://127.0.0.1:{port} for <{INTAKE}>")
+        code, answer = await asyncio.to_thread(deliver, port, citizen_mail("Bruit la nuit", "Chantier à 2 h."))
+        assert code == 250 and "opened" in answer, answer
+    finally:
+        assert await stop_process(process) == 0
+    (request,) = await rows(mail.sessions, select(RequestRow))
+    assert isinstance(request, RequestRow) and request.channel == "email" and request.reference in answer

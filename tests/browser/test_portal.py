@@ -118,3 +118,24 @@ async def test_the_installed_portal_keeps_an_offline_form_and_sends_it_on_reconn
     assert detail["description"] == "Nid-de-poule dangereux devant la pharmacie"
     files = (await api.client.get(f"/requests/{result}/attachments", headers=staff_database.bearer("supervisor")))
     assert [(item["filename"], item["media_type"]) for item in files.json()["items"]] == [("trou.jpg", "image/jpeg")]
+
+
+async def test_desk_staff_enter_a_letter_with_its_scan(
+    api: LiveApi, browser: Browser, staff_database: Database
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{api.url}/ui/paper.html#token={staff_database.tokens['agent1001']}")
+    await page.wait_for("document.body.dataset.ready === '1'", what="the paper-mail page")
+    await page.playwright.select_option("#type", "3")
+    await page.playwright.select_option("#language", "ar")
+    await page.playwright.fill("#description", "رسالة: تراكم الأزبال قرب السوق")
+    await page.playwright.fill("#contact", "+212611111111")
+    scan: FilePayload = {"name": "lettre.jpg", "mimeType": "image/jpeg", "buffer": photo()}
+    await page.playwright.set_input_files("#scans", files=[scan])
+    await page.playwright.click("#submit")
+    reference = await page.wait_for("document.getElementById('result').textContent.match(/\\d{8}/)?.[0]",
+                                    what="the letter recorded")  # fmt: skip
+    detail = (await api.client.get(f"/requests/{reference}", headers=staff_database.bearer("supervisor"))).json()
+    assert (detail["channel"], detail["language"], detail["contact"]) == ("paper", "ar", "+212611111111")
+    files = await api.client.get(f"/requests/{reference}/attachments", headers=staff_database.bearer("supervisor"))
+    assert [(item["origin"], item["media_type"]) for item in files.json()["items"]] == [("paper", "image/jpeg")]

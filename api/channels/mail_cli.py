@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.channels.mail_server import IntakeHandler, serve_forever, start_intake
-from api.channels.notify import Notifier
-from api.channels.outbound import SmtpSender
+from api.channels.notify import notifier_for
 from api.channels.settings import ChannelSettings
 from api.config import ApiSettings
 from api.db import make_engine, resolve_database_url, run_migrations
@@ -21,15 +20,6 @@ from callcenter.logs import configure_logging
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def notifier_for(settings: ChannelSettings, languages: tuple[str, ...]) -> Notifier:
-    mail = (
-        SmtpSender(settings.smtp_host, settings.smtp_port, starttls=settings.smtp_starttls,
-                   username=settings.smtp_username, password=settings.smtp_password)
-        if settings.smtp_host else None
-    )  # fmt: skip
-    return Notifier(mail_from=settings.mail_address, portal_url=settings.portal_url, mail=mail, languages=languages)
 
 
 def main(argv: list[str]) -> int:

@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels.mail_intake import tagged_subject
 from api.channels.models import CitizenNotification, MailMessage, RequestSatisfaction
-from api.channels.outbound import LogOnlySms, MailSender, SmsGateway, build_mail
+from api.channels.outbound import LogOnlySms, MailSender, SmsGateway, SmtpSender, build_mail
+from api.channels.settings import ChannelSettings
 from api.models import RequestRow
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,16 @@ class Notifier:
     @property
     def mail_domain(self) -> str:
         return self.mail_from.rpartition("@")[2] or "localhost"
+
+
+def notifier_for(settings: ChannelSettings, languages: tuple[str, ...]) -> Notifier:
+    """The notifier of the environment's settings (no IVR_SMTP_HOST: mail is not sent, each try recorded)."""
+    mail = (
+        SmtpSender(settings.smtp_host, settings.smtp_port, starttls=settings.smtp_starttls,
+                   username=settings.smtp_username, password=settings.smtp_password)
+        if settings.smtp_host else None
+    )  # fmt: skip
+    return Notifier(mail_from=settings.mail_address, portal_url=settings.portal_url, mail=mail, languages=languages)
 
 
 def text_language(language: str | None, fallbacks: tuple[str, ...]) -> str:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import Response
 
 from api.channels.attachments import MAX_ATTACHMENT_BYTES, AttachmentRefused, CheckedAttachment, check_attachment
-from api.channels.notify import Notifier, acknowledge
+from api.channels.notify import Notifier, acknowledge, notifier_for
 from api.channels.settings import ChannelSettings
 from api.crud import channels, rate_limits, requests
 from api.deps import NowDep, RequestConfigDep, SessionDep, StaffDep
@@ -49,8 +49,6 @@ def get_notifier(request: Request) -> Notifier:
     """Built once from the environment (IVR_SMTP_*, IVR_MAIL_ADDRESS); tests put theirs on app.state first."""
     notifier: Notifier | None = getattr(request.app.state, "notifier", None)
     if notifier is None:
-        from api.channels.mail_cli import notifier_for
-
         callcenter = request.app.state.callcenter
         languages = tuple(language.code for language in callcenter.languages) if callcenter else ("fr",)
         notifier = request.app.state.notifier = notifier_for(ChannelSettings(), languages)

@@ -75,7 +75,14 @@ def tagged_subject(subject: str, reference: str) -> str:
 
 
 def read_mail(raw: bytes, *, limits: MailLimits | None = None) -> ParsedMail | Refused | Automatic:
-    limits = limits or MailLimits()
+    """What `raw` means; never raises (a message the parser chokes on is refused, and still kept by the caller)."""
+    try:
+        return _read(raw, limits or MailLimits())
+    except Exception as error:
+        return Refused(f"the message cannot be read ({type(error).__name__})")
+
+
+def _read(raw: bytes, limits: MailLimits) -> ParsedMail | Refused | Automatic:
     message = message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
     subject = _header(message, "subject")[:400]

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from api.channels.attachments import AttachmentRefused, check_attachment, safe_filename
@@ -127,3 +129,18 @@ def test_a_chat_goes_to_the_least_busy_agent_of_its_language() -> None:
     assert choose_agent(agents, "fr") is agents[1]  # fewest, then ready longest
     assert choose_agent(agents, "ar") is agents[2]
     assert choose_agent(agents, "de") is None
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=100, deadline=None)
+def test_any_bytes_are_read_or_refused_never_raised(noise: bytes) -> None:
+    assert isinstance(read_mail(noise), ParsedMail | Refused | Automatic)
+
+
+@given(st.integers(min_value=0, max_value=2000), st.binary(min_size=1, max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_a_damaged_real_message_is_read_or_refused(at: int, damage: bytes) -> None:
+    message = mail("Texte")
+    message.add_attachment(png(), maintype="image", subtype="png", filename="p.png")
+    raw = message.as_bytes()
+    assert isinstance(read_mail(raw[:at] + damage + raw[at + len(damage):]), ParsedMail | Refused | Automatic)

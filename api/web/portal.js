@@ -237,6 +237,8 @@ function endChat() {
 // -- start ------------------------------------------------------------------------------------------------------
 
 async function start() {
+  // a public page keeps nothing in its fragment (a staff token pasted by mistake leaves the address bar)
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   $("lang").addEventListener("change", () => {
     lang = $("lang").value;
     localStorage.setItem("portal-lang", lang);

@@ -30,9 +30,10 @@ from pydantic import (
     model_validator,
 )
 
+from callcenter.departments import Complaints
+
 # The opening-hours part of the model lives in callcenter.hours; re-exported so the model is one import.
 from callcenter.hours import SECONDS_PER_DAY as SECONDS_PER_DAY
-from callcenter.departments import Complaints
 from callcenter.hours import STRICT
 from callcenter.hours import WEEKDAYS as WEEKDAYS
 from callcenter.hours import Closure as Closure

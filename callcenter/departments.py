@@ -167,9 +167,9 @@ class Complaints(_Strict):
         for index, official in enumerate(self.officials):
             problems += [f"officials[{index}].departments: {key!r} is not a department"
                          for key in official.departments if key not in known]  # fmt: skip
-        for kind, category in self.default_category.items():
-            if category not in categories:
-                problems.append(f"default_category.{kind}: {category!r} is not a category")
+        for kind, default in self.default_category.items():
+            if default not in categories:
+                problems.append(f"default_category.{kind}: {default!r} is not a category")
         if not problems:
             problems += self._cycles()
         if problems:

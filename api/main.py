@@ -51,6 +51,7 @@ from api.routes import (
     users,
 )
 from api.routes import metrics as metrics_route
+from api.routes.complaints import router as complaints_router
 from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
 from api.routes.docs import router as docs_router
@@ -208,6 +209,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(softphone_router)  # the agent page's browser softphone: its seat's settings
     app.include_router(docs_router)
+    app.include_router(complaints_router)  # issue 17: departments, routing, workflow, dashboards, Open311
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)

@@ -228,6 +228,8 @@ def decide(config: Complaints, state: State, move: Move, actor: Actor, *, now: d
     elif move.action is Action.REOPEN and Who.DESK not in allowed and _reopen_period_over(config, state, now):
         raise Refused(RefusalKind.CONFLICT, f"a request can be reopened for {config.reopen_days} days only")
     capacity = min(allowed, key=list(Who).index)
+    if capacity is Who.APPROVER:  # the history says in which role: head or secretary
+        capacity = Who(actor.memberships[state.department or ""].value)
     return Step(move.action, state.stage, target, new_department, assignee, actor.name, capacity, comment)
 
 

@@ -184,7 +184,8 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
-AnyRoleDep = Annotated[Principal, Depends(require(*Role))]
+# the call plane's roles, not the complaint workflow's (desk, officer, official reach no call data)
+AnyRoleDep = Annotated[Principal, Depends(require(Role.AGI, *STAFF_ROLES))]
 AgiWriterDep = Annotated[Principal, Depends(require(Role.AGI, Role.ADMIN))]  # the agi service writing records
 StaffDep = Annotated[Principal, Depends(require(*STAFF_ROLES))]
 SupervisorDep = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from api.models import RequestRow
 from api.security.tokens import Principal, Role
 from callcenter.config import CallCenter
 from callcenter.departments import Complaints
@@ -64,6 +65,24 @@ async def run_hooks(hooks: list[TransitionHook], event: TransitionEvent) -> None
             await hook(event)
         except Exception:  # a hook's failure is its own; the transition stands (see the rules)
             log.exception("on_transition hook %r failed for request %s", hook, event.reference)
+
+
+def event_of(
+    request: RequestRow, action: Action | None, source: Stage | None, actor: str, comment: str, at: datetime
+) -> TransitionEvent:
+    return TransitionEvent(
+        reference=request.reference, request_id=request.id, action=action, from_stage=source,
+        to_stage=Stage(request.stage or Stage.RECEIVED), department=request.department, assignee=request.assignee,
+        actor=actor, comment=comment, answer=request.answer, language=request.language, channel=request.channel,
+        contact=request.contact, caller_number=request.caller_number, at=at,
+    )  # fmt: skip
+
+
+async def announce_entry(hooks: list[TransitionHook], request: RequestRow) -> None:
+    """The hooks told of a request entering the workflow (routed at once, or received at the desk)."""
+    stage = Stage(request.stage or Stage.RECEIVED)
+    action = Action.ROUTE if stage is Stage.ASSIGNED else None
+    await run_hooks(hooks, event_of(request, action, None, ROUTING, "", request.created_at))
 
 
 def channel_of(source: str) -> str:

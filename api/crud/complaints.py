@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.complaints import ROUTING, TransitionEvent, answer_due, run_hooks
+from api.complaints import ROUTING, answer_due, event_of, run_hooks
 from api.models import RequestRow, WorkflowEvent
 from api.request_config import RequestConfig
 from callcenter.departments import Complaints
@@ -52,12 +52,6 @@ def record_entry(session: AsyncSession, *, request_id: int, values: dict[str, An
     )  # fmt: skip
 
 
-async def announce_entry(config: RequestConfig, request: RequestRow) -> None:
-    stage = Stage(request.stage or Stage.RECEIVED)
-    action = Action.ROUTE if stage is Stage.ASSIGNED else None
-    await run_hooks(config.on_transition, _event(request, action, None, ROUTING, "", request.created_at))
-
-
 def state_of(request: RequestRow) -> State:
     return State(
         stage=Stage(request.stage or Stage.RECEIVED),
@@ -84,7 +78,7 @@ async def transition(
     if complaints is None or request.stage is None:
         raise Refused(RefusalKind.CONFLICT, "this request is not in the complaint workflow")
     step = decide_step(complaints, state_of(request), move, actor, now=now)
-    if move.action is Action.DUPLICATE and not await _exists(session, move.duplicate_of or ""):
+    if move.action is Action.DUPLICATE and not await _exists(session, reference=move.duplicate_of or ""):
         raise Refused(RefusalKind.INVALID, f"no request {move.duplicate_of!r} to be a duplicate of")
     values = _values(config, complaints, request, step, move, now=now, category=category, district=district)
     changed = await session.execute(
@@ -105,7 +99,7 @@ async def transition(
     )  # fmt: skip
     await session.commit()
     await session.refresh(request)
-    await run_hooks(config.on_transition, _event(request, step.action, step.source, step.actor, step.comment, now))
+    await run_hooks(config.on_transition, event_of(request, step.action, step.source, step.actor, step.comment, now))
     return step
 
 
@@ -155,18 +149,7 @@ def _values(
     return values
 
 
-def _event(
-    request: RequestRow, action: Action | None, source: Stage | None, actor: str, comment: str, at: datetime
-) -> TransitionEvent:
-    return TransitionEvent(
-        reference=request.reference, request_id=request.id, action=action, from_stage=source,
-        to_stage=Stage(request.stage or Stage.RECEIVED), department=request.department, assignee=request.assignee,
-        actor=actor, comment=comment, answer=request.answer, language=request.language, channel=request.channel,
-        contact=request.contact, caller_number=request.caller_number, at=at,
-    )  # fmt: skip
-
-
-async def _exists(session: AsyncSession, reference: str) -> bool:
+async def _exists(session: AsyncSession, *, reference: str) -> bool:
     if not (reference.isascii() and reference.isdigit() and len(reference) <= 12):
         return False
     return (await session.scalar(select(RequestRow.id).where(RequestRow.reference == reference))) is not None

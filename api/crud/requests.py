@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.complaints import enters_workflow, entry_values
+from api.complaints import announce_entry, enters_workflow, entry_values
 from api.crud import complaints
 from api.models import RequestEvent, RequestRow
 from api.request_config import RequestConfig
@@ -81,7 +81,7 @@ async def open_request(
             created = await session.get(RequestRow, inserted)
             assert created is not None
             if entering:
-                await complaints.announce_entry(config, created)
+                await announce_entry(config.on_transition, created)
             return created
         if request_in.origin_key is not None:
             existing = await session.scalar(select(RequestRow).where(RequestRow.origin_key == request_in.origin_key))

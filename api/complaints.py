@@ -26,7 +26,7 @@ from api.models import RequestRow
 from api.security.tokens import Principal, Role
 from callcenter.config import CallCenter
 from callcenter.departments import Complaints
-from callcenter.workflow import STATUS_OF_STAGE, Action, Actor, DepartmentCalendars, Stage, add_working_days, stage_due
+from callcenter.workflow import STATUS_OF_STAGE, Action, Actor, DepartmentCalendars, Stage, deadline, stage_due
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def answer_due(
     found = complaints.category(category) if category is not None else None
     if found is None:
         return None
-    return add_working_days(calendars.of(department or found.department), since, found.deadline_days)
+    return deadline(calendars.of(department or found.department), since, found.deadline_days)
 
 
 def visible_departments(principal: Principal, complaints: Complaints) -> frozenset[str] | None:

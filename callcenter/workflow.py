@@ -289,14 +289,28 @@ def stage_days(config: Complaints, stage: Stage) -> int | None:
 
 def stage_due(config: Complaints, calendar: BusinessCalendar, stage: Stage, entered_at: datetime) -> datetime | None:
     days = stage_days(config, stage)
-    return None if days is None else add_working_days(calendar, entered_at, days)
+    return None if days is None else _working_days_or_none(calendar, entered_at, days)
+
+
+def _working_days_or_none(calendar: BusinessCalendar, start: datetime, days: int) -> datetime | None:
+    # a calendar closed for its whole horizon (every day a closure) has no deadline to give: no clock, no error
+    try:
+        return add_working_days(calendar, start, days)
+    except ValueError:
+        return None
+
+
+def deadline(calendar: BusinessCalendar, start: datetime, days: int) -> datetime | None:
+    """`add_working_days`, or None when the calendar has not that many working days within its horizon."""
+    return _working_days_or_none(calendar, start, days)
 
 
 def at_risk(calendar: BusinessCalendar, due: datetime | None, now: datetime, days: int) -> bool:
     """Not overdue yet, but due within `days` working days."""
     if due is None or due <= now:
         return False
-    return days > 0 and due <= add_working_days(calendar, now, days)
+    limit = _working_days_or_none(calendar, now, days) if days > 0 else None
+    return limit is not None and due <= limit
 
 
 class DepartmentCalendars:

@@ -224,5 +224,8 @@ def test_working_days_follow_each_departments_calendar() -> None:
     assert at_risk(calendars.of(None), friday + timedelta(hours=20), friday, 1)
     assert not at_risk(calendars.of(None), friday - timedelta(hours=1), friday, 1)  # overdue, not at risk
     assert not at_risk(calendars.of(None), friday + timedelta(days=30), friday, 1)
+    short = BusinessCalendar(CITYHALL, horizon_days=3)  # a calendar that never reaches 5 working days
     with pytest.raises(ValueError, match="working days"):
-        add_working_days(BusinessCalendar(CITYHALL, horizon_days=3), friday, 10)
+        add_working_days(short, friday, 10)
+    assert stage_due(CITY, short, Stage.IN_PROGRESS, friday) is None  # no clock rather than an error
+    assert not at_risk(short, friday + timedelta(days=30), friday, 5)

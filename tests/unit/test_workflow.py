@@ -229,3 +229,13 @@ def test_working_days_follow_each_departments_calendar() -> None:
         add_working_days(short, friday, 10)
     assert stage_due(CITY, short, Stage.IN_PROGRESS, friday) is None  # no clock rather than an error
     assert not at_risk(short, friday + timedelta(days=30), friday, 5)
+
+
+def test_ivr_config_says_who_owns_each_category() -> None:
+    from callcenter.cli import summary
+
+    text = summary(CITYHALL)
+    assert "  services-techniques [approval: head_or_secretary] m.haddad, s.amrani" in text
+    assert "    proprete [approval: head_or_secretary] k.benjelloun, i.zahraoui, y.tazi, f.ouali" in text
+    assert "      - dechets (3 working days)" in text
+    assert "routing rules: 2, officials: 3" in text

@@ -22,6 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.ami.service import LiveService
+from api.channels.notify import Notifier, notifier_for, transition_hook
+from api.channels.settings import ChannelSettings
 from api.config import ApiSettings
 from api.credential_watch import CredentialWatch
 from api.crud import staff_sessions, tokens
@@ -55,11 +57,26 @@ def get_live(request: Request) -> LiveService:
     return live
 
 
+def get_notifier(request: Request) -> Notifier:
+    """Built once from the environment (IVR_SMTP_*, IVR_MAIL_ADDRESS); tests put theirs on app.state first."""
+    notifier: Notifier | None = getattr(request.app.state, "notifier", None)
+    if notifier is None:
+        callcenter = request.app.state.callcenter
+        languages = tuple(language.code for language in callcenter.languages) if callcenter else ("fr",)
+        notifier = request.app.state.notifier = notifier_for(ChannelSettings(), languages)
+    return notifier
+
+
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]
+
+
 def get_request_config(request: Request) -> RequestConfig:
     """Built on first use from the environment; tests put their own on `app.state.request_config` first."""
     config: RequestConfig | None = getattr(request.app.state, "request_config", None)
     if config is None:
         config = RequestConfig.from_environment(request.app.state.callcenter)
+        # the citizen told of each workflow step on their channel (issue 17: api.channels.notify)
+        config.on_transition.append(transition_hook(request.app.state.sessions, get_notifier(request)))
         request.app.state.request_config = config
     return config
 
@@ -184,7 +201,8 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
-AnyRoleDep = Annotated[Principal, Depends(require(*Role))]
+# the call plane's roles, not the complaint workflow's (desk, officer, official reach no call data)
+AnyRoleDep = Annotated[Principal, Depends(require(Role.AGI, *STAFF_ROLES))]
 AgiWriterDep = Annotated[Principal, Depends(require(Role.AGI, Role.ADMIN))]  # the agi service writing records
 StaffDep = Annotated[Principal, Depends(require(*STAFF_ROLES))]
 SupervisorDep = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))]

@@ -53,6 +53,7 @@ from api.routes import (
     users,
 )
 from api.routes import metrics as metrics_route
+from api.routes.complaints import router as complaints_router
 from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
 from api.routes.docs import router as docs_router
@@ -212,6 +213,7 @@ def create_app(
     app.include_router(docs_router)
     app.include_router(channels.router)  # issue 17 B: web form with photos, paper mail, files, satisfaction
     app.include_router(chat.router)  # issue 17 B: the portal's chat and the staff's chat page (WebSockets)
+    app.include_router(complaints_router)  # issue 17: departments, routing, workflow, dashboards, Open311
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        larger=dict.fromkeys(channels.UPLOAD_PATHS, channels.UPLOAD_MAX_BYTES))  # fmt: skip

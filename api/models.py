@@ -185,14 +185,27 @@ class RequestRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # issue 17 B (migration 0015): the channel it came through (phone | web | email | chat | paper | pwa; "" before
-    # it) and where the citizen placed it (an address, or the phone's coordinates)
-    channel: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # issue 17 B (migration 0015): where the citizen placed it (an address, or the phone's coordinates)
     location_text: Mapped[str] = mapped_column(String(300), default="", server_default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # The complaint workflow (migration 0014; callcenter.workflow): stage None means not in the workflow.
+    category: Mapped[str | None] = mapped_column(String(40))
+    department: Mapped[str | None] = mapped_column(String(40))
+    stage: Mapped[str | None] = mapped_column(String(16))
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    # the channel it came through (phone | web | email | chat | paper | pwa; "" before it)
+    channel: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    district: Mapped[str] = mapped_column(String(64), default="")
+    stage_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stage_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    duplicate_of: Mapped[str | None] = mapped_column(String(12))
+    satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (
+        Index("ix_requests_stage_department", "stage", "department"),
         Index("ix_requests_status_due_at", "status", "due_at"),
         Index("ix_requests_created_at", "created_at"),
         Index("ix_requests_linkedid", "linkedid"),
@@ -210,6 +223,30 @@ class RequestEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class WorkflowEvent(Base):
+    """One transition of the complaint workflow (migration 0014): append-only, enforced by PostgreSQL."""
+
+    __tablename__ = "workflow_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    request_id: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(128))
+    capacity: Mapped[str] = mapped_column(String(16))  # desk | head | secretary | agent | assignee | ... | routing
+    action: Mapped[str] = mapped_column(String(16))
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(40))
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_workflow_history_request", "request_id", "reference", "id"),
+        Index("ix_workflow_history_at", "at"),
+    )
 
 
 class DispositionRow(Base):

@@ -12,9 +12,11 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.complaints import TransitionHook
 from callcenter.calendar import BusinessCalendar
 from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
+from callcenter.workflow import DepartmentCalendars
 
 # Asterisk's file extension for each RECORD FILE format of callcenter.toml [voicemail].format.
 RECORDING_EXTENSIONS = {"wav": "wav", "wav49": "WAV", "gsm": "gsm", "ulaw": "ulaw", "alaw": "alaw", "g722": "g722",
@@ -46,9 +48,14 @@ class RequestConfig:
     portal_limit: int = 5  # portal requests per address per PORTAL_WINDOW
     service_lines: dict[str, str] = field(default_factory=dict)
     calendar: BusinessCalendar = field(init=False)
+    # The complaint workflow (api.complaints): each department's calendar, and the hooks run after every
+    # transition (the citizen's notifications plug in here).
+    department_calendars: DepartmentCalendars = field(init=False)
+    on_transition: list[TransitionHook] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.calendar = BusinessCalendar(self.callcenter)
+        self.department_calendars = DepartmentCalendars(self.callcenter)
 
     @classmethod
     def from_environment(cls, callcenter: CallCenter | None = None) -> RequestConfig:

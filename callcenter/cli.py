@@ -36,7 +36,28 @@ def summary(callcenter: CallCenter) -> str:
             extras.append("archived")
         lines.append(f"  {request_type.digit} {request_type.key} ({', '.join(extras)})")
     lines.append(f"portal: {callcenter.portal_url}")
+    lines += complaints_summary(callcenter)
     return "\n".join(lines)
+
+
+def complaints_summary(callcenter: CallCenter) -> list[str]:
+    """Who owns which category ([complaints]): the departments as a tree, each with its people and categories."""
+    complaints = callcenter.complaints
+    if complaints is None:
+        return []
+    lines = [f"complaints ({', '.join(complaints.request_types)}):"]
+
+    def department_lines(parent: str | None, depth: int) -> None:
+        for department in (d for d in complaints.departments if d.parent == parent):
+            people = ", ".join(department.members()) or "nobody"
+            lines.append(f"{'  ' * depth}  {department.key} [approval: {department.approval.value}] {people}")
+            for category in (c for c in complaints.categories if c.department == department.key):
+                lines.append(f"{'  ' * depth}    - {category.key} ({category.deadline_days} working days)")
+            department_lines(department.key, depth + 1)
+
+    department_lines(None, 0)
+    lines.append(f"  routing rules: {len(complaints.routes)}, officials: {len(complaints.officials)}")
+    return lines
 
 
 def main(argv: list[str]) -> int:

@@ -30,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+from callcenter.departments import Complaints
+
 # The opening-hours part of the model lives in callcenter.hours; re-exported so the model is one import.
 from callcenter.hours import SECONDS_PER_DAY as SECONDS_PER_DAY
 from callcenter.hours import STRICT
@@ -173,6 +175,7 @@ class CallCenter(_Strict):
     disposition_outcomes: list[DispositionOutcome] = Field(
         default=list(DEFAULT_DISPOSITION_OUTCOMES), min_length=1, max_length=30
     )
+    complaints: Complaints | None = None  # departments, categories, routing (callcenter.departments)
 
     @field_validator("holiday_country")
     @classmethod
@@ -208,6 +211,7 @@ class CallCenter(_Strict):
         problems = [*self._language_problems(), *self._request_type_problems(), *self._date_problems()]
         outcome_keys = Counter(outcome.key for outcome in self.disposition_outcomes)
         problems += [f"disposition_outcomes: {key!r} is listed twice" for key, n in outcome_keys.items() if n > 1]
+        problems += self._complaint_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -264,6 +268,19 @@ class CallCenter(_Strict):
                     f"request_types[{index}].reference_max_digits: above menu.max_reference_digits "
                     f"({self.menu.max_reference_digits})"
                 )
+        return problems
+
+    def _complaint_problems(self) -> list[str]:
+        if self.complaints is None:
+            return []
+        codes = {language.code for language in self.languages}
+        kinds = {request_type.key for request_type in self.request_types}
+        problems = [f"complaints.request_types: {key!r} is not a request type key"
+                    for key in self.complaints.request_types if key not in kinds]  # fmt: skip
+        problems += [f"complaints.default_category: {key!r} is not a request type key"
+                     for key in self.complaints.default_category if key not in kinds]  # fmt: skip
+        problems += [f"complaints: a label in {code!r}, not one of the languages"
+                     for code in sorted(self.complaints.label_languages() - codes)]  # fmt: skip
         return problems
 
     def _date_problems(self) -> list[str]:

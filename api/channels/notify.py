@@ -22,12 +22,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.channels.mail_intake import tagged_subject
 from api.channels.models import CitizenNotification, MailMessage, RequestSatisfaction
 from api.channels.outbound import LogOnlySms, MailSender, SmsGateway, SmtpSender, build_mail
 from api.channels.settings import ChannelSettings
+from api.complaints import TransitionEvent, TransitionHook
 from api.models import RequestRow
 
 log = logging.getLogger(__name__)
@@ -221,9 +222,7 @@ async def _mail(
                                 reason=reason, raw=message.as_bytes(), at=now))  # fmt: skip
 
 
-async def _satisfaction_link(
-    session: AsyncSession, *, notifier: Notifier, request: RequestRow, now: datetime
-) -> str:
+async def _satisfaction_link(session: AsyncSession, *, notifier: Notifier, request: RequestRow, now: datetime) -> str:
     """A new token for the request's satisfaction question (a reopened and re-closed request asks again)."""
     token = secrets.token_urlsafe(24)
     token_hash = hashlib.sha256(token.encode()).hexdigest()
@@ -233,3 +232,24 @@ async def _satisfaction_link(
         .on_conflict_do_update(index_elements=["request_id"], set_={"token_hash": token_hash, "asked_at": now})
     )
     return f"{notifier.portal_url.rstrip('/')}/ui/portal.html?ref={request.reference}&satisfaction={token}"
+
+
+def transition_hook(sessions: async_sessionmaker[AsyncSession], notifier: Notifier) -> TransitionHook:
+    """The complaint workflow's `on_transition` hook: the citizen told of each step that is theirs to know.
+
+    The entry into the workflow is not told here: the channel that took the request acknowledged it already.
+    The hook runs after the transition's commit, in a session of its own.
+    """
+
+    async def notify(event: TransitionEvent) -> None:
+        if event.from_stage is None:
+            return
+        async with sessions() as session:
+            request = await session.get(RequestRow, event.request_id)
+            if request is None:
+                return
+            comment = event.comment or (event.answer if event.to_stage == "closed" else "")
+            await notify_transition(session, notifier=notifier, request=request, old=str(event.from_stage),
+                                    new=str(event.to_stage), comment=comment, now=event.at)  # fmt: skip
+
+    return notify

@@ -18,6 +18,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.complaints import announce_entry, enters_workflow, entry_values
+from api.crud import complaints
 from api.models import RequestEvent, RequestRow
 from api.request_config import RequestConfig
 from api.request_rules import OPEN_STATUSES, due_at, may_move, new_reference, request_type_for
@@ -65,15 +67,25 @@ async def open_request(
             "updated_at": now,
             "channel": request_in.channel or CHANNEL_OF_SOURCE.get(request_in.source, ""),  # issue 17 B
         }
+        entering = enters_workflow(config.callcenter.complaints, type_key=kind.key, source=request_in.source)
+        if entering:
+            values |= entry_values(config.callcenter, config.department_calendars, type_key=kind.key,
+                                   source=request_in.source, category=request_in.category,
+                                   language=request_in.language, service=request_in.service,
+                                   created_at=request_in.created_at)  # fmt: skip
         inserted = await session.scalar(
             insert(RequestRow).values(values).on_conflict_do_nothing().returning(RequestRow.id)
         )
         if inserted is not None:
             _history(session, inserted, at=now, actor=request_in.created_by, action="created",
                      to_status=RequestStatus.NEW.value, note=f"from {request_in.source}")  # fmt: skip
+            if entering:
+                complaints.record_entry(session, request_id=inserted, values=values, now=now)
             await session.commit()
             created = await session.get(RequestRow, inserted)
             assert created is not None
+            if entering:
+                await announce_entry(config.on_transition, created)
             return created
         if request_in.origin_key is not None:
             existing = await session.scalar(select(RequestRow).where(RequestRow.origin_key == request_in.origin_key))

@@ -14,14 +14,13 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import Response
 
 from api.channels.attachments import MAX_ATTACHMENT_BYTES, AttachmentRefused, CheckedAttachment, check_attachment
-from api.channels.notify import Notifier, acknowledge, notifier_for
-from api.channels.settings import ChannelSettings
+from api.channels.notify import acknowledge
 from api.crud import channels, rate_limits, requests
-from api.deps import NowDep, RequestConfigDep, SessionDep, StaffDep
+from api.deps import NotifierDep, NowDep, RequestConfigDep, SessionDep, StaffDep
 from api.net import limit_key
 from api.problems import documented, retry_after
 from api.request_config import PORTAL_WINDOW
@@ -45,17 +44,6 @@ UPLOAD_PATHS = ("/portal/requests/form", "/requests/paper")
 UPLOAD_MAX_BYTES = MAX_FILES * MAX_ATTACHMENT_BYTES + 64 * 1024  # the files and the form's fields
 
 
-def get_notifier(request: Request) -> Notifier:
-    """Built once from the environment (IVR_SMTP_*, IVR_MAIL_ADDRESS); tests put theirs on app.state first."""
-    notifier: Notifier | None = getattr(request.app.state, "notifier", None)
-    if notifier is None:
-        callcenter = request.app.state.callcenter
-        languages = tuple(language.code for language in callcenter.languages) if callcenter else ("fr",)
-        notifier = request.app.state.notifier = notifier_for(ChannelSettings(), languages)
-    return notifier
-
-
-NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 Files = Annotated[list[UploadFile], File(description=f"at most {MAX_FILES} files")]
 
 

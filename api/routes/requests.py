@@ -15,14 +15,22 @@ from fastapi.responses import FileResponse
 from api.call_back import callback_number, originate_call_back
 from api.channels.notify import acknowledge, notify_transition
 from api.crud import rate_limits, requests
-from api.deps import AgiWriterDep, LiveDep, NowDep, RequestConfigDep, SessionDep, StaffDep, StatusReaderDep
+from api.deps import (
+    AgiWriterDep,
+    LiveDep,
+    NotifierDep,
+    NowDep,
+    RequestConfigDep,
+    SessionDep,
+    StaffDep,
+    StatusReaderDep,
+)
 from api.models import RequestRow
 from api.net import limit_key
 from api.problems import documented, retry_after
 from api.request_config import PORTAL_WINDOW, RequestConfig
 from api.request_rules import due_soon_cutoff
 from api.routes.agents import check_seat
-from api.routes.channels import NotifierDep
 from api.schemas.audit import AuditAction
 from api.schemas.desk import CallBackCreate, CallBackStarted
 from api.schemas.requests import (
@@ -120,9 +128,7 @@ async def open_from_portal(
         session, key=f"portal:{address}", limit=config.portal_limit, window=PORTAL_WINDOW, now=now
     )
     if wait_s is not None:
-        raise HTTPException(
-            429, "too many requests from this address; try again later", headers=retry_after(wait_s)
-        )
+        raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
     _check_type(config, body.request_type)
     opened = await requests.open_from_portal(session, config=config, portal_in=body, now=now)
     await acknowledge(session, notifier=notifier, request=opened, now=now)  # issue 17 B
@@ -169,9 +175,7 @@ async def get_request(
     await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
-    return RequestDetail(
-        **public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events]
-    )
+    return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events])
 
 
 @router.post("/requests/{reference}/status", responses=documented(409))
@@ -188,13 +192,12 @@ async def change_status(
     found = await _found(session, reference, scope)
     old = found.status
     try:
-        changed = await requests.change_status(
-            session, request=found, status_in=body, actor=principal.name, now=now
-        )
+        changed = await requests.change_status(session, request=found, status_in=body, actor=principal.name, now=now)
     except requests.TransitionError as error:
         raise HTTPException(409, str(error)) from error
-    await notify_transition(session, notifier=notifier, request=changed, old=old, new=changed.status,
-                            comment=body.note, now=now)  # fmt: skip  issue 17 B: the citizen is told
+    await notify_transition(
+        session, notifier=notifier, request=changed, old=old, new=changed.status, comment=body.note, now=now
+    )  # fmt: skip  issue 17 B: the citizen is told
     return _public(changed, now=now)
 
 

@@ -50,6 +50,8 @@ class DispositionCreate(_Body):
     caller_number: str = Field(default="", max_length=64)
     language: str | None = Field(default=None, max_length=16)
     service: str = Field(default="", max_length=64)
+    category: str | None = Field(default=None, max_length=40, description="a [complaints] category key")
+    district: str = Field(default="", max_length=64)
 
 
 class PortalRequestCreate(_Body):
@@ -60,6 +62,8 @@ class PortalRequestCreate(_Body):
     contact: str = Field(min_length=3, max_length=256)  # e-mail or phone number to answer to
     language: str | None = Field(default=None, max_length=16)
     service: str = Field(default="", max_length=64)
+    category: str | None = Field(default=None, max_length=40, description="a [complaints] category key")
+    district: str = Field(default="", max_length=64)
 
 
 class CorrectionCreate(_Body):
@@ -96,6 +100,8 @@ class RequestCreate(BaseModel):
     location_text: str = ""
     latitude: float | None = None
     longitude: float | None = None
+    category: str | None = None  # the complaint workflow's category (callcenter.departments), when known
+    district: str = ""
 
 
 class RequestCreated(BaseModel):

@@ -18,7 +18,7 @@ UiLanguage = Literal["fr", "ar", "en"]
 class UserCreate(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN, description="lowercase; what the person types to sign in")
     display_name: str = Field(min_length=1, max_length=128, pattern=r"^[^\r\n\x00]+$")
-    role: Literal[Role.AGENT, Role.SUPERVISOR, Role.ADMIN]
+    role: Literal[Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.DESK, Role.OFFICER, Role.OFFICIAL]
     seat: str | None = Field(default=None, pattern=SEAT_FIELD, description="an agent's PJSIP endpoint, e.g. agent1001")
     language: UiLanguage = "fr"
     password: str | None = Field(

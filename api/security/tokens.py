@@ -31,6 +31,10 @@ class Role(enum.StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # The complaint workflow (issue 17; api.security.complaints): they reach no call data.
+    DESK = "desk"  # reception desk: triage and routing
+    OFFICER = "officer"  # a department's member (head, secretary or agent per the [complaints] configuration)
+    OFFICIAL = "official"  # director general, elected officials, the mayor: dashboards
 
 
 # Known secrets, for the demo and tests only (see the rules above).

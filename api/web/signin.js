@@ -4,6 +4,8 @@
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 
 const HOME = { agent: "/ui/agent.html", supervisor: "/ui/wallboard.html", admin: "/ui/users.html" };
+// issue 17: the complaint workflow's roles
+Object.assign(HOME, { desk: "/ui/complaints.html", officer: "/ui/complaints.html", official: "/ui/complaints.html" });
 let lang = chooseLanguage();
 const picker = document.getElementById("lang");
 picker.value = lang;

@@ -10,14 +10,13 @@ import os
 import smtplib
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +32,7 @@ from api.request_config import RequestConfig
 from callcenter.loading import load_callcenter
 from tests.db.conftest import T0
 from tests.support.database import empty_tables
+from tests.support.mail import Capture, port_of
 from tests.support.poll import eventually
 from tests.support.ports import free_port
 from tests.support.processes import stop_process
@@ -42,30 +42,10 @@ CITIZEN = "amina@example.org"
 
 
 @dataclass
-class Capture:
-    """The outside world's mail server: keeps what it is sent."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content
-        assert isinstance(raw, bytes)
-        parsed = message_from_bytes(raw, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
-@dataclass
 class Mailboxes:
     intake_port: int
     capture: Capture
     sessions: async_sessionmaker[AsyncSession]
-
-
-def port_of(server: asyncio.Server) -> int:
-    port: int = server.sockets[0].getsockname()[1]
-    return port
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ that came with it (photos, scans, mail attachments), every e-mail in and out (ra
 notifications sent to citizens, and the satisfaction question asked on closing.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -37,7 +37,7 @@ END $$;
 
 
 def upgrade() -> None:
-    op.add_column("requests", sa.Column("channel", sa.String(16), nullable=False, server_default=""))
+    # requests.channel itself comes with the complaint workflow (0014)
     op.add_column("requests", sa.Column("location_text", sa.String(300), nullable=False, server_default=""))
     op.add_column("requests", sa.Column("latitude", sa.Float(), nullable=True))
     op.add_column("requests", sa.Column("longitude", sa.Float(), nullable=True))
@@ -115,5 +115,5 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER requests_channel_guard ON requests")
     op.execute("DROP FUNCTION requests_channel_guard()")
     op.drop_constraint("ck_requests_coordinates", "requests")
-    for column in ("longitude", "latitude", "location_text", "channel"):
+    for column in ("longitude", "latitude", "location_text"):
         op.drop_column("requests", column)

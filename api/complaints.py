@@ -1,0 +1,166 @@
+"""The complaint workflow in the API: which requests enter it, who the actor is, and the `on_transition` hook.
+
+Rules:
+- A request enters the workflow when its type is one of [complaints].request_types (corrections do not: they
+  restate an archived request, whose workflow goes on). Its category is the one given (web form, desk) or the
+  type's default category; routing (callcenter.departments) names its department; with `auto_route` it is
+  assigned there at once (the history says "routing" did it), else it waits at the desk as received.
+- The channel is where it came from: voicemail and dispositions are the phone, the portal is the web; any other
+  source (email, chat, paper, ...) is its own channel.
+- The desk is the desk role, supervisors and admins; an officer's departments and roles there come from the
+  configuration by their username; officials and agents hold no workflow right.
+- `on_transition` hooks (RequestConfig.on_transition) run after every committed transition, the entry into the
+  workflow included, in order; one that fails is logged and the others still run: a notification never undoes
+  or blocks a transition.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from api.models import RequestRow
+from api.security.tokens import Principal, Role
+from callcenter.config import CallCenter
+from callcenter.departments import Complaints
+from callcenter.workflow import STATUS_OF_STAGE, Action, Actor, DepartmentCalendars, Stage, deadline, stage_due
+
+log = logging.getLogger(__name__)
+
+CHANNEL_OF_SOURCE = {"voicemail": "phone", "disposition": "phone", "portal": "web"}
+DESK_ROLES = frozenset({Role.DESK, Role.SUPERVISOR, Role.ADMIN})
+ROUTING = "routing"  # the actor and capacity of an automatic routing
+
+
+@dataclass(frozen=True)
+class TransitionEvent:
+    """What a hook is told: the request after the transition, and the transition itself."""
+
+    reference: str
+    request_id: int
+    action: Action | None  # None: the request entered the workflow (received, or routed at once)
+    from_stage: Stage | None
+    to_stage: Stage
+    department: str | None
+    assignee: str | None
+    actor: str
+    comment: str  # a rejection's reason, a proposed answer, ...: what the citizen may be told
+    answer: str  # the answer on the request (set when proposed)
+    language: str | None
+    channel: str
+    contact: str
+    caller_number: str
+    at: datetime
+
+
+TransitionHook = Callable[[TransitionEvent], Awaitable[None]]
+
+
+async def run_hooks(hooks: list[TransitionHook], event: TransitionEvent) -> None:
+    for hook in hooks:
+        try:
+            await hook(event)
+        except Exception:  # a hook's failure is its own; the transition stands (see the rules)
+            log.exception("on_transition hook %r failed for request %s", hook, event.reference)
+
+
+def event_of(
+    request: RequestRow, action: Action | None, source: Stage | None, actor: str, comment: str, at: datetime
+) -> TransitionEvent:
+    return TransitionEvent(
+        reference=request.reference, request_id=request.id, action=action, from_stage=source,
+        to_stage=Stage(request.stage or Stage.RECEIVED), department=request.department, assignee=request.assignee,
+        actor=actor, comment=comment, answer=request.answer, language=request.language, channel=request.channel,
+        contact=request.contact, caller_number=request.caller_number, at=at,
+    )  # fmt: skip
+
+
+async def announce_entry(hooks: list[TransitionHook], request: RequestRow) -> None:
+    """The hooks told of a request entering the workflow (routed at once, or received at the desk)."""
+    stage = Stage(request.stage or Stage.RECEIVED)
+    action = Action.ROUTE if stage is Stage.ASSIGNED else None
+    await run_hooks(hooks, event_of(request, action, None, ROUTING, "", request.created_at))
+
+
+def channel_of(source: str) -> str:
+    return CHANNEL_OF_SOURCE.get(source, source[:16])
+
+
+def actor_for(principal: Principal, complaints: Complaints) -> Actor:
+    memberships = complaints.memberships(principal.name) if principal.role is Role.OFFICER else {}
+    return Actor(principal.name, desk=principal.role in DESK_ROLES, memberships=memberships)
+
+
+def enters_workflow(complaints: Complaints | None, *, type_key: str, source: str) -> bool:
+    return complaints is not None and source != "correction" and type_key in complaints.request_types
+
+
+def entry_values(
+    callcenter: CallCenter,
+    calendars: DepartmentCalendars,
+    *,
+    type_key: str,
+    source: str,
+    category: str | None,
+    language: str | None,
+    service: str,
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The workflow columns of a request entering the workflow (callers check `enters_workflow` first)."""
+    complaints = callcenter.complaints
+    assert complaints is not None
+    category = category or complaints.default_category.get(type_key)
+    channel = channel_of(source)
+    department = complaints.route(
+        category=category, channel=channel, language=language, service=service, request_type=type_key
+    )
+    stage = Stage.ASSIGNED if department is not None and complaints.auto_route else Stage.RECEIVED
+    where = department if stage is Stage.ASSIGNED else None
+    return {
+        "category": category,
+        "channel": channel,
+        "stage": stage.value,
+        "department": where,
+        "status": STATUS_OF_STAGE[stage].value,
+        "stage_since": created_at,
+        "stage_due_at": stage_due(complaints, calendars.of(where), stage, created_at),
+        "answer_due_at": answer_due(complaints, calendars, category, where, created_at),
+    }
+
+
+def answer_due(
+    complaints: Complaints, calendars: DepartmentCalendars, category: str | None, department: str | None,
+    since: datetime,
+) -> datetime | None:  # fmt: skip
+    """The category's deadline in working days of the department's calendar; None without a category."""
+    found = complaints.category(category) if category is not None else None
+    if found is None:
+        return None
+    return deadline(calendars.of(department or found.department), since, found.deadline_days)
+
+
+def visible_departments(principal: Principal, complaints: Complaints) -> frozenset[str] | None:
+    """The departments whose requests `principal` works on: None for the desk (all), their own for an officer,
+    none for anyone else (agents keep the request desk of api.routes.requests; officials see dashboards)."""
+    if principal.role in DESK_ROLES:
+        return None
+    if principal.role is Role.OFFICER:
+        return frozenset(complaints.memberships(principal.name))
+    return frozenset()
+
+
+def dashboard_departments(principal: Principal, complaints: Complaints) -> frozenset[str] | None:
+    """The departments `principal`'s dashboards cover: None for all (desk, supervisors, admins, the director
+    general and the mayor), an elected official's delegation, a head's or secretary's departments; empty: none."""
+    if principal.role in DESK_ROLES:
+        return None
+    if principal.role is Role.OFFICIAL:
+        found = complaints.dashboard_departments(principal.name)
+        return None if found is None else frozenset(found)
+    if principal.role is Role.OFFICER:
+        roles = complaints.memberships(principal.name)
+        return frozenset(key for key, role in roles.items() if role.value in ("head", "secretary"))
+    return frozenset()

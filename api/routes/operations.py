@@ -67,7 +67,7 @@ def _check(request: Request, candidate: CalendarOverrides) -> None:
     try:
         merged(callcenter, candidate, "calendar overrides")
     except ConfigError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
+        raise HTTPException(422, str(error)) from error
 
 
 @router.get("/config/overrides")
@@ -166,7 +166,7 @@ async def reload_configuration(
     except ConfigError as error:
         await audit(AuditAction.RELOAD_CONFIG, "config", f"refused: {error}")
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"configuration refused, still running the previous one:\n{error}"
+            422, f"configuration refused, still running the previous one:\n{error}"
         ) from error
     request.app.state.callcenter = callcenter
     generation = await overrides_db.bump_generation(session, actor=principal.name, now=now)

@@ -141,35 +141,44 @@ async def _run(command: list[str], environment: dict[str, str]) -> None:
         )
 
 
-async def create_backup(destination: Path, where: Locations, *, now: datetime) -> dict[str, Any]:
-    """Write a backup into `destination` (new or empty); returns its manifest."""
+def _empty_directory(destination: Path) -> None:
     if destination.exists() and any(destination.iterdir()):
         raise BackupError(f"{destination} is not empty: give a new directory for each backup")
     destination.mkdir(parents=True, exist_ok=True)
+
+
+def _copy_files(destination: Path, where: Locations) -> dict[str, dict[str, Any]]:
+    """Copy the files after the dump; every file of the backup with its size and SHA-256."""
+    files = destination / "files"
+    for area, source in where.directories.items():
+        if source.is_dir():
+            shutil.copytree(source, files / area, symlinks=False, dirs_exist_ok=True)
+    if where.callcenter_file is not None:
+        (files / "config").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(where.callcenter_file, files / "config" / "callcenter.toml")
+    listed = [destination / DUMP, *(_files(files) if files.exists() else ())]
+    return {
+        str(path.relative_to(destination)): {"bytes": path.stat().st_size, "sha256": sha256(path)} for path in listed
+    }
+
+
+async def create_backup(destination: Path, where: Locations, *, now: datetime) -> dict[str, Any]:
+    """Write a backup into `destination` (new or empty); returns its manifest."""
+    await asyncio.to_thread(_empty_directory, destination)
     major, _, revision = await server_facts(where.database_url)
     arguments, environment = libpq_arguments(where.database_url)
     dump = destination / DUMP
     await _run([str(pg_tool("pg_dump", major)), "--format=custom", "--file", str(dump), *arguments], environment)
-    files = destination / "files"
-    for area, source in where.directories.items():
-        if source.is_dir():
-            await asyncio.to_thread(shutil.copytree, source, files / area, symlinks=False, dirs_exist_ok=True)
-    if where.callcenter_file is not None:
-        (files / "config").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(where.callcenter_file, files / "config" / "callcenter.toml")
-    listed = [dump, *_files(files)] if files.exists() else [dump]
     manifest = {
         "format": FORMAT,
         "created_at": now.isoformat(),
         "schema_revision": revision,
         "postgresql_major": major,
         "sources": {area: str(path) for area, path in where.directories.items()},
-        "files": {
-            str(path.relative_to(destination)): {"bytes": path.stat().st_size, "sha256": sha256(path)}
-            for path in listed
-        },
+        "files": await asyncio.to_thread(_copy_files, destination, where),
     }
-    (destination / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    await asyncio.to_thread((destination / MANIFEST).write_text, text, encoding="utf-8")
     return manifest
 
 
@@ -196,6 +205,18 @@ def verify(source: Path) -> dict[str, Any]:
     return manifest
 
 
+def _restore_files(source: Path, where: Locations) -> None:
+    for area, target in where.directories.items():
+        saved = source / "files" / area
+        if saved.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(saved, target, dirs_exist_ok=True)
+    saved_config = source / "files" / "config" / "callcenter.toml"
+    if saved_config.is_file() and where.callcenter_file is not None:
+        where.callcenter_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(saved_config, where.callcenter_file)
+
+
 async def restore_backup(source: Path, where: Locations) -> dict[str, Any]:
     """Verify, then restore the database into an empty one and the files into this machine's locations."""
     manifest = await asyncio.to_thread(verify, source)
@@ -210,13 +231,5 @@ async def restore_backup(source: Path, where: Locations) -> dict[str, Any]:
     arguments, environment = libpq_arguments(where.database_url)
     restore = [str(pg_tool("pg_restore", major)), "--exit-on-error", "--single-transaction", "--no-owner"]
     await _run([*restore, "--no-privileges", *arguments, str(source / DUMP)], environment)
-    for area, target in where.directories.items():
-        saved = source / "files" / area
-        if saved.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(shutil.copytree, saved, target, dirs_exist_ok=True)
-    saved_config = source / "files" / "config" / "callcenter.toml"
-    if saved_config.is_file() and where.callcenter_file is not None:
-        where.callcenter_file.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(saved_config, where.callcenter_file)
+    await asyncio.to_thread(_restore_files, source, where)
     return manifest

@@ -20,6 +20,8 @@ install -m 0644 deploy/systemd/ivr-agi.service deploy/systemd/ivr-agi@.service d
   "$root$UNITDIR/"
 install -m 0644 deploy/systemd/callcenter-ivr.sysusers "$root/usr/lib/sysusers.d/callcenter-ivr.conf"
 install -m 0644 docs/runbook.md "$root$PREFIX/docs/runbook.md"
+install -d -m 0755 "$root/usr/local/sbin"
+install -m 0755 deploy/systemd/ivr-admin "$root/usr/local/sbin/ivr-admin"
 
 # configuration: the administrator's copies are never overwritten
 install -d -m 0750 "$root/etc/callcenter-ivr"

@@ -55,6 +55,7 @@ def test_everything_is_laid_down_under_destdir(stage: Path) -> None:
     assert (stage / "usr/share/asterisk/sounds/fr/ivr/greeting.wav").read_bytes() == b"RIFF"
     assert (stage / "opt/callcenter-ivr/venv/bin/python").exists()
     assert (stage / "opt/callcenter-ivr/docs/runbook.md").is_file()
+    assert os.access(stage / "usr/local/sbin/ivr-admin", os.X_OK)
     installed = {path.name for path in (stage / "etc/asterisk").glob("*.conf")}
     assert "extensions.conf" in installed and not any("sandbox" in name for name in installed)
     assert oct((stage / "etc/callcenter-ivr/env").stat().st_mode & 0o777) == "0o640"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from datetime import date
 from pathlib import Path
 
@@ -131,3 +133,38 @@ async def test_the_poll_logs_a_refused_reload_and_keeps_serving(
     assert live.current().calendar.status(OPEN_INSTANT).reason is ClosedReason.CLOSURE  # STRIKE still applies
     refusals = [r.message for r in caplog.records if "refused" in r.message]
     assert len(refusals) == 2 and "not valid TOML" in refusals[0] and "Saint Nobody" in refusals[1]
+
+
+async def test_the_agi_process_rereads_its_file_on_sighup_while_the_api_is_unreachable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ivr.app import live_configuration
+    from ivr.settings import Settings
+    from tests.support.poll import eventually
+
+    path = tmp_path / "callcenter.toml"
+    path.write_text(PACKAGED.read_text())
+    settings = Settings(
+        callcenter_path=path,
+        api_url="http://127.0.0.1:9",  # discard: nothing answers there
+        api_token="agi-token",
+        overrides_cache=tmp_path / "cache.json",
+        overrides_poll_s=0.05,
+    )
+    stop = asyncio.Event()
+    async with live_configuration(make_context(tmp_path / "spool"), settings, stop) as live:
+        path.write_text(PACKAGED.read_text().replace('name = "', 'name = "Renamed ', 1))
+        os.kill(os.getpid(), signal.SIGHUP)
+        await eventually(lambda: live.reloads == 1, timeout_s=5, what="the SIGHUP reload")
+        path.write_text("not = [toml")
+        os.kill(os.getpid(), signal.SIGHUP)
+        await eventually(
+            lambda: any("reload refused" in r.message for r in caplog.records), timeout_s=5, what="the refusal"
+        )
+        await eventually(
+            lambda: any("cannot read the calendar overrides" in r.message for r in caplog.records),
+            timeout_s=5,
+            what="the poll to notice the API is unreachable",
+        )
+        stop.set()
+    assert live.current().callcenter.name.startswith("Renamed ")

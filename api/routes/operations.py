@@ -7,10 +7,13 @@ Rules:
 - A reload re-reads this process's file; a bad file is refused (422, the message says where) and the running
   configuration kept. A good one bumps the generation the agi processes poll, and each re-reads its own file.
 - Every change is in the audit log (who, what, when, from where).
+- The overrides steer call routing (the agi processes). Request deadlines, counted in business hours by the API,
+  follow the call-center file (re-read here on reload), not the overrides.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -20,6 +23,7 @@ from api.crud import calendar_overrides as overrides_db
 from api.deps import AdminDep, NowDep, SessionDep, require
 from api.operations_models import CalendarOverrideRow
 from api.problems import documented
+from api.request_config import RequestConfig
 from api.schemas.audit import AuditAction
 from api.schemas.operations import (
     CalendarOverridePublic,
@@ -165,10 +169,11 @@ async def reload_configuration(
         merged(callcenter, calendar)
     except ConfigError as error:
         await audit(AuditAction.RELOAD_CONFIG, "config", f"refused: {error}")
-        raise HTTPException(
-            422, f"configuration refused, still running the previous one:\n{error}"
-        ) from error
+        raise HTTPException(422, f"configuration refused, still running the previous one:\n{error}") from error
     request.app.state.callcenter = callcenter
+    requests_config: RequestConfig | None = getattr(request.app.state, "request_config", None)
+    if requests_config is not None:  # request types and deadlines follow the file too (api.deps builds it once)
+        request.app.state.request_config = dataclasses.replace(requests_config, callcenter=callcenter)
     generation = await overrides_db.bump_generation(session, actor=principal.name, now=now)
     await audit(AuditAction.RELOAD_CONFIG, "config", f"generation {generation}")
     return ReloadPublic(

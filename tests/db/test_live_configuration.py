@@ -7,9 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from api.request_config import RequestConfig
 from api.security.tokens import Role
-from callcenter.loading import PACKAGED_NAME
+from callcenter.loading import PACKAGED_NAME, load_callcenter
 from callcenter.overrides import CalendarOverrides
 
 PACKAGED = Path(__file__).parents[2] / "callcenter" / PACKAGED_NAME
@@ -45,14 +47,23 @@ async def test_closures_and_holidays_are_validated_stored_audited_and_served_to_
     listed = (await client.get("/admin/calendar", headers=admin)).json()
     assert [row["kind"] for row in listed] == ["holiday"]
 
+    page = await client.get("/ui/closures.html")
+    assert page.status_code == 200 and 'src="closures.js"' in page.text
+    assert 'from "./session.js"' in (await client.get("/ui/closures.js")).text
+
     audit = (await client.get("/audit", params={"action": "change_calendar"}, headers=admin)).json()["items"]
     assert [entry["detail"].split()[0] for entry in audit] == ["remove", "add", "add"]
 
 
 async def test_a_reload_refuses_a_bad_file_and_bumps_the_generation_for_a_good_one(
-    client: httpx.AsyncClient, auth: dict[Role, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    auth: dict[Role, dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     admin = auth[Role.ADMIN]
+    app.state.request_config = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path)
     path = tmp_path / "callcenter.toml"
     monkeypatch.setenv("IVR_CALLCENTER", str(path))
     before = (await client.get("/config/overrides", headers=admin)).json()["generation"]
@@ -68,4 +79,6 @@ async def test_a_reload_refuses_a_bad_file_and_bumps_the_generation_for_a_good_o
     reloaded = await client.post("/admin/config/reload", headers=admin)
     assert reloaded.status_code == 200, reloaded.text
     assert reloaded.json()["name"].startswith("Renamed ") and reloaded.json()["generation"] == before + 1
+    assert app.state.callcenter.name.startswith("Renamed ")
+    assert app.state.request_config.callcenter.name.startswith("Renamed ")
     assert (await client.get("/config/overrides", headers=admin)).json()["generation"] == before + 1

@@ -54,7 +54,14 @@ async def build(url: str, out: Path) -> None:
     dump = [str(pg_tool("pg_dump", major)), "--format=plain", "--no-owner", "--no-privileges", *arguments]
     text = subprocess.run(dump, env=environment, capture_output=True, text=True, check=True).stdout
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    out.write_text(portable(text))
+
+
+def portable(text: str) -> str:
+    """Without what only a new psql or server understands (\\restrict, PostgreSQL 17's transaction_timeout), so a
+    DATABASE_URL server as old as Debian 12's PostgreSQL 15 loads it too."""
+    dropped = ("\\restrict ", "\\unrestrict ", "SET transaction_timeout")
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith(dropped))
 
 
 def main() -> int:

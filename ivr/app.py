@@ -23,7 +23,7 @@ from callcenter.logs import configure_logging
 from ivr import registry
 from ivr.adapters.fastagi_server import FastAgiServer, Flow
 from ivr.adapters.outbox import Outbox
-from ivr.adapters.overrides_client import api_fetch, follow_overrides
+from ivr.adapters.overrides_client import OverridesFollower, api_fetch
 from ivr.adapters.record_sender import OutboxSender, running_sender
 from ivr.flows.context import FlowContext
 from ivr.live_config import LiveContext
@@ -32,6 +32,7 @@ from ivr.registry import FlowRegistry
 from ivr.settings import Settings
 
 logger = logging.getLogger("ivr.app")
+FIRST_POLL_S = 2.0  # the calendar overrides' poll: the longest a down API delays the start (and each later poll)
 
 
 async def serve(
@@ -108,8 +109,10 @@ async def live_configuration(
     poller: asyncio.Task[None] | None = None
     client = None
     if settings.api_token:
-        fetch, client = api_fetch(api_url=settings.api_url, token=settings.api_token)
-        poller = asyncio.create_task(follow_overrides(live, fetch, interval_s=settings.overrides_poll_s, stop=stop))
+        fetch, client = api_fetch(api_url=settings.api_url, token=settings.api_token, timeout_s=FIRST_POLL_S)
+        follower = OverridesFollower(live, fetch)
+        await follower.poll_once()  # before the first call: it gets the overrides in force
+        poller = asyncio.create_task(follower.run(interval_s=settings.overrides_poll_s, stop=stop, wait_first=True))
     try:
         yield live
     finally:

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 VAR := $(CURDIR)/var
 
-.PHONY: install run test test-unit test-db test-asterisk test-browser lint bench asterisk system-deps prompts clean
+.PHONY: install run test test-unit test-db test-asterisk test-browser lint bench asterisk system-deps prompts clean install-system
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ prompts: install system-deps
 
 bench: install system-deps
 	$(PY) -m benchmarks
+
+# Production on a Debian host (issue 21): systemd units, /etc/callcenter-ivr, Asterisk configuration, prompts,
+# the app in PREFIX/venv. DESTDIR=DIR stages it all under DIR (packaging, tests). docs/runbook.md says what next.
+install-system:
+	DESTDIR="$(DESTDIR)" PREFIX="$(or $(PREFIX),/opt/callcenter-ivr)" SOUNDS="$(or $(SOUNDS),var/sounds)" \
+		bash scripts/install-system.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

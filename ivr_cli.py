@@ -82,6 +82,18 @@ def config(argv: list[str]) -> int:
     return main(argv)
 
 
+def backup(argv: list[str]) -> int:
+    from api.ops_cli import backup_main
+
+    return backup_main(argv)
+
+
+def db(argv: list[str]) -> int:
+    from api.ops_cli import db_main
+
+    return db_main(argv)
+
+
 class Command(NamedTuple):
     run: Callable[[list[str]], int]
     help: str
@@ -99,6 +111,8 @@ COMMANDS: dict[str, Command] = {
     "call": Command(call, "place a demo SIP call with SIPp and print what the caller went through"),
     "config": Command(config, "validate and print the call-center configuration"),
     "mail": Command(mail, "serve the e-mail intake (SMTP): messages become requests, replies thread onto them"),
+    "backup": Command(backup, "back up or restore the database, recordings, prompts and configuration"),
+    "db": Command(db, "migrate the API's database schema to this release (migrate | current)"),
 }
 
 

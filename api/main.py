@@ -57,6 +57,7 @@ from api.routes.complaints import router as complaints_router
 from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
 from api.routes.docs import router as docs_router
+from api.routes.operations import router as operations_router
 from api.routes.softphone import router as softphone_router
 from api.security.headers import SecurityHeadersMiddleware
 from callcenter.config import CallCenter
@@ -214,6 +215,7 @@ def create_app(
     app.include_router(channels.router)  # issue 17 B: web form with photos, paper mail, files, satisfaction
     app.include_router(chat.router)  # issue 17 B: the portal's chat and the staff's chat page (WebSockets)
     app.include_router(complaints_router)  # issue 17: departments, routing, workflow, dashboards, Open311
+    app.include_router(operations_router)  # issue 21: calendar overrides, configuration reload
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        larger=dict.fromkeys(channels.UPLOAD_PATHS, channels.UPLOAD_MAX_BYTES))  # fmt: skip

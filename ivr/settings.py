@@ -33,3 +33,7 @@ class Settings(BaseSettings):
     # The agi process's Prometheus endpoint (ivr/observability.py): off unless a port is set (0: any free port).
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    # Calendar overrides entered by administrators (GET /config/overrides): polled every so many seconds, the last
+    # known set kept in this file for a restart while the API is down (ivr/live_config.py).
+    overrides_poll_s: float = Field(default=30.0, gt=0, le=3600)
+    overrides_cache: Path = Path("var/calendar-overrides.json")

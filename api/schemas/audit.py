@@ -19,6 +19,8 @@ class AuditAction(enum.StrEnum):
     LIST_CALLBACKS = "list_callbacks"
     EXPORT_REPORT = "export_report"
     READ_AUDIT = "read_audit"
+    CHANGE_CALENDAR = "change_calendar"  # issue 21: a closure or holiday override added or removed
+    RELOAD_CONFIG = "reload_config"  # issue 21: an administrator had the call-center file re-read
 
 
 class AuditCreate(BaseModel):

@@ -8,6 +8,8 @@ Rules:
   logged. Every read has a deadline, so a silent peer cannot hold a task forever.
 - An unknown script name is logged (and VERBOSEd to the Asterisk console) and the session closed: the dialplan
   goes on with AGISTATUS=SUCCESS and its own default route.
+- A context that is a `ContextSource` (ivr.live_config.LiveContext) is asked for the current one once per call,
+  when the environment has arrived: the call keeps it to its end, so a configuration change only reaches new calls.
 - `close(grace_s)`: stop accepting, let calls in progress finish for `grace_s` seconds, then cancel them. The
   process around it (settings, registry, record sender, signals) is wired in ivr/app.py.
 """
@@ -19,7 +21,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ivr.adapters.agi_channel import AgiChannel
 from ivr.adapters.agi_session import ConnectionExecutor, call_info, run_flow
@@ -31,6 +33,13 @@ from ivr.observability import AgiMetrics
 logger = logging.getLogger(__name__)
 READ_CHUNK = 4096
 Flow = Callable[[Channel, Any], Awaitable[None]]
+
+
+@runtime_checkable
+class ContextSource(Protocol):
+    """A context that changes while the server runs: each call takes `current()` once, at its start."""
+
+    def current(self) -> Any: ...
 
 
 def stream_executor(
@@ -136,8 +145,9 @@ class FastAgiServer:
             with contextlib.suppress(ChannelHungUp, ChannelError):
                 await channel.verbose(f"ivr: no flow named {event.script!r}; continuing in the dialplan")
             return event.script, "unknown_script"
+        context = self._context.current() if isinstance(self._context, ContextSource) else self._context
         with self.metrics.call():
-            return event.script, await run_flow(flow, channel, self._context)
+            return event.script, await run_flow(flow, channel, context)
 
     async def _read_environment(self, connection: AgiConnection, reader: asyncio.StreamReader) -> Event:
         try:

@@ -221,14 +221,15 @@ def start_agi(tier: Tier, tmp_path: Path) -> Iterator[Callable[[str], AgiServer]
     """Start `ivr agi --port P --at INSTANT` (P rendered into the dialplan's IVR_AGI) with its own outbox."""
     servers: list[AgiServer] = []
 
-    def start(at: str) -> AgiServer:
+    def start(at: str, callcenter: Path | None = None) -> AgiServer:
         outbox_dir = tmp_path / f"outbox-{len(servers)}"
         log_path = tmp_path / f"agi-{len(servers)}.log"
         env = {
             **os.environ,
             "IVR_SPOOL_DIR": str(outbox_dir),
             "IVR_VOICEMAIL_DIR": str(tier.recordings_dir),
-            "IVR_CALLCENTER": str(tier.callcenter_path),
+            "IVR_CALLCENTER": str(callcenter or tier.callcenter_path),
+            "IVR_OVERRIDES_CACHE": str(tmp_path / f"overrides-{len(servers)}.json"),
         }
         with log_path.open("wb") as log:
             process = subprocess.Popen(

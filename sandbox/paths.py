@@ -154,6 +154,8 @@ class SandboxOptions:
     # False: every seat is a desk-phone seat (webrtc = no), for the tiers whose agents are SIPp phones
     seat_webrtc: bool = True
     extra_globals: dict[str, str] = field(default_factory=dict)
+    # "ADDRESS:PORT" of a SIP edge (Kamailio): seats are reached through it (pjsip_edge.conf); "" = directly
+    seat_proxy: str = ""
 
     @property
     def wss_url(self) -> str:

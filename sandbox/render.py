@@ -17,6 +17,7 @@ import wave
 from datetime import date, timedelta
 from pathlib import Path
 
+from sandbox.edge import seat_contacts
 from sandbox.paths import CONF_SOURCE, SANDBOX_SECRETS_SUFFIX, SandboxError, SandboxOptions, SandboxPaths
 
 
@@ -99,6 +100,8 @@ def render_config(
             # Demo-only secrets take the place of the production file that is never in the repository.
             name = name[: -len(SANDBOX_SECRETS_SUFFIX)] + ".conf"
         (target / name).write_text(text)
+    if options.seat_proxy:
+        (target / "pjsip_edge.conf").write_text(seat_contacts((source / "pjsip.conf").read_text(), options.seat_proxy))
     # cdr_csv writes Master.csv under astlogdir/cdr-csv, which it does not create either.
     made = (paths.spool_dir, paths.log_dir / "cdr-csv", paths.run_dir, paths.db_dir, paths.recordings_dir)
     for directory in made:

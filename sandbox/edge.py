@@ -146,7 +146,9 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def start_edge(directory: Path, options: EdgeOptions, *, log: Path, timeout_s: float = START_TIMEOUT_S) -> subprocess.Popen[bytes]:
+def start_edge(
+    directory: Path, options: EdgeOptions, *, log: Path, timeout_s: float = START_TIMEOUT_S
+) -> subprocess.Popen[bytes]:
     """Render and start Kamailio in the foreground of its own session; return once it answers OPTIONS."""
     reason = unavailable_reason()
     if reason:

@@ -15,6 +15,9 @@ Rules:
   attempt waits before the next (api.ami.callback_rules.retry_delay). A callback left "dialing" by a lost API,
   AMI link or Asterisk is found at start-up and every RECOVER_EVERY_S, and finished from the status Asterisk
   filed or re-queued, exactly once (api.ami.callback_rules).
+- Agent state lives in PostgreSQL (skills, pauses): every (re)connection re-applies it to the box reached
+  (api.ami.restore), so a standby box that takes over has the same agents, penalties and pauses. The live
+  state's `ami.serving` says which box the link is on.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.ami import callback_rules
+from api.ami import callback_rules, restore
 from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError
 from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
-from api.crud import callbacks, queue_events
+from api.crud import agent_pauses, agent_skills, callbacks, queue_events
 from callcenter.logs import mask_number
 
 log = logging.getLogger(__name__)
@@ -58,12 +61,21 @@ class AmiEnvironment(BaseSettings):
     port: int = Field(default=5038, ge=1, le=65535)
     username: str = "ivr-api"
     secret: str = ""
+    # the other Asterisk boxes' AMI behind the SIP edge, "HOST:PORT,HOST:PORT" (tried in order after host:port)
+    standbys: str = ""
     wrapup_s: int = Field(default=15, ge=0)  # queues.conf wrapuptime (app_queue does not report it)
 
     def link_settings(self) -> AmiSettings | None:
         if not self.secret:
             return None
-        return AmiSettings(host=self.host, port=self.port, username=self.username, secret=self.secret)
+        standbys = tuple(
+            (address.rpartition(":")[0], int(address.rpartition(":")[2]))
+            for address in self.standbys.replace(" ", "").split(",")
+            if address
+        )
+        return AmiSettings(
+            host=self.host, port=self.port, username=self.username, secret=self.secret, standbys=standbys
+        )
 
 
 @dataclass
@@ -137,6 +149,27 @@ class LiveService:
         for message in [*status, *summary]:
             self.state.apply(message, now)
         self.publish()
+        await self.restore_agents(link)
+
+    async def restore_agents(self, link: AmiLink) -> None:
+        """Re-apply PostgreSQL's agent state to the box just reached (a failover's standby starts empty)."""
+        try:
+            async with self.sessions() as session:
+                skills = await agent_skills.all_skills(session)
+                pauses = await agent_pauses.paused_seats(session)
+        except Exception:
+            log.exception("could not read agent state; the box keeps the queue members it has")
+            return
+        actions = restore.restore_actions(
+            queues=self.state.queues, skills=skills, pauses=pauses, queues_by_language=self.queues_by_language
+        )
+        for action in actions:
+            try:
+                await link.action(action, as_list=False)
+            except AmiError as error:
+                log.warning("could not re-apply %s %s: %s", action["Action"], action["Interface"], error)
+        if actions:
+            log.info("re-applied %d agent actions to %s", len(actions), link.serving)
 
     async def on_event(self, event: AmiMessage) -> None:
         now = self.clock()
@@ -161,7 +194,12 @@ class LiveService:
     def ami_status(self) -> dict[str, object]:
         if self.link is None:
             return {"configured": False, "status": "not configured", "error": ""}
-        return {"configured": True, "status": self.link.status, "error": self.link.last_error}
+        return {
+            "configured": True,
+            "status": self.link.status,
+            "error": self.link.last_error,
+            "serving": self.link.serving,
+        }
 
     def subscribe(self) -> asyncio.Queue[Snapshot]:
         queue: asyncio.Queue[Snapshot] = asyncio.Queue(maxsize=1)

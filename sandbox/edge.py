@@ -67,9 +67,9 @@ def seat_passwords(secrets_text: str) -> dict[str, str]:
     passwords: dict[str, str] = {}
     seat = None
     for line in secrets_text.splitlines():
-        header = re.match(r"^\[(agent\d+)-auth\]", line)
-        if header:
-            seat = header.group(1)
+        if line.lstrip().startswith("["):
+            header = re.match(r"^\[(agent\d+)-auth\]", line.strip())
+            seat = header.group(1) if header else None
             continue
         value = re.match(r"^\s*password\s*=\s*(\S+)", line)
         if value and seat is not None:
@@ -138,6 +138,25 @@ def ping(address: str, port: int, *, timeout_s: float = 0.5) -> int | None:
             return sip_status(probe.recv(65535))
         except (TimeoutError, ConnectionRefusedError):
             return None
+
+
+def destination_flags(directory: Path, *, timeout_s: float = 5.0) -> dict[str, str]:
+    """{box URI: dispatcher flags} from the running edge (`kamcmd dispatcher.list` on its control socket):
+    "AP"/"AX" active, "IP"/"IX" inactive (P = probing)."""
+    completed = subprocess.run(
+        ["kamcmd", "-s", f"unix:{directory / 'kamailio_ctl'}", "dispatcher.list"],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    if completed.returncode != 0:
+        raise SandboxError(f"kamcmd dispatcher.list failed: {(completed.stderr or completed.stdout).strip()}")
+    return parse_destinations(completed.stdout)
+
+
+def parse_destinations(listing: str) -> dict[str, str]:
+    """The URI -> FLAGS pairs of a `kamcmd dispatcher.list` listing."""
+    return dict(re.findall(r"URI: (\S+)\s+FLAGS: (\S+)", listing))
 
 
 def unavailable_reason() -> str | None:

@@ -29,7 +29,7 @@ from api.security.tokens import Role
 from ivr.adapters.outbox import Outbox
 from sandbox import process as sandbox_process
 from sandbox.ami import AmiClient, AmiMessage, ami_secret
-from sandbox.edge import EdgeOptions, running_edge, unavailable_reason
+from sandbox.edge import EdgeOptions, destination_flags, running_edge, unavailable_reason
 from sandbox.paths import SandboxError
 from sandbox.sipp import CallerScript, SippResult, run_sipp, write_caller_scenario
 from tests.support.api import LiveApi, serve_api
@@ -91,7 +91,9 @@ class Traffic:
     def place(self, number: str, *, keys: tuple[tuple[float, str], ...] = (), hangup_at: float = IVR_CALL_S) -> Placed:
         directory = self.work / number.lstrip("+")
         directory.mkdir(parents=True)
-        scenario = write_caller_scenario(CallerScript(caller=number, keys=keys, hangup_at=hangup_at, route_set=True), directory)
+        scenario = write_caller_scenario(
+            CallerScript(caller=number, keys=keys, hangup_at=hangup_at, route_set=True), directory
+        )
         task = asyncio.create_task(
             run_sipp(
                 scenario,
@@ -301,6 +303,11 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
 
         await eventually(answered_on_b, timeout_s=FAILOVER_BUDGET_S, what="a new call answered by box B")
         failover_s = time.monotonic() - killed_at
+        uri_a = f"sip:{box_a.asterisk.sip_target}"
+        await eventually(
+            lambda: destination_flags(tmp_path / "edge")[uri_a].startswith("I"), timeout_s=5,
+            what="the edge to mark box A inactive",
+        )  # fmt: skip
 
         # The API followed the failover and re-applied agent state from PostgreSQL to box B.
         await eventually(
@@ -319,6 +326,11 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
         sandbox_process.start(box_a.asterisk.paths, box_a.asterisk.options)
         await box_a.ami.close()
         box_a.ami = await AmiClient.connect(secret=ami.secret, port=box_a.ami_port)
+        uri_a = f"sip:{box_a.asterisk.sip_target}"
+        await eventually(
+            lambda: destination_flags(tmp_path / "edge")[uri_a].startswith("A"), timeout_s=10,
+            what="the edge to probe box A as active again",
+        )  # fmt: skip
         back_at = time.monotonic()
         await eventually(
             lambda: len([p for p in traffic.placed if p.started > back_at + 2.5]) >= 3, timeout_s=15,

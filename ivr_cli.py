@@ -70,6 +70,12 @@ def call(argv: list[str]) -> int:
     return call_main(argv)
 
 
+def edge(argv: list[str]) -> int:
+    from sandbox.edge_cli import main
+
+    return main(argv)
+
+
 def config(argv: list[str]) -> int:
     from callcenter.cli import main
 
@@ -92,6 +98,7 @@ COMMANDS: dict[str, Command] = {
     "asterisk": Command(asterisk, "provision, start or stop the sandbox Asterisk 22"),
     "call": Command(call, "place a demo SIP call with SIPp and print what the caller went through"),
     "config": Command(config, "validate and print the call-center configuration"),
+    "edge": Command(edge, "start or stop the two-box layout: Kamailio in front of two sandbox Asterisks"),
 }
 
 

@@ -53,6 +53,7 @@ ARRIVAL_EVERY_S = 0.8  # a new caller this often, before and after the kill
 IVR_CALL_S = 2.5  # a steady caller listens to the greeting, then hangs up (the records say abandoned_ivr)
 QUEUED_KEYS = ((2.0, "3"), (3.2, "1"))  # French, request type 1: joins q-fr about 4.5 s after answer
 FAILOVER_BUDGET_S = 10.0  # OPTIONS every second, INVITE timeout 2 s: a few seconds in practice
+AGI_HOSTS = ("127.0.0.1", "127.0.0.3")  # two stateless FastAGI servers on one port: IVR_AGI names both
 
 
 @dataclass
@@ -138,11 +139,17 @@ def _members(statuses: list[AmiMessage]) -> dict[str, str]:
     }
 
 
+@dataclass
+class AgiServer:
+    process: subprocess.Popen[bytes]
+    outbox: Path
+
+
 @contextlib.contextmanager
-def _agi_server(port: int, work: Path, callcenter: Path, recordings: Path) -> Iterator[Path]:
-    """`ivr agi` on `port` (both boxes' IVR_AGI), spooling records into its outbox (yielded)."""
-    outbox = work / "outbox"
-    log_path = work / "agi.log"
+def _agi_server(host: str, port: int, work: Path, callcenter: Path, recordings: Path) -> Iterator[AgiServer]:
+    """`ivr agi` on host:port (one of the addresses both boxes' IVR_AGI names), spooling records into its outbox."""
+    outbox = work / f"outbox-{host}"
+    log_path = work / f"agi-{host}.log"
     env = {
         **os.environ,
         "IVR_SPOOL_DIR": str(outbox),
@@ -152,7 +159,7 @@ def _agi_server(port: int, work: Path, callcenter: Path, recordings: Path) -> It
     env.pop("IVR_API_URL", None)  # records stay in the outbox, where the test reads them
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ivr", "agi", "--port", str(port), "--at", OPEN_AT],
+            [sys.executable, "-m", "ivr", "agi", "--host", host, "--port", str(port), "--at", OPEN_AT],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT,
         )  # fmt: skip
     try:
@@ -162,7 +169,7 @@ def _agi_server(port: int, work: Path, callcenter: Path, recordings: Path) -> It
             what="ivr agi to listen",
         )
         assert process.poll() is None, log_path.read_text(errors="replace")[-3000:]
-        yield outbox
+        yield AgiServer(process=process, outbox=outbox)
     finally:
         process.terminate()
         try:
@@ -183,7 +190,11 @@ async def _boxes(tmp: Path, agi_port: int, edge_port: int) -> AsyncIterator[tupl
             try:
                 asterisk = stack.enter_context(
                     own_asterisk(
-                        root, lock_timeout_s=SESSION_LOCK_WAIT_S, agi_port=agi_port, seat_proxy=f"127.0.0.1:{edge_port}"
+                        root,
+                        lock_timeout_s=SESSION_LOCK_WAIT_S,
+                        agi_port=agi_port,
+                        agi_hosts=AGI_HOSTS,
+                        seat_proxy=f"127.0.0.1:{edge_port}",
                     )
                 )
             except SandboxError as error:
@@ -224,9 +235,9 @@ async def _phone(edge: str, port: int, log: Path, calls: int) -> asyncio.subproc
         )  # fmt: skip
 
 
-def _outbox_linkedids(outbox: Path) -> dict[str, str]:
-    """{caller number: linkedid} of every record the agi server spooled."""
-    return {record.caller_number: record.linkedid for record in Outbox(outbox).records()}
+def _outbox_linkedids(outboxes: list[Path]) -> dict[str, str]:
+    """{caller number: linkedid} of every record the agi servers spooled."""
+    return {record.caller_number: record.linkedid for outbox in outboxes for record in Outbox(outbox).records()}
 
 
 def _connects(box: Box, number: str) -> list[AmiMessage]:
@@ -250,7 +261,9 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
         recordings = box_a.asterisk.paths.recordings_dir
         for box in (box_a, box_b):
             install_test_prompts(box.asterisk.paths, callcenter)
-        outbox = stack.enter_context(_agi_server(agi_port, tmp_path, callcenter, recordings))
+        agi_servers = [
+            stack.enter_context(_agi_server(host, agi_port, tmp_path, callcenter, recordings)) for host in AGI_HOSTS
+        ]
         edge_options = EdgeOptions(port=edge_port, boxes=(box_a.asterisk.sip_target, box_b.asterisk.sip_target))
         stack.enter_context(running_edge(tmp_path / "edge", edge_options, log=tmp_path / "kamailio.log"))
         ami = AmiEnvironment(
@@ -322,6 +335,10 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
         second = traffic.place("+33600000002", keys=QUEUED_KEYS, hangup_at=7.0)
         await eventually(lambda: _connects(box_b, second.number), timeout_s=20, what="agent1001 answering on box B")
 
+        # One FastAGI server stops: Asterisk uses the other one of the list (the records below show it).
+        agi_servers[0].process.terminate()
+        agi_servers[0].process.wait(timeout=15)
+
         # Box A comes back and rejoins as the standby: the calls keep going to box B.
         sandbox_process.start(box_a.asterisk.paths, box_a.asterisk.options)
         await box_a.ami.close()
@@ -349,7 +366,9 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
         assert box_a.callers() == set(), f"box A took calls after rejoining: {box_a.callers()}"
         completed = [p.number for p in traffic.placed if p.result is not None and p.result.ok]
         records = await eventually(
-            lambda: _all_recorded(outbox, completed), timeout_s=20, what="a record for every completed call"
+            lambda: _all_recorded([server.outbox for server in agi_servers], completed),
+            timeout_s=20,
+            what="a record for every completed call",
         )
         assert len(records) >= len(completed)
 
@@ -364,8 +383,8 @@ async def _members_ready(box: Box) -> dict[str, str] | None:
     return members if len(members) == 2 and members.get("PJSIP/agent1002") == "1" else None
 
 
-def _all_recorded(outbox: Path, numbers: list[str]) -> dict[str, str] | None:
-    linkedids = _outbox_linkedids(outbox)
+def _all_recorded(outboxes: list[Path], numbers: list[str]) -> dict[str, str] | None:
+    linkedids = _outbox_linkedids(outboxes)
     missing = [number for number in numbers if number not in linkedids and number.lstrip("+") not in linkedids]
     return None if missing else linkedids
 

@@ -182,3 +182,19 @@ def test_restore_adds_missing_members_and_pauses_again() -> None:
          "Penalty": "0"},
         {"Action": "QueuePause", "Interface": "PJSIP/agent1001", "Paused": "true", "Reason": "Formation"},
     ]  # fmt: skip
+
+
+def test_several_agi_servers_are_one_name_with_several_addresses(tmp_path: Path) -> None:
+    root, base = tmp_path / "root", tmp_path / "base"
+    (root / base.relative_to("/")).mkdir(parents=True)
+    base.symlink_to(root / base.relative_to("/"))
+    (root / "etc").mkdir()
+    (root / "etc/hosts").write_text("127.0.0.1\tlocalhost\n")
+    paths = SandboxPaths(root=root, cache=tmp_path / "cache.tar.zst", base=base)
+    render.render_config(paths, SandboxOptions(agi_port=4999, agi_hosts=("127.0.0.1", "127.0.0.3")))
+    render.render_config(paths, SandboxOptions(agi_port=4999, agi_hosts=("127.0.0.1", "127.0.0.3")))  # idempotent
+    assert "IVR_AGI=agi://ivr-agi:4999\n" in (paths.conf_dir / "extensions.conf").read_text()
+    assert (root / "etc/hosts").read_text() == "127.0.0.1\tlocalhost\n127.0.0.1\tivr-agi\n127.0.0.3\tivr-agi\n"
+    render.render_config(paths, SandboxOptions(agi_port=4999))
+    assert "IVR_AGI=agi://127.0.0.1:4999\n" in (paths.conf_dir / "extensions.conf").read_text()
+    assert (root / "etc/hosts").read_text() == "127.0.0.1\tlocalhost\n"

@@ -69,6 +69,12 @@ class AmiSettings:
         return ((self.host, self.port), *self.standbys)
 
 
+def parse_addresses(text: str) -> tuple[tuple[str, int], ...]:
+    """ "HOST:PORT,HOST:PORT" (IVR_AMI_STANDBYS) as (host, port) pairs; blanks are ignored."""
+    pairs = (address.strip().rpartition(":") for address in text.split(",") if address.strip())
+    return tuple((host, int(port)) for host, _, port in pairs)
+
+
 def plain(message: Mapping[str, Any]) -> AmiMessage:
     """A panoramisk Message as a plain dict of strings (a repeated header keeps its values, comma-joined)."""
     return {

@@ -34,9 +34,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.ami import callback_rules, restore
-from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError
+from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError, parse_addresses
 from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
-from api.crud import agent_pauses, agent_skills, callbacks, queue_events
+from api.crud import callbacks, queue_events
 from callcenter.logs import mask_number
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,8 @@ class AmiEnvironment(BaseSettings):
     def link_settings(self) -> AmiSettings | None:
         if not self.secret:
             return None
-        standbys = tuple(
-            (address.rpartition(":")[0], int(address.rpartition(":")[2]))
-            for address in self.standbys.replace(" ", "").split(",")
-            if address
-        )
-        return AmiSettings(
-            host=self.host, port=self.port, username=self.username, secret=self.secret, standbys=standbys
-        )
+        standbys = parse_addresses(self.standbys)
+        return AmiSettings(self.host, self.port, self.username, self.secret, standbys=standbys)
 
 
 @dataclass
@@ -149,27 +143,8 @@ class LiveService:
         for message in [*status, *summary]:
             self.state.apply(message, now)
         self.publish()
-        await self.restore_agents(link)
-
-    async def restore_agents(self, link: AmiLink) -> None:
-        """Re-apply PostgreSQL's agent state to the box just reached (a failover's standby starts empty)."""
-        try:
-            async with self.sessions() as session:
-                skills = await agent_skills.all_skills(session)
-                pauses = await agent_pauses.paused_seats(session)
-        except Exception:
-            log.exception("could not read agent state; the box keeps the queue members it has")
-            return
-        actions = restore.restore_actions(
-            queues=self.state.queues, skills=skills, pauses=pauses, queues_by_language=self.queues_by_language
-        )
-        for action in actions:
-            try:
-                await link.action(action, as_list=False)
-            except AmiError as error:
-                log.warning("could not re-apply %s %s: %s", action["Action"], action["Interface"], error)
-        if actions:
-            log.info("re-applied %d agent actions to %s", len(actions), link.serving)
+        # the box just reached gets PostgreSQL's agents (a failover's standby starts with empty queues)
+        await restore.reapply(link, self.sessions, queues=self.state.queues, queues_by_language=self.queues_by_language)
 
     async def on_event(self, event: AmiMessage) -> None:
         now = self.clock()
@@ -194,12 +169,8 @@ class LiveService:
     def ami_status(self) -> dict[str, object]:
         if self.link is None:
             return {"configured": False, "status": "not configured", "error": ""}
-        return {
-            "configured": True,
-            "status": self.link.status,
-            "error": self.link.last_error,
-            "serving": self.link.serving,
-        }
+        link = self.link
+        return {"configured": True, "status": link.status, "error": link.last_error, "serving": link.serving}
 
     def subscribe(self) -> asyncio.Queue[Snapshot]:
         queue: asyncio.Queue[Snapshot] = asyncio.Queue(maxsize=1)

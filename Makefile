@@ -20,8 +20,9 @@ install: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
+# `make run EDGE=1`: Kamailio in front of two Asterisk boxes (issue 20) instead of the single sandbox.
 run: install system-deps
-	bash scripts/run.sh
+	EDGE=$(EDGE) bash scripts/run.sh
 
 test: install system-deps
 	$(VENV)/bin/ivr prompts check

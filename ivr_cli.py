@@ -76,6 +76,12 @@ def mail(argv: list[str]) -> int:
     return main(argv)
 
 
+def edge(argv: list[str]) -> int:
+    from sandbox.edge_cli import main
+
+    return main(argv)
+
+
 def config(argv: list[str]) -> int:
     from callcenter.cli import main
 
@@ -113,6 +119,7 @@ COMMANDS: dict[str, Command] = {
     "mail": Command(mail, "serve the e-mail intake (SMTP): messages become requests, replies thread onto them"),
     "backup": Command(backup, "back up or restore the database, recordings, prompts and configuration"),
     "db": Command(db, "migrate the API's database schema to this release (migrate | current)"),
+    "edge": Command(edge, "start or stop the two-box layout: Kamailio in front of two sandbox Asterisks"),
 }
 
 

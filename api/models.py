@@ -377,6 +377,16 @@ class AgentSkill(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AgentPause(Base):
+    """A paused seat and its reason (migration 0018): re-applied to the box that takes over (api.ami.restore)."""
+
+    __tablename__ = "agent_pauses"
+
+    seat: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class RateLimitRow(Base):
     """The recent hits of one rate-limited key (api.crud.rate_limits): shared by every API process."""
 

@@ -140,6 +140,12 @@ async def place_call(script: CallerScript, *, paths: SandboxPaths, work_dir: Pat
         await ami.close()
 
 
+def edge_running() -> bool:
+    from sandbox.edge_cli import edge_pid  # the edge CLI imports this module's neighbours, not this module
+
+    return edge_pid() is not None
+
+
 def call_main(argv: list[str]) -> int:
     """`ivr call --caller +33612345678 --keys 3,1`: one demo call into the running sandbox."""
     parser = argparse.ArgumentParser(prog="ivr call", description="place a demo SIP call (SIPp) into the sandbox")
@@ -162,6 +168,8 @@ def call_main(argv: list[str]) -> int:
         keys=parse_keys(args.keys, first_at=args.first_key, gap=args.gap),
         speak_at=args.speak_at,
         hangup_at=args.hangup,
+        # through the SIP edge (`make run EDGE=1`): ACK and BYE follow Kamailio's Record-Route
+        route_set=edge_running(),
     )
     with tempfile.TemporaryDirectory(prefix="ivr-call-") as work:
         try:

@@ -25,6 +25,7 @@ ASTERISK_PACKAGES = ("asterisk", "asterisk-core-sounds-en-wav")
 ASTERISK_BINARY = "/usr/sbin/asterisk"
 SOUNDS_DIR = "/usr/share/asterisk/sounds"
 SANDBOX_SECRETS_SUFFIX = ".sandbox.conf"
+AGI_HOSTNAME = "ivr-agi"  # the sandbox's name for a list of FastAGI servers (see SandboxOptions.agi_hosts)
 
 BOOT_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -154,6 +155,11 @@ class SandboxOptions:
     # False: every seat is a desk-phone seat (webrtc = no), for the tiers whose agents are SIPp phones
     seat_webrtc: bool = True
     extra_globals: dict[str, str] = field(default_factory=dict)
+    # "ADDRESS:PORT" of a SIP edge (Kamailio): seats are reached through it (pjsip_edge.conf); "" = directly
+    seat_proxy: str = ""
+    # Several FastAGI servers (all on agi_port): IVR_AGI names AGI_HOSTNAME, which the chroot's /etc/hosts maps to
+    # each of these addresses; Asterisk tries them in turn until one accepts (res_agi launch_netscript).
+    agi_hosts: tuple[str, ...] = ()
 
     @property
     def wss_url(self) -> str:

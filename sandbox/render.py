@@ -17,7 +17,8 @@ import wave
 from datetime import date, timedelta
 from pathlib import Path
 
-from sandbox.paths import CONF_SOURCE, SANDBOX_SECRETS_SUFFIX, SandboxError, SandboxOptions, SandboxPaths
+from sandbox.edge import seat_contacts
+from sandbox.paths import AGI_HOSTNAME, CONF_SOURCE, SANDBOX_SECRETS_SUFFIX, SandboxError, SandboxOptions, SandboxPaths
 
 
 def set_option(text: str, section: str, key: str, value: str) -> str:
@@ -58,7 +59,11 @@ def sandbox_overrides(paths: SandboxPaths, options: SandboxOptions) -> dict[str,
     return {
         "asterisk.conf": [("directories", key, str(value)) for key, value in directories.items()],
         "extensions.conf": [
-            ("globals", "IVR_AGI", f"agi://{options.agi_host}:{options.agi_port}"),
+            (
+                "globals",
+                "IVR_AGI",
+                f"agi://{AGI_HOSTNAME if options.agi_hosts else options.agi_host}:{options.agi_port}",
+            ),
             ("globals", "IVR_RECORDINGS", str(paths.recordings_dir)),
             *[("globals", key, value) for key, value in options.extra_globals.items()],
         ],
@@ -99,6 +104,9 @@ def render_config(
             # Demo-only secrets take the place of the production file that is never in the repository.
             name = name[: -len(SANDBOX_SECRETS_SUFFIX)] + ".conf"
         (target / name).write_text(text)
+    _name_agi_servers(paths, options.agi_hosts)
+    if options.seat_proxy:
+        (target / "pjsip_edge.conf").write_text(seat_contacts((source / "pjsip.conf").read_text(), options.seat_proxy))
     # cdr_csv writes Master.csv under astlogdir/cdr-csv, which it does not create either.
     made = (paths.spool_dir, paths.log_dir / "cdr-csv", paths.run_dir, paths.db_dir, paths.recordings_dir)
     for directory in made:
@@ -112,6 +120,16 @@ def render_config(
     ensure_certificate(paths)
     # res_crypto (needed by res_srtp) reads astkeydir at load and warns when Debian's tree lacks it.
     paths.in_root("/var/lib/asterisk/keys").mkdir(parents=True, exist_ok=True)
+
+
+def _name_agi_servers(paths: SandboxPaths, addresses: tuple[str, ...]) -> None:
+    """One /etc/hosts line per FastAGI server for AGI_HOSTNAME inside the chroot (none when there is one server):
+    a name with several addresses is how Asterisk is given a list of agi servers without DNS."""
+    hosts = paths.in_root("/etc/hosts")
+    if not hosts.exists():
+        return  # not provisioned (unit tests render into a bare tree)
+    kept = [line for line in hosts.read_text().splitlines() if line.split()[1:] != [AGI_HOSTNAME]]
+    hosts.write_text("\n".join([*kept, *(f"{address}\t{AGI_HOSTNAME}" for address in addresses)]) + "\n")
 
 
 def ensure_certificate(paths: SandboxPaths, *, days: int = 825) -> None:

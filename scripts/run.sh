@@ -4,8 +4,11 @@
 #   when this machine can run it (root, debootstrap). Demo mode: known demo tokens and demo staff accounts
 #   (agents agent1001-agent1003 on those seats, a supervisor, an admin) with new random passwords, printed at
 #   start with the sign-in address; never use IVR_DEMO=1 in production (see README, "Production").
+#   EDGE=1 (`make run EDGE=1`): the two-box layout instead: Kamailio on :5060 in front of box A (SIP 5061, AMI
+#   5038, the active one) and box B (SIP 5062, AMI 5039, the standby); the API's AMI link follows the serving box.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+EDGE="${EDGE:-${IVR_EDGE:-0}}"
 PY=.venv/bin/python
 export IVR_DEMO="${IVR_DEMO:-1}"
 mkdir -p var/log
@@ -13,7 +16,9 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo "stopping..."
-  if [ "${ASTERISK_STARTED:-0}" = 1 ]; then $PY -m ivr asterisk stop || true; fi
+  if [ "${ASTERISK_STARTED:-0}" = 1 ]; then
+    if [ "$EDGE" = 1 ]; then $PY -m ivr edge stop || true; else $PY -m ivr asterisk stop || true; fi
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
@@ -30,6 +35,7 @@ fi
 # The API's AMI link (live wallboard, agent actions, callbacks) to the sandbox: its demo-only secret
 # (asterisk_conf/manager_secrets.sandbox.conf). The link retries until Asterisk is up.
 if [ "$(id -u)" = 0 ]; then export IVR_AMI_SECRET="${IVR_AMI_SECRET:-demo-only-ami-secret}"; fi
+if [ "$EDGE" = 1 ]; then export IVR_AMI_STANDBYS="${IVR_AMI_STANDBYS:-127.0.0.1:5039}"; fi
 $PY -m ivr api > >(tee -a var/log/api.log) 2>&1 &
 pids+=($!)
 if [ "$IVR_DEMO" = 1 ]; then export IVR_API_TOKEN="${IVR_API_TOKEN:-ivr-demo-agi-token}"; fi
@@ -44,8 +50,14 @@ pids+=($!)
 
 ASTERISK_STARTED=0
 if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
-  if $PY -m ivr asterisk start; then
+  if [ "$EDGE" = 1 ]; then start_asterisk=(edge start); else start_asterisk=(asterisk start); fi
+  if $PY -m ivr "${start_asterisk[@]}"; then
     ASTERISK_STARTED=1
+    if [ "$EDGE" = 1 ]; then
+      IVR_ASTERISK_ROOT="$PWD/var/asterisk/root-b" $PY -m ivr prompts build --sandbox >/dev/null 2>&1 ||
+        echo "warning: some prompts could not be built for box B" >&2
+      echo "SIP edge: Kamailio on 127.0.0.1:5060 -> box A (active) and box B (standby); \`ivr edge status\` shows them."
+    fi
     # The voice prompts, into the sandbox's sounds folder (incremental: only changed texts are rebuilt).
     $PY -m ivr prompts build --sandbox || echo "warning: some prompts could not be built (ivr prompts check)" >&2
     echo "Asterisk 22 sandbox running. Place a demo call:  .venv/bin/ivr call --caller +33612345678 --keys 3,1"

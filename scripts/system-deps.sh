@@ -14,6 +14,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v openssl >/dev/null || need+=(openssl)
 # issue 21: `systemd-analyze verify` checks the units of deploy/systemd/ (tests/unit/test_install_system.py)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# the SIP edge (issue 20): Kamailio with its dispatcher and registrar, on the host (Debian 12 packages it)
+command -v kamailio >/dev/null || need+=(kamailio)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2

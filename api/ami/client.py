@@ -13,6 +13,9 @@ Rules (panoramisk 1.4 pitfalls, verified on Asterisk 22: /work/shared/notes/aste
 - After every (re)connection `on_connected` runs before events are handed on, so the owner resyncs
   (QueueStatus + QueueSummary) and no event from the new connection is folded into a stale state.
 - Events reach `on_event` in arrival order, one at a time, from a single consumer task.
+- Several Asterisk boxes behind the SIP edge (issue 20): `AmiSettings.standbys` lists the other boxes. The link
+  stays on the box it reached; when that box stops answering it tries the next one at once (backing off only
+  after a whole round failed), so it follows the failover Kamailio makes, and `serving` says which box it is on.
 """
 
 from __future__ import annotations
@@ -59,6 +62,17 @@ class AmiSettings:
     action_timeout_s: float = 5.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
+    standbys: tuple[tuple[str, int], ...] = ()  # other boxes' AMI (host, port), tried in order after this one
+
+    @property
+    def targets(self) -> tuple[tuple[str, int], ...]:
+        return ((self.host, self.port), *self.standbys)
+
+
+def parse_addresses(text: str) -> tuple[tuple[str, int], ...]:
+    """ "HOST:PORT,HOST:PORT" (IVR_AMI_STANDBYS) as (host, port) pairs; blanks are ignored."""
+    pairs = (address.strip().rpartition(":") for address in text.split(",") if address.strip())
+    return tuple((host, int(port)) for host, _, port in pairs)
 
 
 def plain(message: Mapping[str, Any]) -> AmiMessage:
@@ -108,15 +122,18 @@ class AmiLink:
         self.status = "connecting"
         self.last_error = ""
         self.connections = 0
+        self._target = 0  # index in settings.targets of the box tried next (sticky: the one that last worked)
+        self.serving = ""  # "host:port" of the box this link is on, "" while on none
 
     # -- connection -------------------------------------------------------------------------------------------
 
     async def connect_once(self) -> _Manager:
         """Open the socket and log in, or raise (AmiLoginError for a refused secret, OSError/TimeoutError)."""
         loop = asyncio.get_running_loop()
+        host, port = self.settings.targets[self._target]
         manager = _Manager(
-            host=self.settings.host,
-            port=self.settings.port,
+            host=host,
+            port=port,
             username=self.settings.username,
             secret=self.settings.secret,
             loop=loop,
@@ -124,7 +141,7 @@ class AmiLink:
             ping_interval=10,
         )
         manager.register_event("*", self._enqueue)
-        connecting = loop.create_connection(AMIProtocol, self.settings.host, self.settings.port)
+        connecting = loop.create_connection(AMIProtocol, host, port)
         transport, protocol = await asyncio.wait_for(connecting, self.settings.login_timeout_s)
         connected: asyncio.Future[tuple[Any, Any]] = loop.create_future()
         connected.set_result((transport, protocol))
@@ -150,6 +167,10 @@ class AmiLink:
                 except (OSError, TimeoutError, AmiLoginError) as error:
                     self.status = "login refused" if isinstance(error, AmiLoginError) else "unreachable"
                     self.last_error = str(error) or type(error).__name__
+                    self._target = (self._target + 1) % len(self.settings.targets)
+                    if self._target != 0:
+                        log.warning("AMI %s: %s; trying the next box", self.status, self.last_error)
+                        continue  # another box may be serving: no backoff before a whole round failed
                     log.warning("AMI %s: %s; retrying in %.1f s", self.status, self.last_error, delay)
                     await asyncio.sleep(delay)  # backoff between attempts, not a wait for an event
                     delay = min(delay * 2, self.settings.backoff_max_s)
@@ -179,6 +200,8 @@ class AmiLink:
         """A logged-in connection becomes the link's: resync first, then its events are handed on."""
         self._manager = manager
         self.connections += 1
+        host, port = self.settings.targets[self._target]
+        self.serving = f"{host}:{port}"
         self.status, self.last_error = "connected", ""
         try:
             if self._on_connected is not None:
@@ -192,6 +215,7 @@ class AmiLink:
     def _detach(self) -> None:
         self._ready.clear()
         self._manager = None
+        self.serving = ""
 
     @contextlib.asynccontextmanager
     async def _consuming(self) -> AsyncIterator[None]:

@@ -15,6 +15,9 @@ Rules:
   attempt waits before the next (api.ami.callback_rules.retry_delay). A callback left "dialing" by a lost API,
   AMI link or Asterisk is found at start-up and every RECOVER_EVERY_S, and finished from the status Asterisk
   filed or re-queued, exactly once (api.ami.callback_rules).
+- Agent state lives in PostgreSQL (skills, pauses): every (re)connection re-applies it to the box reached
+  (api.ami.restore), so a standby box that takes over has the same agents, penalties and pauses. The live
+  state's `ami.serving` says which box the link is on.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.ami import callback_rules
-from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError
+from api.ami import callback_rules, restore
+from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError, parse_addresses
 from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
 from api.crud import callbacks, queue_events
 from callcenter.logs import mask_number
@@ -58,12 +61,15 @@ class AmiEnvironment(BaseSettings):
     port: int = Field(default=5038, ge=1, le=65535)
     username: str = "ivr-api"
     secret: str = ""
+    # the other Asterisk boxes' AMI behind the SIP edge, "HOST:PORT,HOST:PORT" (tried in order after host:port)
+    standbys: str = ""
     wrapup_s: int = Field(default=15, ge=0)  # queues.conf wrapuptime (app_queue does not report it)
 
     def link_settings(self) -> AmiSettings | None:
         if not self.secret:
             return None
-        return AmiSettings(host=self.host, port=self.port, username=self.username, secret=self.secret)
+        standbys = parse_addresses(self.standbys)
+        return AmiSettings(self.host, self.port, self.username, self.secret, standbys=standbys)
 
 
 @dataclass
@@ -137,6 +143,8 @@ class LiveService:
         for message in [*status, *summary]:
             self.state.apply(message, now)
         self.publish()
+        # the box just reached gets PostgreSQL's agents (a failover's standby starts with empty queues)
+        await restore.reapply(link, self.sessions, queues=self.state.queues, queues_by_language=self.queues_by_language)
 
     async def on_event(self, event: AmiMessage) -> None:
         now = self.clock()
@@ -161,7 +169,8 @@ class LiveService:
     def ami_status(self) -> dict[str, object]:
         if self.link is None:
             return {"configured": False, "status": "not configured", "error": ""}
-        return {"configured": True, "status": self.link.status, "error": self.link.last_error}
+        link = self.link
+        return {"configured": True, "status": link.status, "error": link.last_error, "serving": link.serving}
 
     def subscribe(self) -> asyncio.Queue[Snapshot]:
         queue: asyncio.Queue[Snapshot] = asyncio.Queue(maxsize=1)

@@ -31,3 +31,9 @@ async def forget_skills(session: AsyncSession, *, seat: str) -> None:
 
 async def skill_languages(session: AsyncSession, *, seat: str) -> set[str]:
     return set((await session.scalars(select(AgentSkill.language).where(AgentSkill.seat == seat))).all())
+
+
+async def all_skills(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """Every stored (seat, language, skill): what a box that just took over must be told (api.ami.restore)."""
+    rows = (await session.execute(select(AgentSkill.seat, AgentSkill.language, AgentSkill.skill))).all()
+    return [(seat, language, skill) for seat, language, skill in rows]

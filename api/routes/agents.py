@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from api.ami.client import AmiError, AmiUnavailableError
 from api.ami.service import LiveService
-from api.crud import agent_skills, calls, desk
+from api.crud import agent_pauses, agent_skills, calls, desk
 from api.deps import LiveDep, NowDep, SessionDep, StaffDep
 from api.problems import documented
 from api.schemas.agents import (
@@ -113,6 +113,7 @@ async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep, session: Se
     """Take a seat out of every queue."""
     check_seat(principal, seat)
     await agent_skills.forget_skills(session, seat=seat)
+    await agent_pauses.forget_pause(session, seat=seat)
     for queue in sorted(set(live.queues_by_language.values())):
         await leave(live, seat, queue)
     await live.wait_until(lambda: not agent_view(live, seat))
@@ -120,9 +121,12 @@ async def logout(seat: SeatPath, principal: StaffDep, live: LiveDep, session: Se
 
 
 @router.post("/{seat}/pause", responses=documented(409, 503))
-async def pause(seat: SeatPath, body: AgentPause, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
+async def pause(
+    seat: SeatPath, body: AgentPause, principal: StaffDep, live: LiveDep, session: SessionDep, now: NowDep
+) -> list[AgentQueue]:
     """Pause a seat in all its queues, with a reason (no calls are offered until unpaused)."""
     check_seat(principal, seat)
+    await agent_pauses.remember_pause(session, seat=seat, reason=body.reason, now=now)
     try:
         await ami_simple(live, "QueuePause", Interface=interface(seat), Paused="true", Reason=body.reason)
     except AmiError as error:
@@ -132,9 +136,10 @@ async def pause(seat: SeatPath, body: AgentPause, principal: StaffDep, live: Liv
 
 
 @router.post("/{seat}/unpause", responses=documented(409, 503))
-async def unpause(seat: SeatPath, principal: StaffDep, live: LiveDep) -> list[AgentQueue]:
+async def unpause(seat: SeatPath, principal: StaffDep, live: LiveDep, session: SessionDep) -> list[AgentQueue]:
     """Unpause a seat in all its queues."""
     check_seat(principal, seat)
+    await agent_pauses.forget_pause(session, seat=seat)
     try:
         await ami_simple(live, "QueuePause", Interface=interface(seat), Paused="false")
     except AmiError as error:

@@ -44,11 +44,20 @@ class OwnAsterisk:
 
 @contextlib.contextmanager
 def own_asterisk(
-    root: Path, *, source: Path = CONF_SOURCE, lock_timeout_s: float, seat_webrtc: bool = False
+    root: Path,
+    *,
+    source: Path = CONF_SOURCE,
+    lock_timeout_s: float,
+    seat_webrtc: bool = False,
+    agi_port: int | None = None,
+    seat_proxy: str = "",
+    agi_hosts: tuple[str, ...] = (),
 ) -> Iterator[OwnAsterisk]:
     """Lock `root`, start Asterisk there on free ports with the configuration rendered from `source`, yield it,
     stop it. Blocking (Asterisk boots in a few seconds): call it before a benchmark's own work starts. The seats
-    are SIPp desk phones (plain RTP) unless `seat_webrtc` (browser seats: webrtc = yes, for the softphone)."""
+    are SIPp desk phones (plain RTP) unless `seat_webrtc` (browser seats: webrtc = yes, for the softphone).
+    Several boxes share FastAGI servers on `agi_port` (at each of `agi_hosts`, a list Asterisk tries in turn);
+    `seat_proxy` puts them behind a SIP edge."""
     paths = default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(root)})  # its base and the shared cache
     reason = unavailable_reason(paths)
     if reason is None and shutil.which("sipp") is None:
@@ -56,12 +65,14 @@ def own_asterisk(
     if reason is not None:
         raise AsteriskUnavailable(reason)
     options = SandboxOptions(
-        agi_port=free_port(socket.SOCK_STREAM),
+        agi_port=agi_port or free_port(socket.SOCK_STREAM),
         sip_port=free_port(socket.SOCK_DGRAM),
         ami_port=free_port(socket.SOCK_STREAM),
         http_port=free_port(socket.SOCK_STREAM),
         https_port=free_port(socket.SOCK_STREAM),
         seat_webrtc=seat_webrtc,
+        seat_proxy=seat_proxy,
+        agi_hosts=agi_hosts,
     )
     lock_path = paths.root.with_name(paths.root.name + ".session.lock")
     with contextlib.ExitStack() as session:  # releases the flock on exit

@@ -5,7 +5,7 @@ Removing an override keeps its row (removed_at, removed_by): what the calendar s
 explainable; the audit log records every change as well.
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-11-30
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,110 @@
+"""`ivr edge start|stop|status`: the two-box layout of `make run EDGE=1` on this machine.
+
+Rules:
+- Kamailio takes the carrier's port (127.0.0.1:5060); box A is the usual sandbox (./var/asterisk/root) on SIP 5061,
+  AMI 5038, WSS 8089; box B is a second chroot (./var/asterisk/root-b) on SIP 5062, AMI 5039, WSS 8091. Both load
+  the same asterisk_conf/, use the same FastAGI server and reach seats through the edge.
+- Kamailio outlives this command (its own session, like the sandbox Asterisk); its pid is kept in var/edge so
+  `stop` ends exactly that process group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from sandbox import edge
+from sandbox.paths import PROJECT_DIR, SandboxError, SandboxOptions, SandboxPaths, default_paths
+from sandbox.process import is_running, start, stop
+
+EDGE_PORT = 5060
+EDGE_DIR = PROJECT_DIR / "var" / "edge"
+BOX_B_ROOT = PROJECT_DIR / "var" / "asterisk" / "root-b"
+
+
+def boxes(agi_port: int) -> list[tuple[SandboxPaths, SandboxOptions]]:
+    """Box A then box B: their paths and options (ports apart, seats through the edge)."""
+    proxy = f"127.0.0.1:{EDGE_PORT}"
+    box_a = (
+        default_paths(),
+        SandboxOptions(
+            agi_port=agi_port, sip_port=5061, ami_port=5038, http_port=8088, https_port=8089, seat_proxy=proxy
+        ),
+    )
+    box_b = (
+        default_paths({**os.environ, "IVR_ASTERISK_ROOT": str(BOX_B_ROOT)}),
+        SandboxOptions(
+            agi_port=agi_port, sip_port=5062, ami_port=5039, http_port=8090, https_port=8091, seat_proxy=proxy
+        ),
+    )
+    return [box_a, box_b]
+
+
+def _pid_file() -> Path:
+    return EDGE_DIR / "kamailio.pid"
+
+
+def edge_pid() -> int | None:
+    """The running edge's pid (from its pid file, if alive), or None."""
+    try:
+        pid = int(_pid_file().read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def start_all(agi_port: int) -> None:
+    layout = boxes(agi_port)
+    for paths, options in layout:
+        start(paths, options)
+    if edge_pid() is not None:
+        stop_edge_only()
+    edge_options = edge.EdgeOptions(port=EDGE_PORT, boxes=tuple(f"127.0.0.1:{o.sip_port}" for _, o in layout))
+    process = edge.start_edge(EDGE_DIR, edge_options, log=PROJECT_DIR / "var" / "log" / "kamailio.log")
+    _pid_file().write_text(f"{process.pid}\n")
+
+
+def stop_edge_only() -> bool:
+    pid = edge_pid()
+    if pid is None:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    _pid_file().unlink(missing_ok=True)
+    return True
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ivr edge", description="Kamailio in front of two sandbox Asterisk boxes")
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("--agi-port", type=int, default=int(os.environ.get("IVR_AGI_PORT", "4573")))
+    args = parser.parse_args(argv)
+    try:
+        if args.action == "start":
+            start_all(args.agi_port)
+            print(f"edge on 127.0.0.1:{EDGE_PORT} -> box A 127.0.0.1:5061 (active), box B 127.0.0.1:5062 (standby)")
+        elif args.action == "stop":
+            stopped = stop_edge_only()
+            for paths, _options in boxes(args.agi_port):
+                stopped = stop(paths) or stopped
+            print("stopped" if stopped else "not running")
+        else:
+            running = edge_pid() is not None
+            print(f"edge: {'running' if running else 'stopped'}")
+            for name, (paths, options) in zip("AB", boxes(args.agi_port), strict=True):
+                print(f"box {name} (SIP {options.sip_port}, AMI {options.ami_port}): "
+                      f"{'running' if is_running(paths) else 'stopped'}")  # fmt: skip
+            if running:
+                for uri, flags in edge.destination_flags(EDGE_DIR).items():
+                    print(f"dispatcher {uri}: {flags}")
+            return 0 if running else 3
+    except (SandboxError, subprocess.SubprocessError) as error:
+        print(f"ivr edge {args.action}: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -124,20 +124,24 @@ class FastAgiServer:
             level = logging.DEBUG if isinstance(event, ConnectionClosed) else logging.WARNING
             logger.log(level, "AGI session without an environment: %s", event)
             return "", "probe" if isinstance(event, ConnectionClosed) else "bad_environment"
+        executor = stream_executor(connection, reader, writer)
         channel = AgiChannel(
-            stream_executor(connection, reader, writer),
+            executor,
             call_info(event),
             control_timeout_s=self._control_timeout_s,
             media_slack_s=self._media_slack_s,
         )
-        flow = self._flows.get(event.script)
-        if flow is None:
-            logger.warning("unknown AGI script %r from %s", event.script, channel.info.channel_name)
-            with contextlib.suppress(ChannelHungUp, ChannelError):
-                await channel.verbose(f"ivr: no flow named {event.script!r}; continuing in the dialplan")
-            return event.script, "unknown_script"
-        with self.metrics.call():
-            return event.script, await run_flow(flow, channel, self._context)
+        try:
+            flow = self._flows.get(event.script)
+            if flow is None:
+                logger.warning("unknown AGI script %r from %s", event.script, channel.info.channel_name)
+                with contextlib.suppress(ChannelHungUp, ChannelError):
+                    await channel.verbose(f"ivr: no flow named {event.script!r}; continuing in the dialplan")
+                return event.script, "unknown_script"
+            with self.metrics.call():
+                return event.script, await run_flow(flow, channel, self._context)
+        finally:
+            executor.close()
 
     async def _read_environment(self, connection: AgiConnection, reader: asyncio.StreamReader) -> Event:
         try:

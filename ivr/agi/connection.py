@@ -59,7 +59,7 @@ class State(enum.Enum):
 
 def sanitize(text: str) -> str:
     """Drop control characters (NUL, CR, ESC, C1 ...) and surrounding blanks from a value off the wire."""
-    return _CONTROL.sub("", text).strip()
+    return text.strip() if text.isprintable() else _CONTROL.sub("", text).strip()  # printable: no control chars
 
 
 def environment_from_mapping(variables: dict[str, str]) -> Environment:
@@ -71,6 +71,8 @@ def parse_result(text: str) -> Result | None:
     """Parse the part after `200 `: `result=<n> [(<data>)] [key=value ...]`. None if it is not that shape."""
     if not text.startswith("result="):
         return None
+    if " " not in text:  # the usual short reply, `result=<n>`: nothing else to parse
+        return Result(result=text[7:])
     value, _, rest = text[len("result=") :].partition(" ")
     rest = rest.strip()
     data: str | None = None
@@ -161,9 +163,9 @@ class AgiConnection:
             # the adapter can tell from `pending_replies`.
             self.state = State.CLOSED
             return ConnectionClosed()
-        raw = bytes(self._buffer[:end])
+        line = self._buffer[:end].decode("utf-8", errors="replace")
         del self._buffer[: end + 1]
-        return raw.decode("utf-8", errors="replace").removesuffix("\r")
+        return line.removesuffix("\r")
 
     def _handle_line(self, line: str) -> Event | None:
         if self.state is State.ENVIRONMENT:
@@ -174,6 +176,10 @@ class AgiConnection:
             return HangupNotice()
         if self._pending == 0:
             return self._fail(f"unexpected line with no command pending: {line[:80]!r}")
+        if line.startswith("200 result="):  # the usual reply: no status regex needed
+            self._pending -= 1
+            result = parse_result(line[4:])
+            return result if result is not None else self._fail(f"malformed 200 reply: {line[:80]!r}")
         match = _STATUS.match(line)
         if match is None:
             return self._fail(f"malformed reply: {line[:80]!r}")

@@ -19,18 +19,16 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from callcenter.logs import bound
-from ivr.agi import AgiConnection, ConnectionClosed, Environment, HangupNotice, NeedData, ProtocolError, Reply
+from ivr.agi import AgiConnection, ConnectionClosed, Environment, HangupNotice, NeedData, ProtocolError, Reply, Result
 from ivr.channel import CallInfo, Channel, ChannelError, ChannelHungUp
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Exchange:
+class Exchange(NamedTuple):  # a tuple: one is made for every command
     reply: Reply
     hung_up: bool = False  # a HANGUP notice (or SIGHUP) arrived while waiting for this reply
 
@@ -56,11 +54,14 @@ class Watchdog:
         self._armed_at = math.inf
         self._handle: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.expired = False
 
     def start(self, timeout_s: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task(loop)
         self._deadline = loop.time() + timeout_s
         if self._handle is None or self._deadline < self._armed_at:
             self._arm(loop)
@@ -147,6 +148,8 @@ class ConnectionExecutor:
             event = connection.next_event()
             if event.__class__ is NeedData:
                 connection.receive_data(await self._read())
+            elif event.__class__ is Result:
+                return Exchange(event, hung_up or self._sighup())  # type: ignore[arg-type]
             elif isinstance(event, HangupNotice):
                 hung_up = hung_up or self._hangup_notices
             elif isinstance(event, ConnectionClosed):

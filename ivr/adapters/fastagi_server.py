@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,14 +37,14 @@ Flow = Callable[[Channel, Any], Awaitable[None]]
 def stream_executor(
     connection: AgiConnection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> ConnectionExecutor:
+    transport = writer.transport
+
     async def write(data: bytes) -> None:
-        writer.write(data)
-        await writer.drain()
+        writer.write(data)  # sent at once when nothing is queued (a command line is far below any buffer)
+        if transport.get_write_buffer_size() or transport.is_closing():
+            await writer.drain()  # a backlog to wait for, or the error of a connection already lost
 
-    async def read() -> bytes:
-        return await reader.read(READ_CHUNK)
-
-    return ConnectionExecutor(connection, write, read)
+    return ConnectionExecutor(connection, write, functools.partial(reader.read, READ_CHUNK))
 
 
 class FastAgiServer:

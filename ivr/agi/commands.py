@@ -28,8 +28,9 @@ class AgiArgumentError(ValueError):
     """An argument that cannot travel in one AGI command line."""
 
 
+@functools.lru_cache(maxsize=4096)
 def quote(value: str) -> str:
-    """`value` as one quoted AGI argument."""
+    """`value` as one quoted AGI argument (kept once made: the same names and values recur call after call)."""
     if _FORBIDDEN.search(value):
         raise AgiArgumentError(f"AGI arguments cannot contain CR, LF or NUL: {value[:40]!r}")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -70,7 +70,8 @@ async def recall_language(ctx: FlowContext, caller: str) -> str | None:
     if not caller:
         return None
     try:
-        remembered = await asyncio.wait_for(ctx.language_memory.recall(caller), MEMORY_TIMEOUT_S)
+        async with asyncio.timeout(MEMORY_TIMEOUT_S):  # (not wait_for: no task of its own per call)
+            remembered = await ctx.language_memory.recall(caller)
     except Exception:  # any failure of the memory (API down, timeout) just means "not remembered"
         log.warning("language memory unavailable for this call", exc_info=True)
         return None
@@ -299,7 +300,8 @@ def remember_in_background(ctx: FlowContext, caller: str, code: str) -> None:
 
 async def remember_language(ctx: FlowContext, caller: str, code: str) -> None:
     try:
-        await asyncio.wait_for(ctx.language_memory.remember(caller, code), MEMORY_TIMEOUT_S)
+        async with asyncio.timeout(MEMORY_TIMEOUT_S):
+            await ctx.language_memory.remember(caller, code)
     except Exception:  # remembering is best effort; the call goes on
         log.warning("could not remember the caller's language", exc_info=True)
 

@@ -146,10 +146,10 @@ class ConnectionExecutor:
         await self._write(data)
         while True:
             event = connection.next_event()
-            if event.__class__ is NeedData:
+            if isinstance(event, Result):  # the usual case first
+                return Exchange(event, hung_up or self._sighup())
+            if isinstance(event, NeedData):
                 connection.receive_data(await self._read())
-            elif event.__class__ is Result:
-                return Exchange(event, hung_up or self._sighup())  # type: ignore[arg-type]
             elif isinstance(event, HangupNotice):
                 hung_up = hung_up or self._hangup_notices
             elif isinstance(event, ConnectionClosed):
@@ -158,7 +158,7 @@ class ConnectionExecutor:
                 self._broken = f"AGI protocol error: {event}"
                 raise ChannelError(self._broken)
             else:
-                return Exchange(event, hung_up or self._sighup())
+                return Exchange(event, hung_up or self._sighup())  # an error reply
 
 
 def call_info(environment: Environment) -> CallInfo:

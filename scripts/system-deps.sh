@@ -12,6 +12,8 @@ command -v zstd >/dev/null || need+=(zstd)
 command -v chromium >/dev/null || need+=(chromium)
 # the sandbox's self-signed certificate for browser softphones (WSS)
 command -v openssl >/dev/null || need+=(openssl)
+# optional: the real-Asterisk benchmark samples Asterisk with `perf record` when it is there (benchmarks/asterisk_load.py)
+command -v perf >/dev/null || need+=(linux-perf)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2

@@ -12,8 +12,8 @@ Rules:
   not empty) and hangs up 14 s after the answer.
 - Ramp: each step offers `rate` calls/s for its step length; a step is clean when SIPp counts no failed call
   and, for the IVR, every call's record (spooled by call_end) says the flow routed it to the French queue.
-  The ramp stops at the first unclean step, when the machine's cores are saturated (the knee: what this
-  machine carries), or when its time budget is spent (then the knee is only "at least"). Steps are shorter than
+  The ramp stops at the first unclean step, when the call path saturates the machine's cores (the knee: what
+  this machine carries), or when its time budget is spent (then the knee is only "at least"). Steps are shorter than
   an IVR call so more rates fit the same budget: the concurrent calls of a step are about rate x step length.
 - Per step, from /proc: CPU of Asterisk (all threads) and of the AGI server (our only process on the call path:
   the inbound and call_end sessions both run there, the records stay in its spool), peak RSS of both. Asterisk's
@@ -168,8 +168,11 @@ class Step:
 
     @property
     def saturated(self) -> bool:
-        """The machine's cores were (nearly) all busy over the step: a higher rate cannot be carried here."""
-        return self.machine_busy_s / self.elapsed_s >= 0.95 * (os.cpu_count() or 1)
+        """The call path (Asterisk, our AGI server, SIPp) kept (nearly) all the machine's cores busy over the step:
+        a higher rate cannot be carried here. Counted over those processes, not the whole machine, so other work
+        on a shared machine does not end the ramp (it shows as `machine_cores_busy`)."""
+        busy = self.asterisk_cpu_s + self.agi_cpu_s + self.sipp_cpu_s
+        return busy / self.elapsed_s >= 0.95 * (os.cpu_count() or 1)
 
 
 def sipp_counts(stat_file: Path) -> tuple[int, int]:

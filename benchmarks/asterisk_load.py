@@ -20,7 +20,7 @@ Rules:
   memory per concurrent call is its RSS growth over the step divided by the calls in progress.
 - Asterisk's CPU per IVR call is compared with its CPU per floor call (medians over the clean steps) and, when
   `perf` is installed (linux-perf, optional), `perf record` samples Asterisk during one step of each ramp and
-  the top symbols are printed (symbols resolved in the chroot with --symfs).
+  the top shared objects and symbols are printed.
 """
 
 from __future__ import annotations
@@ -198,17 +198,24 @@ async def perf_record(pid: int, output: Path, seconds: float) -> bool:
     return await process.wait() == 0
 
 
-def perf_top_symbols(data: Path, symfs: Path, count: int = 8) -> list[str]:
-    """The `count` symbols with the most samples in a perf.data, as "12.3% symbol [dso]" lines."""
+def perf_top_symbols(data: Path, count: int = 8) -> list[str]:
+    """Where Asterisk's samples went: the top shared objects (the kernel as one), then the top `count` named
+    symbols, as "12.3% dso symbol" lines (perf resolves the chroot's files itself, through /proc/PID/root)."""
     perf = shutil.which("perf")
     if perf is None or not data.exists():
         return []
-    report = subprocess.run(
-        [perf, "report", "--stdio", "--no-children", "--sort", "symbol,dso", "--symfs", str(symfs), "-i", str(data)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    lines = [line.strip() for line in report.stdout.splitlines() if line.strip() and not line.startswith("#")]
-    return [" ".join(line.split()) for line in lines if line[0].isdigit()][:count]
+
+    def report(sort: str) -> list[str]:
+        done = subprocess.run(
+            [perf, "report", "--stdio", "--no-children", "--sort", sort, "-i", str(data)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        lines = [" ".join(line.replace(" - ", " ").split()) for line in done.stdout.splitlines()]
+        return [line for line in lines if line[:1].isdigit()]
+
+    by_dso = ["dso " + line for line in report("dso")[:5]]
+    named = [line for line in report("dso,symbol") if " 0x" not in line]  # unresolved addresses: in by_dso
+    return by_dso + named[:count]
 
 
 async def run_step(
@@ -263,7 +270,7 @@ async def run_step(
         context, rate, step_s, offered, successful, failed, routed, outcomes, elapsed, asterisk_cpu, agi_cpu,
         sipp_cpu, machine_busy, returncode, memory.before[asterisk_pid], memory.kib[asterisk_pid],
         memory.kib[agi_pid],
-        perf_top_symbols(profile, BENCH_ROOT) if profile is not None and profiled else None,
+        perf_top_symbols(profile) if profile is not None and profiled else None,
     )
 
 

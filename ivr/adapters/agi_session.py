@@ -123,8 +123,25 @@ class ConnectionExecutor:
         watchdog = self._watchdog
         if watchdog is not None:
             watchdog.start(timeout_s)
+        connection = self._connection
+        hung_up = False
         try:
-            return await self._exchange(data)
+            await self._write(data)
+            while True:  # (inline, not a helper coroutine: this runs for every command)
+                event = connection.next_event()
+                if isinstance(event, Result):  # the usual case first
+                    return Exchange(event, hung_up or self._sighup())
+                if isinstance(event, NeedData):
+                    connection.receive_data(await self._read())
+                elif isinstance(event, HangupNotice):
+                    hung_up = hung_up or self._hangup_notices
+                elif isinstance(event, ConnectionClosed):
+                    raise ChannelHungUp("Asterisk closed the AGI session")
+                elif isinstance(event, ProtocolError | Environment):
+                    self._broken = f"AGI protocol error: {event}"
+                    raise ChannelError(self._broken)
+                else:
+                    return Exchange(event, hung_up or self._sighup())  # an error reply
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if watchdog is None or not watchdog.expired or task is None:
@@ -139,26 +156,6 @@ class ConnectionExecutor:
         finally:
             if watchdog is not None:
                 watchdog.stop()
-
-    async def _exchange(self, data: bytes) -> Exchange:
-        connection = self._connection
-        hung_up = False
-        await self._write(data)
-        while True:
-            event = connection.next_event()
-            if isinstance(event, Result):  # the usual case first
-                return Exchange(event, hung_up or self._sighup())
-            if isinstance(event, NeedData):
-                connection.receive_data(await self._read())
-            elif isinstance(event, HangupNotice):
-                hung_up = hung_up or self._hangup_notices
-            elif isinstance(event, ConnectionClosed):
-                raise ChannelHungUp("Asterisk closed the AGI session")
-            elif isinstance(event, ProtocolError | Environment):
-                self._broken = f"AGI protocol error: {event}"
-                raise ChannelError(self._broken)
-            else:
-                return Exchange(event, hung_up or self._sighup())  # an error reply
 
 
 def call_info(environment: Environment) -> CallInfo:

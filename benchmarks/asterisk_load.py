@@ -409,8 +409,8 @@ async def run(options: Options) -> dict[str, Any]:
     # IVR steps shorter than a call (about 10 s x rate calls in progress) so the ramp reaches the knee within
     # the same budget as before; floor steps stay longer than its call.
     ivr_step_s, floor_step_s = (2.0, 2.0) if options.quick else (10.0, FLOOR_CALL_S + 4)
-    ivr_rates: list[float] = [1.0, 2.0] if options.quick else [20, 40, 60, 80, 100, 130, 160, 200]
-    floor_rates: list[float] = [2.0] if options.quick else [40, 80, 160, 240, 320, 400, 500]
+    ivr_rates: list[float] = [1.0, 2.0] if options.quick else [5, 10, 20, 30, 40, 60, 80, 100, 130, 160]
+    floor_rates: list[float] = [2.0] if options.quick else [20, 40, 80, 160, 240, 320, 400, 500]
     budget_s = 10.0 if options.quick else 180.0
     floor_port = free_port(socket.SOCK_STREAM)
     figures: dict[str, Any] = {

@@ -10,10 +10,17 @@ Rules:
   when var/sounds holds them. Each caller (a fresh number from +33, so French is preselected) presses 3 during
   the greeting and 1 in the request-type menu, waits in the French queue (one busy agent: the queue is
   not empty) and hangs up 14 s after the answer.
-- Ramp: each step offers `rate` calls/s for STEP_S seconds; a step is clean when SIPp counts no failed call
+- Ramp: each step offers `rate` calls/s for its step length; a step is clean when SIPp counts no failed call
   and, for the IVR, every call's record (spooled by call_end) says the flow routed it to the French queue.
-  The ramp stops at the first unclean step or when its time budget is spent. CPU of Asterisk (all threads) and
-  of the AGI server process is read from /proc over the step.
+  The ramp stops at the first unclean step, when the call path saturates the machine's cores (the knee: what
+  this machine carries), or when its time budget is spent (then the knee is only "at least"). Steps are shorter than
+  an IVR call so more rates fit the same budget: the concurrent calls of a step are about rate x step length.
+- Per step, from /proc: CPU of Asterisk (all threads) and of the AGI server (our only process on the call path:
+  the inbound and call_end sessions both run there, the records stay in its spool), peak RSS of both. Asterisk's
+  memory per concurrent call is its RSS growth over the step divided by the calls in progress.
+- Asterisk's CPU per IVR call is compared with its CPU per floor call (medians over the clean steps) and, when
+  `perf` is installed (linux-perf, optional), `perf record` samples Asterisk during one step of each ramp and
+  the top shared objects and symbols are printed.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 import wave
@@ -32,7 +40,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO, Options, children_cpu_s, process_cpu_s, raise_fd_limit, verdict, write_results
+from benchmarks.common import (
+    REPO,
+    Options,
+    RssPeak,
+    children_cpu_s,
+    process_cpu_s,
+    raise_fd_limit,
+    verdict,
+    write_results,
+)
 from benchmarks.fastagi import TYPICAL_PROMPT_S
 from callcenter.loading import load_callcenter
 from ivr.adapters.outbox import Outbox
@@ -112,6 +129,10 @@ class Step:
     sipp_cpu_s: float
     machine_busy_s: float
     sipp_returncode: int
+    asterisk_rss_before_kib: int = 0
+    asterisk_rss_peak_kib: int = 0
+    agi_rss_peak_kib: int = 0
+    perf_top: list[str] | None = None
 
     @property
     def clean(self) -> bool:
@@ -136,7 +157,22 @@ class Step:
             "asterisk_cores_busy": round(self.asterisk_cpu_s / self.elapsed_s, 2),
             "sipp_cores_busy": round(self.sipp_cpu_s / self.elapsed_s, 2),
             "machine_cores_busy": round(self.machine_busy_s / self.elapsed_s, 2),
+            "asterisk_rss_peak_mib": round(self.asterisk_rss_peak_kib / 1024, 1),
+            "asterisk_kib_per_concurrent_call": round(
+                max(0, self.asterisk_rss_peak_kib - self.asterisk_rss_before_kib)
+                / max(1, round(self.rate * min(call_s, self.step_s))), 1
+            ),
+            "agi_rss_peak_mib": round(self.agi_rss_peak_kib / 1024, 1),
+            **({"asterisk_perf_top": self.perf_top} if self.perf_top is not None else {}),
         }
+
+    @property
+    def saturated(self) -> bool:
+        """The call path (Asterisk, our AGI server, SIPp) kept (nearly) all the machine's cores busy over the step:
+        a higher rate cannot be carried here. Counted over those processes, not the whole machine, so other work
+        on a shared machine does not end the ramp (it shows as `machine_cores_busy`)."""
+        busy = self.asterisk_cpu_s + self.agi_cpu_s + self.sipp_cpu_s
+        return busy / self.elapsed_s >= 0.95 * (os.cpu_count() or 1)
 
 
 def sipp_counts(stat_file: Path) -> tuple[int, int]:
@@ -147,9 +183,44 @@ def sipp_counts(stat_file: Path) -> tuple[int, int]:
     return int(last[header.index("SuccessfulCall(C)")]), int(last[header.index("FailedCall(C)")])
 
 
+PERF_S = 4.0  # seconds of `perf record` on Asterisk during a profiled step
+
+
+async def perf_record(pid: int, output: Path, seconds: float) -> bool:
+    """Sample Asterisk's stacks for `seconds` (perf record); False when perf is missing or refused."""
+    perf = shutil.which("perf")
+    if perf is None:
+        return False
+    process = await asyncio.create_subprocess_exec(
+        perf, "record", "-F", "499", "-p", str(pid), "-o", str(output), "--", "sleep", f"{seconds:g}",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return await process.wait() == 0
+
+
+def perf_top_symbols(data: Path, count: int = 8) -> list[str]:
+    """Where Asterisk's samples went: the top shared objects (the kernel as one), then the top `count` named
+    symbols, as "12.3% dso symbol" lines (perf resolves the chroot's files itself, through /proc/PID/root)."""
+    perf = shutil.which("perf")
+    if perf is None or not data.exists():
+        return []
+
+    def report(sort: str) -> list[str]:
+        done = subprocess.run(
+            [perf, "report", "--stdio", "--no-children", "--sort", sort, "-i", str(data)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        lines = [" ".join(line.replace(" - ", " ").split()) for line in done.stdout.splitlines()]
+        return [line for line in lines if line[:1].isdigit()]
+
+    by_dso = ["dso " + line for line in report("dso")[:5]]
+    named = [line for line in report("dso,symbol") if " 0x" not in line]  # unresolved addresses: in by_dso
+    return by_dso + named[:count]
+
+
 async def run_step(
     context: str, rate: float, step_s: float, scenario: Path, work: Path, target: str,
-    asterisk_pid: int, agi_pid: int, outbox: Outbox | None,
+    asterisk_pid: int, agi_pid: int, outbox: Outbox | None, *, profile: Path | None = None,
 ) -> Step:
     offered = max(1, round(rate * step_s))
     call_s = IVR_HANGUP_S if context == "ivr" else FLOOR_CALL_S
@@ -171,12 +242,16 @@ async def run_step(
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=work
     )
-    try:
-        returncode = await asyncio.wait_for(process.wait(), step_s + call_s + 45)
-    except TimeoutError:
-        process.kill()
-        returncode = await process.wait()
+    # perf samples the middle of the step, when the most calls are in progress
+    profiling = asyncio.create_task(_perf_later(asterisk_pid, profile, min(step_s, call_s) * 0.6)) if profile else None
+    async with RssPeak([asterisk_pid, agi_pid], interval_s=0.5) as memory:
+        try:
+            returncode = await asyncio.wait_for(process.wait(), step_s + call_s + 45)
+        except TimeoutError:
+            process.kill()
+            returncode = await process.wait()
     elapsed = time.monotonic() - started
+    profiled = await profiling if profiling is not None else False
     asterisk_cpu, agi_cpu = process_cpu_s(asterisk_pid) - asterisk_before, process_cpu_s(agi_pid) - agi_before
     sipp_cpu, machine_busy = children_cpu_s() - sipp_before, machine_busy_s() - machine_before
     successful, failed = sipp_counts(stat) if stat.exists() else (0, offered)
@@ -193,8 +268,16 @@ async def run_step(
             outcomes[record.outcome.value] = outcomes.get(record.outcome.value, 0) + 1
     return Step(
         context, rate, step_s, offered, successful, failed, routed, outcomes, elapsed, asterisk_cpu, agi_cpu,
-        sipp_cpu, machine_busy, returncode,
+        sipp_cpu, machine_busy, returncode, memory.before[asterisk_pid], memory.kib[asterisk_pid],
+        memory.kib[agi_pid],
+        perf_top_symbols(profile) if profile is not None and profiled else None,
     )
+
+
+async def _perf_later(pid: int, output: Path | None, delay_s: float) -> bool:
+    assert output is not None
+    await asyncio.sleep(delay_s)  # the step's calls building up: a planned pause, not a wait for an event
+    return await perf_record(pid, output, PERF_S)
 
 
 BENCH_MAXCALLS = "5000"
@@ -268,12 +351,14 @@ async def start_process(argv: list[str], log: Path, env: dict[str, str], ready: 
 
 async def ramp(
     context: str, rates: list[float], step_s: float, budget_s: float, scenario: Path, work: Path, target: str,
-    asterisk_pid: int, agi_pid: int, outbox: Outbox | None,
+    asterisk_pid: int, agi_pid: int, outbox: Outbox | None, *, profile_step: int = 1,
 ) -> list[Step]:
     steps: list[Step] = []
     started = time.monotonic()
-    for rate in rates:
-        step = await run_step(context, rate, step_s, scenario, work, target, asterisk_pid, agi_pid, outbox)
+    for index, rate in enumerate(rates):
+        profile = work / f"perf-{context}.data" if index == min(profile_step, len(rates) - 1) else None
+        step = await run_step(context, rate, step_s, scenario, work, target, asterisk_pid, agi_pid, outbox,
+                              profile=profile)  # fmt: skip
         steps.append(step)
         f = step.figures()
         print(
@@ -282,12 +367,37 @@ async def ramp(
             f"{'' if step.routed_ok is None else f' routed={step.routed_ok} {step.outcomes}'}"
             f"  Asterisk {f['asterisk_cpu_ms_per_call']} ms/call ({f['asterisk_cores_busy']} cores),"
             f" AGI server {f['agi_cpu_ms_per_call']} ms/call; SIPp {f['sipp_cores_busy']} cores,"
-            f" machine {f['machine_cores_busy']} cores  {'clean' if step.clean else 'NOT CLEAN'}",
+            f" machine {f['machine_cores_busy']} cores; Asterisk RSS {f['asterisk_rss_peak_mib']} MiB"
+            f" (+{f['asterisk_kib_per_concurrent_call']} KiB per call in progress), AGI server RSS"
+            f" {f['agi_rss_peak_mib']} MiB  {'clean' if step.clean else 'NOT CLEAN'}"
+            f"{' (cores saturated)' if step.saturated else ''}",
             flush=True,
         )
-        if not step.clean or time.monotonic() - started > budget_s:
+        for line in step.perf_top or []:
+            print(f"asterisk {context:5s} perf: {line}", flush=True)
+        if not step.clean or step.saturated or time.monotonic() - started > budget_s:
             break
     return steps
+
+
+def stopped_by(steps: list[Step], rates: list[float]) -> str:
+    """Why a ramp ended: its first unclean step, saturated cores, or the end of its rates or time budget."""
+    if not steps:
+        return "no step ran"
+    last = steps[-1]
+    if not last.clean:
+        return "failed or misrouted calls"
+    if last.saturated:
+        return "cores saturated"
+    return "last rate" if len(steps) == len(rates) else "time budget"
+
+
+def median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 async def run(options: Options) -> dict[str, Any]:
@@ -296,9 +406,11 @@ async def run(options: Options) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     # Steps at least as long as a call, so each reaches its steady number of concurrent calls.
-    ivr_step_s, floor_step_s = (2.0, 2.0) if options.quick else (IVR_HANGUP_S + 2, FLOOR_CALL_S + 4)
-    ivr_rates: list[float] = [1.0] if options.quick else [10, 20, 30, 40, 50, 60, 80]
-    floor_rates: list[float] = [2.0] if options.quick else [40, 80, 160, 240, 320, 400]
+    # IVR steps shorter than a call (about 10 s x rate calls in progress) so the ramp reaches the knee within
+    # the same budget as before; floor steps stay longer than its call.
+    ivr_step_s, floor_step_s = (2.0, 2.0) if options.quick else (10.0, FLOOR_CALL_S + 4)
+    ivr_rates: list[float] = [1.0, 2.0] if options.quick else [5, 10, 20, 30, 40, 60, 80, 100, 130, 160]
+    floor_rates: list[float] = [2.0] if options.quick else [20, 40, 80, 160, 240, 320, 400, 500]
     budget_s = 10.0 if options.quick else 180.0
     floor_port = free_port(socket.SOCK_STREAM)
     figures: dict[str, Any] = {
@@ -341,11 +453,49 @@ async def run(options: Options) -> dict[str, Any]:
     figures["ivr"] = [step.figures() for step in ivr_steps]
     best_floor = max((s for s in floor_steps if s.clean), key=lambda s: s.rate, default=None)
     best_ivr = max((s for s in ivr_steps if s.clean), key=lambda s: s.rate, default=None)
+    ivr_cost = median([s.asterisk_cpu_s * 1000 / max(s.successful, 1) for s in ivr_steps if s.clean])
+    floor_cost = median([s.asterisk_cpu_s * 1000 / max(s.successful, 1) for s in floor_steps if s.clean])
+    ours = median([s.agi_cpu_s * 1000 / max(s.successful, 1) for s in ivr_steps if s.clean])
+    # Asterisk's memory per call in progress where about 1,000 calls were (the floor's steps get there)
+    thousand = min(floor_steps, key=lambda s: abs(s.figures()["concurrent_calls_about"] - 1000), default=None)
     summary: dict[str, Any] = {
         "floor_max_clean_cps": best_floor.rate if best_floor else 0,
+        "floor_stopped_by": stopped_by(floor_steps, floor_rates),
         "ivr_max_clean_cps": best_ivr.rate if best_ivr else 0,
-        "ivr_stopped_by": None if not ivr_steps or ivr_steps[-1].clean else "failed or misrouted calls",
+        "ivr_stopped_by": stopped_by(ivr_steps, ivr_rates),
+        "asterisk_cpu_ms_per_ivr_call": round(ivr_cost, 2) if ivr_cost is not None else None,
+        "asterisk_cpu_ms_per_floor_call": round(floor_cost, 2) if floor_cost is not None else None,
+        "asterisk_ivr_vs_floor_cpu": round(ivr_cost / floor_cost, 2) if ivr_cost and floor_cost else None,
+        "our_cpu_ms_per_real_call": round(ours, 2) if ours is not None else None,
+        "memory_near_1000_concurrent": thousand.figures() if thousand is not None else None,
     }
+    summary["goal_asterisk_ivr_at_most_1_5x_floor"] = (
+        summary["asterisk_ivr_vs_floor_cpu"] is not None and summary["asterisk_ivr_vs_floor_cpu"] <= 1.5
+    )
+    summary["goal_ours_at_most_3_ms_per_call"] = ours is not None and ours <= 3.0
+    knee = "at least " if summary["ivr_stopped_by"] in ("time budget", "last rate") else ""
+    floor_knee = "at least " if summary["floor_stopped_by"] in ("time budget", "last rate") else ""
+    print(
+        f"asterisk: knee: full IVR clean up to {knee}{summary['ivr_max_clean_cps']:g} calls/s"
+        f" (stopped by {summary['ivr_stopped_by']}), floor up to {floor_knee}{summary['floor_max_clean_cps']:g}"
+        f" calls/s (stopped by {summary['floor_stopped_by']})"
+    )
+    print(
+        f"asterisk: Asterisk CPU per call: IVR {summary['asterisk_cpu_ms_per_ivr_call']} ms, floor"
+        f" {summary['asterisk_cpu_ms_per_floor_call']} ms: {summary['asterisk_ivr_vs_floor_cpu']}x"
+        f" (goal <= 1.5x: {verdict(summary['goal_asterisk_ivr_at_most_1_5x_floor'])})"
+    )
+    print(
+        f"asterisk: our CPU per real call (AGI server: inbound + call_end + outbox):"
+        f" {summary['our_cpu_ms_per_real_call']} ms"
+        f" (goal <= 3 ms: {verdict(summary['goal_ours_at_most_3_ms_per_call'])})"
+    )
+    if thousand is not None:
+        t = thousand.figures()
+        print(
+            f"asterisk: memory at ~{t['concurrent_calls_about']} concurrent floor calls: Asterisk RSS"
+            f" {t['asterisk_rss_peak_mib']} MiB, {t['asterisk_kib_per_concurrent_call']} KiB per call in progress"
+        )
     if best_ivr is not None:
         best = best_ivr.figures()
         summary |= {
@@ -354,10 +504,11 @@ async def run(options: Options) -> dict[str, Any]:
             and best["agi_vs_asterisk_cpu"] <= 0.25,
         }
         print(
-            f"asterisk: full IVR ran clean up to {best_ivr.rate:g} calls/s (~{best['concurrent_calls_about']}"
-            f" concurrent), floor up to {summary['floor_max_clean_cps']:g} calls/s; at that IVR rate our AGI server"
-            f" used {best['agi_vs_asterisk_cpu']} of Asterisk's CPU"
-            f" (goal <= 0.25: {verdict(summary['goal_agi_at_most_quarter_of_asterisk'])})"
+            f"asterisk: at {best_ivr.rate:g} IVR calls/s (~{best['concurrent_calls_about']} concurrent) our AGI"
+            f" server used {best['agi_vs_asterisk_cpu']} of Asterisk's CPU"
+            f" (goal <= 0.25: {verdict(summary['goal_agi_at_most_quarter_of_asterisk'])}); Asterisk"
+            f" {best['asterisk_kib_per_concurrent_call']} KiB per IVR call in progress, AGI server RSS"
+            f" {best['agi_rss_peak_mib']} MiB"
         )
     figures["summary"] = summary
     path = write_results(options, "asterisk", figures)

@@ -6,6 +6,8 @@ load generator's own work does not count against the system under test.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -27,6 +29,49 @@ def process_cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     # After the command name: state is field 3, utime 14 and stime 15 (proc(5)), i.e. indexes 11 and 12 here.
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of process `pid` now (VmRSS), in KiB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class RssPeak:
+    """The highest resident memory of some processes while a block runs, sampled every `interval_s` (an async
+    context manager: `async with RssPeak([pid]) as peak: ...; peak.kib[pid]`)."""
+
+    def __init__(self, pids: Sequence[int], interval_s: float = 0.25) -> None:
+        self.pids = list(pids)
+        self.interval_s = interval_s
+        self.before = {pid: rss_kib(pid) for pid in self.pids}
+        self.kib = dict(self.before)
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self) -> None:
+        for pid in self.pids:
+            self.kib[pid] = max(self.kib[pid], rss_kib(pid))
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval_s)  # a sampling period, not a wait for an event
+
+    async def __aenter__(self) -> RssPeak:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self.sample()
 
 
 def children_cpu_s() -> float:

@@ -35,6 +35,7 @@ from benchmarks import flows_pinned
 from benchmarks.common import (
     REPO,
     Options,
+    RssPeak,
     children_cpu_s,
     latency_summary_ms,
     process_cpu_s,
@@ -304,11 +305,13 @@ async def measure_server(
         await tcp_call(server.port, pacing, stats)
 
     cpu_before = server.cpu_s()
-    stats, elapsed = await run_level(
-        place, concurrency, duration_s=duration_s, pacing=pacing, ramp_s=ramp_s, window_after_s=window_after_s,
-        hard_stop=hard_stop,
-    )
+    async with RssPeak([server.process.pid]) as peak:
+        stats, elapsed = await run_level(
+            place, concurrency, duration_s=duration_s, pacing=pacing, ramp_s=ramp_s, window_after_s=window_after_s,
+            hard_stop=hard_stop,
+        )
     figure = summarize(stats, elapsed, server.cpu_s() - cpu_before)
+    figure["rss_peak_mib"] = round(peak.kib[server.process.pid] / 1024, 1)
     figure["concurrent_calls_mean"] = round(statistics.fmean(stats.active_seen), 1) if stats.active_seen else 0
     return figure
 
@@ -386,7 +389,7 @@ def print_figure(kind: str, mode: str, level: int, figure: dict[str, Any]) -> No
         f"fastagi {kind:11s} {mode:12s} x{level:<5d} calls={figure['calls']:<6d} fail={figure['failures']:<3d}"
         f" {figure['calls_per_s']:>8.1f} calls/s  cpu/call={figure['cpu_ms_per_call']} ms"
         f"  turnaround p50={turnaround['p50_ms']} ms p99={turnaround['p99_ms']} ms"
-        f"  (~{figure.get('concurrent_calls_mean', 0):.0f} in progress)",
+        f"  (~{figure.get('concurrent_calls_mean', 0):.0f} in progress, RSS {figure.get('rss_peak_mib', 0)} MiB)",
         flush=True,
     )
 
@@ -401,15 +404,23 @@ def ratios(results: dict[str, dict[str, Any]], levels: list[int]) -> dict[str, A
     process_cpu = cpu("process_agi", "sequential")
     top = levels[-1]
     paced_top = results["ours"].get(f"paced@{top}", {})
+    ours_top, floor_top = cpu("ours", f"back_to_back@{top}"), cpu("floor", f"back_to_back@{top}")
     figures: dict[str, Any] = {
         "at_concurrency": middle,
         "ours_cpu_vs_floor": round(ours_cpu / floor_cpu, 2) if ours_cpu and floor_cpu else None,
+        "top_concurrency": top,
+        "ours_cpu_vs_floor_at_top": round(ours_top / floor_top, 2) if ours_top and floor_top else None,
+        "ours_rss_mib_at_top": paced_top.get("rss_peak_mib"),
+        "floor_rss_mib_at_top": results["floor"].get(f"paced@{top}", {}).get("rss_peak_mib"),
         "process_agi_cpu_vs_ours": round(process_cpu / ours_cpu, 1) if process_cpu and ours_cpu else None,
         "paced_concurrency": top,
         "paced_p99_ms": paced_top.get("turnaround", {}).get("p99_ms"),
         "paced_failures": paced_top.get("failures"),
     }
     figures["goal_cpu_at_most_2x_floor"] = bool(figures["ours_cpu_vs_floor"] and figures["ours_cpu_vs_floor"] <= 2)
+    figures["goal_cpu_at_most_2x_floor_at_top"] = bool(
+        figures["ours_cpu_vs_floor_at_top"] and figures["ours_cpu_vs_floor_at_top"] <= 2
+    )
     figures["goal_50x_cheaper_than_process_agi"] = bool(
         figures["process_agi_cpu_vs_ours"] and figures["process_agi_cpu_vs_ours"] >= 50
     )
@@ -420,11 +431,15 @@ def ratios(results: dict[str, dict[str, Any]], levels: list[int]) -> dict[str, A
 def describe_ratios(r: dict[str, Any]) -> list[str]:
     return [
         f"fastagi: CPU per call, ours / floor at {r['at_concurrency']} concurrent: {r['ours_cpu_vs_floor']}x"
-        f" (goal <= 2x: {verdict(r['goal_cpu_at_most_2x_floor'])})",
+        f" (goal <= 2x: {verdict(r['goal_cpu_at_most_2x_floor'])});"
+        f" at {r['top_concurrency']} concurrent: {r['ours_cpu_vs_floor_at_top']}x"
+        f" (goal <= 2x: {verdict(r['goal_cpu_at_most_2x_floor_at_top'])})",
         f"fastagi: CPU per call, process AGI / ours: {r['process_agi_cpu_vs_ours']}x"
         f" (goal >= 50x: {verdict(r['goal_50x_cheaper_than_process_agi'])})",
         f"fastagi: paced, {r['paced_concurrency']} concurrent: p99 turnaround {r['paced_p99_ms']} ms"
         f" (goal < 5 ms: {verdict(r['goal_paced_p99_below_5ms'])})",
+        f"fastagi: memory at {r['paced_concurrency']} calls in progress: our agi process {r['ours_rss_mib_at_top']} MiB"
+        f" RSS (floor server {r['floor_rss_mib_at_top']} MiB)",
     ]
 
 

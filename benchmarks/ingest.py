@@ -21,7 +21,7 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 
 from api.security.tokens import Role
-from benchmarks.common import Options, latency_summary_ms, process_cpu_s, verdict, write_results
+from benchmarks.common import Options, RssPeak, latency_summary_ms, process_cpu_s, verdict, write_results
 from callcenter.records import Outcome
 from tests.support.api import api_process
 from tests.support.database import database_server, migrated_database, role_tokens
@@ -131,8 +131,9 @@ async def run(options: Options) -> dict[str, Any]:
             ):
                 count = len(bodies) if label == "single" else len(bodies) * batch_size
                 cpu_before = process_cpu_s(api.pid)
-                elapsed, latencies, errors = await post_all(client, bodies, senders if label == "single" else 4,
-                                                            headers)
+                async with RssPeak([api.pid]) as peak:
+                    elapsed, latencies, errors = await post_all(client, bodies, senders if label == "single" else 4,
+                                                                headers)
                 cpu = process_cpu_s(api.pid) - cpu_before
                 figures[label] = {
                     "records": count,
@@ -141,12 +142,14 @@ async def run(options: Options) -> dict[str, Any]:
                     "records_per_s": round(count / elapsed, 1),
                     "api_cpu_ms_per_record": round(cpu * 1000 / count, 3),
                     "request_latency": latency_summary_ms(latencies),
+                    "api_rss_peak_mib": round(peak.kib[api.pid] / 1024, 1),
                 }
                 print(
                     f"ingest {label:6s}: {count} records in {elapsed:.2f} s = {count / elapsed:,.0f} records/s,"
                     f" errors={errors}, API CPU {cpu * 1000 / count:.3f} ms/record,"
                     f" request p50={figures[label]['request_latency']['p50_ms']} ms"
-                    f" p99={figures[label]['request_latency']['p99_ms']} ms",
+                    f" p99={figures[label]['request_latency']['p99_ms']} ms, API RSS up to"
+                    f" {figures[label]['api_rss_peak_mib']} MiB",
                     flush=True,
                 )
     floor_batches = [[record() for _ in range(batch_size)] for _ in range(batch_count)]

@@ -16,6 +16,8 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 # the SIP edge (issue 20): Kamailio with its dispatcher and registrar, on the host (Debian 12 packages it)
 command -v kamailio >/dev/null || need+=(kamailio)
+# optional: the real-Asterisk benchmark samples Asterisk with `perf record` when it is there (benchmarks/asterisk_load.py)
+command -v perf >/dev/null || need+=(linux-perf)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2

@@ -10,6 +10,7 @@ Rules:
   goes on with AGISTATUS=SUCCESS and its own default route.
 - A context that is a `ContextSource` (ivr.live_config.LiveContext) is asked for the current one once per call,
   when the environment has arrived: the call keeps it to its end, so a configuration change only reaches new calls.
+- Start-up objects are frozen out of the cyclic GC (`gc.freeze()` in `start`): collections walk calls only.
 - `close(grace_s)`: stop accepting, let calls in progress finish for `grace_s` seconds, then cancel them. The
   process around it (settings, registry, record sender, signals) is wired in ivr/app.py.
 """
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gc
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -45,14 +48,14 @@ class ContextSource(Protocol):
 def stream_executor(
     connection: AgiConnection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> ConnectionExecutor:
+    transport = writer.transport
+
     async def write(data: bytes) -> None:
-        writer.write(data)
-        await writer.drain()
+        writer.write(data)  # sent at once when nothing is queued (a command line is far below any buffer)
+        if transport.get_write_buffer_size() or transport.is_closing():
+            await writer.drain()  # a backlog to wait for, or the error of a connection already lost
 
-    async def read() -> bytes:
-        return await reader.read(READ_CHUNK)
-
-    return ConnectionExecutor(connection, write, read)
+    return ConnectionExecutor(connection, write, functools.partial(reader.read, READ_CHUNK))
 
 
 class FastAgiServer:
@@ -88,6 +91,9 @@ class FastAgiServer:
             await self._session_ended.wait_for(lambda: self.outcomes.total() >= count)
 
     async def start(self, host: str, port: int) -> None:
+        # What start-up loaded (configuration, modules, tables) lives as long as the process: moved out of the
+        # cyclic garbage collector's sight, so its collections only walk the calls' own objects.
+        gc.freeze()
         self._server = await asyncio.start_server(self._handle, host, port, limit=READ_CHUNK)
 
     async def close(self, grace_s: float) -> None:
@@ -133,21 +139,25 @@ class FastAgiServer:
             level = logging.DEBUG if isinstance(event, ConnectionClosed) else logging.WARNING
             logger.log(level, "AGI session without an environment: %s", event)
             return "", "probe" if isinstance(event, ConnectionClosed) else "bad_environment"
+        executor = stream_executor(connection, reader, writer)
         channel = AgiChannel(
-            stream_executor(connection, reader, writer),
+            executor,
             call_info(event),
             control_timeout_s=self._control_timeout_s,
             media_slack_s=self._media_slack_s,
         )
-        flow = self._flows.get(event.script)
-        if flow is None:
-            logger.warning("unknown AGI script %r from %s", event.script, channel.info.channel_name)
-            with contextlib.suppress(ChannelHungUp, ChannelError):
-                await channel.verbose(f"ivr: no flow named {event.script!r}; continuing in the dialplan")
-            return event.script, "unknown_script"
-        context = self._context.current() if isinstance(self._context, ContextSource) else self._context
-        with self.metrics.call():
-            return event.script, await run_flow(flow, channel, context)
+        try:
+            flow = self._flows.get(event.script)
+            if flow is None:
+                logger.warning("unknown AGI script %r from %s", event.script, channel.info.channel_name)
+                with contextlib.suppress(ChannelHungUp, ChannelError):
+                    await channel.verbose(f"ivr: no flow named {event.script!r}; continuing in the dialplan")
+                return event.script, "unknown_script"
+            context = self._context.current() if isinstance(self._context, ContextSource) else self._context
+            with self.metrics.call():
+                return event.script, await run_flow(flow, channel, context)
+        finally:
+            executor.close()
 
     async def _read_environment(self, connection: AgiConnection, reader: asyncio.StreamReader) -> Event:
         try:

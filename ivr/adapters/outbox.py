@@ -4,6 +4,9 @@ Rules (the decisions are ivr/delivery.py's pure functions; leases and quarantine
 file primitives ivr/adapters/spool_files.py's; this file puts call records on them):
 - `put` never loses a record once it returns: it is written durably (whole or not at all, fsynced, renamed into
   place, the directory fsynced), so a crash leaves either nothing or a whole record, never half of one.
+- Group commit: records put while a group is being written wait and go together in the next group (one thread
+  hop and one directory fsync per group, each record still fsynced whole before its rename); `put` returns only
+  once its record's group is durable, so nothing is acknowledged that a crash could still lose.
 - A disk that cannot take the record (full, failing) never costs the call: `put` keeps the record in memory,
   raises the alarm (an error log and `stats().disk_full`) and writes it at the next `flush_held`.
 - One file per call version (`<linkedid>@<version>.json`): a newer version is a new file, never a rewrite of a
@@ -58,6 +61,8 @@ class Outbox(Spool):
                  clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         super().__init__(directory, policy=policy, clock=clock)
         self._held: Held[CallRecord] = Held()  # records the disk refused, by file name
+        self._group: list[tuple[CallRecord, asyncio.Future[Path | None]]] = []  # waiting for the next group
+        self._committer: asyncio.Task[None] | None = None  # writes groups while records wait
 
     # -- writing ----------------------------------------------------------------------------------------------
 
@@ -67,16 +72,58 @@ class Outbox(Spool):
         try:
             path = files.write_durably(self.directory, name.file_name, record.model_dump_json().encode())
         except OSError as error:
-            if self._held.hold(name.file_name, record, now=self.clock()):
-                log.error("outbox ALARM: cannot write to %s (%s); call records are held in memory until it can",
-                          self.directory, os.strerror(error.errno or errno.EIO))  # fmt: skip
+            self._hold(name.file_name, record, error)
             return None
         self._held.written(name.file_name)
         return path
 
     async def put(self, record: CallRecord) -> Path | None:
-        """Spool a record durably; runs the file I/O off the event loop so a slow disk never stalls other calls."""
-        return await asyncio.to_thread(self.put_sync, record)
+        """Spool a record durably, in the next group (see the rules); returns once that group is durable. The file
+        I/O runs off the event loop, so a slow disk never stalls other calls."""
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[Path | None] = loop.create_future()
+        self._group.append((record, written))
+        if self._committer is None or self._committer.done() or self._committer.get_loop() is not loop:
+            self._committer = loop.create_task(self._commit_groups())
+        return await written
+
+    async def _commit_groups(self) -> None:
+        while self._group:
+            group, self._group = self._group, []
+            try:
+                paths = await asyncio.to_thread(self.put_group_sync, [record for record, _ in group])
+            except BaseException as error:  # never leave a put waiting forever
+                for _, written in group:
+                    if not written.done():
+                        written.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for (_, written), path in zip(group, paths, strict=True):
+                if not written.done():
+                    written.set_result(path)
+
+    def put_group_sync(self, records: list[CallRecord]) -> list[Path | None]:
+        """Spool several records with one directory fsync (ivr/adapters/spool_files.py `write_group`); per
+        record, its path, or None when the disk refused it and it is held in memory (see `flush_held`)."""
+        names = [spool_name(record.linkedid, record.version).file_name for record in records]
+        outcomes = files.write_group(self.directory, [
+            (name, record.model_dump_json().encode()) for name, record in zip(names, records, strict=True)
+        ])  # fmt: skip
+        paths: list[Path | None] = []
+        for name, record, outcome in zip(names, records, outcomes, strict=True):
+            if isinstance(outcome, OSError):
+                self._hold(name, record, outcome)
+                paths.append(None)
+            else:
+                self._held.written(name)
+                paths.append(outcome)
+        return paths
+
+    def _hold(self, file_name: str, record: CallRecord, error: OSError) -> None:
+        if self._held.hold(file_name, record, now=self.clock()):
+            log.error("outbox ALARM: cannot write to %s (%s); call records are held in memory until it can",
+                      self.directory, os.strerror(error.errno or errno.EIO))  # fmt: skip
 
     def flush_held(self) -> int:
         """Write the records held in memory since the disk refused them; how many are still held."""

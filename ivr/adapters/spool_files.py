@@ -4,6 +4,8 @@ Rules:
 - A durable write is whole or absent: the bytes go to a temporary name (every byte checked, a short write is
   finished or fails), are fsynced, renamed into place, and the directory is fsynced, so a crash leaves either
   nothing or a whole file, and the rename itself survives a power cut.
+- A group write (`write_group`) does the same for several files with ONE directory fsync after all the renames:
+  each file is reported written only once that fsync is done, so grouping saves work, never durability.
 - A lease is an open descriptor holding flock(2) on the file itself: the kernel frees it the moment its process
   dies (kill -9 included). It holds only while the path still names the locked file (checked after locking).
 - No decisions and no records here: names, states and what to do with them are ivr.delivery's and the Outbox's.
@@ -23,6 +25,29 @@ LEGACY_CLAIM_SUFFIX = ".sending"  # claims left by the outbox before leases
 
 def write_durably(directory: Path, file_name: str, data: bytes) -> Path:
     """Write `data` as `directory/file_name` whole or not at all (see the rules); raises OSError when refused."""
+    final_path = _write_and_rename(directory, file_name, data)
+    fsync_directory(directory)
+    return final_path
+
+
+def write_group(directory: Path, files: list[tuple[str, bytes]]) -> list[Path | OSError]:
+    """Write each `(file_name, data)` whole or not at all, as `write_durably` does, with one directory fsync for
+    the whole group; per file, its path or why it was refused (a failed directory fsync refuses every file)."""
+    outcomes: list[Path | OSError] = []
+    for file_name, data in files:
+        try:
+            outcomes.append(_write_and_rename(directory, file_name, data))
+        except OSError as error:
+            outcomes.append(error)
+    if any(isinstance(outcome, Path) for outcome in outcomes):
+        try:
+            fsync_directory(directory)
+        except OSError as error:
+            return [error for _ in outcomes]
+    return outcomes
+
+
+def _write_and_rename(directory: Path, file_name: str, data: bytes) -> Path:
     final_path = directory / file_name
     temporary = directory / f".{file_name}.{uuid.uuid4().hex}.tmp"
     try:
@@ -37,7 +62,6 @@ def write_durably(directory: Path, file_name: str, data: bytes) -> Path:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
-    fsync_directory(directory)
     return final_path
 
 

@@ -10,6 +10,7 @@ into a 2048-byte buffer (AGI_BUF_LEN) and would split a longer line in two, so l
 
 from __future__ import annotations
 
+import functools
 import re
 
 MAX_COMMAND_BYTES = 2047  # plus the newline: AGI_BUF_LEN in res_agi.c
@@ -27,15 +28,18 @@ class AgiArgumentError(ValueError):
     """An argument that cannot travel in one AGI command line."""
 
 
+@functools.lru_cache(maxsize=4096)
 def quote(value: str) -> str:
-    """`value` as one quoted AGI argument."""
+    """`value` as one quoted AGI argument (kept once made: the same names and values recur call after call)."""
     if _FORBIDDEN.search(value):
         raise AgiArgumentError(f"AGI arguments cannot contain CR, LF or NUL: {value[:40]!r}")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+@functools.lru_cache(maxsize=4096)
 def encode_command(command: str) -> bytes:
-    """The bytes for one command line, newline included."""
+    """The bytes for one command line, newline included (checked once per distinct line: most lines repeat from
+    call to call, so they are kept precompiled)."""
     if _FORBIDDEN.search(command):
         raise AgiArgumentError(f"an AGI command is one line: {command[:40]!r}")
     data = command.encode("utf-8")

@@ -46,6 +46,11 @@ _DATA_THEN_FIELDS = re.compile(r"^\((.*)\)((?:\s+[A-Za-z0-9_]+=\S*)*)\s*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+_NEED_DATA = NeedData()  # events without fields are shared: one is handed out per read on the hot path
+_SHORT_RESULTS: dict[str, Result] = {}  # `result=<n>` replies without data, parsed once (immutable)
+_SHORT_RESULTS_MAX = 256
+
+
 class AgiStateError(RuntimeError):
     """The local side misused the connection (a command before the environment, data after end of stream)."""
 
@@ -59,7 +64,7 @@ class State(enum.Enum):
 
 def sanitize(text: str) -> str:
     """Drop control characters (NUL, CR, ESC, C1 ...) and surrounding blanks from a value off the wire."""
-    return _CONTROL.sub("", text).strip()
+    return text.strip() if text.isprintable() else _CONTROL.sub("", text).strip()  # printable: no control chars
 
 
 def environment_from_mapping(variables: dict[str, str]) -> Environment:
@@ -71,6 +76,13 @@ def parse_result(text: str) -> Result | None:
     """Parse the part after `200 `: `result=<n> [(<data>)] [key=value ...]`. None if it is not that shape."""
     if not text.startswith("result="):
         return None
+    if " " not in text:  # the usual short reply, `result=<n>`: nothing else to parse
+        result = _SHORT_RESULTS.get(text)
+        if result is None:
+            result = Result(result=text[7:])
+            if len(_SHORT_RESULTS) < _SHORT_RESULTS_MAX:
+                _SHORT_RESULTS[text] = result
+        return result
     value, _, rest = text[len("result=") :].partition(" ")
     rest = rest.strip()
     data: str | None = None
@@ -132,13 +144,37 @@ class AgiConnection:
             return self._error
         if self.state is State.CLOSED:
             return ConnectionClosed()
+        if self.state is State.ENVIRONMENT and not self._environment_lines:
+            environment = self._whole_environment()
+            if environment is not None:
+                return environment
         while True:
             line = self._next_line()
-            if isinstance(line, ProtocolError | NeedData | ConnectionClosed):
-                return line
+            if line.__class__ is not str:  # ProtocolError, NeedData, ConnectionClosed
+                return line  # type: ignore[return-value]
             event = self._handle_line(line)
             if event is not None:
                 return event
+
+    def _whole_environment(self) -> Environment | None:
+        """Fast path: the whole environment already in the buffer, every line well-formed and within the limits,
+        taken in one pass. None for anything else, which the line-by-line path then reads (and judges)."""
+        end = self._buffer.find(b"\n\n")
+        if end <= 0 or end > self._max_line * self._max_env_lines:
+            return None
+        lines = self._buffer[:end].decode("utf-8", errors="replace").split("\n")
+        if len(lines) > self._max_env_lines:
+            return None
+        variables: dict[str, str] = {}
+        for line in lines:
+            key, colon, value = line.partition(":")
+            if not colon or not _ENV_KEY.match(key) or len(line) > self._max_line // 4:  # (4: UTF-8's widest)
+                return None
+            variables[key] = sanitize(value)
+        del self._buffer[: end + 2]
+        self._environment_lines = len(lines)
+        self.state = State.COMMANDS
+        return Environment(variables)
 
     def _fail(self, reason: str) -> ProtocolError:
         self.state = State.ERROR
@@ -152,7 +188,7 @@ class AgiConnection:
             if len(self._buffer) > self._max_line:
                 return self._fail(f"line longer than {self._max_line} bytes")
             if not self._eof:
-                return NeedData()
+                return _NEED_DATA
             if self._buffer or self._usage is not None:
                 return self._fail("stream ended in the middle of a line")
             if self.state is State.ENVIRONMENT and self._environment_lines:
@@ -161,9 +197,9 @@ class AgiConnection:
             # the adapter can tell from `pending_replies`.
             self.state = State.CLOSED
             return ConnectionClosed()
-        raw = bytes(self._buffer[:end])
+        line = self._buffer[:end].decode("utf-8", errors="replace")
         del self._buffer[: end + 1]
-        return raw.decode("utf-8", errors="replace").removesuffix("\r")
+        return line.removesuffix("\r")
 
     def _handle_line(self, line: str) -> Event | None:
         if self.state is State.ENVIRONMENT:
@@ -174,6 +210,10 @@ class AgiConnection:
             return HangupNotice()
         if self._pending == 0:
             return self._fail(f"unexpected line with no command pending: {line[:80]!r}")
+        if line.startswith("200 result="):  # the usual reply: no status regex needed
+            self._pending -= 1
+            result = parse_result(line[4:])
+            return result if result is not None else self._fail(f"malformed 200 reply: {line[:80]!r}")
         match = _STATUS.match(line)
         if match is None:
             return self._fail(f"malformed reply: {line[:80]!r}")

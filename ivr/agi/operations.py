@@ -61,13 +61,13 @@ class Operation(NamedTuple, Generic[T]):  # a tuple: one is built for every comm
 
 def result_of(line: str, reply: Reply) -> Result:
     """The `200 result=` reply, or why there is none."""
+    if isinstance(reply, Result):  # the usual case first
+        return reply
     if isinstance(reply, DeadChannel):
         raise HungUp(f"{line.split(' ', 2)[:2]}: {reply.text}")
     if isinstance(reply, UsageError):
         raise Refused(f"{line[:80]}: Asterisk usage: {reply.usage}")
-    if not isinstance(reply, Result):
-        raise Refused(f"{line[:80]}: {reply}")
-    return reply
+    raise Refused(f"{line[:80]}: {reply}")
 
 
 def _up(meaning: Callable[[Result], T]) -> Callable[[Result], T]:

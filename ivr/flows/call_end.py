@@ -5,15 +5,23 @@ Rules:
   talks to the API itself, so an API outage cannot slow or lose anything.
 - The outcome is a pure function of those variables (`classify`), tested on its own.
 - Whatever fails, a record is still spooled: missing pieces stay empty, the outcome falls back to `failed`.
+- One AGI session with no command in it: the hangup handler hands every variable of `READ` over as an AGI
+  argument (`ARGUMENTS_TAG` first, then each value URI-encoded by URIENCODE, so commas and control characters
+  travel; an empty value stays empty, without the warning BASE64_ENCODE would log),
+  which Asterisk sends in the AGI environment. A dialplan that passes no such arguments (an older one) still
+  works: the variables are then read one GET VARIABLE each.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 from callcenter.languages import normalize_caller
+from callcenter.logs import bind
 from callcenter.records import (
     CallRecord,
     Outcome,
@@ -50,6 +58,24 @@ READ = (
     var.HANGUPCAUSE,
     var.EPOCH,
 )
+
+
+ARGUMENTS_TAG = "vars1"  # the first AGI argument when the others are READ's values, in READ's order
+_URI_ENCODED = re.compile(r"^(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})*$")  # what URIENCODE (ast_uri_http) writes
+
+
+def from_arguments(arguments: Sequence[str]) -> dict[str, str] | None:
+    """The non-empty values the hangup handler passed as AGI arguments (see the rules); None when the arguments
+    are not that (no tag, more values than READ, one not URI-encoded): the variables must then be read."""
+    if not arguments or arguments[0] != ARGUMENTS_TAG or len(arguments) > len(READ) + 1:
+        return None
+    values: dict[str, str] = {}
+    for name, encoded in zip(READ, arguments[1:], strict=False):  # Asterisk may leave trailing empty ones out
+        if not _URI_ENCODED.match(encoded):
+            return None
+        if encoded:
+            values[name] = unquote(encoded, errors="replace")
+    return values
 
 
 def classify(values: Mapping[str, str]) -> Outcome:
@@ -149,7 +175,8 @@ def _stage(value: str) -> str | None:
     return value if 0 < len(value) <= 32 and value.isascii() and all(c.islower() or c == "_" for c in value) else None
 
 
-async def run(channel: Channel, ctx: FlowContext) -> None:
+async def read_variables(channel: Channel) -> dict[str, str]:
+    """READ's non-empty values, one GET VARIABLE each (a dialplan that passes no arguments)."""
     values: dict[str, str] = {}
     try:
         for name in READ:
@@ -159,7 +186,15 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
     except (ChannelHungUp, ChannelError, ConnectionError):
         log.warning("call_end could only read %d variables", len(values), exc_info=True)
         values.setdefault(var.IVR_ERROR, "call_end")
+    return values
+
+
+async def run(channel: Channel, ctx: FlowContext) -> None:
     info = channel.info
+    passed = from_arguments(info.arguments)
+    values = passed if passed is not None else await read_variables(channel)
+    if passed is not None and passed.get(var.LINKEDID):
+        bind(linkedid=passed[var.LINKEDID])  # as AgiChannel.get_variable does: this call's log lines carry it
     record = build_record(
         values,
         caller_number=normalize_caller(info.caller_number),

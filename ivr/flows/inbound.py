@@ -49,6 +49,7 @@ class Decision:
     request_type: RequestType | None = None
     reference: str = ""
     closed_reason: str = ""
+    language_set: str = ""  # the IVR_LANG already on the channel: `publish` does not send it again
 
 
 def menu_choice(digits: str, allowed: set[str]) -> str | None:
@@ -69,7 +70,8 @@ async def recall_language(ctx: FlowContext, caller: str) -> str | None:
     if not caller:
         return None
     try:
-        remembered = await asyncio.wait_for(ctx.language_memory.recall(caller), MEMORY_TIMEOUT_S)
+        async with asyncio.timeout(MEMORY_TIMEOUT_S):  # (not wait_for: no task of its own per call)
+            remembered = await ctx.language_memory.recall(caller)
     except Exception:  # any failure of the memory (API down, timeout) just means "not remembered"
         log.warning("language memory unavailable for this call", exc_info=True)
         return None
@@ -198,7 +200,7 @@ async def request_type_menu(channel: Channel, callcenter: CallCenter, decision: 
         assert decision.language is not None
         decision.stage = "language_menu"
         decision.language = await options_menu(channel, callcenter, decision.language)
-        await set_language(channel, decision.language)
+        await set_language(channel, decision.language, decision)
         decision.stage = "request_type_menu"
     return None
 
@@ -235,9 +237,10 @@ async def ask_reference(channel: Channel, callcenter: CallCenter, request_type: 
     return ""
 
 
-async def set_language(channel: Channel, language: Language) -> None:
+async def set_language(channel: Channel, language: Language, decision: Decision) -> None:
     await channel.set_language(language.code)
     await channel.set_variable(var.IVR_LANG, language.code)
+    decision.language_set = language.code
 
 
 async def run(channel: Channel, ctx: FlowContext) -> None:
@@ -258,7 +261,7 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         decision.language = await choose_language(
             channel, callcenter, preselected, known=suggested is not None, closed=not status.open
         )
-        await set_language(channel, decision.language)
+        await set_language(channel, decision.language, decision)
         if caller:
             remember_in_background(ctx, caller, decision.language.code)
 
@@ -297,16 +300,20 @@ def remember_in_background(ctx: FlowContext, caller: str, code: str) -> None:
 
 async def remember_language(ctx: FlowContext, caller: str, code: str) -> None:
     try:
-        await asyncio.wait_for(ctx.language_memory.remember(caller, code), MEMORY_TIMEOUT_S)
+        async with asyncio.timeout(MEMORY_TIMEOUT_S):
+            await ctx.language_memory.remember(caller, code)
     except Exception:  # remembering is best effort; the call goes on
         log.warning("could not remember the caller's language", exc_info=True)
 
 
 async def publish(channel: Channel, ctx: FlowContext, decision: Decision) -> None:
-    """Hand the decision to the dialplan. Works on a dead channel too, so call_end sees where the caller left."""
+    """Hand the decision to the dialplan. Works on a dead channel too, so call_end sees where the caller left.
+    Only what is not on the channel already travels: no empty value, no IVR_LANG set when it was chosen."""
     callcenter = ctx.callcenter
     language = decision.language or decision.preselected or callcenter.language(callcenter.default_language)
     values: dict[str, str] = {var.IVR_LANG: language.code, var.IVR_STAGE: decision.stage}
+    if decision.language_set == language.code:
+        del values[var.IVR_LANG]  # set when the caller chose it: one round trip fewer
     if decision.closed_reason:
         values[var.IVR_CLOSED] = decision.closed_reason
     if decision.route is not None:
@@ -319,6 +326,7 @@ async def publish(channel: Channel, ctx: FlowContext, decision: Decision) -> Non
         values[var.IVR_REQUEST_TYPE] = decision.request_type.digit if decision.request_type else ""
     try:
         for name, value in values.items():
-            await channel.set_variable(name, value)
+            if value:  # an empty value is what an unset variable reads as already (a fresh channel)
+                await channel.set_variable(name, value)
     except (ChannelHungUp, ChannelError, ConnectionError):
         log.warning("could not hand the decision to the dialplan (session gone)", exc_info=True)

@@ -12,7 +12,7 @@ import pytest
 from callcenter.loading import load_callcenter
 from callcenter.records import Route
 from ivr import variables
-from ivr.flows import FLOWS
+from ivr.flows import FLOWS, call_end
 
 CONF = Path(__file__).resolve().parents[2] / "asterisk_conf"
 
@@ -63,11 +63,20 @@ def test_language_queues_hand_call_end_the_variables_it_reads() -> None:
 
 def test_every_agi_target_in_the_dialplan_is_a_known_flow() -> None:
     dialplan = (CONF / "extensions.conf").read_text()
-    targets = re.findall(r"AGI\(\$\{IVR_AGI\}/([A-Za-z0-9_]+)\)", dialplan)
+    targets = re.findall(r"AGI\(\$\{IVR_AGI\}/([A-Za-z0-9_]+)[,)]", dialplan)
     assert {"inbound", "call_end", "voicemail"} <= set(targets)
     assert set(targets) <= set(FLOWS)
     # No AGI call bypasses the one global address.
     assert len(re.findall(r"AGI\(", dialplan)) == len(targets)
+
+
+def test_the_hangup_handler_passes_call_end_every_variable_it_reads_in_order() -> None:
+    dialplan = (CONF / "extensions.conf").read_text()
+    [arguments] = re.findall(r"AGI\(\$\{IVR_AGI\}/call_end,(.*)\)$", dialplan, re.MULTILINE)
+    tag, *values = arguments.split(",")
+    assert tag == call_end.ARGUMENTS_TAG
+    assert values == [f"${{URIENCODE(${{{name}}})}}" for name in call_end.READ]
+    assert "load = func_uri.so" in (CONF / "modules.conf").read_text()
 
 
 def test_the_agi_address_is_one_global() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -189,3 +190,38 @@ def test_a_later_build_of_a_call_carries_a_higher_version() -> None:
     first, second = built(datetime(2026, 11, 24, 9, tzinfo=UTC)), built(datetime(2026, 11, 24, 9, 0, 0, 1, tzinfo=UTC))
     assert second.version == first.version + 1 == 1_795_510_800_000_001
     assert built(datetime(9999, 1, 1, tzinfo=UTC)).version > second.version  # even a broken clock stays ordered
+
+
+class NoReads(FakeChannel):
+    async def get_variable(self, name: str) -> str | None:
+        raise AssertionError(f"call_end sent GET VARIABLE {name} although the arguments carried it")
+
+
+def hangup_handler_arguments(values: dict[str, str]) -> tuple[str, ...]:
+    """What the dialplan's hangup handler passes: the tag, then READ's values as URIENCODE writes them."""
+    return (call_end.ARGUMENTS_TAG, *(quote(values.get(name, ""), safe="") for name in call_end.READ))
+
+
+async def test_variables_passed_as_arguments_need_no_command(tmp_path: Path) -> None:
+    values = {var.LINKEDID: "1700000000.7", var.IVR_ROUTE: "queue", var.IVR_QUEUE: "q-fr", var.IVR_LANG: "fr",
+              var.MEMBERINTERFACE: "PJSIP/agent1001", var.IVR_REFERENCE: "12,3 (x)\n", var.EPOCH: "1764000000"}
+    passed = CallInfo(script="call_end", caller_number="+33612345678", unique_id="1700000000.7",
+                      arguments=hangup_handler_arguments(values))
+    channel = NoReads(info=passed)
+    await call_end.run(channel, make_context(tmp_path))
+    [record] = Outbox(tmp_path).records()
+    assert record.outcome is Outcome.ANSWERED
+    assert (record.linkedid, record.queue, record.agent) == ("1700000000.7", "q-fr", "PJSIP/agent1001")
+    assert record.reference == "12,3 (x)\n"  # commas, brackets and control characters travel intact
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [(), ("other",), ("vars1", "a b"), ("vars1", "%zz"), ("vars1", *["x"] * (len(call_end.READ) + 1))],
+)
+def test_arguments_that_are_not_the_hangup_handlers_mean_reading_the_variables(arguments: tuple[str, ...]) -> None:
+    assert call_end.from_arguments(arguments) is None
+
+
+def test_trailing_empty_arguments_may_be_left_out() -> None:
+    assert call_end.from_arguments(("vars1", "1700000000.7")) == {var.LINKEDID: "1700000000.7"}

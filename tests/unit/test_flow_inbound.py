@@ -39,7 +39,7 @@ async def test_a_known_language_is_greeted_with_a_short_offer_then_the_request_m
     assert channel.variables[var.IVR_ROUTE] == "queue"
     assert channel.variables[var.IVR_QUEUE] == "q-fr"
     assert channel.variables[var.IVR_REQUEST_TYPE] == "1"
-    assert channel.variables[var.IVR_REFERENCE] == ""
+    assert channel.variables.get(var.IVR_REFERENCE, "") == ""
     # two menus (one Read each), no list of eight options
     assert channel.prompted == ["&".join(greeting_offer("fr")), sound(Prompt.REQUEST_TYPE_MENU)]
     assert channel.played[-1] == sound(Prompt.TRANSFER_TO_AGENT)
@@ -69,7 +69,7 @@ async def test_an_unknown_number_hears_every_option_once_and_silence_takes_the_d
     ]
     assert channel.variables[var.IVR_LANG] == "ar"
     assert channel.variables[var.IVR_ROUTE] == "queue"
-    assert channel.variables[var.IVR_REQUEST_TYPE] == ""
+    assert channel.variables.get(var.IVR_REQUEST_TYPE, "") == ""
     assert sound(Prompt.NO_INPUT, "ar") not in channel.played
 
 
@@ -85,7 +85,7 @@ async def test_an_invalid_key_repeats_a_menu_once_then_takes_its_default(tmp_pat
         sound(Prompt.REQUEST_TYPE_MENU),
         "&".join([sound(Prompt.INVALID_CHOICE), sound(Prompt.REQUEST_TYPE_MENU)]),
     ]
-    assert channel.variables[var.IVR_REQUEST_TYPE] == ""  # '#' is a key like any other: invalid
+    assert channel.variables.get(var.IVR_REQUEST_TYPE, "") == ""  # '#' is a key like any other: invalid
 
 
 async def test_status_request_asks_for_the_reference(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ async def test_status_request_asks_for_the_reference(tmp_path: Path) -> None:
 async def test_garbage_reference_is_refused_then_given_up(tmp_path: Path) -> None:
     channel = FakeChannel(["3", "2", "12*4", ""], info=caller("+33612345678"))
     await inbound.run(channel, make_context(tmp_path))
-    assert channel.variables[var.IVR_REFERENCE] == ""
+    assert channel.variables.get(var.IVR_REFERENCE, "") == ""
     assert channel.played.count(sound(Prompt.REFERENCE_INVALID)) == 2
     assert channel.variables[var.IVR_ROUTE] == "queue"
 
@@ -185,7 +185,7 @@ async def test_silence_in_the_request_menu_still_reaches_a_queue(tmp_path: Path)
     channel = FakeChannel(["3", ""], info=caller("+33612345678"))
     await inbound.run(channel, make_context(tmp_path))
     assert channel.variables[var.IVR_ROUTE] == "queue"
-    assert channel.variables[var.IVR_REQUEST_TYPE] == ""
+    assert channel.variables.get(var.IVR_REQUEST_TYPE, "") == ""
     assert len(channel.prompted) == 2  # silence does not repeat the menu
 
 

@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from api.models import RequestRow, WorkflowEvent
+from api.models import RequestRow
 from api.schemas.complaints import ComplaintPublic, Count, Dashboard, Open311Request, StageTime, TrendPoint
+from api.workflow_models import WorkflowEvent
 from callcenter.departments import Complaints
 from callcenter.workflow import FINAL_STAGES, DepartmentCalendars, Stage, at_risk
 

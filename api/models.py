@@ -125,9 +125,7 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (
-        Index("ux_staff_users_active_seat", "seat", unique=True, postgresql_where=text("NOT disabled")),
-    )
+    __table_args__ = (Index("ux_staff_users_active_seat", "seat", unique=True, postgresql_where=text("NOT disabled")),)
 
 
 class StaffSession(Base):
@@ -223,30 +221,6 @@ class RequestEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
-
-
-class WorkflowEvent(Base):
-    """One transition of the complaint workflow (migration 0014): append-only, enforced by PostgreSQL."""
-
-    __tablename__ = "workflow_history"
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    request_id: Mapped[int] = mapped_column(BigInteger)
-    reference: Mapped[str] = mapped_column(String(12))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    actor: Mapped[str] = mapped_column(String(128))
-    capacity: Mapped[str] = mapped_column(String(16))  # desk | head | secretary | agent | assignee | ... | routing
-    action: Mapped[str] = mapped_column(String(16))
-    from_stage: Mapped[str | None] = mapped_column(String(16))
-    to_stage: Mapped[str] = mapped_column(String(16))
-    department: Mapped[str | None] = mapped_column(String(40))
-    assignee: Mapped[str | None] = mapped_column(String(128))
-    comment: Mapped[str] = mapped_column(Text, default="")
-
-    __table_args__ = (
-        Index("ix_workflow_history_request", "request_id", "reference", "id"),
-        Index("ix_workflow_history_at", "at"),
-    )
 
 
 class DispositionRow(Base):
@@ -398,4 +372,3 @@ class RateLimitRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # no hit of it counts after this
 
     __table_args__ = (Index("ix_rate_limits_expires_at", "expires_at"),)
-

@@ -21,8 +21,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.complaints import ROUTING, answer_due, event_of, run_hooks
-from api.models import RequestRow, WorkflowEvent
+from api.models import RequestRow
 from api.request_config import RequestConfig
+from api.workflow_models import WorkflowEvent
 from callcenter.departments import Complaints
 from callcenter.workflow import STATUS_OF_STAGE, Action, Actor, Move, RefusalKind, Refused, Stage, State, Step
 from callcenter.workflow import decide as decide_step

@@ -19,6 +19,7 @@ class AuditAction(enum.StrEnum):
     LIST_CALLBACKS = "list_callbacks"
     EXPORT_REPORT = "export_report"
     READ_AUDIT = "read_audit"
+    GUIDE_CHANGE = "guide_change"  # the consular guide: an article written, edited, moved; synonyms (issue 16)
 
 
 class AuditCreate(BaseModel):

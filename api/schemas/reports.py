@@ -73,4 +73,3 @@ class Report(BaseModel):
     period_to: datetime | None
     generated_at: datetime
     rows: list[ReportRow]
-

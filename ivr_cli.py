@@ -52,6 +52,12 @@ def user(argv: list[str]) -> int:
     return user_main(argv)
 
 
+def guide(argv: list[str]) -> int:
+    from api.guide.cli import main
+
+    return main(argv)
+
+
 def prompts(argv: list[str]) -> int:
     from promptgen.cli import main
 
@@ -92,6 +98,7 @@ COMMANDS: dict[str, Command] = {
     "asterisk": Command(asterisk, "provision, start or stop the sandbox Asterisk 22"),
     "call": Command(call, "place a demo SIP call with SIPp and print what the caller went through"),
     "config": Command(config, "validate and print the call-center configuration"),
+    "guide": Command(guide, "import or export the consular guide as Markdown files (import|export DIR)"),
 }
 
 

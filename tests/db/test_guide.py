@@ -6,9 +6,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from api.db import make_engine
+from api.guide.cli import export_articles, import_articles
+from api.guide.files import parse, read_folder
 from api.security.tokens import Role
-from tests.support.database import empty_tables
+from tests.db.conftest import T0
+from tests.support.database import REPO, empty_tables
 
 GUIDE_TABLES = (
     "guide_article_uses",
@@ -229,3 +234,23 @@ async def test_articles_used_are_kept_with_a_request(
         "/guide/suggestions", params={"reference": reference, "language": "fr"}, headers=auth[Role.AGENT]
     )
     assert [hit["slug"] for hit in suggested.json()["hits"]][:1] == ["passeport-biometrique"]
+
+
+async def test_the_sample_guide_imports_once_and_exports_back(guide: httpx.AsyncClient, database_url: str) -> None:
+    articles, categories = read_folder(REPO / "examples" / "guide")
+    engine = make_engine(database_url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            first = await import_articles(session, articles=articles, categories=categories, now=T0)
+            again = await import_articles(session, articles=articles, categories=categories, now=T0)
+            exported = await export_articles(session)
+    finally:
+        await engine.dispose()
+    assert first == {"created": len(articles), "updated": 0, "unchanged": 0} and len(articles) >= 12
+    assert again == {"created": 0, "updated": 0, "unchanged": len(articles)}
+    assert set(exported) == {path.name for path in (REPO / "examples" / "guide").glob("*.*.md")} | {"categories.toml"}
+    reparsed = parse(exported["passeport-premiere-demande.fr.md"], name="x")
+    assert (reparsed.request_type, reparsed.sample, reparsed.meta["category"]) == (1, True, "passeport")
+    assert await hits(guide, "passeport perdu", "fr") == ["passeport-perte"]
+    assert (await hits(guide, "ضياع الجواز", "ar"))[:1] == ["passeport-perte"]
+    assert sorted(await hits(guide, "ⵜⴰⴽⴰⵔⴹⴰ", "zgh")) == ["cnie-premiere-demande", "passeport-premiere-demande"]

@@ -15,7 +15,7 @@ from api.guide.cli import import_articles
 from api.guide.files import read_folder
 from api.security.tokens import DEMO_TOKENS, Role
 from tests.support.api import LiveApi, serve_api
-from tests.support.browser import Page, launch, require_chromium
+from tests.support.browser import launch, require_chromium
 from tests.support.database import REPO, throwaway_database
 
 pytestmark = pytest.mark.browser

@@ -125,7 +125,9 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ux_staff_users_active_seat", "seat", unique=True, postgresql_where=text("NOT disabled")),)
+    __table_args__ = (
+        Index("ux_staff_users_active_seat", "seat", unique=True, postgresql_where=text("NOT disabled")),
+    )
 
 
 class StaffSession(Base):

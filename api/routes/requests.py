@@ -113,7 +113,9 @@ async def open_from_portal(
         session, key=f"portal:{address}", limit=config.portal_limit, window=PORTAL_WINDOW, now=now
     )
     if wait_s is not None:
-        raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
+        raise HTTPException(
+            429, "too many requests from this address; try again later", headers=retry_after(wait_s)
+        )
     _check_type(config, body.request_type)
     return _created(await requests.open_from_portal(session, config=config, portal_in=body, now=now))
 
@@ -158,7 +160,9 @@ async def get_request(
     await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
-    return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events])
+    return RequestDetail(
+        **public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events]
+    )
 
 
 @router.post("/requests/{reference}/status", responses=documented(409))
@@ -168,7 +172,9 @@ async def change_status(
     """Move a request along new -> in progress -> answered -> closed (recorded in its history)."""
     found = await _found(session, reference, scope)
     try:
-        changed = await requests.change_status(session, request=found, status_in=body, actor=principal.name, now=now)
+        changed = await requests.change_status(
+            session, request=found, status_in=body, actor=principal.name, now=now
+        )
     except requests.TransitionError as error:
         raise HTTPException(409, str(error)) from error
     return _public(changed, now=now)

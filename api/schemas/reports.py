@@ -73,3 +73,4 @@ class Report(BaseModel):
     period_to: datetime | None
     generated_at: datetime
     rows: list[ReportRow]
+

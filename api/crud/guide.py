@@ -35,7 +35,7 @@ from api.guide.models import (
     GuideVersion,
     GuideWord,
 )
-from api.guide.text import normalise, regconfig, trigrams, words
+from api.guide.text import normalise, regconfig, variants, words
 from api.models import RequestRow
 from api.schemas.guide import (
     ArticleCreate,
@@ -256,7 +256,7 @@ async def _write_translation(
     if vocabulary:
         await session.execute(
             insert(GuideWord).on_conflict_do_nothing(),
-            [{"word": word, "trigrams": trigrams(word)} for word in sorted(vocabulary)],
+            [{"word": word, "variants": variants(word)} for word in sorted(vocabulary)],
         )
     session.add(
         GuideVersion(

@@ -24,13 +24,13 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.guide.models import GuideArticle, GuideArticleUse, GuideSearch, GuideSynonym, GuideTranslation, GuideWord
-from api.guide.text import REGCONFIG, SIMPLE, regconfig, similarity, trigrams, words
+from api.guide.models import GuideArticle, GuideArticleUse, GuideSearch, GuideTranslation, GuideWord
+from api.guide.text import REGCONFIG, SIMPLE, regconfig, similarity, variants, words
 from api.models import RequestRow
 
 MAX_QUERY_WORDS = 8
 MIN_TYPO_WORD = 4
-TYPO_SIMILARITY = 0.35
+TYPO_SIMILARITY = 0.2
 TYPO_CANDIDATES = 3
 START_MARK, STOP_MARK = "\u0002", "\u0003"
 HEADLINE_OPTIONS = f"StartSel={START_MARK}, StopSel={STOP_MARK}, MaxWords=24, MinWords=8, MaxFragments=2"
@@ -67,8 +67,20 @@ async def plan_query(session: AsyncSession, *, query: str) -> QueryPlan:
     if not query_words:
         return plan
     phrases = query_words + [f"{a} {b}" for a, b in pairwise(query_words)]
-    groups = (await session.scalars(select(GuideSynonym.terms).where(GuideSynonym.terms.overlap(phrases)))).all()
-    known = set((await session.scalars(select(GuideWord.word).where(GuideWord.word.in_(query_words)))).all())
+    # one round trip: which query words the guide knows, and the synonym groups of any word or pair of words
+    # (terms are normalised words, so "|" never occurs in one)
+    known_words, synonym_groups = (
+        await session.execute(
+            text(
+                "SELECT (SELECT array_agg(word) FROM guide_words WHERE word = ANY(CAST(:words AS text[]))),"
+                " (SELECT array_agg(array_to_string(terms, '|')) FROM guide_synonyms"
+                "  WHERE terms && CAST(:phrases AS text[]))"
+            ),
+            {"words": query_words, "phrases": phrases},
+        )
+    ).one()
+    known = set(known_words or ())
+    groups = [joined.split("|") for joined in synonym_groups or ()]
     for word in query_words:
         alternatives = [word]
         for terms in groups:
@@ -86,16 +98,12 @@ async def plan_query(session: AsyncSession, *, query: str) -> QueryPlan:
 
 
 async def similar_words(session: AsyncSession, *, word: str) -> list[str]:
-    """The guide's words closest to `word` (pg_trgm's similarity, over the GIN-indexed trigram arrays)."""
-    grams = trigrams(word)
+    """The guide's words one edit away from `word` (shared deletion variants, GIN-indexed), closest first by
+    pg_trgm's similarity."""
     candidates = (
         await session.scalars(
-            select(GuideWord.word)
-            .where(
-                GuideWord.trigrams.overlap(grams),
-                func.length(GuideWord.word).between(len(word) - 2, len(word) + 2),
-            )
-            .limit(2000)
+            # no LIMIT: with one, the planner estimates && too loosely and scans the table instead of the index
+            select(GuideWord.word).where(GuideWord.variants.overlap(variants(word)))
         )
     ).all()
     scored = sorted(((similarity(word, candidate), candidate) for candidate in candidates), reverse=True)

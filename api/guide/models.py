@@ -110,7 +110,7 @@ class GuideWord(Base):
     __tablename__ = "guide_words"
 
     word: Mapped[str] = mapped_column(Text, primary_key=True)
-    trigrams: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    variants: Mapped[list[str]] = mapped_column(ARRAY(Text))  # api.guide.text.variants
 
 
 class GuideSearch(Base):

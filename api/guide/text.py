@@ -10,9 +10,12 @@ Rules:
   letters remain, on both the document and the query, so "والجواز" meets "جواز".
 - The stemmer is PostgreSQL's snowball configuration of the language; Amazigh, Darija and anything else use
   `simple`. Names, numbers and Latin-script Darija also go through `simple` for every language (weight C).
-- Typo tolerance: words are compared by their trigrams exactly as pg_trgm defines them (a word padded with two
-  spaces in front and one behind, similarity = shared / union); the vocabulary's trigrams are a GIN-indexed
-  array (api/migrations/versions/0013_guide.py).
+- Typo tolerance without pg_trgm: every word of the guide is stored with its deletion variants (the word with
+  one letter left out, SymSpell's trick) in a GIN-indexed array (api/migrations/versions/0013_guide.py); a query
+  word's own variants find, by exact keys, every guide word one edit away (a letter missing, extra, replaced,
+  or two swapped). The candidates are ranked by trigram similarity exactly as pg_trgm defines it (the word
+  padded with two spaces in front and one behind; shared trigrams over all trigrams). An overlap of trigrams
+  (`&&`) cannot be made selective with a built-in GIN operator class: the deletion keys are.
 """
 
 from __future__ import annotations
@@ -80,6 +83,16 @@ def words(text: str) -> list[str]:
 def normalise(text: str) -> str:
     """The searchable form of `text`: its folded words, space separated."""
     return " ".join(words(text))
+
+
+MIN_VARIANT_WORD = 4  # shorter words have too many neighbours to guess from
+
+
+def variants(word: str) -> list[str]:
+    """The word and its one-letter deletions (sorted, unique); just the word when it is short."""
+    if len(word) < MIN_VARIANT_WORD:
+        return [word]
+    return sorted({word} | {word[:index] + word[index + 1 :] for index in range(len(word))})
 
 
 def trigrams(word: str) -> list[str]:

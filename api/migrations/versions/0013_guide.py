@@ -118,9 +118,9 @@ def upgrade() -> None:
     op.create_table(
         "guide_words",  # the vocabulary of every translation, for typo tolerance (api.guide.text)
         sa.Column("word", sa.Text(), primary_key=True),
-        sa.Column("trigrams", TEXT_ARRAY, nullable=False),
+        sa.Column("variants", TEXT_ARRAY, nullable=False),  # the word and its one-letter deletions
     )
-    op.create_index("ix_guide_words_trigrams", "guide_words", ["trigrams"], postgresql_using="gin")
+    op.create_index("ix_guide_words_variants", "guide_words", ["variants"], postgresql_using="gin")
     op.create_table(
         "guide_searches",
         sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),

@@ -57,6 +57,7 @@ MOVES: dict[ArticleState, frozenset[ArticleState]] = {
 }
 AGENT_MOVES = {(ArticleState.DRAFT, ArticleState.IN_REVIEW), (ArticleState.IN_REVIEW, ArticleState.DRAFT)}
 MIN_VOCABULARY_WORD = 3
+MAX_ID_DIGITS = 18  # a BIGINT holds any 18-digit number
 
 
 class GuideError(Exception):
@@ -99,7 +100,7 @@ class ArticleView:
 
 async def find_article(session: AsyncSession, *, key: str) -> GuideArticle | None:
     """By id (digits) or slug."""
-    if key.isdigit():
+    if key.isascii() and key.isdigit() and len(key) <= MAX_ID_DIGITS:
         return await session.get(GuideArticle, int(key))
     return await session.scalar(select(GuideArticle).where(GuideArticle.slug == key))
 
@@ -130,7 +131,7 @@ async def list_articles(
     articles = (await session.scalars(query)).all()
     ids = [article.id for article in articles]
     translations = (await session.scalars(select(GuideTranslation).where(GuideTranslation.article_id.in_(ids)))).all()
-    categories = dict((await session.execute(select(GuideCategory.id, GuideCategory.slug))).tuples().all())
+    categories = dict((await session.execute(select(GuideCategory.id, GuideCategory.slug))).all())
     pending = dict(
         (
             await session.execute(
@@ -138,9 +139,7 @@ async def list_articles(
                 .where(GuideProposal.article_id.in_(ids), GuideProposal.status == ProposalStatus.PENDING.value)
                 .group_by(GuideProposal.article_id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     by_article: dict[int, list[GuideTranslation]] = {}
     for translation in translations:
@@ -457,7 +456,7 @@ async def list_proposals(
         query = query.where(GuideProposal.status == status.value)
     if article_id is not None:
         query = query.where(GuideProposal.article_id == article_id)
-    return [(proposal, slug) for proposal, slug in (await session.execute(query)).tuples().all()]
+    return [(proposal, slug) for proposal, slug in (await session.execute(query)).all()]
 
 
 async def review_proposal(
@@ -622,4 +621,4 @@ async def uses_of(
         if request_id is None:
             return []
         query = query.where(GuideArticleUse.request_id == request_id)
-    return [(use, slug, title) for use, slug, title in (await session.execute(query)).tuples().all()]
+    return [(use, slug, title) for use, slug, title in (await session.execute(query)).all()]

@@ -303,5 +303,5 @@ async def by_request_type(session: AsyncSession, *, request_type: int, language:
             rank=0.0,
             state=article.state,
         )
-        for article, translation in (await session.execute(query)).tuples().all()
+        for article, translation in (await session.execute(query)).all()
     ]

@@ -133,7 +133,7 @@ class GuideArticleUse(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     article_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("guide_articles.id"))
-    disposition_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("dispositions.id"))
-    request_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("requests.id"))
+    disposition_id: Mapped[int | None] = mapped_column(BigInteger)  # no foreign key (migration 0013)
+    request_id: Mapped[int | None] = mapped_column(BigInteger)
     used_by: Mapped[str] = mapped_column(String(128))
     used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel
 
 from api.crud import guide, guide_search, rate_limits
@@ -58,6 +58,7 @@ router = APIRouter(tags=["guide"])
 
 QueryText = Annotated[str, Query(min_length=1, max_length=200, description="the words searched for")]
 LanguageQuery = Annotated[str | None, Query(max_length=16, pattern=r"^[a-z]{2,3}$")]
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PORTAL_SEARCHES = 60  # per address and minute
 PORTAL_SEARCH_WINDOW = timedelta(minutes=1)
 
@@ -278,9 +279,14 @@ async def list_proposals(
     return [_proposal(proposal, slug) for proposal, slug in await guide.list_proposals(session, status=status)]
 
 
-@router.post("/guide/proposals/{proposal_id}/review", responses=documented(409))
+@router.post("/guide/proposals/{proposal_id}/review", responses=documented(404, 409))
 async def review_proposal(
-    proposal_id: int, body: ProposalReview, session: SessionDep, principal: SupervisorDep, now: NowDep, audit: AuditDep
+    proposal_id: IdPath,
+    body: ProposalReview,
+    session: SessionDep,
+    principal: SupervisorDep,
+    now: NowDep,
+    audit: AuditDep,
 ) -> ProposalPublic:
     """Accept (a new version of that language) or reject a pending proposal."""
     try:
@@ -336,7 +342,7 @@ async def search(
 
 
 @router.post("/guide/searches/{search_id}/click", status_code=status.HTTP_204_NO_CONTENT)
-async def click(search_id: int, body: ClickCreate, session: SessionDep, principal: StaffDep, now: NowDep) -> None:
+async def click(search_id: IdPath, body: ClickCreate, session: SessionDep, principal: StaffDep, now: NowDep) -> None:
     """Record the result a search led to (the first one counts)."""
     if not await guide_search.record_click(session, search_id=search_id, article_id=body.article_id, now=now):
         raise HTTPException(404, f"no search {search_id}")
@@ -392,7 +398,7 @@ async def add_synonyms(
 
 @router.put("/guide/synonyms/{synonym_id}")
 async def change_synonyms(
-    synonym_id: int, body: SynonymCreate, session: SessionDep, principal: SupervisorDep, now: NowDep, audit: AuditDep
+    synonym_id: IdPath, body: SynonymCreate, session: SessionDep, principal: SupervisorDep, now: NowDep, audit: AuditDep
 ) -> SynonymPublic:
     """Replace the terms of a group."""
     try:
@@ -404,7 +410,7 @@ async def change_synonyms(
 
 
 @router.delete("/guide/synonyms/{synonym_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_synonyms(synonym_id: int, session: SessionDep, principal: SupervisorDep, audit: AuditDep) -> None:
+async def delete_synonyms(synonym_id: IdPath, session: SessionDep, principal: SupervisorDep, audit: AuditDep) -> None:
     """Delete a group."""
     if not await guide.delete_synonyms(session, synonym_id=synonym_id):
         raise HTTPException(404, f"no synonym group {synonym_id}")
@@ -422,7 +428,7 @@ def _check_uses(principal: Principal, body: UsesCreate) -> tuple[str, str] | Non
     return None
 
 
-@router.post("/guide/uses")
+@router.post("/guide/uses", responses=documented(404))
 async def record_uses(body: UsesCreate, session: SessionDep, principal: StaffDep, now: NowDep) -> list[UsePublic]:
     """Record the article(s) an answer was given from: a call's disposition, or a request's answer."""
     disposition = _check_uses(principal, body)
@@ -512,7 +518,7 @@ async def portal_search(
 
 
 @router.post("/portal/guide/searches/{search_id}/click", tags=["portal"], status_code=status.HTTP_204_NO_CONTENT)
-async def portal_click(search_id: int, body: ClickCreate, session: SessionDep, now: NowDep) -> None:
+async def portal_click(search_id: IdPath, body: ClickCreate, session: SessionDep, now: NowDep) -> None:
     """Record the result a public search led to."""
     if not await guide_search.record_click(session, search_id=search_id, article_id=body.article_id, now=now):
         raise HTTPException(404, f"no search {search_id}")

@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 LANGUAGE = Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[a-z]+)?$")
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # a BIGINT identity
 SLUG = Field(min_length=1, max_length=120, pattern=r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _storable(value: object) -> object:
+    """PostgreSQL text cannot hold NUL: refuse it anywhere in a body (422), never a 500 later."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _storable(item)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    return value
+
+
+class _Body(BaseModel):
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return _storable(value)
 
 
 class ArticleState(enum.StrEnum):
@@ -24,13 +47,13 @@ class ProposalStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class TranslationIn(BaseModel):
+class TranslationIn(_Body):
     language: str = LANGUAGE
     title: str = Field(min_length=1, max_length=300)
     body: str = Field(max_length=100_000)  # Markdown
 
 
-class ArticleCreate(BaseModel):
+class ArticleCreate(_Body):
     slug: str = SLUG
     category: str | None = Field(default=None, max_length=80)  # a category's slug
     original_language: str = LANGUAGE
@@ -44,7 +67,7 @@ class ArticleCreate(BaseModel):
     sample: bool = False
 
 
-class ArticleUpdate(BaseModel):
+class ArticleUpdate(_Body):
     category: str | None = Field(default=None, max_length=80)
     request_type: int | None = Field(default=None, ge=1, le=9)
     tags: list[str] | None = Field(default=None, max_length=30)
@@ -54,12 +77,12 @@ class ArticleUpdate(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-class StateChange(BaseModel):
+class StateChange(_Body):
     state: ArticleState
     note: str = Field(default="", max_length=2000)
 
 
-class ProposalCreate(BaseModel):
+class ProposalCreate(_Body):
     language: str = LANGUAGE
     title: str = Field(min_length=1, max_length=300)
     body: str = Field(max_length=100_000)
@@ -67,7 +90,7 @@ class ProposalCreate(BaseModel):
     from_request: str | None = Field(default=None, max_length=12)
 
 
-class ProposalReview(BaseModel):
+class ProposalReview(_Body):
     accept: bool
     note: str = Field(default="", max_length=2000)
 
@@ -143,7 +166,7 @@ class ProposalPublic(BaseModel):
     reviewed_at: datetime | None
 
 
-class CategoryCreate(BaseModel):
+class CategoryCreate(_Body):
     slug: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
     parent: str | None = Field(default=None, max_length=80)
     names: dict[str, str] = Field(min_length=1)
@@ -177,11 +200,11 @@ class SearchResult(BaseModel):
     expanded: dict[str, list[str]]  # a query word -> its synonyms
 
 
-class ClickCreate(BaseModel):
-    article_id: int
+class ClickCreate(_Body):
+    article_id: RowId
 
 
-class SynonymCreate(BaseModel):
+class SynonymCreate(_Body):
     terms: list[str] = Field(min_length=2, max_length=20)
 
 
@@ -192,10 +215,10 @@ class SynonymPublic(BaseModel):
     updated_at: datetime
 
 
-class UsesCreate(BaseModel):
+class UsesCreate(_Body):
     """Articles an answer was given from: a call's disposition (linkedid + seat) or a request (reference)."""
 
-    article_ids: list[int] = Field(min_length=1, max_length=20)
+    article_ids: list[RowId] = Field(min_length=1, max_length=20)
     linkedid: str | None = Field(default=None, max_length=64)
     seat: str | None = Field(default=None, max_length=64)
     request: str | None = Field(default=None, max_length=12)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import ApiSettings
 from api.crud import guide
-from api.guide.files import ArticleFile, GuideFileError, file_name, read_folder, render
+from api.guide.files import ArticleFile, GuideFileError, file_name, read_folder, read_synonyms, render
 from api.schemas.guide import ArticleCreate, ArticleState, ArticleUpdate, CategoryCreate, TranslationIn
 from api.security.tokens import Principal, Role
 
@@ -32,6 +32,7 @@ async def import_articles(
     *,
     articles: dict[str, list[ArticleFile]],
     categories: dict[str, dict[str, Any]],
+    synonyms: list[list[str]] | None = None,
     now: datetime,
 ) -> dict[str, int]:
     """Counts of articles created, updated and unchanged (api.guide.files.read_folder reads a folder)."""
@@ -43,6 +44,10 @@ async def import_articles(
                 slug=slug, parent=fields.get("parent"), names=names, position=int(fields.get("position", 0))
             ),
         )
+    known = {tuple(row.terms) for row in await guide.list_synonyms(session)}
+    for group in synonyms or []:
+        if tuple(guide.synonym_terms(group)) not in known:
+            await guide.save_synonyms(session, terms=group, actor=IMPORTER.name, now=now)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for slug, files in articles.items():
         original = _original(slug, files)
@@ -159,13 +164,16 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         articles, categories = read_folder(folder)
+        synonyms = read_synonyms(folder)
     except (GuideFileError, OSError, ValueError) as error:
         print(f"ivr guide: {error}", file=sys.stderr)
         return 1
 
     async def load(session: AsyncSession) -> int:
         try:
-            counts = await import_articles(session, articles=articles, categories=categories, now=datetime.now(UTC))
+            counts = await import_articles(
+                session, articles=articles, categories=categories, synonyms=synonyms, now=datetime.now(UTC)
+            )
         except (GuideFileError, guide.GuideError, ValueError) as error:
             print(f"ivr guide: {error}", file=sys.stderr)
             return 1

@@ -6,7 +6,8 @@ Rules:
   The first `# ` line of the body is the title; the rest is the article's Markdown.
 - The article's fields come from its original-language file; the other files give only their text.
 - `categories.toml` beside the files holds the category tree: `[slug]` tables with `parent`, `position` and
-  one name per language (`fr = "Passeport"`).
+  one name per language (`fr = "Passeport"`); `synonyms.toml` (optional) holds `groups = [["lbasbor",
+  "passeport", "جواز السفر"], ...]`.
 - Pure: parsing and rendering only; api.guide.cli reads and writes the files and the database.
 """
 
@@ -82,6 +83,17 @@ def render(article: ArticleFile) -> str:
 
 def file_name(slug: str, language: str) -> str:
     return f"{slug}.{language}.md"
+
+
+def read_synonyms(folder: Path) -> list[list[str]]:
+    """The synonym groups of synonyms.toml, or none."""
+    path = folder / "synonyms.toml"
+    if not path.exists():
+        return []
+    groups = tomllib.loads(path.read_text(encoding="utf-8")).get("groups", [])
+    if not isinstance(groups, list) or not all(isinstance(group, list) for group in groups):
+        raise GuideFileError("synonyms.toml: groups must be a list of lists of terms")
+    return [[str(term) for term in group] for group in groups]
 
 
 def read_folder(folder: Path) -> tuple[dict[str, list[ArticleFile]], dict[str, dict[str, Any]]]:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.db import make_engine
 from api.guide.cli import export_articles, import_articles
-from api.guide.files import parse, read_folder
+from api.guide.files import parse, read_folder, read_synonyms
 from api.security.tokens import Role
 from tests.db.conftest import T0
 from tests.support.database import REPO, empty_tables
@@ -236,13 +236,16 @@ async def test_articles_used_are_kept_with_a_request(
     assert [hit["slug"] for hit in suggested.json()["hits"]][:1] == ["passeport-biometrique"]
 
 
-async def test_the_sample_guide_imports_once_and_exports_back(guide: httpx.AsyncClient, database_url: str) -> None:
+async def test_the_sample_guide_imports_once_and_exports_back(
+    guide: httpx.AsyncClient, database_url: str, auth: dict[Role, dict[str, str]]
+) -> None:
     articles, categories = read_folder(REPO / "examples" / "guide")
     engine = make_engine(database_url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            first = await import_articles(session, articles=articles, categories=categories, now=T0)
-            again = await import_articles(session, articles=articles, categories=categories, now=T0)
+            synonyms = read_synonyms(REPO / "examples" / "guide")
+            first = await import_articles(session, articles=articles, categories=categories, synonyms=synonyms, now=T0)
+            again = await import_articles(session, articles=articles, categories=categories, synonyms=synonyms, now=T0)
             exported = await export_articles(session)
     finally:
         await engine.dispose()
@@ -253,4 +256,6 @@ async def test_the_sample_guide_imports_once_and_exports_back(guide: httpx.Async
     assert (reparsed.request_type, reparsed.sample, reparsed.meta["category"]) == (1, True, "passeport")
     assert await hits(guide, "passeport perdu", "fr") == ["passeport-perte"]
     assert (await hits(guide, "ضياع الجواز", "ar"))[:1] == ["passeport-perte"]
+    assert (await hits(guide, "lbasbor perdu", "fr"))[:1] == ["passeport-perte"]  # a Darija word (synonyms.toml)
+    assert len((await guide.get("/guide/synonyms", headers=auth[Role.AGENT])).json()) == len(synonyms)  # once
     assert sorted(await hits(guide, "ⵜⴰⴽⴰⵔⴹⴰ", "zgh")) == ["cnie-premiere-demande", "passeport-premiere-demande"]

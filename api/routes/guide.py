@@ -417,13 +417,16 @@ async def delete_synonyms(synonym_id: IdPath, session: SessionDep, principal: Su
     await audit(AuditAction.GUIDE_CHANGE, f"guide-synonyms:{synonym_id}", "deleted")
 
 
-def _check_uses(principal: Principal, body: UsesCreate) -> tuple[str, str] | None:
-    if body.linkedid is not None:
-        if body.seat is None:
+def _check_uses(
+    principal: Principal, *, linkedid: str | None, seat: str | None, request: str | None
+) -> tuple[str, str] | None:
+    """The disposition named (an agent: their own seat only), or None when a request is named; 422 for neither."""
+    if linkedid is not None:
+        if seat is None:
             raise HTTPException(422, "a disposition is named by linkedid and seat")
-        check_seat(principal, body.seat)
-        return (body.linkedid, body.seat)
-    if body.request is None:
+        check_seat(principal, seat)
+        return (linkedid, seat)
+    if request is None:
         raise HTTPException(422, "name a disposition (linkedid and seat) or a request")
     return None
 
@@ -431,7 +434,7 @@ def _check_uses(principal: Principal, body: UsesCreate) -> tuple[str, str] | Non
 @router.post("/guide/uses", responses=documented(404))
 async def record_uses(body: UsesCreate, session: SessionDep, principal: StaffDep, now: NowDep) -> list[UsePublic]:
     """Record the article(s) an answer was given from: a call's disposition, or a request's answer."""
-    disposition = _check_uses(principal, body)
+    disposition = _check_uses(principal, linkedid=body.linkedid, seat=body.seat, request=body.request)
     try:
         await guide.record_uses(
             session,
@@ -465,7 +468,7 @@ async def list_uses(
     request: Annotated[str | None, Query(max_length=12)] = None,
 ) -> list[UsePublic]:
     """The articles used for a disposition (linkedid and seat) or a request."""
-    disposition = _check_uses(principal, UsesCreate(article_ids=[0], linkedid=linkedid, seat=seat, request=request))
+    disposition = _check_uses(principal, linkedid=linkedid, seat=seat, request=request)
     return await _uses(session, disposition=disposition, request_reference=request)
 
 

@@ -52,6 +52,12 @@ def user(argv: list[str]) -> int:
     return user_main(argv)
 
 
+def guide(argv: list[str]) -> int:
+    from api.guide.cli import main
+
+    return main(argv)
+
+
 def prompts(argv: list[str]) -> int:
     from promptgen.cli import main
 
@@ -120,6 +126,7 @@ COMMANDS: dict[str, Command] = {
     "backup": Command(backup, "back up or restore the database, recordings, prompts and configuration"),
     "db": Command(db, "migrate the API's database schema to this release (migrate | current)"),
     "edge": Command(edge, "start or stop the two-box layout: Kamailio in front of two sandbox Asterisks"),
+    "guide": Command(guide, "import or export the consular guide as Markdown files (import|export DIR)"),
 }
 
 

@@ -57,6 +57,7 @@ from api.routes.complaints import router as complaints_router
 from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
 from api.routes.docs import router as docs_router
+from api.routes.guide import router as guide_router  # issue 16: the consular guide
 from api.routes.operations import router as operations_router
 from api.routes.softphone import router as softphone_router
 from api.security.headers import SecurityHeadersMiddleware
@@ -216,6 +217,7 @@ def create_app(
     app.include_router(chat.router)  # issue 17 B: the portal's chat and the staff's chat page (WebSockets)
     app.include_router(complaints_router)  # issue 17: departments, routing, workflow, dashboards, Open311
     app.include_router(operations_router)  # issue 21: calendar overrides, configuration reload
+    app.include_router(guide_router)  # issue 16: the consular guide
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        larger=dict.fromkeys(channels.UPLOAD_PATHS, channels.UPLOAD_MAX_BYTES))  # fmt: skip

@@ -12,6 +12,10 @@ EDGE="${EDGE:-${IVR_EDGE:-0}}"
 PY=.venv/bin/python
 export IVR_DEMO="${IVR_DEMO:-1}"
 mkdir -p var/log
+# The sample consular guide (issue 16; demonstration texts, not official): idempotent, unchanged files change nothing.
+if [ "$IVR_DEMO" = 1 ]; then
+  $PY -m ivr guide import examples/guide || echo "warning: the sample guide was not imported (ivr guide import)" >&2
+fi
 pids=()
 cleanup() {
   trap - INT TERM EXIT

@@ -21,6 +21,7 @@ class AuditAction(enum.StrEnum):
     READ_AUDIT = "read_audit"
     CHANGE_CALENDAR = "change_calendar"  # issue 21: a closure or holiday override added or removed
     RELOAD_CONFIG = "reload_config"  # issue 21: an administrator had the call-center file re-read
+    GUIDE_CHANGE = "guide_change"  # the consular guide: an article written, edited, moved; synonyms (issue 16)
 
 
 class AuditCreate(BaseModel):

@@ -1,0 +1,1 @@
+"""The consular guide: articles agents answer from, published for citizens (issue 16)."""

@@ -1,7 +1,8 @@
 """The live state as the wallboard and agent pages read it: one JSON document, rendered at `now` (passed in).
 
 Rules:
-- `queues`: one entry per queue (its waiting callers, members, today's counters, last-hour sparkline).
+- `queues`: one entry per queue (the first WAITING_LISTED waiting callers and their count, members, today's
+  counters, last-hour sparkline): with 5,000 callers waiting the whole list would be most of every frame.
 - `agents`: the agent grid, one row per seat however many queues it is in; its state is the most engaged of its
   per-queue states (STATE_PRIORITY), its time in state counts from the latest change among those queues.
 - `totals`: the centre as a whole (what the wallboard's top row shows). Durations are whole seconds at `now`: the
@@ -10,11 +11,13 @@ Rules:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from api.ami.queues import STATE_PRIORITY, AgentDay, Member, QueueState, WaitingCaller, estimated_wait_s
 
+WAITING_LISTED = 100  # callers listed per queue (the head of the line); `waiting_count` counts them all
 _RANK = {state: rank for rank, state in enumerate(STATE_PRIORITY)}
 
 
@@ -117,7 +120,9 @@ def _queue(queue: QueueState, *, now: datetime, wrapup_s: int) -> dict[str, obje
     level = queue.service_level()
     return {
         "name": queue.name,
-        "waiting": [_caller(caller, now) for caller in sorted(queue.callers.values(), key=lambda c: c.position)],
+        "waiting": [_caller(caller, now) for caller in heapq.nsmallest(WAITING_LISTED, queue.callers.values(),
+                                                                         key=lambda c: c.position)],
+        "waiting_count": len(queue.callers),
         "longest_wait_s": round(queue.longest_wait_s(now)),
         "members": [_member(member, now, wrapup_s) for member in sorted(queue.members.values(), key=lambda m: m.name)],
         "offered_today": queue.offered,

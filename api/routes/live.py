@@ -137,8 +137,8 @@ async def _until_closed(websocket: WebSocket) -> None:
 
 @router.get("/", include_in_schema=False)
 async def home() -> RedirectResponse:
-    """The wallboard."""
-    return RedirectResponse("/ui/wallboard.html")
+    """The start page (what each role may open)."""
+    return RedirectResponse("/ui/index.html")
 
 
 def mount_web(app: Any) -> None:

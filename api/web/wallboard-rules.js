@@ -11,7 +11,7 @@ export function figureAlerts(figures, limits, elapsed = 0) {
   const level = figures.service_level_today;
   const finished = figures.answered_today + figures.abandoned_today;
   const abandonRate = rate(figures.abandoned_today, finished);
-  const waiting = Array.isArray(figures.waiting) ? figures.waiting.length : figures.waiting;
+  const waiting = Array.isArray(figures.waiting) ? figures.waiting_count ?? figures.waiting.length : figures.waiting;
   return {
     service: level !== null && level !== undefined && level * 100 < limits.service_level_target_percent,
     longest: waiting > 0 && figures.longest_wait_s + elapsed > limits.longest_wait_limit_s,

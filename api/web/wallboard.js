@@ -113,9 +113,10 @@ function renderCard(queue, order) {
   if (main.children[order] !== card) main.insertBefore(card, main.children[order] || null);
   setText(parts.name, cardTitle(queue.name));
   setText(parts.code, titles[queue.name] ? queue.name : "");
-  setText(parts["waiting-count"], queue.waiting.length);
-  parts.longest.dataset.base = queue.waiting.length ? queue.longest_wait_s : "";
-  setText(parts.longest, clock(queue.waiting.length ? queue.longest_wait_s : 0));
+  const count = queue.waiting_count ?? queue.waiting.length;
+  setText(parts["waiting-count"], count);
+  parts.longest.dataset.base = count ? queue.longest_wait_s : "";
+  setText(parts.longest, clock(count ? queue.longest_wait_s : 0));
   setText(parts.estimated, queue.estimated_wait_s == null ? "–" : clock(queue.estimated_wait_s));
   setText(parts.service, percent(queue.service_level_today));
   parts.service.title = percent(rate(queue.abandoned_today, queue.answered_today + queue.abandoned_today));
@@ -129,7 +130,7 @@ function renderCard(queue, order) {
     cards.get(queue.name).spark = spark;
     drawSpark(parts.spark, queue.sparkline || []);
   }
-  renderCallers(parts.callers, parts["more-callers"], queue.waiting);
+  renderCallers(parts.callers, parts["more-callers"], queue.waiting, count);
   return entry;
 }
 
@@ -140,7 +141,7 @@ function drawSpark(line, values) {
   line.parentElement.dataset.values = values.join(",");
 }
 
-function renderCallers(list, more, waiting) {
+function renderCallers(list, more, waiting, count) {
   const shown = waiting.slice(0, CALLERS_SHOWN);
   const keep = new Set(shown.map((c) => `${c.number}|${c.joined_at}`));
   for (const item of [...list.children]) if (!keep.has(item.dataset.key)) item.remove();
@@ -163,7 +164,7 @@ function renderCallers(list, more, waiting) {
     wait.dataset.base = caller.wait_s;
     setText(wait, clock(caller.wait_s));
   });
-  const rest = waiting.length - shown.length;
+  const rest = count - shown.length;
   setText(more, rest > 0 ? TEXT[lang].more.replace("{n}", rest) : "");
 }
 

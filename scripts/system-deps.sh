@@ -12,6 +12,9 @@ command -v zstd >/dev/null || need+=(zstd)
 command -v chromium >/dev/null || need+=(chromium)
 # the sandbox's self-signed certificate for browser softphones (WSS)
 command -v openssl >/dev/null || need+=(openssl)
+# the report PDF's font (api/report_pdf.py), and pdftoppm to render it in the browser tier's test
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2

@@ -263,9 +263,7 @@ class LiveState:
 
     def snapshot(self, now: datetime) -> dict[str, object]:
         """The JSON the wallboard and agent pages render."""
-        return snapshot(
-            self.queues, self.agents, now=now, service_level_s=self.service_level_s, wrapup_s=self.wrapup_s
-        )
+        return snapshot(self.queues, self.agents, now=now, service_level_s=self.service_level_s, wrapup_s=self.wrapup_s)
 
 
 _Handler = Callable[[LiveState, QueueState, AmiEvent, datetime], None]

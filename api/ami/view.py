@@ -84,9 +84,7 @@ def agent_grid(
     return sorted(rows.values(), key=lambda row: (str(row["name"]), str(row["interface"])))
 
 
-def totals(
-    queues: Iterable[QueueState], grid: list[dict[str, object]], *, now: datetime
-) -> dict[str, object]:
+def totals(queues: Iterable[QueueState], grid: list[dict[str, object]], *, now: datetime) -> dict[str, object]:
     """The centre's figures: the sum of its queues, and its agents (each counted once) by state."""
     waiting = longest = offered = answered = abandoned = within = callbacks = 0
     longest_f = 0.0
@@ -120,8 +118,10 @@ def _queue(queue: QueueState, *, now: datetime, wrapup_s: int) -> dict[str, obje
     level = queue.service_level()
     return {
         "name": queue.name,
-        "waiting": [_caller(caller, now) for caller in heapq.nsmallest(WAITING_LISTED, queue.callers.values(),
-                                                                         key=lambda c: c.position)],
+        "waiting": [
+            _caller(caller, now)
+            for caller in heapq.nsmallest(WAITING_LISTED, queue.callers.values(), key=lambda c: c.position)
+        ],
         "waiting_count": len(queue.callers),
         "longest_wait_s": round(queue.longest_wait_s(now)),
         "members": [_member(member, now, wrapup_s) for member in sorted(queue.members.values(), key=lambda m: m.name)],

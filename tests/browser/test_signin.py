@@ -111,8 +111,9 @@ async def test_the_admin_creates_an_account_whose_password_is_shown_once_and_wor
     await bob.goto(f"{api_url}/ui/signin.html")
     await sign_in(bob, "bob", password)
     await arrive(bob, "/ui/index.html")
-    pages = await bob.wait_for("[...document.querySelectorAll('#pages li')].map((li) => li.dataset.page).join()",
-                               what="the agent's pages")
+    pages = await bob.wait_for(
+        "[...document.querySelectorAll('#pages li')].map((li) => li.dataset.page).join()", what="the agent's pages"
+    )
     assert pages == "wallboard,agent,requests"  # no reports, no accounts for an agent
     await bob.goto(f"{api_url}/ui/agent.html")
     await bob.wait_for("document.getElementById('seat').textContent === 'agent1002'", what="bob on his seat")

@@ -12,6 +12,7 @@ Rules:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -50,16 +51,14 @@ TEXT = {
 
 
 def period_text(report: Report, language: str) -> str:
-    """"Période : du 2026-11-01 au 2026-11-30 (Africa/Casablanca)": the end is shown inclusive (the day before
-    the exclusive `to` when it is a local midnight)."""
+    """ "Période : du 2026-11-01 au 2026-11-30 (Africa/Casablanca)": the end is shown inclusive (the day of the
+    last second before the exclusive `to`), as the reports page does."""
     words = TEXT[language]
     zone = ZoneInfo(report.timezone)
     start = report.period_from.astimezone(zone).strftime("%Y-%m-%d") if report.period_from else "…"
     end = "…"
     if report.period_to is not None:
-        local = report.period_to.astimezone(zone)
-        inclusive = local.fromordinal(local.toordinal() - 1) if (local.hour, local.minute) == (0, 0) else local
-        end = inclusive.strftime("%Y-%m-%d")
+        end = (report.period_to - timedelta(seconds=1)).astimezone(zone).strftime("%Y-%m-%d")
     if report.period_from is None and report.period_to is None:
         return f"{words['period']} : {words['all']} ({report.timezone})"
     return f"{words['period']} : {words['from']} {start} {words['to']} {end} ({report.timezone})"
@@ -129,7 +128,9 @@ def _chart(pdf: _Pdf, rows: list[ReportRow], words: dict[str, object]) -> None:
     label_every = max(1, int(len(rows) / 16) + (1 if len(rows) > 16 else 0))
     for index, row in enumerate(rows):
         x = left + index * slot + slot / 2 - bar
-        for offset, (value, colour) in enumerate(((row.calls_offered, (26, 115, 232)), (row.calls_answered, (27, 127, 59)))):
+        for offset, (value, colour) in enumerate(
+            ((row.calls_offered, (26, 115, 232)), (row.calls_answered, (27, 127, 59)))
+        ):
             bar_height = height * value / peak
             pdf.set_fill_color(*colour)
             pdf.rect(x + offset * bar, bottom - bar_height, bar, bar_height, style="F")

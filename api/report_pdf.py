@@ -26,7 +26,8 @@ PDF_LANGUAGES = ("fr", "en")
 
 TEXT = {
     "fr": {
-        "title": "Rapport du centre d'appels", "period": "Période", "from": "du", "to": "au", "all": "toutes les données",
+        "title": "Rapport du centre d'appels", "period": "Période", "from": "du", "to": "au",
+        "all": "toutes les données",
         "generated": "Établi le", "timezone": "fuseau", "chart": "Appels reçus et répondus", "no_data": "Aucune donnée",
         "offered": "Reçus", "answered": "Répondus", "total": "Total", "group": "Groupe",
         "columns": {

@@ -10,9 +10,9 @@ from fastapi.responses import Response
 
 from api.crud.ministry_report import ReportFilters, build_report, report_csv
 from api.deps import NowDep, RequestConfigDep, SessionDep, SettingsDep, require, require_offsets
+from api.report_pdf import PDF_LANGUAGES, report_pdf
 from api.schemas.audit import AuditAction
 from api.schemas.reports import Report, ReportGroup, ReportRow
-from api.report_pdf import PDF_LANGUAGES, report_pdf
 from api.security.audit import AuditDep
 from api.security.tokens import Role
 from callcenter.records import Instant

@@ -3,9 +3,9 @@ of calls and requests, and the CSV export downloads the same report."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +118,8 @@ async def test_the_pdf_export_renders_with_its_period_and_totals(api: LiveApi, p
     period = await page.evaluate("document.getElementById('period').textContent")
     assert period.startswith("Période : du ") and "(Africa/Casablanca)" in period, period
     totals = await page.evaluate(
-        "Object.fromEntries([...document.querySelectorAll('#table tfoot th')].map(c => [c.dataset.column, c.textContent]))"
+        "Object.fromEntries([...document.querySelectorAll('#table tfoot th')]"
+        ".map(c => [c.dataset.column, c.textContent]))"
     )
     assert totals["key"] == "Total" and totals["calls_offered"] == "4", totals  # every call of the fixture
     download = await page.download("document.getElementById('pdf').click()", timeout_s=20)

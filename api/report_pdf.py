@@ -89,7 +89,7 @@ class _Pdf(FPDF):
     def header(self) -> None:  # every page states what and when
         words = TEXT[self.language]
         self.set_font(self.family, "B", 15)
-        self.cell(0, 8, self.text_of(words["title"]), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 8, self.text_of(str(words["title"])), new_x="LMARGIN", new_y="NEXT")
         self.set_font(self.family, "", 10)
         made = self.report.generated_at.astimezone(ZoneInfo(self.report.timezone)).strftime("%Y-%m-%d %H:%M")
         line = f"{period_text(self.report, self.language)}  ·  {words['generated']} {made}"

@@ -41,7 +41,6 @@ def calls(now: datetime) -> list[dict[str, object]]:
 
 
 async def shoot(out: Path, database: Database) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     if True:
         async with (
             FakeAmi(queues=LANGUAGE_QUEUES) as fake,
@@ -67,10 +66,12 @@ async def shoot(out: Path, database: Database) -> None:
                         await page.playwright.set_viewport_size({"width": 1600, "height": 1000})
                     await page.goto(f"{api.url}/ui/wallboard.html?lang={lang}#token={supervisor}")
                     await page.wait_for("document.querySelectorAll('#agents tbody tr').length === 12", what="grid")
-                    await page.playwright.screenshot(path=str(out / f"wallboard-{lang}-{kind}.png"), full_page=not phone)
+                    shot = out / f"wallboard-{lang}-{kind}.png"
+                    await page.playwright.screenshot(path=str(shot), full_page=not phone)
                     await page.evaluate("document.getElementById('agent-section').scrollIntoView()")
                     await page.playwright.screenshot(path=str(out / f"agent-grid-{lang}-{kind}.png"))
-                    await page.goto(f"{api.url}/ui/reports.html?lang={lang}&group_by=day&from={start}#token={supervisor}")
+                    report = f"/ui/reports.html?lang={lang}&group_by=day&from={start}"
+                    await page.goto(f"{api.url}{report}#token={supervisor}")
                     await page.wait_for("document.body.dataset.loaded === 'true'", what="the report")
                     await page.playwright.screenshot(path=str(out / f"report-{lang}-{kind}.png"), full_page=True)
                     print(f"screenshots: {lang} {kind}")
@@ -78,4 +79,6 @@ async def shoot(out: Path, database: Database) -> None:
 
 if __name__ == "__main__":
     with database_with_tokens("ivr_shots") as shots_database:
-        asyncio.run(shoot(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots", shots_database))
+        target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        asyncio.run(shoot(target, shots_database))

@@ -143,6 +143,8 @@ class QueueState:
     first_join: dict[str, datetime] = field(default_factory=dict)
     # app_queue reports a slice that timed out as QueueCallerAbandon; if the caller comes back, it was not one
     abandoned_ids: set[str] = field(default_factory=set)
+    version: int = 0  # bumped by every change to this queue (api.ami.state): the key of its rendered JSON
+    rendered: tuple[tuple[int, int, int], dict[str, object]] | None = field(default=None, repr=False, compare=False)
     # calls offered per SPARK_BUCKET_S slot (epoch seconds // SPARK_BUCKET_S), the last SPARK_BUCKETS slots kept
     offered_by_slot: dict[int, int] = field(default_factory=dict)
 

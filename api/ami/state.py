@@ -38,7 +38,7 @@ from api.ami.queues import (
     WaitingCaller,
     estimated_wait_s,
 )
-from api.ami.view import snapshot
+from api.ami.view import GridCache, snapshot
 
 __all__ = [
     "CALLBACK_BOOKED",
@@ -78,6 +78,7 @@ class LiveState:
         self.wrapup_s = wrapup_s
         self.queues: dict[str, QueueState] = {}
         self.agents: dict[str, AgentDay] = {}  # interface -> the seat's day, across its queues
+        self.grid_cache = GridCache()  # the agent grid's rows between snapshots (api.ami.view)
         self.day: date | None = None
         self.version = 0  # bumped on every change, so pushers can skip unchanged states
 
@@ -91,6 +92,7 @@ class LiveState:
         for queue in self.queues.values():
             queue.callers.clear()
             queue.members.clear()
+            queue.version += 1
         self.version += 1
 
     def roll_day(self, at: datetime) -> None:
@@ -101,6 +103,7 @@ class LiveState:
                 queue.offered = queue.answered = queue.abandoned = queue.answered_within_sl = queue.callbacks = 0
                 queue.first_join.clear()
                 queue.abandoned_ids.clear()
+                queue.version += 1
             for agent in self.agents.values():
                 agent.calls, agent.handle_s = 0, 0.0
 
@@ -122,6 +125,7 @@ class LiveState:
         before = queue.members.get(interface := event.get("Interface") or event.get("Location", ""))
         was = before.state(when, self.wrapup_s) if before is not None else None
         _HANDLERS[kind](self, queue, event, when)
+        queue.version += 1
         if (after := queue.members.get(interface)) is not None and after.state(when, self.wrapup_s) != was:
             after.state_since = when
         self.version += 1
@@ -263,7 +267,14 @@ class LiveState:
 
     def snapshot(self, now: datetime) -> dict[str, object]:
         """The JSON the wallboard and agent pages render."""
-        return snapshot(self.queues, self.agents, now=now, service_level_s=self.service_level_s, wrapup_s=self.wrapup_s)
+        return snapshot(
+            self.queues,
+            self.agents,
+            now=now,
+            service_level_s=self.service_level_s,
+            wrapup_s=self.wrapup_s,
+            grid_cache=self.grid_cache,
+        )
 
 
 _Handler = Callable[[LiveState, QueueState, AmiEvent, datetime], None]

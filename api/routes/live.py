@@ -22,6 +22,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.ami.view import FragmentEncoder
 from api.credential_watch import TRY_AGAIN_LATER
 from api.deps import STAFF_ROLES, CredentialsUncheckableError, LiveDep, StaffDep, credential_watch, socket_principal
 from api.problems import documented
@@ -110,11 +111,15 @@ class _EncodeOnce:
     def __init__(self, view: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None) -> None:
         self._last: tuple[object, str] | None = None  # holding the object keeps its identity unique
         self._view = view
+        self._fragments = FragmentEncoder()  # unchanged queues and agent rows keep their text (1,000 agents)
 
     def __call__(self, snapshot: Mapping[str, Any]) -> str:
         if self._last is None or self._last[0] is not snapshot:
-            shown = snapshot if self._view is None else self._view(snapshot)
-            self._last = (snapshot, json.dumps(shown, ensure_ascii=False, separators=(",", ":")))
+            if self._view is None:
+                self._last = (snapshot, self._fragments(snapshot))
+            else:
+                shown = self._view(snapshot)
+                self._last = (snapshot, json.dumps(shown, ensure_ascii=False, separators=(",", ":")))
         return self._last[1]
 
 

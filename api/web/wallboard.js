@@ -188,7 +188,12 @@ function agentRow(agent) {
   return entry;
 }
 
-function renderAgents(agents) {
+// The rows carry instants (state_since, talk_since: epoch seconds); durations count from the snapshot's `at`.
+function since(epoch, at) {
+  return epoch == null ? null : Math.max(0, Math.round(at - epoch));
+}
+
+function renderAgents(agents, at) {
   const body = document.querySelector("#agents tbody");
   const seen = new Set();
   agents.forEach((agent, index) => {
@@ -202,12 +207,14 @@ function renderAgents(agents) {
       cells.state.className = `state ${agent.state}`;
       setText(cells.state, TEXT[lang].states[agent.state] || agent.state);
     }
-    cells.since.dataset.base = agent.in_state_s ?? "";
-    setText(cells.since, agent.in_state_s == null ? "–" : clock(agent.in_state_s));
+    const inState = since(agent.state_since, at);
+    cells.since.dataset.base = inState ?? "";
+    setText(cells.since, inState == null ? "–" : clock(inState));
     setText(cells.reason, agent.paused_reason || "");
     setText(cells["call-queue"], agent.talk_queue ? cardTitle(agent.talk_queue) : "");
-    cells.talk.dataset.base = agent.talk_s ?? "";
-    setText(cells.talk, agent.talk_s == null ? "" : clock(agent.talk_s));
+    const talk = since(agent.talk_since, at);
+    cells.talk.dataset.base = talk ?? "";
+    setText(cells.talk, talk == null ? "" : clock(talk));
     setText(cells.calls, agent.calls_today);
     setText(cells.aht, agent.avg_handle_s == null ? "–" : clock(agent.avg_handle_s));
     for (const button of row.querySelectorAll("button[data-mode]")) button.disabled = agent.state !== "on_call";
@@ -243,9 +250,10 @@ function applyAlerts() {
     mark(entry.parts.abandoned.parentElement, alerts.abandon);
     setFlag(entry.card, "alert", alerts.service || alerts.longest || alerts.abandon);
   }
+  const at = Date.parse(last.at) / 1000;
   for (const agent of last.agents || []) {
     const entry = rows.get(agent.interface);
-    if (entry) mark(entry.cells.since, agentAlert(agent, limits, elapsed));
+    if (entry) mark(entry.cells.since, agentAlert({ ...agent, in_state_s: since(agent.state_since, at) }, limits, elapsed));
   }
   const badge = document.getElementById("alert-count");
   setText(badge, count ? `${TEXT[lang].alerts} : ${count}` : TEXT[lang].noAlert);
@@ -313,7 +321,7 @@ function render(state) {
   for (const [name, { card }] of cards) {
     if (!names.has(name)) { card.remove(); cards.delete(name); }
   }
-  renderAgents(state.agents || []);
+  renderAgents(state.agents || [], Date.parse(state.at) / 1000);
   applyAlerts();
   document.body.dataset.version = String(Number(document.body.dataset.version || 0) + 1);
   status(true);

@@ -56,7 +56,10 @@ async def shoot(out: Path, database: Database) -> None:
             await warm.wait_for("document.querySelector('[data-queue]') !== null", what="the wallboard")
             for event in busy_centre(time.time()):
                 fake.emit(event)
-            await warm.wait_for("document.querySelectorAll('#agents tbody tr').length === 12", what="12 agents")
+            figure = "document.querySelector('#totals [data-figure=\"{}\"] b').textContent"
+            settled = " && ".join(f"{figure.format(name)} === '{value}'"
+                                  for name, value in (("waiting", 6), ("on_call", 3), ("paused", 2)))  # fmt: skip
+            await warm.wait_for(settled, what="the whole scene on the wallboard")
             start = (now - timedelta(days=13)).date().isoformat()
             for lang in ("fr", "ar"):
                 for phone in (False, True):

@@ -59,7 +59,7 @@ async def shoot(out: Path, database: Database) -> None:
             figure = "document.querySelector('#totals [data-figure=\"{}\"] b').textContent"
             settled = " && ".join(f"{figure.format(name)} === '{value}'"
                                   for name, value in (("waiting", 6), ("on_call", 3), ("paused", 2)))  # fmt: skip
-            await warm.wait_for(settled, what="the whole scene on the wallboard")
+            await warm.wait_for(settled, timeout_s=90, what="the whole scene on the wallboard")
             start = (now - timedelta(days=13)).date().isoformat()
             for lang in ("fr", "ar"):
                 for phone in (False, True):

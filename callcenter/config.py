@@ -152,6 +152,16 @@ class QueueSettings(_Strict):
     timeout_s: int = Field(default=300, ge=10, le=7200)  # waiting time before the caller is offered voicemail
 
 
+class SupervisionSettings(_Strict):
+    """What the supervisors' wallboard colours as degraded (and may sound an alert for)."""
+
+    service_level_target_percent: float = Field(default=80, ge=0, le=100)  # answered within the SL threshold
+    longest_wait_limit_s: int = Field(default=120, ge=1, le=7200)  # a caller waiting longer: alert
+    abandon_rate_limit_percent: float = Field(default=10, ge=0, le=100)  # abandoned / (answered + abandoned)
+    paused_limit_s: int = Field(default=900, ge=1, le=86400)  # an agent paused longer: alert
+    sound_alert: bool = False  # the wallboard beeps when a cell turns red (the page can still mute it)
+
+
 class CallCenter(_Strict):
     """One deployment. Built by `load_callcenter`; see callcenter/callcenter.toml for the meaning of every key."""
 
@@ -172,6 +182,7 @@ class CallCenter(_Strict):
     menu: MenuSettings = MenuSettings()
     voicemail: VoicemailSettings = VoicemailSettings()
     queue: QueueSettings = QueueSettings()
+    supervision: SupervisionSettings = SupervisionSettings()
     disposition_outcomes: list[DispositionOutcome] = Field(
         default=list(DEFAULT_DISPOSITION_OUTCOMES), min_length=1, max_length=30
     )

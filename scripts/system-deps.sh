@@ -18,6 +18,9 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v kamailio >/dev/null || need+=(kamailio)
 # optional: the real-Asterisk benchmark samples Asterisk with `perf record` when it is there (benchmarks/asterisk_load.py)
 command -v perf >/dev/null || need+=(linux-perf)
+# the report PDF's font (api/report_pdf.py), and pdftoppm to render it in the browser tier's test
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2

@@ -53,6 +53,10 @@ HISTORY_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerAbandon", "AgentConne
 
 RECENT_WAITS = 20  # answered waits kept per queue for the estimated wait
 RECENT_WINDOW = timedelta(hours=1)  # ... and only those answered in the last hour
+SPARK_BUCKET_S = 300  # the wallboard's last-hour sparkline: calls offered per 5 minutes...
+SPARK_BUCKETS = 12  # ... over the last hour
+# An agent in several queues has one state on the agent grid: the most engaged of its per-queue states.
+STATE_PRIORITY = ("on_call", "ringing", "wrapup", "paused", "available", "unavailable")
 
 
 class MemberState(enum.StrEnum):
@@ -113,6 +117,16 @@ class Member:
 
 
 @dataclass
+class AgentDay:
+    """One seat across all its queues: today's calls and handle time, and the call it is on now."""
+
+    calls: int = 0
+    handle_s: float = 0.0  # talk time of today's completed calls (AgentComplete TalkTime)
+    talk_since: datetime | None = None  # AgentConnect of the current call
+    talk_queue: str = ""  # the queue that call came from
+
+
+@dataclass
 class QueueState:
     name: str
     callers: dict[str, WaitingCaller] = field(default_factory=dict)
@@ -129,6 +143,22 @@ class QueueState:
     first_join: dict[str, datetime] = field(default_factory=dict)
     # app_queue reports a slice that timed out as QueueCallerAbandon; if the caller comes back, it was not one
     abandoned_ids: set[str] = field(default_factory=set)
+    version: int = 0  # bumped by every change to this queue (api.ami.state): the key of its rendered JSON
+    rendered: tuple[tuple[int, int, int], dict[str, object]] | None = field(default=None, repr=False, compare=False)
+    # calls offered per SPARK_BUCKET_S slot (epoch seconds // SPARK_BUCKET_S), the last SPARK_BUCKETS slots kept
+    offered_by_slot: dict[int, int] = field(default_factory=dict)
+
+    def count_offer(self, when: datetime) -> None:
+        slot = int(when.timestamp()) // SPARK_BUCKET_S
+        if slot not in self.offered_by_slot:
+            for old in [key for key in self.offered_by_slot if key <= slot - SPARK_BUCKETS]:
+                del self.offered_by_slot[old]
+        self.offered_by_slot[slot] = self.offered_by_slot.get(slot, 0) + 1
+
+    def sparkline(self, now: datetime) -> list[int]:
+        """Calls offered per 5 minutes over the last hour, oldest first (the current slot last)."""
+        current = int(now.timestamp()) // SPARK_BUCKET_S
+        return [self.offered_by_slot.get(slot, 0) for slot in range(current - SPARK_BUCKETS + 1, current + 1)]
 
     def longest_wait_s(self, now: datetime) -> float:
         return max(((now - caller.joined_at).total_seconds() for caller in self.callers.values()), default=0.0)

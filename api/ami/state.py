@@ -30,6 +30,7 @@ from api.ami.queues import (
     RECENT_WAITS,
     RECENT_WINDOW,
     RINGING_DEVICE,
+    AgentDay,
     AmiEvent,
     Member,
     MemberState,
@@ -37,7 +38,7 @@ from api.ami.queues import (
     WaitingCaller,
     estimated_wait_s,
 )
-from api.ami.view import snapshot
+from api.ami.view import GridCache, snapshot
 
 __all__ = [
     "CALLBACK_BOOKED",
@@ -45,6 +46,7 @@ __all__ = [
     "QUEUE_EVENTS",
     "RECENT_WAITS",
     "RECENT_WINDOW",
+    "AgentDay",
     "AmiEvent",
     "LiveState",
     "Member",
@@ -75,6 +77,8 @@ class LiveState:
         self.service_level_s = service_level_s
         self.wrapup_s = wrapup_s
         self.queues: dict[str, QueueState] = {}
+        self.agents: dict[str, AgentDay] = {}  # interface -> the seat's day, across its queues
+        self.grid_cache = GridCache()  # the agent grid's rows between snapshots (api.ami.view)
         self.day: date | None = None
         self.version = 0  # bumped on every change, so pushers can skip unchanged states
 
@@ -88,6 +92,7 @@ class LiveState:
         for queue in self.queues.values():
             queue.callers.clear()
             queue.members.clear()
+            queue.version += 1
         self.version += 1
 
     def roll_day(self, at: datetime) -> None:
@@ -98,6 +103,9 @@ class LiveState:
                 queue.offered = queue.answered = queue.abandoned = queue.answered_within_sl = queue.callbacks = 0
                 queue.first_join.clear()
                 queue.abandoned_ids.clear()
+                queue.version += 1
+            for agent in self.agents.values():
+                agent.calls, agent.handle_s = 0, 0.0
 
     @staticmethod
     def event_time(event: AmiEvent, at: datetime) -> datetime:
@@ -117,6 +125,7 @@ class LiveState:
         before = queue.members.get(interface := event.get("Interface") or event.get("Location", ""))
         was = before.state(when, self.wrapup_s) if before is not None else None
         _HANDLERS[kind](self, queue, event, when)
+        queue.version += 1
         if (after := queue.members.get(interface)) is not None and after.state(when, self.wrapup_s) != was:
             after.state_since = when
         self.version += 1
@@ -129,6 +138,7 @@ class LiveState:
         if uniqueid not in queue.first_join:
             queue.offered += 1
             queue.first_join[uniqueid] = when
+            queue.count_offer(when)
         if uniqueid in queue.abandoned_ids:
             queue.abandoned_ids.discard(uniqueid)
             queue.abandoned -= 1
@@ -220,12 +230,18 @@ class LiveState:
         member.in_call = True
         self._take_caller(member, event)
         self._remove_caller(queue, event.get("Uniqueid", ""))
+        agent = self.agents.setdefault(member.interface, AgentDay())
+        agent.talk_since, agent.talk_queue = when, queue.name
 
     def _agent_complete(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         member = self._member(queue, event)
         member.in_call = False
         member.caller, member.caller_channel, member.caller_ids = "", "", ("", "")
         member.last_call_end = when
+        agent = self.agents.setdefault(member.interface, AgentDay())
+        agent.calls += 1
+        agent.handle_s += _int(event.get("TalkTime"))
+        agent.talk_since, agent.talk_queue = None, ""
 
     def _member_snapshot(self, queue: QueueState, event: AmiEvent, when: datetime) -> None:
         member = self._member(queue, event)
@@ -251,7 +267,14 @@ class LiveState:
 
     def snapshot(self, now: datetime) -> dict[str, object]:
         """The JSON the wallboard and agent pages render."""
-        return snapshot(self.queues, now=now, service_level_s=self.service_level_s, wrapup_s=self.wrapup_s)
+        return snapshot(
+            self.queues,
+            self.agents,
+            now=now,
+            service_level_s=self.service_level_s,
+            wrapup_s=self.wrapup_s,
+            grid_cache=self.grid_cache,
+        )
 
 
 _Handler = Callable[[LiveState, QueueState, AmiEvent, datetime], None]

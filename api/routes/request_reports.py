@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -9,8 +10,9 @@ from fastapi.responses import Response
 
 from api.crud.ministry_report import ReportFilters, build_report, report_csv
 from api.deps import NowDep, RequestConfigDep, SessionDep, SettingsDep, require, require_offsets
+from api.report_pdf import PDF_LANGUAGES, report_pdf
 from api.schemas.audit import AuditAction
-from api.schemas.reports import Report, ReportGroup
+from api.schemas.reports import Report, ReportGroup, ReportRow
 from api.security.audit import AuditDep
 from api.security.tokens import Role
 from callcenter.records import Instant
@@ -35,15 +37,24 @@ async def _report(
     filters = ReportFilters(
         period_from=period_from, period_to=period_to, language=language, request_type=request_type, service=service
     )
-    return await build_report(
-        session,
-        filters=filters,
-        group_by=group_by,
-        timezone=settings.timezone,
-        threshold_seconds=threshold if threshold is not None else settings.service_level_seconds,
-        service_lines=config.service_lines,
-        now=now,
-    )
+    threshold_seconds = threshold if threshold is not None else settings.service_level_seconds
+
+    async def grouped(group: ReportGroup) -> Report:
+        return await build_report(
+            session,
+            filters=filters,
+            group_by=group,
+            timezone=settings.timezone,
+            threshold_seconds=threshold_seconds,
+            service_lines=config.service_lines,
+            now=now,
+        )
+
+    report = await grouped(group_by)
+    whole = report if group_by is ReportGroup.NONE else await grouped(ReportGroup.NONE)  # exact service level
+    total = whole.rows[0] if whole.rows else ReportRow(key="total")
+    report.totals = total.model_copy(update={"key": "total"})
+    return report
 
 
 ReportDep = Annotated[Report, Depends(_report)]
@@ -63,4 +74,20 @@ async def ministry_report_csv(report: ReportDep, audit: AuditDep) -> Response:
         report_csv(report),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="report-{report.group_by.value}.csv"'},
+    )
+
+
+@router.get("/ministry.pdf", response_class=Response)
+async def ministry_report_pdf(
+    report: ReportDep,
+    audit: AuditDep,
+    lang: Annotated[str, Query(pattern=r"^[a-z]{2}$", description="fr, ar or en")] = "fr",
+) -> Response:
+    """The same report as a printable PDF: its period, a daily trend chart, the table and its totals."""
+    await audit(AuditAction.EXPORT_REPORT, "report:ministry", f"rows={len(report.rows)} pdf")
+    language = lang if lang in PDF_LANGUAGES else "fr"
+    return Response(
+        await asyncio.to_thread(report_pdf, report, language),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="report-{report.group_by.value}.pdf"'},
     )

@@ -1,4 +1,5 @@
-"""Supervisors listen to, whisper to or barge into an agent's call (ChanSpy through Originate).
+"""Supervisors listen to, whisper to or barge into an agent's call (ChanSpy through Originate); the wallboard's
+settings (thresholds from the call-center file's [supervision], queue titles in each language's own name).
 
 Asterisk first rings the supervisor's own seat; when they answer, ChanSpy attaches to the agent's channel:
 `q` (no beep, quiet), plus `w` to whisper (only the agent hears the supervisor) or `B` to barge (both parties
@@ -10,10 +11,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from api.ami.client import AmiError
-from api.deps import LiveDep, SupervisorDep
+from api.deps import LiveDep, RequestConfigDep, SettingsDep, StaffDep, SupervisorDep
 from api.problems import documented
 from api.routes.agents import ami_simple, interface
-from api.schemas.agents import SpyCreate, SpyMode, SpyStarted
+from api.schemas.agents import BoardPublic, BoardQueue, SpyCreate, SpyMode, SpyStarted
 
 router = APIRouter(prefix="/supervision", tags=["supervision"])
 
@@ -48,4 +49,24 @@ async def spy(body: SpyCreate, principal: SupervisorDep, live: LiveDep) -> SpySt
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(error)) from error
     return SpyStarted(
         agent=body.agent, supervisor_seat=body.supervisor_seat, mode=body.mode, channel=interface(body.supervisor_seat)
+    )
+
+
+@router.get("/board")
+async def board(principal: StaffDep, settings: SettingsDep, config: RequestConfigDep) -> BoardPublic:
+    """The wallboard's thresholds, the queues' titles (their language's own name) and the viewer's seat."""
+    callcenter = config.callcenter
+    limits = callcenter.supervision
+    return BoardPublic(
+        service_level_s=settings.service_level_seconds,
+        service_level_target_percent=limits.service_level_target_percent,
+        longest_wait_limit_s=limits.longest_wait_limit_s,
+        abandon_rate_limit_percent=limits.abandon_rate_limit_percent,
+        paused_limit_s=limits.paused_limit_s,
+        sound_alert=limits.sound_alert,
+        queues=[
+            BoardQueue(queue=lang.queue, language=lang.code, name=lang.name, english_name=lang.english_name)
+            for lang in callcenter.languages
+        ],
+        seat=principal.seat,
     )

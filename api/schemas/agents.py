@@ -87,3 +87,23 @@ class SpyStarted(BaseModel):
     supervisor_seat: str
     mode: SpyMode
     channel: str
+
+
+class BoardQueue(BaseModel):
+    queue: str
+    language: str
+    name: str  # the language's own name (العربية, Français): the queue card's title
+    english_name: str
+
+
+class BoardPublic(BaseModel):
+    """What the wallboard needs besides the live state: thresholds, queue titles, and the viewer's own seat."""
+
+    service_level_s: float
+    service_level_target_percent: float
+    longest_wait_limit_s: int
+    abandon_rate_limit_percent: float
+    paused_limit_s: int
+    sound_alert: bool
+    queues: list[BoardQueue]
+    seat: str | None  # the supervisor's own phone, rung first for listen/whisper/barge

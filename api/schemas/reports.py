@@ -73,4 +73,5 @@ class Report(BaseModel):
     period_to: datetime | None
     generated_at: datetime
     rows: list[ReportRow]
+    totals: ReportRow | None = None  # the whole period in one row (key "total"): the table's last line
 

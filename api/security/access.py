@@ -100,4 +100,7 @@ def masked_snapshot(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         }
         for queue in snapshot["queues"]
     ]
-    return {**snapshot, "queues": queues}
+    masked = {**snapshot, "queues": queues}
+    if "agents" in snapshot:
+        masked["agents"] = [{**agent, "caller": mask_number(agent["caller"])} for agent in snapshot["agents"]]
+    return masked

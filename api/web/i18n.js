@@ -2,6 +2,7 @@
 // signed-in person's preferred language, stored at sign-in), else the browser's. The
 // agent's day and the request desk keep their texts in desk-text.js, merged in below.
 import { DESK_TEXT, ENGLISH } from "./desk-text.js";
+import { SUPERVISION_TEXT } from "./supervision-text.js";
 
 export const TEXT = {
   fr: {
@@ -71,6 +72,7 @@ export const TEXT = {
 
 TEXT.en = { ...ENGLISH, ...(TEXT.en || {}) };
 for (const [code, texts] of Object.entries(DESK_TEXT)) TEXT[code] = { ...texts, ...TEXT[code] };
+for (const [code, texts] of Object.entries(SUPERVISION_TEXT)) TEXT[code] = { ...texts, ...TEXT[code] };
 
 export function chooseLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");

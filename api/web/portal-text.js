@@ -1,7 +1,7 @@
 // The portal's words in French, Arabic (right to left) and English.
 export const PORTAL_TEXT = {
   fr: {
-    title: "Portail des demandes", newRequest: "Nouvelle demande ou réclamation", type: "Type de demande",
+    title: "Portail des demandes", guideLink: "Guide des services consulaires", newRequest: "Nouvelle demande ou réclamation", type: "Type de demande",
     description: "Votre demande", contact: "Votre e-mail ou téléphone (pour vous répondre)",
     place: "Lieu (adresse ou repère)", usePosition: "Utiliser ma position", photos: "Photos (facultatif)",
     send: "Envoyer", sent: "Demande enregistrée. Votre référence : {reference}",
@@ -15,7 +15,7 @@ export const PORTAL_TEXT = {
     comment: "Commentaire (facultatif)", thanks: "Merci pour votre avis.",
   },
   ar: {
-    title: "بوابة الطلبات", newRequest: "طلب أو شكاية جديدة", type: "نوع الطلب", description: "طلبكم",
+    title: "بوابة الطلبات", guideLink: "دليل الخدمات القنصلية", newRequest: "طلب أو شكاية جديدة", type: "نوع الطلب", description: "طلبكم",
     contact: "بريدكم الإلكتروني أو هاتفكم (للرد عليكم)", place: "المكان (عنوان أو معلم)",
     usePosition: "استعمال موقعي", photos: "صور (اختياري)", send: "إرسال",
     sent: "تم تسجيل الطلب. مرجعكم: {reference}",
@@ -29,7 +29,7 @@ export const PORTAL_TEXT = {
     thanks: "شكرا على رأيكم.",
   },
   en: {
-    title: "Requests portal", newRequest: "New request or complaint", type: "Kind of request",
+    title: "Requests portal", guideLink: "Guide to consular services", newRequest: "New request or complaint", type: "Kind of request",
     description: "Your request", contact: "Your e-mail or phone (to answer you)", place: "Place (address or landmark)",
     usePosition: "Use my position", photos: "Photos (optional)", send: "Send",
     sent: "Request recorded. Your reference: {reference}",

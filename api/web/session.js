@@ -35,7 +35,20 @@ export async function requireSignIn() {
   token = screenToken();
   const response = await request("GET", "/auth/me");
   me = await response.json();
+  addHomeLink();
   return me;
+}
+
+// Every page links back to the start page (index.html, which lists what this role may open): a link at the
+// head of the page's header, in the page's language.
+const HOME_TEXT = { fr: "Accueil", ar: "الرئيسية", en: "Home" };
+function addHomeLink() {
+  const header = document.querySelector("header");
+  if (!header || header.querySelector("a.home") || location.pathname === "/ui/index.html") return;
+  const link = Object.assign(document.createElement("a"), { className: "home", href: "/ui/index.html" });
+  link.textContent = `⌂ ${HOME_TEXT[document.documentElement.lang] || HOME_TEXT.en}`;
+  link.dataset.t = "home";
+  header.prepend(link);
 }
 
 export function currentUser() {

@@ -3,18 +3,16 @@
 // is HttpOnly: this script never sees it.
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 
-const HOME = { agent: "/ui/agent.html", supervisor: "/ui/wallboard.html", admin: "/ui/users.html" };
-// issue 17: the complaint workflow's roles
-Object.assign(HOME, { desk: "/ui/complaints.html", officer: "/ui/complaints.html", official: "/ui/complaints.html" });
+const HOME = "/ui/index.html"; // the start page lists what each role may open (pages.js)
 let lang = chooseLanguage();
 const picker = document.getElementById("lang");
 picker.value = lang;
 picker.onchange = () => { lang = picker.value; applyLanguage(lang); };
 
-function destination(role) {
+function destination() {
   const next = new URLSearchParams(location.search).get("next") || "";
   // never an open redirect: a path of ours, not "//elsewhere" or "https://elsewhere"
-  return /^\/ui\/[\w./?=&%-]*$/.test(next) && !next.startsWith("/ui/signin.html") ? next : HOME[role] || HOME.agent;
+  return /^\/ui\/[\w./?=&%-]*$/.test(next) && !next.startsWith("/ui/signin.html") ? next : HOME;
 }
 
 document.getElementById("signin").onsubmit = async (event) => {
@@ -42,7 +40,7 @@ document.getElementById("signin").onsubmit = async (event) => {
       }
       sessionStorage.removeItem("ivr-token");
       if (me.language && TEXT[me.language]) localStorage.setItem("ivr-ui-lang", me.language);
-      location.replace(destination(me.role));
+      location.replace(destination());
       return;
     }
     if (response.status === 429) {

@@ -148,7 +148,8 @@ NO_CALLER_ON_BOARD = "document.querySelector('[data-queue=\"q-fr\"] li.caller') 
 
 
 def _member_on_board(state: str) -> str:
-    return f'document.querySelector(\'[data-queue="q-fr"] li.member[data-interface="PJSIP/{SEAT}"][data-state="{state}"]\') !== null'  # noqa: E501
+    """The seat's row of the wallboard's agent grid in that state."""
+    return f'document.querySelector(\'#agents tr[data-interface="PJSIP/{SEAT}"][data-state="{state}"]\') !== null'
 
 
 async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpaused(
@@ -188,7 +189,11 @@ async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpau
         assert (await agent.post(f"/agents/{SEAT}/unpause")).status_code == 200
         connect = await ami.wait_for(_event("AgentConnect", Linkedid=join["Linkedid"]), timeout_s=10)
         assert connect["Interface"] == f"PJSIP/{SEAT}"
-        await page.wait_for(_member_on_board("on_call"), timeout_s=2, what="agent on call on the wallboard")
+        # the agent grid shows the seat on the call within a second of Asterisk reporting it answered
+        on_call_after = await _wallboard_shows(page, _member_on_board("on_call"), timeout_s=1.0, what="on call")
+        assert on_call_after < 1.0
+        row = f'#agents tr[data-interface="PJSIP/{SEAT}"]'
+        assert await page.evaluate(f"document.querySelector('{row} .call-queue').textContent") == "Français"
         await page.wait_for(NO_CALLER_ON_BOARD, timeout_s=2, what="nobody waiting")
         view = (await agent.get(f"/agents/{SEAT}")).json()
         assert view["caller"]["number"] == CALLER

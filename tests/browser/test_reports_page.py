@@ -3,6 +3,7 @@ of calls and requests, and the CSV export downloads the same report."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +105,46 @@ async def test_csv_export_downloads_from_the_page(api: LiveApi, page: Page, tmp_
 
 
 async def test_without_a_supervisor_token_the_page_refuses(api: LiveApi, page: Page) -> None:
-    await page.goto(f"{api.url}/ui/reports.html#token={DEMO_TOKENS[Role.AGENT]}")
+    await page.goto(f"{api.url}/ui/reports.html?lang=fr#token={DEMO_TOKENS[Role.AGENT]}")
     message = await page.wait_for("document.getElementById('error').textContent")
     assert "superviseur" in message
     assert await page.evaluate("document.querySelectorAll('#chart-calls rect').length") == 0
+
+
+async def test_the_pdf_export_renders_with_its_period_and_totals(api: LiveApi, page: Page, tmp_path: Path) -> None:
+    url = f"{api.url}/ui/reports.html?lang=fr&group_by=day&from=2026-11-20&to=2026-11-24"
+    await page.goto(f"{url}#token={DEMO_TOKENS[Role.SUPERVISOR]}")
+    await page.wait_for("document.body.dataset.loaded === 'true'")
+    period = await page.evaluate("document.getElementById('period').textContent")
+    assert period.startswith("Période : du ") and "(Africa/Casablanca)" in period, period
+    totals = await page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#table tfoot th')]"
+        ".map(c => [c.dataset.column, c.textContent]))"
+    )
+    assert totals["key"] == "Total" and totals["calls_offered"] == "4", totals  # every call of the fixture
+    download = await page.download("document.getElementById('pdf').click()", timeout_s=20)
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF-")
+    # the PDF renders (poppler's pdftoppm), and says its period and its totals
+    rendered = subprocess.run(["pdftoppm", "-r", "50", "-png", "-singlefile", str(saved), str(tmp_path / "page")],
+                              capture_output=True, check=False)  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    assert (tmp_path / "page.png").read_bytes()[:4] == b"\x89PNG"
+    text = subprocess.run(["pdftotext", "-layout", str(saved), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Période : du 2026-11-20 au 2026-11-2" in text and "(Africa/Casablanca)" in text, text[:500]
+    total_line = next(line for line in text.splitlines() if line.strip().startswith("Total"))
+    assert total_line.split()[1] == "4", total_line
+
+
+async def test_an_empty_period_says_no_data_in_arabic_right_to_left(api: LiveApi, page: Page) -> None:
+    url = f"{api.url}/ui/reports.html?lang=ar&group_by=day&from=2020-01-01&to=2020-01-02"
+    await page.goto(f"{url}#token={DEMO_TOKENS[Role.SUPERVISOR]}")
+    await page.wait_for("document.body.dataset.loaded === 'true'")
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    assert (
+        await page.evaluate("document.querySelector('#chart-calls .no-data').textContent")
+        == "لا توجد بيانات لهذه الفترة"
+    )
+    assert await page.evaluate("document.querySelector('#table tbody td.no-data') !== null")
+    assert await page.evaluate("document.querySelector('#table tfoot th').textContent") == "المجموع"

@@ -92,7 +92,11 @@ async def test_the_admin_creates_an_account_whose_password_is_shown_once_and_wor
     admin = await browser.new_page()
     await admin.goto(f"{api_url}/ui/signin.html")
     await sign_in(admin, "root", PASSWORD)
+    await arrive(admin, "/ui/index.html")  # the start page: an admin may open the staff accounts
+    await admin.wait_for("document.querySelector('#pages [data-page=users] a') !== null", what="users link")
+    await admin.evaluate("document.querySelector('#pages [data-page=users] a').click()")
     await arrive(admin, "/ui/users.html")
+    assert await admin.evaluate("document.querySelector('header a.home').getAttribute('href')") == "/ui/index.html"
     await admin.wait_for("document.querySelector('tr[data-username=alice]') !== null", what="the accounts")
     assert await admin.evaluate("document.documentElement.lang") == "en"  # root prefers English
     await admin.playwright.fill("#new-username", "bob")
@@ -106,7 +110,12 @@ async def test_the_admin_creates_an_account_whose_password_is_shown_once_and_wor
     bob = await browser.new_page()
     await bob.goto(f"{api_url}/ui/signin.html")
     await sign_in(bob, "bob", password)
-    await arrive(bob, "/ui/agent.html")
+    await arrive(bob, "/ui/index.html")
+    pages = await bob.wait_for(
+        "[...document.querySelectorAll('#pages li')].map((li) => li.dataset.page).join()", what="the agent's pages"
+    )
+    assert pages == "wallboard,agent,requests"  # no reports, no accounts for an agent
+    await bob.goto(f"{api_url}/ui/agent.html")
     await bob.wait_for("document.getElementById('seat').textContent === 'agent1002'", what="bob on his seat")
 
     await admin.evaluate("document.querySelector('tr[data-username=bob] button.secondary').click()")  # disable

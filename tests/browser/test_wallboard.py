@@ -13,6 +13,7 @@ from tests.fake_ami import FakeAmi
 from tests.support.api import serve_api
 from tests.support.browser import Browser, launch
 from tests.support.database import Database
+from tests.support.wallboard_scene import threshold_transcript
 
 JOIN = {
     "Event": "QueueCallerJoin",
@@ -111,3 +112,67 @@ async def test_a_bad_token_sends_the_screen_to_the_sign_in_page(api_url: str, br
     await page.goto(f"{api_url}/ui/wallboard.html#token=not-a-token")
     await page.wait_for("location.pathname === '/ui/signin.html'", timeout_s=5, what="the sign-in page")
     assert await page.evaluate("new URLSearchParams(location.search).get('next')") == "/ui/wallboard.html"
+
+
+def alert_of(selector: str) -> str:
+    return f"document.querySelector('{selector}').dataset.alert"
+
+
+async def test_thresholds_of_the_call_center_file_colour_the_right_cells_from_a_recorded_transcript(
+    api_url: str, staff_database: Database, fake: FakeAmi, browser: Browser
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=fr#token={staff_database.tokens['supervisor']}")
+    await page.wait_for("document.querySelector('[data-queue=\"q-ar\"]') !== null", timeout_s=10, what="q-ar card")
+    assert await page.evaluate("document.querySelector('[data-queue=\"q-fr\"] .name').textContent") == "Français"
+    for event in threshold_transcript(time.time()):
+        fake.emit(event)
+    await page.wait_for(
+        "document.querySelector('#agents tr[data-interface=\"PJSIP/agent1001\"]')?.dataset.state === 'paused'"
+        " && document.querySelector('[data-queue=\"q-fr\"] .abandoned').textContent === '1'"
+        " && document.querySelector('[data-queue=\"q-fr\"] .waiting-count').textContent === '1'",
+        timeout_s=3,
+        what="the whole transcript on the wallboard (its last caller waiting, after the abandon)",
+    )
+    fr, ar = '[data-queue="q-fr"]', '[data-queue="q-ar"]'
+    alerts = await page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('[data-alert]')].filter((n) => n.dataset.alert === 'yes')"
+        ".map((n) => [n.dataset.figure || n.className || n.dataset.queue, true]))"
+    )
+    assert await page.evaluate(alert_of(f"{fr} .service").replace(".dataset", ".parentElement.dataset")) == "yes"
+    assert await page.evaluate(alert_of(f"{fr} .longest").replace(".dataset", ".parentElement.dataset")) == "yes"
+    assert await page.evaluate(alert_of(f"{fr} .abandoned").replace(".dataset", ".parentElement.dataset")) == "yes"
+    assert await page.evaluate(alert_of(fr)) == "yes"
+    assert await page.evaluate(alert_of(ar)) == "no", alerts  # nothing happened in q-ar
+    assert await page.evaluate(alert_of(f"{ar} .service").replace(".dataset", ".parentElement.dataset")) == "no"
+    assert await page.evaluate(alert_of(f"{ar} .longest").replace(".dataset", ".parentElement.dataset")) == "no"
+    for figure in ("service", "longest", "abandon"):
+        assert await page.evaluate(alert_of(f'#totals [data-figure="{figure}"]')) == "yes", figure
+    assert await page.evaluate(alert_of('#totals [data-figure="waiting"]')) in (None, "no")
+    assert await page.evaluate(alert_of('#agents tr[data-interface="PJSIP/agent1001"] td.since')) == "yes"
+    assert await page.evaluate("document.getElementById('alert-count').dataset.alert") == "yes"
+    # the agent grid: one row per seat, the state, its reason, time in state counted from the recorded pause
+    row = '#agents tr[data-interface="PJSIP/agent1001"]'
+    assert await page.evaluate(f"document.querySelector('{row} .reason').textContent") == "training"
+    since = await page.evaluate(f"document.querySelector('{row} .since').textContent")
+    assert since.startswith(("16:", "17:")), since  # ~1,012 s
+
+
+async def test_the_arabic_wallboard_mirrors_its_totals_and_agent_grid(
+    api_url: str, staff_database: Database, fake: FakeAmi, browser: Browser
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=ar#token={staff_database.tokens['supervisor']}")
+    await page.wait_for("document.querySelector('[data-queue=\"q-ar\"]') !== null", timeout_s=10, what="cards")
+    for event in threshold_transcript(time.time()):
+        fake.emit(event)
+    await page.wait_for("document.querySelector('#agents tbody tr') !== null", timeout_s=3, what="the agent grid")
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    assert await page.evaluate("getComputedStyle(document.getElementById('agents')).direction") == "rtl"
+    assert await page.evaluate("document.querySelector('[data-queue=\"q-ar\"] .name').textContent") == "العربية"
+    # right to left: the first column (the agent) is the right-most one, the centre's title starts at the right
+    assert await page.evaluate(
+        "(() => { const [first, second] = document.querySelectorAll('#agents thead th');"
+        " return first.getBoundingClientRect().left > second.getBoundingClientRect().left; })()"
+    )
+    assert await page.evaluate("document.querySelector('#agents thead th').textContent") == "الموظف"

@@ -164,7 +164,12 @@ async def test_queue_events_are_stored_and_rebuild_the_day_after_a_restart(
         fake.emit({"Event": "QueueCallerJoin", **join})
         fake.emit({"Event": "QueueCallerAbandon", **join, "HoldTime": "30", "OriginalPosition": "1"})
         fake.emit({"Event": "QueueCallerLeave", **join, "Count": "0"})
-        await eventually(lambda: first.state.live.state.queues["q-fr"].abandoned == 1, timeout_s=5, what="one abandon")
+        # "connected" comes before the QueueStatus resync has created the queues: q-fr may not exist yet
+        await eventually(
+            lambda: (fr := first.state.live.state.queues.get("q-fr")) is not None and fr.abandoned == 1,
+            timeout_s=5,
+            what="one abandon",
+        )
         async with first.state.sessions() as session:
             await eventually(lambda: events_stored(first, 3), timeout_s=5, what="3 events stored")
             stored = await events_since(session, since=clock.now - timedelta(minutes=1))

@@ -1,0 +1,55 @@
+// Texts of the supervisors' pages (wallboard, agent grid, start page, reports) in French, Arabic and English.
+// api/web/i18n.js merges them into TEXT, so `data-t` works for them as for the rest.
+export const SUPERVISION_TEXT = {
+  fr: {
+    centre: "Centre", offered: "Reçus", abandonRate: "Taux d'abandon", estimatedWait: "Attente estimée",
+    agentsAvailable: "Agents disponibles", agentsOnCall: "Agents en appel", agentsPaused: "Agents en pause",
+    agentGrid: "Agents", agent: "Agent", timeInState: "Depuis", pauseReason: "Motif de pause", callQueue: "File de l'appel",
+    talk: "Conversation", callsToday: "Appels", aht: "Durée moy.", supervise: "Superviser",
+    listen: "Écouter", whisper: "Souffler", barge: "Intervenir", mySeat: "Mon poste (sonne d'abord)",
+    spyStarted: "Votre poste sonne : décrochez pour {mode} {agent}.", spyNoSeat: "Indiquez d'abord votre poste.",
+    lastHour: "Appels reçus, dernière heure (par 5 min)", alerts: "Alertes", noAlert: "Aucune alerte",
+    soundOn: "Son des alertes : activé", soundOff: "Son des alertes : coupé", more: "+{n} autres",
+    home: "Accueil", startTitle: "Accueil", startIntro: "Pages que vous pouvez ouvrir",
+    reports: "Rapports pour le ministère", admin: "Administration",
+    pages: {
+      wallboard: "Tableau de bord des files et des agents", agent: "Poste agent (téléphone, fiche appelant)",
+      requests: "Demandes des citoyens", reports: "Rapports pour le ministère", users: "Comptes du personnel",
+      docs: "Documentation de l'API",
+    },
+  },
+  ar: {
+    centre: "المركز", offered: "الواردة", abandonRate: "نسبة الترك", estimatedWait: "الانتظار المتوقع",
+    agentsAvailable: "موظفون متاحون", agentsOnCall: "موظفون في مكالمة", agentsPaused: "موظفون في استراحة",
+    agentGrid: "الموظفون", agent: "الموظف", timeInState: "منذ", pauseReason: "سبب الاستراحة", callQueue: "قائمة المكالمة",
+    talk: "المحادثة", callsToday: "المكالمات", aht: "متوسط المدة", supervise: "الإشراف",
+    listen: "استماع", whisper: "همس", barge: "تدخل", mySeat: "مكتبي (يرن أولاً)",
+    spyStarted: "مكتبك يرن: ارفع السماعة لـ{mode} {agent}.", spyNoSeat: "أدخل مكتبك أولاً.",
+    lastHour: "المكالمات الواردة خلال الساعة الأخيرة (كل 5 دقائق)", alerts: "تنبيهات", noAlert: "لا توجد تنبيهات",
+    soundOn: "صوت التنبيهات: مفعّل", soundOff: "صوت التنبيهات: مكتوم", more: "+{n} آخرون",
+    home: "الرئيسية", startTitle: "الرئيسية", startIntro: "الصفحات التي يمكنك فتحها",
+    reports: "تقارير الوزارة", admin: "الإدارة",
+    pages: {
+      wallboard: "لوحة متابعة القوائم والموظفين", agent: "مكتب الموظف (الهاتف، بطاقة المتصل)",
+      requests: "طلبات المواطنين", reports: "تقارير الوزارة", users: "حسابات الموظفين",
+      docs: "توثيق الواجهة البرمجية",
+    },
+  },
+  en: {
+    centre: "Centre", offered: "Offered", abandonRate: "Abandon rate", estimatedWait: "Estimated wait",
+    agentsAvailable: "Agents available", agentsOnCall: "Agents on a call", agentsPaused: "Agents paused",
+    agentGrid: "Agents", agent: "Agent", timeInState: "For", pauseReason: "Pause reason", callQueue: "Call's queue",
+    talk: "Talk", callsToday: "Calls", aht: "Avg handle", supervise: "Supervise",
+    listen: "Listen", whisper: "Whisper", barge: "Barge", mySeat: "My seat (rung first)",
+    spyStarted: "Your seat is ringing: pick up to {mode} {agent}.", spyNoSeat: "Give your seat first.",
+    lastHour: "Calls offered, last hour (per 5 min)", alerts: "Alerts", noAlert: "No alert",
+    soundOn: "Alert sound: on", soundOff: "Alert sound: muted", more: "+{n} more",
+    home: "Home", startTitle: "Home", startIntro: "Pages you may open",
+    reports: "Reports for the ministry", admin: "Administration",
+    pages: {
+      wallboard: "Queue and agent wallboard", agent: "Agent desk (phone, caller card)",
+      requests: "Citizens' requests", reports: "Reports for the ministry", users: "Staff accounts",
+      docs: "API documentation",
+    },
+  },
+};

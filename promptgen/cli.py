@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from callcenter.loading import ConfigError, load_callcenter
-from promptgen.build import Builder, Progress
+from promptgen import levels
+from promptgen.build import MANIFEST_NAME, Builder, Progress
 from promptgen.catalog import CATALOG_DIR, RECORDED_DIR, CatalogError, Deployment, LanguageTexts, load_catalog
 from promptgen.check import check
 from promptgen.engines import Engine, default_engines
@@ -50,13 +51,30 @@ def build_command(args: argparse.Namespace, engines: Sequence[Engine] | None = N
 
 def check_command(args: argparse.Namespace) -> int:
     catalog, deployment = _load(args)
-    results = check(catalog, deployment, args.recorded)
+    sounds = args.sounds if (args.sounds / MANIFEST_NAME).is_file() else None
+    results = check(catalog, deployment, args.recorded, sounds)
     for result in results:
         print(result.line())
         for error in result.errors:
             print(f"     error: {error}")
         for warning in result.warnings:
             print(f"     note: {warning}")
+        by_origin: dict[str, list[str]] = {}
+        for name, origin in result.fallbacks.items():
+            by_origin.setdefault(origin, []).append(name)
+        for origin, names in sorted(by_origin.items()):
+            keys = [name for name in names if not name.startswith("num_")]
+            pieces = len(names) - len(keys)
+            print(f"     fallback to {origin}: {len(keys)} prompts ({', '.join(keys) or 'none'})"
+                  f"{f' and {pieces} number pieces' if pieces else ''} play {origin} audio until recorded")
+        for problem in result.levels:
+            print(f"     level: {problem}")
+    measured = sum(result.measured for result in results)
+    problems = sum(len(result.levels) for result in results)
+    where = f"{measured} built files in {sounds} and the recordings" if sounds else (
+        f"the recordings only (no build in {args.sounds}: `make prompts`)")
+    print(f"prompts check: levels (target {levels.TARGET_DB:.0f} dBFS gated RMS, peak <= "
+          f"{levels.PEAK_CEILING_DB:.0f} dBFS) of {where}: {problems} problem(s)")
     failed = [result.code for result in results if result.errors]
     print(f"prompts check: {'FAILED for ' + ', '.join(failed) if failed else 'every key has a text in every language'}")
     return 1 if failed else 0
@@ -76,6 +94,9 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--sandbox", action="store_true", help="install into the sandbox Asterisk's sounds")
             command.add_argument("--offline", action="store_true", help="espeak-ng only, do not try gTTS")
             command.add_argument("--jobs", type=int, default=None, help="parallel conversions")
+        else:
+            command.add_argument("--sounds", type=Path, default=DEFAULT_OUT,
+                                 help="a built sounds folder whose levels to report (skipped when not built)")
     return root
 
 

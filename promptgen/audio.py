@@ -70,11 +70,12 @@ def _sox(args: Sequence[str], stdin: bytes | None = None) -> bytes:
     return result.stdout
 
 
-def decode(source: Path, rate: int = MASTER_RATE) -> array[int]:
-    """Any audio sox reads -> mono 16-bit samples at `rate`."""
+def decode(source: Path, rate: int = MASTER_RATE, *, guard: bool = True) -> array[int]:
+    """Any audio sox reads -> mono 16-bit samples at `rate`; `guard` lowers the gain rather than clip in the
+    resampling (off to measure a recording's own clipping)."""
     try:
-        raw = _sox(["-G", str(source), "-t", "raw", "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer",
-                    "-L", "-"])
+        raw = _sox([*(["-G"] if guard else []), str(source), "-t", "raw", "-r", str(rate), "-c", "1", "-b", "16",
+                    "-e", "signed-integer", "-L", "-"])
     except SynthesisError as exc:
         raise SynthesisError(f"{source.name}: {exc}") from exc
     samples: array[int] = array("h")

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from callcenter.calendar import BusinessCalendar
+from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
@@ -23,6 +24,7 @@ from ivr.flows.context import FlowContext
 from ivr.language_memory import InMemoryLanguageMemory, LanguageMemory
 from ivr.registry import FlowRegistry
 from ivr.settings import Settings
+from ivr.studio import PromptStudio
 
 
 def shifted_clock(at: datetime | None) -> Callable[[], datetime]:
@@ -53,7 +55,19 @@ def build_context(at: datetime | None, settings: Settings) -> FlowContext:
         voicemail_dir=str(settings.voicemail_dir),
         tickets=ApiTicketDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
         queue_desk=ApiQueueDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
+        studio=prompt_studio(settings, callcenter),
     )
+
+
+def prompt_studio(settings: Settings, callcenter: CallCenter) -> PromptStudio | None:
+    """Recording prompts by phone: on when a talents file is configured; takes go where voicemails go."""
+    if settings.prompt_talents is None:
+        return None
+    from promptgen.catalog import RECORDED_DIR
+    from promptgen.studio import FileStudio
+
+    return FileStudio(talents_file=settings.prompt_talents, recorded_dir=settings.recorded_dir or RECORDED_DIR,
+                      sounds_dir=settings.sounds_dir, callcenter=callcenter, takes=str(settings.voicemail_dir))
 
 
 REGISTRY: FlowRegistry[FlowContext] = FlowRegistry(FLOWS, build_context)

@@ -54,6 +54,7 @@ from api.routes import metrics as metrics_route
 from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
 from api.routes.docs import router as docs_router
+from api.routes.prompts import router as prompts_router
 from api.routes.softphone import router as softphone_router
 from api.security.headers import SecurityHeadersMiddleware
 from callcenter.config import CallCenter
@@ -208,6 +209,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(softphone_router)  # the agent page's browser softphone: its seat's settings
     app.include_router(docs_router)
+    app.include_router(prompts_router)  # issue 18: voice prompts, recorded in the browser
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ParameterGuardMiddleware)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from callcenter.loading import ConfigError, load_callcenter
 from promptgen import levels
@@ -80,6 +82,19 @@ def check_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def pin_hash_command(stdin: TextIO) -> int:
+    """Read a PIN (a terminal asks without echo) and print its argon2 hash for the talents file."""
+    from promptgen.studio import hash_pin  # argon2 only for this command
+
+    pin = getpass.getpass("PIN: ") if stdin.isatty() else stdin.readline().strip()
+    try:
+        print(hash_pin(pin))
+    except ValueError as exc:
+        print(f"ivr prompts pin-hash: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="ivr prompts", description="Build or check the voice prompts.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -97,11 +112,14 @@ def parser() -> argparse.ArgumentParser:
         else:
             command.add_argument("--sounds", type=Path, default=DEFAULT_OUT,
                                  help="a built sounds folder whose levels to report (skipped when not built)")
+    commands.add_parser("pin-hash", help="hash a voice talent's PIN (read from stdin) for IVR_PROMPT_TALENTS")
     return root
 
 
 def main(argv: Iterable[str], engines: Sequence[Engine] | None = None) -> int:
     args = parser().parse_args(list(argv))
+    if args.command == "pin-hash":
+        return pin_hash_command(sys.stdin)
     try:
         return build_command(args, engines) if args.command == "build" else check_command(args)
     except (CatalogError, ConfigError) as exc:

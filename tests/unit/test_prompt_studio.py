@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 import shutil
@@ -214,3 +215,17 @@ def test_the_studio_is_wired_only_with_a_talents_file(tmp_path: Path) -> None:
     assert prompt_studio(Settings(), callcenter) is None
     wired = prompt_studio(Settings(prompt_talents=tmp_path / "t.toml", voicemail_dir=tmp_path), callcenter)
     assert wired is not None and wired.takes_dir == str(tmp_path)
+
+
+def test_the_pin_hash_command_prints_a_hash_and_refuses_short_pins(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from promptgen import cli
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("2468\n"))
+    assert cli.main(["pin-hash"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("$argon2") and studio.verify(
+        {"1": studio.TalentEntry(Talent("1", "x"), printed)}, "1", "2468") is not None
+    monkeypatch.setattr("sys.stdin", io.StringIO("12\n"))
+    assert cli.main(["pin-hash"]) == 1

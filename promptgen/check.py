@@ -12,6 +12,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,16 @@ class LanguageCheck:
             shown = ", ".join(self.not_recorded[:8]) + (", ..." if len(self.not_recorded) > 8 else "")
             line += f"; not recorded: {shown}"
         return line
+
+
+REFERENCE_LANGUAGE = "en"
+PLACEHOLDER = re.compile(r"\{\w+\}")
+
+
+def keys_named(text: str) -> list[str]:
+    """The placeholders and phone keys (0-9 # *) a text names, in order: every language must name the same ones
+    (a caller told "press 2" in one language and "press 3" in another hears a different menu)."""
+    return sorted(re.findall(r"\{\w+\}|[0-9#*]", text))
 
 
 def recording_level(path: Path) -> list[str]:
@@ -102,6 +113,16 @@ def check(
                 result.errors.append(f"missing Latin transcriptions: {', '.join(absent)}")
             if mismatched:
                 result.errors.append(f"Tifinagh differs from its Latin transcription: {', '.join(mismatched)}")
+        reference = catalog.get(REFERENCE_LANGUAGE)
+        if reference is not None and language.code != REFERENCE_LANGUAGE:
+            differing = [key for key, text in texts.prompts.items()
+                         if key in reference.prompts and keys_named(text) != keys_named(reference.prompts[key])]
+            if differing:
+                result.warnings.append(f"keys or placeholders differ from the {REFERENCE_LANGUAGE} text: "
+                                       f"{', '.join(differing)}")
+        schwa = [key for key, latin in texts.latin.items() if "e" in PLACEHOLDER.sub("", latin).lower()]
+        if schwa:
+            result.warnings.append(f"schwa written (IRCAM spelling leaves it out): {', '.join(schwa)}")
         unused = sorted(set(texts.prompts) - set(keys))
         if unused:
             result.warnings.append(f"texts for keys no flow plays: {', '.join(unused)}")

@@ -146,3 +146,17 @@ def test_the_check_command_names_each_fallback_and_sums_up_the_levels(tmp_path: 
     assert code == 0, text
     assert "fallback to ar: 39 prompts (greeting, " in text and "number pieces play ar audio" in text
     assert "of the recordings only (no build in" in text
+
+
+def test_texts_must_name_the_same_keys_and_amazigh_leaves_the_schwa_out(tmp_path: Path) -> None:
+    deployment = Deployment((VoiceLanguage("en", "1", "en"), VoiceLanguage("zgh", "2", None, "en")), "x", 0, 0)
+    texts = {
+        "en": LanguageTexts("en", prompts={"confirm_or_change": "To confirm, press 1. To correct it, press 2."}),
+        "zgh": LanguageTexts("zgh", prompts={"confirm_or_change": "ⵙⵉⵜ ⴼ 1. ⵙⵉⵜ ⴼ 3. ⵖⴻⴼ"},
+                             latin={"confirm_or_change": "sit f 1. sit f 3. ɣef"}),
+    }
+    english, amazigh = check.check(texts, deployment, tmp_path)
+    assert not any("differ" in note for note in english.warnings)
+    assert "keys or placeholders differ from the en text: confirm_or_change" in amazigh.warnings
+    assert "schwa written (IRCAM spelling leaves it out): confirm_or_change" in amazigh.warnings
+    assert check.keys_named("Press {digit}, then 1 and # ({portal})") == ["#", "1", "{digit}", "{portal}"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from benchmarks import asterisk_load, fastagi, ingest, journey, reports, wallboard
 from benchmarks.common import RESULTS_DIR, Options, machine
+from benchmarks.prompt_codecs import main as prompt_codecs_main  # issue 18
 
 PARTS: dict[str, Callable[[Options], Any]] = {
     "fastagi": fastagi.main,
@@ -19,6 +20,7 @@ PARTS: dict[str, Callable[[Options], Any]] = {
     "wallboard": wallboard.main,
     "asterisk": asterisk_load.main,
     "journey": journey.main,
+    "prompt-codecs": prompt_codecs_main,  # issue 18: WAV-only vs codec-native prompts, Asterisk CPU per call
 }
 
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from callcenter.calendar import BusinessCalendar
-from callcenter.config import CallCenter
 from callcenter.loading import load_callcenter
 from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
+from ivr.adapters.prompt_studio import FileStudio
 from ivr.adapters.queue_client import ApiQueueDesk
 from ivr.adapters.tickets_client import ApiTicketDesk
 from ivr.flows import FLOWS
@@ -55,19 +55,15 @@ def build_context(at: datetime | None, settings: Settings) -> FlowContext:
         voicemail_dir=str(settings.voicemail_dir),
         tickets=ApiTicketDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
         queue_desk=ApiQueueDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
-        studio=prompt_studio(settings, callcenter),
+        studio=prompt_studio(settings),
     )
 
 
-def prompt_studio(settings: Settings, callcenter: CallCenter) -> PromptStudio | None:
+def prompt_studio(settings: Settings) -> PromptStudio | None:
     """Recording prompts by phone: on when a talents file is configured; takes go where voicemails go."""
     if settings.prompt_talents is None:
         return None
-    from promptgen.catalog import RECORDED_DIR
-    from promptgen.studio import FileStudio
-
-    return FileStudio(talents_file=settings.prompt_talents, recorded_dir=settings.recorded_dir or RECORDED_DIR,
-                      sounds_dir=settings.sounds_dir, callcenter=callcenter, takes=str(settings.voicemail_dir))
+    return FileStudio(talents_file=settings.prompt_talents, takes=str(settings.voicemail_dir))
 
 
 REGISTRY: FlowRegistry[FlowContext] = FlowRegistry(FLOWS, build_context)

@@ -1,5 +1,5 @@
 """Recorded overrides: store an accepted take (phone or browser) as a prompt's recording, with who and when, and
-rebuild that prompt in every codec; revert to synthesis; the voice talents who may record by phone.
+rebuild that prompt in every codec; revert to synthesis; the catalog as the admin page lists it.
 
 Rules:
 - An override is prompts/recorded/<lang>/<key>.wav (recorded_dir), trimmed and normalised when stored (the build
@@ -8,80 +8,31 @@ Rules:
 - Storing or reverting rebuilds the key in that language and in every language whose audio falls back to it
   (Amazigh copies Arabic), into the Asterisk sounds folder `sounds_dir`, through the same incremental Builder as
   `ivr prompts build`: the next call plays the new files.
-- Talents live in a TOML file (IVR_PROMPT_TALENTS), one table per talent number:
-  [talents.1001] name = "...", pin_hash = "$argon2id$..." (`ivr prompts pin-hash`), languages = ["zgh"] (optional).
-  PINs are only ever stored as argon2 hashes; a wrong number and a wrong PIN look the same to the caller.
+- The call plane and the API reach this module only through the command line (`ivr prompts list | store |
+  revert`): neither imports the prompt builder.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
 import tempfile
-import tomllib
 import wave
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from callcenter.config import CallCenter
 from ivr.prompts import Prompt
-from ivr.studio import StudioError, Talent
+from ivr.studio import StudioError, prompt_number
 from promptgen import levels
 from promptgen.audio import MASTER_RATE, SynthesisError, decode, samples_bytes
-from promptgen.build import Builder, BuildReport, Progress
+from promptgen.build import SOUND_FOLDER, Builder, BuildReport, Progress
 from promptgen.catalog import CATALOG_DIR, CatalogError, Deployment, load_catalog
 from promptgen.engines import Engine, default_engines
 from promptgen.plan import RECORDED_SUFFIXES, plan
 
-_HASHER = PasswordHasher()
 MAX_TAKE_S = 120.0
-
-
-def hash_pin(pin: str) -> str:
-    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
-        raise ValueError("a PIN is 4 to 12 digits")
-    return _HASHER.hash(pin)
-
-
-@dataclass(frozen=True)
-class TalentEntry:
-    talent: Talent
-    pin_hash: str
-
-
-def load_talents(path: Path) -> dict[str, TalentEntry]:
-    """The talents file; a StudioError naming the problem when it is malformed."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise StudioError(f"{path}: {exc}") from exc
-    talents: dict[str, TalentEntry] = {}
-    for number, entry in data.get("talents", {}).items():
-        if not (number.isascii() and number.isdigit()) or not isinstance(entry, dict):
-            raise StudioError(f"{path}: [talents.{number}] must be a table named by digits")
-        name, pin_hash, languages = entry.get("name"), entry.get("pin_hash"), entry.get("languages", [])
-        if not isinstance(name, str) or not isinstance(pin_hash, str) or not isinstance(languages, list):
-            raise StudioError(f"{path}: [talents.{number}] needs name, pin_hash and optionally languages")
-        talents[number] = TalentEntry(Talent(number, name, tuple(str(code) for code in languages)), pin_hash)
-    return talents
-
-
-def verify(talents: dict[str, TalentEntry], number: str, pin: str) -> Talent | None:
-    entry = talents.get(number)
-    if entry is None:
-        _HASHER.hash("0000")  # the same work as a wrong PIN: the timing does not tell which numbers exist
-        return None
-    try:
-        _HASHER.verify(entry.pin_hash, pin)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return None
-    return entry.talent
 
 
 def store_recording(recorded_dir: Path, language: str, key: str, take: Path, *, by: str, via: str,
@@ -158,33 +109,42 @@ def rebuild(sounds_dir: Path, callcenter: CallCenter, recorded_dir: Path, langua
     return report
 
 
-@dataclass
-class FileStudio:
-    """The studio the agi process uses: talents from a file, overrides in recorded_dir, rebuilt into sounds_dir."""
-
-    talents_file: Path
-    recorded_dir: Path
-    sounds_dir: Path
-    callcenter: CallCenter
-    takes: str
-    catalog_dir: Path = CATALOG_DIR
-    engines: list[Engine] | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def takes_dir(self) -> str:
-        return self.takes
-
-    async def authenticate(self, number: str, pin: str) -> Talent | None:
-        talents = await asyncio.to_thread(load_talents, self.talents_file)  # edits apply without a restart
-        return await asyncio.to_thread(verify, talents, number, pin)
-
-    async def accept(self, *, language: str, key: Prompt, take: Path, talent: Talent, at: datetime) -> None:
-        async with self._lock:  # one rebuild at a time: the manifest is one file
-            await asyncio.to_thread(self._accept, language, key.value, take, talent, at)
-
-    def _accept(self, language: str, key: str, take: Path, talent: Talent, at: datetime) -> None:
-        store_recording(self.recorded_dir, language, key, take, by=talent.label, via="phone", at=at)
-        rebuild(self.sounds_dir, self.callcenter, self.recorded_dir, language, key, catalog_dir=self.catalog_dir,
-                engines=self.engines)
-        take.unlink(missing_ok=True)
+def catalog_entries(callcenter: CallCenter, recorded_dir: Path, sounds_dir: Path,
+                    catalog_dir: Path = CATALOG_DIR) -> dict[str, object]:
+    """Every prompt key in every language, as the admin page shows it (`ivr prompts list --json`): number, text
+    (and Latin), source (recorded, synthesised, fallback, missing), the language it falls back to, whether it
+    is built, and who recorded it when; with the coverage per language."""
+    deployment = Deployment.from_callcenter(callcenter)
+    texts = load_catalog(catalog_dir)
+    keys = [key.value for key in Prompt]
+    entries: list[dict[str, object]] = []
+    for item in plan(texts, deployment, recorded_dir):
+        if item.name not in keys:
+            continue  # number pieces: not on the page
+        language = texts.get(item.language)
+        if item.recorded is not None:
+            source = "recorded"
+        elif item.fallback is not None:
+            source = "fallback"
+        elif item.text is not None:
+            source = "synthesised"
+        else:
+            source = "missing"
+        voice = deployment.language(item.language)
+        meta = recording_meta(recorded_dir, item.language, item.name) or {}
+        entries.append({
+            "language": item.language, "key": item.name, "number": prompt_number(Prompt(item.name)),
+            "text": language.prompts.get(item.name) if language else None,
+            "latin": language.latin.get(item.name) if language else None,
+            "source": source,
+            "fallback_from": voice.audio_fallback if voice.tts_voice is None and source != "recorded" else None,
+            "built": (sounds_dir / item.language / SOUND_FOLDER / f"{item.name}.wav").is_file(),
+            "recorded_by": meta.get("by"), "recorded_at": meta.get("at"), "recorded_via": meta.get("via"),
+        })
+    coverage = [
+        {"language": lang.code, "total": len(keys),
+         "recorded": sum(1 for e in entries if e["language"] == lang.code and e["source"] == "recorded"),
+         "fallback_from": lang.audio_fallback if lang.tts_voice is None else None}
+        for lang in deployment.languages
+    ]
+    return {"prompts": entries, "coverage": coverage}

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.loading import load_callcenter
+from ivr.adapters import prompt_studio as talents_file
 from ivr.fake_channel import FakeChannel
 from ivr.flows import record_prompts
 from ivr.prompts import Prompt, sound
@@ -140,35 +141,37 @@ class ToneEngine:
 
 
 def test_pins_are_hashed_and_checked(tmp_path: Path) -> None:
-    hashed = studio.hash_pin("2468")
+    hashed = talents_file.hash_pin("2468")
     assert "2468" not in hashed
     path = tmp_path / "talents.toml"
     path.write_text(f'[talents.1001]\nname = "Fatima"\npin_hash = "{hashed}"\nlanguages = ["zgh"]\n')
-    talents = studio.load_talents(path)
-    assert studio.verify(talents, "1001", "2468") == Talent("1001", "Fatima", ("zgh",))
-    assert studio.verify(talents, "1001", "2469") is None and studio.verify(talents, "9", "2468") is None
+    talents = talents_file.load_talents(path)
+    assert talents_file.verify(talents, "1001", "2468") == Talent("1001", "Fatima", ("zgh",))
+    assert talents_file.verify(talents, "1001", "2469") is None and talents_file.verify(talents, "9", "2468") is None
     with pytest.raises(ValueError):
-        studio.hash_pin("12")
+        talents_file.hash_pin("12")
     path.write_text('[talents.boss]\nname = "x"\n')
     with pytest.raises(StudioError, match="digits"):
-        studio.load_talents(path)
+        talents_file.load_talents(path)
     path.write_text('[talents.1]\nname = 3\n')
     with pytest.raises(StudioError, match="pin_hash"):
-        studio.load_talents(path)
+        talents_file.load_talents(path)
     with pytest.raises(StudioError):
-        studio.load_talents(tmp_path / "absent.toml")
+        talents_file.load_talents(tmp_path / "absent.toml")
 
 
 @needs_sox
-async def test_an_accepted_take_becomes_the_prompt_in_every_codec_and_for_its_followers(tmp_path: Path) -> None:
+async def test_an_accepted_take_becomes_the_prompt_in_every_codec_and_for_its_followers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     callcenter = load_callcenter()
     sounds, recorded = tmp_path / "sounds", tmp_path / "recorded"
+    monkeypatch.setenv("IVR_SOUNDS_DIR", str(sounds))  # what `ivr prompts store` (a child process) reads
+    monkeypatch.setenv("IVR_RECORDED_DIR", str(recorded))
     engine = ToneEngine()
-    hashed = studio.hash_pin("2468")
     talents = tmp_path / "talents.toml"
-    talents.write_text(f'[talents.1001]\nname = "Fatima"\npin_hash = "{hashed}"\n')
-    file_studio = studio.FileStudio(talents_file=talents, recorded_dir=recorded, sounds_dir=sounds,
-                                    callcenter=callcenter, takes=str(tmp_path), engines=[engine])
+    talents.write_text(f'[talents.1001]\nname = "Fatima"\npin_hash = "{talents_file.hash_pin("2468")}"\n')
+    file_studio = talents_file.FileStudio(talents_file=talents, takes=str(tmp_path))
     talent = await file_studio.authenticate("1001", "2468")
     assert talent is not None and await file_studio.authenticate("1001", "1") is None
     # Arabic greeting synthesised first (Amazigh copies it), then a take recorded in Arabic replaces both.
@@ -189,12 +192,44 @@ async def test_an_accepted_take_becomes_the_prompt_in_every_codec_and_for_its_fo
     assert manifest["zgh/greeting"]["source"] == "fallback:ar"
     after = (sounds / "zgh" / "ivr" / "greeting.alaw").read_bytes()
     assert after != before and after == (sounds / "ar" / "ivr" / "greeting.alaw").read_bytes()
+    listed = studio.catalog_entries(callcenter, recorded, sounds)
+    entries = {(e["language"], e["key"]): e for e in listed["prompts"]}  # type: ignore[attr-defined]
+    assert entries[("ar", "greeting")]["source"] == "recorded" and entries[("ar", "greeting")]["built"]
+    amazigh = entries[("zgh", "greeting")]
+    assert (amazigh["source"], amazigh["fallback_from"]) == ("fallback", "ar")
+    assert {"language": "ar", "total": 39, "recorded": 1, "fallback_from": None} in listed["coverage"]  # type: ignore[operator]
+
+    # A take that is not audio: the command refuses it (exit 2), the flow hears a StudioError.
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"RIFF....WAVEjunk")
+    with pytest.raises(StudioError, match="not audio"):
+        await file_studio.accept(language="ar", key=Prompt.GOODBYE, take=garbage, talent=talent, at=AT)
 
     # Revert: the recording goes, synthesis comes back.
     assert studio.remove_recording(recorded, "ar", "greeting") and not stored.exists()
     assert not studio.remove_recording(recorded, "ar", "greeting")
     studio.rebuild(sounds, callcenter, recorded, "ar", "greeting", engines=[engine])
     assert json.loads((sounds / MANIFEST_NAME).read_text())["files"]["ar/greeting"]["source"] == "tone"
+
+
+@needs_sox
+def test_the_store_list_and_revert_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from promptgen import cli
+
+    places = ["--recorded", str(tmp_path / "recorded"), "--sounds", str(tmp_path / "sounds")]
+    take = tmp_path / "take.wav"
+    write_wav(take, speech_like(1.0, 3000))
+    assert cli.main(["store", *places, "fr", "goodbye", str(take), "--by", "Idir", "--via", "file"]) == 0
+    assert cli.main(["list", *places]) == 0
+    listed = json.loads(capsys.readouterr().out.splitlines()[-1])
+    goodbye = next(e for e in listed["prompts"] if (e["language"], e["key"]) == ("fr", "goodbye"))
+    assert (goodbye["source"], goodbye["recorded_by"], goodbye["recorded_via"]) == ("recorded", "Idir", "file")
+    assert cli.main(["revert", *places, "fr", "goodbye"]) == 0
+    assert cli.main(["revert", *places, "fr", "goodbye"]) == 2
+    silent = tmp_path / "silent.wav"
+    write_wav(silent, [0] * 800)
+    assert cli.main(["store", *places, "fr", "goodbye", str(silent), "--by", "x"]) == 2
+    assert "refused: no speech" in capsys.readouterr().err
 
 
 @needs_sox
@@ -211,9 +246,8 @@ def test_silence_or_garbage_is_never_stored(tmp_path: Path) -> None:
 
 
 def test_the_studio_is_wired_only_with_a_talents_file(tmp_path: Path) -> None:
-    callcenter = load_callcenter()
-    assert prompt_studio(Settings(), callcenter) is None
-    wired = prompt_studio(Settings(prompt_talents=tmp_path / "t.toml", voicemail_dir=tmp_path), callcenter)
+    assert prompt_studio(Settings()) is None
+    wired = prompt_studio(Settings(prompt_talents=tmp_path / "t.toml", voicemail_dir=tmp_path))
     assert wired is not None and wired.takes_dir == str(tmp_path)
 
 
@@ -225,7 +259,7 @@ def test_the_pin_hash_command_prints_a_hash_and_refuses_short_pins(
     monkeypatch.setattr("sys.stdin", io.StringIO("2468\n"))
     assert cli.main(["pin-hash"]) == 0
     printed = capsys.readouterr().out.strip()
-    assert printed.startswith("$argon2") and studio.verify(
-        {"1": studio.TalentEntry(Talent("1", "x"), printed)}, "1", "2468") is not None
+    assert printed.startswith("$argon2") and talents_file.verify(
+        {"1": talents_file.TalentEntry(Talent("1", "x"), printed)}, "1", "2468") is not None
     monkeypatch.setattr("sys.stdin", io.StringIO("12\n"))
     assert cli.main(["pin-hash"]) == 1

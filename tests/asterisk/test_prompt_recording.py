@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr.adapters.prompt_studio import hash_pin
 from promptgen import studio
 from promptgen.build import MANIFEST_NAME, load_manifest
 from sandbox.ami import AmiClient
@@ -48,7 +49,7 @@ async def test_a_prompt_recorded_by_phone_is_what_the_next_caller_hears(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     talents = tmp_path / "talents.toml"
-    talents.write_text(f'[talents.1001]\nname = "Test talent"\npin_hash = "{studio.hash_pin("2468")}"\n')
+    talents.write_text(f'[talents.1001]\nname = "Test talent"\npin_hash = "{hash_pin("2468")}"\n')
     recorded = tmp_path / "recorded"
     monkeypatch.setenv("IVR_PROMPT_TALENTS", str(talents))
     monkeypatch.setenv("IVR_RECORDED_DIR", str(recorded))

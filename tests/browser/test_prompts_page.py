@@ -61,6 +61,14 @@ def row(language: str, key: str) -> str:
     return f"document.querySelector('#prompts tr[data-language=\"{language}\"][data-key=\"{key}\"]')"
 
 
+async def becomes(page: Page, language: str, key: str, source: str) -> None:
+    """Until the row shows `source`, or the page shows an error (then fail with it); the builder runs meanwhile."""
+    state = await page.wait_for(
+        f"({row(language, key)}?.dataset.source === '{source}' && document.body.dataset.busy !== 'true') ? 'ok'"
+        " : document.getElementById('error').textContent", timeout_s=45, what=f"{language}/{key} {source}")
+    assert state == "ok", state
+
+
 async def accept_take(page: Page, label: str) -> None:
     await page.wait_for(f"document.body.dataset.take === '{label}'", what=f"the take of {label} offered")
     await page.evaluate("document.getElementById('take-accept').click()")
@@ -68,7 +76,9 @@ async def accept_take(page: Page, label: str) -> None:
 
 async def test_upload_record_and_revert_in_the_page(api: LiveApi, page: Page, tmp_path: Path) -> None:
     await page.goto(f"{api.url}/ui/prompts.html#token={DEMO_TOKENS[Role.SUPERVISOR]}")
-    await page.wait_for("document.body.dataset.loaded === 'true'")
+    state = await page.wait_for("document.body.dataset.loaded || document.getElementById('error').textContent",
+                                timeout_s=20)
+    assert state == "true", state
     coverage = await page.evaluate("document.querySelector('#coverage li[data-language=\"zgh\"]').textContent")
     assert coverage.startswith("zgh: 0/39") and "ar" in coverage
     assert await page.evaluate(f"{row('zgh', 'greeting')}.dataset.source") == "fallback"
@@ -81,7 +91,7 @@ async def test_upload_record_and_revert_in_the_page(api: LiveApi, page: Page, tm
     await page.playwright.set_input_files("#prompts tr[data-language='fr'][data-key='goodbye'] input[type=file]",
                                           str(upload))
     await accept_take(page, "fr/goodbye")
-    await page.wait_for(f"{row('fr', 'goodbye')}?.dataset.source === 'recorded'", timeout_s=20)
+    await becomes(page, "fr", "goodbye", "recorded")
     recorded = tmp_path / "recorded"
     meta = studio.recording_meta(recorded, "fr", "goodbye")
     assert meta is not None and (meta["by"], meta["via"]) == ("demo-supervisor", "browser"), meta
@@ -95,7 +105,7 @@ async def test_upload_record_and_revert_in_the_page(api: LiveApi, page: Page, tm
     await page.wait_for(f"performance.now() - {started} > 1500", what="1.5 s of microphone")
     await page.evaluate(f"{row('zgh', 'greeting')}.querySelector('button.record').click()")
     await accept_take(page, "zgh/greeting")
-    await page.wait_for(f"{row('zgh', 'greeting')}?.dataset.source === 'recorded'", timeout_s=20)
+    await becomes(page, "zgh", "greeting", "recorded")
     coverage = await page.evaluate("document.querySelector('#coverage li[data-language=\"zgh\"]').textContent")
     assert coverage.startswith("zgh: 1/39")
     with wave.open(str(recorded / "zgh" / "greeting.wav"), "rb") as take:
@@ -103,7 +113,7 @@ async def test_upload_record_and_revert_in_the_page(api: LiveApi, page: Page, tm
 
     # Revert fr/goodbye: espeak-ng speaks it again.
     await page.evaluate(f"{row('fr', 'goodbye')}.querySelector('button.revert').click()")
-    await page.wait_for(f"{row('fr', 'goodbye')}?.dataset.source === 'synthesised'", timeout_s=20)
+    await becomes(page, "fr", "goodbye", "synthesised")
     await eventually(lambda: not (recorded / "fr" / "goodbye.wav").exists(), timeout_s=5, what="recording gone")
 
 

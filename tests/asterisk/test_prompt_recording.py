@@ -66,15 +66,16 @@ async def test_a_prompt_recorded_by_phone_is_what_the_next_caller_hears(
     (tmp_path / "talent").mkdir()
     linkedid = await place_call(tier, ami, talent_call, tmp_path / "talent")
 
-    stored = recorded / "fr" / "greeting.wav"
+    def rebuilt() -> bool:  # the take stored, then the prompt rebuilt from it (`ivr prompts store`)
+        entry = load_manifest(sounds_root).get("fr/greeting")
+        return entry is not None and entry["source"] == "recorded"
+
     try:
-        await eventually(stored.is_file, timeout_s=10, what=f"the accepted take in {stored}")
+        await eventually(rebuilt, timeout_s=20, what="fr/greeting rebuilt from the accepted take")
     except AssertionError as failed:
         raise AssertionError(f"{failed}\n{agi_commands(ami, linkedid)}\n{server.log()[-3000:]}") from None
     meta = studio.recording_meta(recorded, "fr", "greeting")
     assert meta is not None and (meta["by"], meta["via"]) == ("Test talent (1001)", "phone"), server.log()
-    entry = load_manifest(sounds_root).get("fr/greeting")
-    assert entry is not None and entry["source"] == "recorded"
     installed = sounds_root / "fr" / "ivr" / "greeting.wav"
     with wave.open(str(installed), "rb") as greeting:
         seconds = greeting.getnframes() / greeting.getframerate()

@@ -16,16 +16,33 @@ from api.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, larger: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        larger: Mapping[str, int] | None = None,
+        larger_under: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.larger = dict(larger or {})  # path -> its own limit (the upload routes of api.routes.channels)
+        # (prefix, suffix) -> its own limit, for upload routes with a parameter in their path (a prompt's recording)
+        self.larger_under = dict(larger_under or {})
+
+    def limit_of(self, path: str) -> int:
+        if path in self.larger:
+            return self.larger[path]
+        for (prefix, suffix), limit in self.larger_under.items():
+            if path.startswith(prefix) and path.endswith(suffix):
+                return limit
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.larger.get(scope.get("path", ""), self.max_body_bytes)
+        limit = self.limit_of(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, limit)

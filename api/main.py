@@ -59,6 +59,8 @@ from api.routes.dispositions import router as dispositions_router
 from api.routes.docs import router as docs_router
 from api.routes.guide import router as guide_router  # issue 16: the consular guide
 from api.routes.operations import router as operations_router
+from api.routes.prompts import PROMPT_UPLOAD, PROMPT_UPLOAD_MAX_BYTES
+from api.routes.prompts import router as prompts_router
 from api.routes.softphone import router as softphone_router
 from api.security.headers import SecurityHeadersMiddleware
 from callcenter.config import CallCenter
@@ -218,9 +220,11 @@ def create_app(
     app.include_router(complaints_router)  # issue 17: departments, routing, workflow, dashboards, Open311
     app.include_router(operations_router)  # issue 21: calendar overrides, configuration reload
     app.include_router(guide_router)  # issue 16: the consular guide
+    app.include_router(prompts_router)  # issue 18: voice prompts, recorded in the browser
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
-                       larger=dict.fromkeys(channels.UPLOAD_PATHS, channels.UPLOAD_MAX_BYTES))  # fmt: skip
+                       larger=dict.fromkeys(channels.UPLOAD_PATHS, channels.UPLOAD_MAX_BYTES),
+                       larger_under={PROMPT_UPLOAD: PROMPT_UPLOAD_MAX_BYTES})  # fmt: skip
     app.add_middleware(ParameterGuardMiddleware)
     extra_connect_src = csp_connect_src(settings)  # on every answer below, 413s and 400s included
     app.add_middleware(SecurityHeadersMiddleware, connect_src=extra_connect_src, hsts_seconds=settings.hsts_seconds)

@@ -12,6 +12,7 @@ from typing import Any
 from benchmarks import asterisk_load, fastagi, ingest, journey, reports, wallboard
 from benchmarks.common import RESULTS_DIR, Options, machine
 from benchmarks.guide_search import main as guide_search_main  # issue 16
+from benchmarks.prompt_codecs import main as prompt_codecs_main  # issue 18
 
 PARTS: dict[str, Callable[[Options], Any]] = {
     "fastagi": fastagi.main,
@@ -21,6 +22,7 @@ PARTS: dict[str, Callable[[Options], Any]] = {
     "asterisk": asterisk_load.main,
     "journey": journey.main,
     "guide_search": guide_search_main,  # issue 16
+    "prompt-codecs": prompt_codecs_main,  # issue 18: WAV-only vs codec-native prompts, Asterisk CPU per call
 }
 
 

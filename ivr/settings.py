@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     )
     voicemail_dir: Path = Path("/var/spool/asterisk/ivr-recordings")  # on the Asterisk host, written by Asterisk
     sounds_dir: Path = Path("var/sounds")
+    # Recording prompts by phone (issue 18): the talents file (number, name, argon2 PIN hash) turns the
+    # record_prompts flow on; `ivr prompts store` then keeps accepted takes in IVR_RECORDED_DIR (default
+    # prompts/recorded) and rebuilds them into IVR_SOUNDS_DIR (sounds_dir), the Asterisk sounds folder.
+    prompt_talents: Path | None = None
     # Log lines: one JSON object each (production), or plain text for development (IVR_LOG_FORMAT=text).
     log_format: LogFormat = LogFormat.JSON
     log_level: LogLevel = "INFO"

@@ -16,6 +16,7 @@ from callcenter.calendar import BusinessCalendar
 from callcenter.loading import load_callcenter
 from ivr.adapters.api_client import ApiLanguageMemory
 from ivr.adapters.outbox import Outbox
+from ivr.adapters.prompt_studio import FileStudio
 from ivr.adapters.queue_client import ApiQueueDesk
 from ivr.adapters.tickets_client import ApiTicketDesk
 from ivr.flows import FLOWS
@@ -23,6 +24,7 @@ from ivr.flows.context import FlowContext
 from ivr.language_memory import InMemoryLanguageMemory, LanguageMemory
 from ivr.registry import FlowRegistry
 from ivr.settings import Settings
+from ivr.studio import PromptStudio
 
 
 def shifted_clock(at: datetime | None) -> Callable[[], datetime]:
@@ -53,7 +55,15 @@ def build_context(at: datetime | None, settings: Settings) -> FlowContext:
         voicemail_dir=str(settings.voicemail_dir),
         tickets=ApiTicketDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
         queue_desk=ApiQueueDesk(api_url=settings.api_url, token=settings.api_token) if settings.api_token else None,
+        studio=prompt_studio(settings),
     )
+
+
+def prompt_studio(settings: Settings) -> PromptStudio | None:
+    """Recording prompts by phone: on when a talents file is configured; takes go where voicemails go."""
+    if settings.prompt_talents is None:
+        return None
+    return FileStudio(talents_file=settings.prompt_talents, takes=str(settings.voicemail_dir))
 
 
 REGISTRY: FlowRegistry[FlowContext] = FlowRegistry(FLOWS, build_context)

@@ -1,8 +1,9 @@
 """The prompt builder behind `ivr prompts build | check`: the catalog into Asterisk sound files, and its check.
 
-Modules: catalog (texts and the deployment values they name), engines (speech synthesis), audio (sox,
-validation, atomic writes), plan (what each output file is made from), build (the incremental builder and its
-manifest), check (what is missing), cli (the command line).
+Modules: catalog (texts and the deployment values they name), engines (speech synthesis), levels (loudness,
+trim, clipping), audio (sox, codec files, validation, atomic writes), studio (recorded overrides, talents), plan
+(what each output file is made from), build (the incremental builder and its manifest), check (what is missing,
+the fallbacks, the level report), cli (the command line).
 
 Rules:
 - The catalog is prompts/texts/<lang>.toml: [prompts] (one text per `Prompt` key), [numbers] (the pieces
@@ -15,8 +16,11 @@ Rules:
   synthesis (gTTS when its service answers a quick probe, else espeak-ng offline), or a copy of another
   language's file: the language's `audio_fallback` (Amazigh: no engine speaks it) or, for number pieces, the
   language whose numbers it borrows (`ivr.prompts.NUMBER_RULES_OF`).
-- Every file is written under a temporary name, converted to 8 kHz mono 16-bit WAV by sox, checked with the
-  wave module and only then renamed into place: a failing engine never leaves an empty or partial prompt.
+- Every prompt is decoded by sox, trimmed of silence at both ends and normalised to one loudness (levels), then
+  written as .wav (8 kHz mono 16-bit), .alaw, .ulaw and .sln16 beside each other (audio): Asterisk plays the one
+  cheapest for the caller's codec. Each file is written under a temporary name, checked, and only then renamed
+  into place, the .wav last: a failing engine never leaves an empty or partial prompt.
+- Recorded overrides can be made by phone or in the browser (studio): stored with who and when, rebuilt at once.
 - A manifest (<out>/.prompts-manifest.json) keeps, per file, a hash of what made it (text and voice, recording
   bytes, or the fallback's hash) and the engine: unchanged files are reused, and a file synthesised offline is
   rebuilt once a better engine is reachable.

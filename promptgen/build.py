@@ -10,27 +10,27 @@ import concurrent.futures
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from callcenter.config import CallCenter
 from ivr.prompts import NUMBER_PREFIX
-from promptgen.audio import SynthesisError, convert, converted_from, write_atomically
+from promptgen import levels
+from promptgen.audio import SynthesisError, copy_prompt, render, siblings
 from promptgen.catalog import CATALOG_DIR, RECORDED_DIR, Deployment, load_catalog
 from promptgen.engines import Engine, default_engines
 from promptgen.plan import Item, plan
 
 SOUND_FOLDER = "ivr"
 MANIFEST_NAME = ".prompts-manifest.json"
-MANIFEST_VERSION = 2  # bumped whenever the same inputs would now make different audio
+MANIFEST_VERSION = 3  # bumped whenever the same inputs would now make different audio
 
 
 def _digest(*parts: str) -> str:
@@ -119,15 +119,33 @@ class Builder:
 
     def _reusable(self, item: Item, digest: str) -> bool:
         entry = self.manifest.get(item.label)
-        if entry is None or entry.get("hash") != digest or not self.path(item).is_file():
+        if entry is None or entry.get("hash") != digest or not all(p.is_file() for p in siblings(self.path(item))):
             return False
         if item.text is None or not self.engines:
             return True
         # Synthesised: keep it unless a better engine than the one that made it is reachable now.
         return self.rank.get(entry.get("source", ""), len(self.rank)) <= self.rank[self.engines[0].name]
 
-    def _synthesise(self, item: Item) -> str:
-        """Write the item with the best engine that works; return the engine's name."""
+    @staticmethod
+    def _pad(item: Item) -> tuple[float, float]:
+        return levels.NUMBER_PAD if item.name.startswith(NUMBER_PREFIX) else levels.PROMPT_PAD
+
+    def _render_from(self, item: Item, make_source: Callable[[Path], None], suffix: str) -> dict[str, str]:
+        folder = self.path(item).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{item.name}.src.", suffix=suffix, dir=folder)
+        os.close(fd)
+        source = Path(name)
+        try:
+            make_source(source)
+            if source.stat().st_size == 0:
+                raise SynthesisError("the engine produced an empty file")
+            return render(source, self.path(item), pad=self._pad(item))
+        finally:
+            source.unlink(missing_ok=True)
+
+    def _synthesise(self, item: Item) -> tuple[str, dict[str, str]]:
+        """Write the item with the best engine that works; return the engine's name and the levels."""
         assert item.text is not None and item.voice is not None
         text, voice = item.text, item.voice
         errors = []
@@ -141,8 +159,7 @@ class Builder:
                 engine.synthesize(text, voice, source)
 
             try:
-                trim = item.name.startswith(NUMBER_PREFIX)
-                write_atomically(self.path(item), converted_from(make, engine.suffix, trim))
+                measured = self._render_from(item, make, engine.suffix)
             except (SynthesisError, OSError, subprocess.SubprocessError) as exc:
                 errors.append(f"{engine.name}: {exc}")
                 with self._lock:
@@ -150,20 +167,18 @@ class Builder:
                 continue
             with self._lock:
                 self._strikes[engine.name] = 0
-            return engine.name
+            return engine.name, measured
         raise SynthesisError("; ".join(errors) or "no synthesis engine available (install espeak-ng)")
 
-    def _convert_recorded(self, item: Item) -> str:
+    def _convert_recorded(self, item: Item) -> tuple[str, dict[str, str]]:
         assert item.recorded is not None
-        recorded, trim = item.recorded, item.name.startswith(NUMBER_PREFIX)
-        write_atomically(self.path(item), lambda tmp: convert(recorded, tmp, trim=trim))
-        return "recorded"
+        return "recorded", render(item.recorded, self.path(item), pad=self._pad(item))
 
     def run(self, items: Sequence[Item], progress: Progress) -> BuildReport:
         report = BuildReport()
         direct = [item for item in items if item.fallback is None]
         copies = [item for item in items if item.fallback is not None]
-        work: dict[concurrent.futures.Future[str], tuple[Item, str]] = {}
+        work: dict[concurrent.futures.Future[tuple[str, dict[str, str]]], tuple[Item, str]] = {}
         try:
             with concurrent.futures.ThreadPoolExecutor(max_workers=self.jobs) as pool:
                 for item in direct:
@@ -185,11 +200,11 @@ class Builder:
                     item, digest = work[future]
                     progress.step(item.label)
                     try:
-                        source = future.result()
+                        source, measured = future.result()
                     except (SynthesisError, OSError, subprocess.SubprocessError) as exc:
                         report.failed.append((item.label, str(exc)))
                         continue
-                    self.manifest[item.label] = {"source": source, "hash": digest}
+                    self.manifest[item.label] = {"source": source, "hash": digest, **measured}
                     if source == "recorded":
                         report.recorded.append(item.label)
                     else:
@@ -214,17 +229,13 @@ class Builder:
         if self._reusable(item, digest):
             report.reused.append(item.label)
             return
-        source_path = self.path(origin)
-
-        def copy(tmp: Path) -> None:
-            shutil.copyfile(source_path, tmp)
-
         try:
-            write_atomically(self.path(item), copy)
+            copy_prompt(self.path(origin), self.path(item))
         except (SynthesisError, OSError) as exc:
             report.failed.append((item.label, str(exc)))
             return
-        self.manifest[item.label] = {"source": f"fallback:{item.fallback}", "hash": digest}
+        measured = {k: v for k, v in entry.items() if k not in {"source", "hash"}}
+        self.manifest[item.label] = {"source": f"fallback:{item.fallback}", "hash": digest, **measured}
         report.fallback.append(item.label)
 
 

@@ -18,6 +18,8 @@ export const PAGES = [
     names: { fr: "Discussions en direct avec les citoyens", ar: "المحادثات المباشرة مع المواطنين", en: "Live chat with citizens" } },
   { key: "paper", href: "/ui/paper.html", roles: ["agent", "supervisor", "admin"],
     names: { fr: "Courrier papier (saisie et scan)", ar: "البريد الورقي (إدخال ومسح ضوئي)", en: "Paper mail (entry and scan)" } },
+  { key: "prompts", href: "/ui/prompts.html", roles: ["supervisor", "admin"],
+    names: { fr: "Messages vocaux (enregistrer, écouter, couverture par langue)", ar: "الرسائل الصوتية (تسجيل، استماع، التغطية حسب اللغة)", en: "Voice prompts (record, listen, coverage per language)" } },
   { key: "closures", href: "/ui/closures.html", roles: ["admin"],
     names: { fr: "Fermetures et jours fériés", ar: "أيام الإغلاق والعطل", en: "Closures and holidays" } },
   { key: "portal", href: "/ui/portal.html", roles: ["agent", "supervisor", "admin", "desk", "officer", "official"],

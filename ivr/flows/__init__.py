@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ivr.channel import Channel
-from ivr.flows import call_end, inbound, queue_wait, survey, voicemail
+from ivr.flows import call_end, inbound, queue_wait, record_prompts, survey, voicemail
 from ivr.flows.context import FlowContext
 
 Flow = Callable[[Channel, FlowContext], Awaitable[None]]
@@ -20,4 +20,5 @@ FLOWS: dict[str, Flow] = {
     "call_end": call_end.run,
     "survey": survey.run,
     "queue_wait": queue_wait.run,
+    "record_prompts": record_prompts.run,
 }

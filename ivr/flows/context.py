@@ -12,6 +12,7 @@ from callcenter.config import CallCenter
 from callcenter.records import CallRecord
 from ivr.language_memory import LanguageMemory
 from ivr.queueing import QueueDesk
+from ivr.studio import PromptStudio
 from ivr.tickets import TicketDesk
 
 
@@ -33,3 +34,4 @@ class FlowContext:
     queue_desk: QueueDesk | None = None  # wait estimates and callbacks (issue 6); None: no API configured
     reference_timeout_s: float = 1.5  # a caller who just left a message should not wait longer for its reference
     status_lookup_timeout_s: float = 2.0  # the longest a caller waits for the status of a keyed request
+    studio: PromptStudio | None = None  # recording prompts by phone (issue 18); None: no talents configured

@@ -32,6 +32,7 @@ from callcenter.loading import load_callcenter
 from callcenter.records import CallRecord
 from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
+from promptgen import audio as prompt_audio
 from promptgen import catalog as prompt_catalog
 from promptgen import plan as planning
 from sandbox.ami import AmiClient, AmiError, AmiMessage, ami_secret
@@ -146,7 +147,10 @@ def install_test_prompts(paths: SandboxPaths, callcenter_path: Path) -> None:
     names |= {(language.code, key.value) for language in callcenter.languages for key in Prompt}
     for language, name in sorted(names):
         seconds = GREETING_SECONDS if name == Prompt.GREETING.value else PROMPT_SECONDS
-        _tone(paths.sounds_dir(language) / f"{name}.wav", seconds)
+        wav = paths.sounds_dir(language) / f"{name}.wav"
+        for other in prompt_audio.siblings(wav):  # a real prompt's .alaw would win over the tone's .wav
+            other.unlink(missing_ok=True)
+        _tone(wav, seconds)
 
 
 def _tier_callcenter(directory: Path) -> Path:

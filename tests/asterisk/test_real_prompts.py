@@ -39,8 +39,8 @@ def real_prompts(tier: Tier) -> Iterator[list[str]]:
     for language in languages:
         for tone in tier.paths.sounds_dir(language).glob("*.wav"):  # no tone may stand in for a missing prompt
             tone.unlink()
-        for wav in (PROMPTS_CACHE / language / "ivr").glob("*.wav"):
-            shutil.copyfile(wav, tier.paths.sounds_dir(language) / wav.name)
+        for built in (PROMPTS_CACHE / language / "ivr").glob("*.*"):  # every codec's file
+            shutil.copyfile(built, tier.paths.sounds_dir(language) / built.name)
     try:
         yield languages
     finally:

@@ -14,7 +14,7 @@ import contextlib
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -111,15 +111,15 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def launch(*, webrtc: bool = False) -> AsyncIterator[Browser]:
+async def launch(*, webrtc: bool = False, flags: Sequence[str] = ()) -> AsyncIterator[Browser]:
     """Chromium, closed on exit; each context Playwright opens has a fresh profile. `webrtc`: with fake media
     devices and the sandbox's self-signed certificate accepted (WEBRTC_FLAGS)."""
     binary = shutil.which(CHROMIUM)
     if binary is None:
         raise FileNotFoundError(unavailable_reason())
-    flags = [*CHROMIUM_FLAGS, *(WEBRTC_FLAGS if webrtc else ())]
+    args = [*CHROMIUM_FLAGS, *(WEBRTC_FLAGS if webrtc else ()), *flags]  # flags: a test's own (a fake microphone)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=binary, args=flags)
+        browser = await playwright.chromium.launch(executable_path=binary, args=args)
         try:
             yield Browser(browser)
         finally:

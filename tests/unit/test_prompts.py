@@ -36,6 +36,7 @@ from promptgen import catalog as prompt_catalog
 from promptgen import check as checking
 from promptgen import cli as prompts_cli
 from promptgen import engines as prompt_engines
+from promptgen import levels
 from promptgen import plan as planning
 from promptgen.audio import SynthesisError
 from promptgen.build import MANIFEST_NAME, Builder, Progress
@@ -477,7 +478,8 @@ def test_a_recording_wins_over_synthesis_and_over_the_fallback(tmp_path: Path) -
     for path in (out / "en" / "ivr" / "greeting.wav", out / "zgh" / "ivr" / "goodbye.wav"):
         assert_telephone_wav(path)
     with wave.open(str(out / "zgh" / "ivr" / "goodbye.wav"), "rb") as audio:
-        assert audio.getnframes() == 800  # 0.1 s at 22.05 kHz is 0.1 s at 8 kHz: the recording, not a tone
+        # 0.1 s at 22.05 kHz is 0.1 s at 8 kHz (the recording, not a tone), plus the prompt padding.
+        assert audio.getnframes() == 800 + round(sum(levels.PROMPT_PAD) * 8000)
     assert (out / "zgh" / "ivr" / "greeting.wav").read_bytes() == (out / "en" / "ivr" / "greeting.wav").read_bytes()
 
     # A new take of the recording is picked up; everything else is reused.
@@ -503,7 +505,8 @@ def test_a_failing_engine_leaves_no_empty_or_partial_file(tmp_path: Path) -> Non
     changed = [Item("en", "greeting", text="Hi.", voice="en")]
     assert Builder(tmp_path, [broken]).run(changed, Progress(io.StringIO(), 1)).failed
     assert (tmp_path / "en" / "ivr" / "greeting.wav").read_bytes() == before
-    assert files_under(tmp_path / "en") == ["ivr/goodbye.wav", "ivr/greeting.wav"]
+    assert files_under(tmp_path / "en") == sorted(f"ivr/{name}.{extension}" for name in ("goodbye", "greeting")
+                                                  for extension in prompt_audio.FORMATS)
     assert Builder(tmp_path, [ToneEngine()]).run(changed, Progress(io.StringIO(), 1)).built == ["en/greeting"]
 
 
@@ -541,7 +544,9 @@ def test_number_pieces_are_trimmed_so_they_join_up(tmp_path: Path) -> None:
     with wave.open(str(tmp_path / "fr" / "ivr" / "num_et.wav"), "rb") as piece:
         assert 0.2 <= piece.getnframes() / 8000 < 0.3
     with wave.open(str(tmp_path / "fr" / "ivr" / "goodbye.wav"), "rb") as prompt:
-        assert prompt.getnframes() == 6400  # prompts keep their natural pauses
+        # prompts are trimmed too, with a little more air around them than number pieces
+        sound = prompt.getnframes() - round(sum(levels.PROMPT_PAD) * 8000)
+        assert 1600 <= sound <= 1600 + 2 * levels.BLOCK_S * 8000  # the tone, give or take one block each side
 
 
 @needs_sox

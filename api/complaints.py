@@ -5,8 +5,8 @@ Rules:
   restate an archived request, whose workflow goes on). Its category is the one given (web form, desk) or the
   type's default category; routing (callcenter.departments) names its department; with `auto_route` it is
   assigned there at once (the history says "routing" did it), else it waits at the desk as received.
-- The channel is where it came from: voicemail and dispositions are the phone, the portal is the web; any other
-  source (email, chat, paper, ...) is its own channel.
+- The channel is the request's own (api.crud.requests: the one its opener named, else the one of its source:
+  voicemail and dispositions are the phone, the portal is the web, e-mail, chat and paper are their own).
 - The desk is the desk role, supervisors and admins; an officer's departments and roles there come from the
   configuration by their username; officials and agents hold no workflow right.
 - `on_transition` hooks (RequestConfig.on_transition) run after every committed transition, the entry into the
@@ -30,7 +30,6 @@ from callcenter.workflow import STATUS_OF_STAGE, Action, Actor, DepartmentCalend
 
 log = logging.getLogger(__name__)
 
-CHANNEL_OF_SOURCE = {"voicemail": "phone", "disposition": "phone", "portal": "web"}
 DESK_ROLES = frozenset({Role.DESK, Role.SUPERVISOR, Role.ADMIN})
 ROUTING = "routing"  # the actor and capacity of an automatic routing
 
@@ -85,10 +84,6 @@ async def announce_entry(hooks: list[TransitionHook], request: RequestRow) -> No
     await run_hooks(hooks, event_of(request, action, None, ROUTING, "", request.created_at))
 
 
-def channel_of(source: str) -> str:
-    return CHANNEL_OF_SOURCE.get(source, source[:16])
-
-
 def actor_for(principal: Principal, complaints: Complaints) -> Actor:
     memberships = complaints.memberships(principal.name) if principal.role is Role.OFFICER else {}
     return Actor(principal.name, desk=principal.role in DESK_ROLES, memberships=memberships)
@@ -103,7 +98,7 @@ def entry_values(
     calendars: DepartmentCalendars,
     *,
     type_key: str,
-    source: str,
+    channel: str,
     category: str | None,
     language: str | None,
     service: str,
@@ -113,7 +108,6 @@ def entry_values(
     complaints = callcenter.complaints
     assert complaints is not None
     category = category or complaints.default_category.get(type_key)
-    channel = channel_of(source)
     department = complaints.route(
         category=category, channel=channel, language=language, service=service, request_type=type_key
     )

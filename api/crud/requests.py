@@ -70,7 +70,7 @@ async def open_request(
         entering = enters_workflow(config.callcenter.complaints, type_key=kind.key, source=request_in.source)
         if entering:
             values |= entry_values(config.callcenter, config.department_calendars, type_key=kind.key,
-                                   source=request_in.source, category=request_in.category,
+                                   channel=values["channel"], category=request_in.category,
                                    language=request_in.language, service=request_in.service,
                                    created_at=request_in.created_at)  # fmt: skip
         inserted = await session.scalar(

@@ -6,8 +6,9 @@ Rules:
   overrides in IVR_RECORDED_DIR (default prompts/recorded); the API and the agi process must share them. The
   work is the prompt builder's, run as a command (api/prompt_tool.py).
 - An upload is the request body itself (no form): its Content-Type must be one of UPLOAD_TYPES (else 415), it
-  must fit its own body limit (PROMPT_UPLOAD_MAX_BYTES, 10 MiB: 413), and sox must decode it to at least 0.2 s of sound (422); otherwise
-  nothing is stored. The page sends WAV (it decodes the microphone's or the file's audio in the browser first).
+  must fit its own body limit (PROMPT_UPLOAD_MAX_BYTES, 10 MiB: 413), and sox must decode it to at least 0.2 s
+  of sound (422); otherwise nothing is stored. The page sends WAV (it decodes the microphone's or the file's
+  audio in the browser first).
 - Storing or reverting rebuilds that prompt (every codec; the languages that fall back to it) before answering,
   so the next call plays it. The builder failing or not answering is a 503, never a 500.
 """

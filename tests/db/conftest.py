@@ -110,8 +110,9 @@ async def seat_tokens(database_url: str) -> dict[str, str]:
 
 
 async def make_seat_tokens(database_url: str) -> dict[str, str]:
-    """Empty queue tables, and agent tokens named after their seats (the rule of api.routes.agents)."""
-    await empty_tables(database_url, "queue_events", "callbacks")
+    """Empty queue tables and the stored agent state (skills and pauses, re-applied on every AMI connection by
+    api.ami.restore), and agent tokens named after their seats (the rule of api.routes.agents)."""
+    await empty_tables(database_url, "queue_events", "callbacks", "agent_skills", "agent_pauses")
     return await issue_tokens(database_url, dict.fromkeys(("agent1001", "agent1002"), Role.AGENT), now=T0)
 
 

@@ -96,6 +96,9 @@ def served(
         thread.join(timeout=20)
 
 
+REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+
+
 def engine_config(url: str, secret: str) -> SchemathesisConfig:
     generation = {"max-examples": EXAMPLES, "mode": "all", "no-shrink": True, "deterministic": True}
     return SchemathesisConfig.from_dict(
@@ -107,7 +110,12 @@ def engine_config(url: str, secret: str) -> SchemathesisConfig:
             "workers": 1,
             "request-timeout": 10,
             "generation": generation,
-            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+            "checks": {
+                "enabled": False,
+                **{name: {"enabled": True} for name in CHECKS},
+                # refusing a body over its size limit (413) is refusing invalid data too
+                "negative_data_rejection": {"enabled": True, "expected-statuses": REJECTIONS},
+            },
             "phases": {
                 "examples": {"enabled": True, "fill-missing": True},
                 "coverage": {"enabled": False},

@@ -58,6 +58,8 @@ from api.routes.desk import router as desk_router
 from api.routes.dispositions import router as dispositions_router
 from api.routes.docs import router as docs_router
 from api.routes.guide import router as guide_router  # issue 16: the consular guide
+from api.routes.guide_public import router as guide_public_router
+from api.routes.guide_upkeep import router as guide_upkeep_router
 from api.routes.operations import router as operations_router
 from api.routes.prompts import PROMPT_UPLOAD, PROMPT_UPLOAD_MAX_BYTES
 from api.routes.prompts import router as prompts_router
@@ -220,6 +222,8 @@ def create_app(
     app.include_router(complaints_router)  # issue 17: departments, routing, workflow, dashboards, Open311
     app.include_router(operations_router)  # issue 21: calendar overrides, configuration reload
     app.include_router(guide_router)  # issue 16: the consular guide
+    app.include_router(guide_upkeep_router)  # its synonyms, the articles used, the report
+    app.include_router(guide_public_router)  # the public guide (/portal/guide/*)
     app.include_router(prompts_router)  # issue 18: voice prompts, recorded in the browser
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,

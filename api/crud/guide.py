@@ -24,13 +24,10 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.crud.dispositions import find_disposition
 from api.guide.models import (
     GuideArticle,
-    GuideArticleUse,
     GuideCategory,
     GuideProposal,
-    GuideSynonym,
     GuideTranslation,
     GuideVersion,
     GuideWord,
@@ -41,8 +38,6 @@ from api.schemas.guide import (
     ArticleCreate,
     ArticleState,
     ArticleUpdate,
-    CategoryCreate,
-    ProposalCreate,
     ProposalStatus,
     TranslationIn,
 )
@@ -162,16 +157,10 @@ async def history(session: AsyncSession, *, article_id: int) -> Sequence[GuideVe
     return (await session.scalars(query)).all()
 
 
-async def list_categories(session: AsyncSession) -> list[tuple[GuideCategory, str | None]]:
-    rows = (await session.scalars(select(GuideCategory).order_by(GuideCategory.position, GuideCategory.slug))).all()
-    slugs = {row.id: row.slug for row in rows}
-    return [(row, None if row.parent_id is None else slugs.get(row.parent_id)) for row in rows]
-
-
 # -- writing --------------------------------------------------------------------------------------------------
 
 
-async def _category_id(session: AsyncSession, slug: str | None) -> int | None:
+async def category_id_of(session: AsyncSession, *, slug: str | None) -> int | None:
     if slug is None:
         return None
     found = await session.scalar(select(GuideCategory.id).where(GuideCategory.slug == slug))
@@ -180,28 +169,13 @@ async def _category_id(session: AsyncSession, slug: str | None) -> int | None:
     return found
 
 
-async def _request_id(session: AsyncSession, reference: str | None) -> int | None:
+async def request_id_of(session: AsyncSession, *, reference: str | None) -> int | None:
     if reference is None:
         return None
     found = await session.scalar(select(RequestRow.id).where(RequestRow.reference == reference.upper()))
     if found is None:
         raise GuideError(422, f"no request {reference!r}")
     return found
-
-
-async def save_category(session: AsyncSession, *, category_in: CategoryCreate) -> GuideCategory:
-    """Create the category, or update the one of that slug."""
-    parent_id = await _category_id(session, category_in.parent)
-    values = {"parent_id": parent_id, "names": category_in.names, "position": category_in.position}
-    statement = (
-        insert(GuideCategory)
-        .values(slug=category_in.slug, **values)
-        .on_conflict_do_update(index_elements=[GuideCategory.slug], set_=values)
-        .returning(GuideCategory)
-    )
-    row = (await session.scalars(statement, execution_options={"populate_existing": True})).one()
-    await session.commit()
-    return row
 
 
 # title (A) and body (B) through the language's stemmer, both again through `simple` (D): names, numbers, Darija
@@ -275,7 +249,7 @@ async def _write_translation(
     return row
 
 
-async def _original_version(session: AsyncSession, article: GuideArticle) -> int:
+async def original_version(session: AsyncSession, *, article: GuideArticle) -> int:
     found = await session.scalar(
         select(GuideTranslation.version).where(
             GuideTranslation.article_id == article.id, GuideTranslation.language == article.original_language
@@ -284,7 +258,7 @@ async def _original_version(session: AsyncSession, article: GuideArticle) -> int
     return found or 0
 
 
-async def _write_translations(
+async def write_translations(
     session: AsyncSession,
     *,
     article: GuideArticle,
@@ -297,7 +271,7 @@ async def _write_translations(
     """The original first, so the others follow its new version."""
     ordered = sorted(translations, key=lambda t: t.language != article.original_language)
     for translation_in in ordered:
-        original = await _original_version(session, article)
+        original = await original_version(session, article=article)
         await _write_translation(
             session,
             article=article,
@@ -320,7 +294,7 @@ async def create_article(
         raise GuideError(422, "the original language needs a translation")
     article = GuideArticle(
         slug=article_in.slug,
-        category_id=await _category_id(session, article_in.category),
+        category_id=await category_id_of(session, slug=article_in.category),
         state=(ArticleState.IN_REVIEW if article_in.submit else ArticleState.DRAFT).value,
         original_language=article_in.original_language,
         request_type=article_in.request_type,
@@ -328,14 +302,14 @@ async def create_article(
         source=article_in.source,
         last_checked=article_in.last_checked,
         sample=article_in.sample,
-        from_request_id=await _request_id(session, article_in.from_request),
+        from_request_id=await request_id_of(session, reference=article_in.from_request),
         created_by=principal.name,
         created_at=now,
         updated_at=now,
     )
     session.add(article)
     await session.flush()
-    await _write_translations(
+    await write_translations(
         session, article=article, translations=article_in.translations, actor=principal.name, now=now
     )
     await session.commit()
@@ -349,7 +323,7 @@ async def update_article(
     if not may_edit(principal, article):
         raise GuideError(403, "only a supervisor, or the author of a draft, edits this article")
     if article_in.category is not None:
-        article.category_id = await _category_id(session, article_in.category)
+        article.category_id = await category_id_of(session, slug=article_in.category)
     if article_in.request_type is not None:
         article.request_type = article_in.request_type
     if article_in.tags is not None:
@@ -359,7 +333,7 @@ async def update_article(
     if article_in.last_checked is not None:
         article.last_checked = article_in.last_checked
     article.updated_at = now
-    await _write_translations(
+    await write_translations(
         session,
         article=article,
         translations=article_in.translations,
@@ -407,218 +381,3 @@ async def move_article(
     )
     await session.commit()
     return article
-
-
-async def propose(
-    session: AsyncSession, *, article: GuideArticle, proposal_in: ProposalCreate, principal: Principal, now: datetime
-) -> GuideProposal:
-    """An amendment (a new text for one language) waiting for a supervisor."""
-    if article.state == ArticleState.ARCHIVED:
-        raise GuideError(409, "an archived article takes no proposals")
-    proposal = GuideProposal(
-        article_id=article.id,
-        language=proposal_in.language,
-        title=proposal_in.title,
-        body=proposal_in.body,
-        note=proposal_in.note,
-        request_id=await _request_id(session, proposal_in.from_request),
-        status=ProposalStatus.PENDING.value,
-        proposed_by=principal.name,
-        created_at=now,
-    )
-    session.add(proposal)
-    await session.flush()
-    session.add(
-        GuideVersion(
-            article_id=article.id,
-            action="proposal",
-            language=proposal_in.language,
-            title=proposal_in.title,
-            body=proposal_in.body,
-            note=f"proposal {proposal.id}: {proposal_in.note}".strip(),
-            author=principal.name,
-            created_at=now,
-        )
-    )
-    await session.commit()
-    return proposal
-
-
-async def list_proposals(
-    session: AsyncSession, *, status: ProposalStatus | None = ProposalStatus.PENDING, article_id: int | None = None
-) -> list[tuple[GuideProposal, str]]:
-    query = (
-        select(GuideProposal, GuideArticle.slug)
-        .join(GuideArticle, GuideArticle.id == GuideProposal.article_id)
-        .order_by(GuideProposal.id)
-    )
-    if status is not None:
-        query = query.where(GuideProposal.status == status.value)
-    if article_id is not None:
-        query = query.where(GuideProposal.article_id == article_id)
-    return [(proposal, slug) for proposal, slug in (await session.execute(query)).all()]
-
-
-async def review_proposal(
-    session: AsyncSession, *, proposal_id: int, accept: bool, note: str, principal: Principal, now: datetime
-) -> GuideProposal:
-    """Accept (the text becomes the language's new version) or reject a pending proposal (supervisors)."""
-    if not sees_everything(principal):
-        raise GuideError(403, "only a supervisor reviews proposals")
-    proposal = await session.get(GuideProposal, proposal_id, with_for_update=True)
-    if proposal is None:
-        raise GuideError(404, f"no proposal {proposal_id}")
-    if proposal.status != ProposalStatus.PENDING:
-        raise GuideError(409, f"proposal {proposal_id} is {proposal.status} already")
-    article = await session.get(GuideArticle, proposal.article_id)
-    assert article is not None  # a foreign key
-    proposal.status = (ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED).value
-    proposal.reviewed_by = principal.name
-    proposal.reviewed_at = now
-    if accept:
-        article.updated_at = now
-        await _write_translations(
-            session,
-            article=article,
-            translations=[TranslationIn(language=proposal.language, title=proposal.title, body=proposal.body)],
-            actor=principal.name,
-            now=now,
-            note=f"proposal {proposal.id} by {proposal.proposed_by}" + (f": {note}" if note else ""),
-            action="accepted",
-        )
-    else:
-        session.add(
-            GuideVersion(
-                article_id=article.id,
-                action="rejected",
-                language=proposal.language,
-                note=f"proposal {proposal.id} by {proposal.proposed_by}" + (f": {note}" if note else ""),
-                author=principal.name,
-                created_at=now,
-            )
-        )
-    await session.commit()
-    return proposal
-
-
-# -- synonyms -------------------------------------------------------------------------------------------------
-
-
-def synonym_terms(terms: Sequence[str]) -> list[str]:
-    """Normalised, unique, in the given order; empty terms dropped."""
-    seen: list[str] = []
-    for term in terms:
-        folded = normalise(term)
-        if folded and folded not in seen:
-            seen.append(folded)
-    return seen
-
-
-async def list_synonyms(session: AsyncSession) -> Sequence[GuideSynonym]:
-    return (await session.scalars(select(GuideSynonym).order_by(GuideSynonym.id))).all()
-
-
-async def save_synonyms(
-    session: AsyncSession, *, terms: Sequence[str], synonym_id: int | None = None, actor: str, now: datetime
-) -> GuideSynonym:
-    folded = synonym_terms(terms)
-    if len(folded) < 2:
-        raise GuideError(422, "a synonym group needs two different terms")
-    if synonym_id is None:
-        row = GuideSynonym(terms=folded, updated_by=actor, updated_at=now)
-        session.add(row)
-    else:
-        found = await session.get(GuideSynonym, synonym_id)
-        if found is None:
-            raise GuideError(404, f"no synonym group {synonym_id}")
-        row = found
-        row.terms, row.updated_by, row.updated_at = folded, actor, now
-    await session.commit()
-    return row
-
-
-async def delete_synonyms(session: AsyncSession, *, synonym_id: int) -> bool:
-    row = await session.get(GuideSynonym, synonym_id)
-    if row is None:
-        return False
-    await session.delete(row)
-    await session.commit()
-    return True
-
-
-# -- uses: the articles an answer was given from ----------------------------------------------------------------
-
-
-async def record_uses(
-    session: AsyncSession,
-    *,
-    article_ids: Sequence[int],
-    disposition: tuple[str, str] | None = None,
-    request_reference: str | None = None,
-    actor: str,
-    now: datetime,
-) -> int:
-    """Link articles to a disposition (linkedid, seat) or a request; a link made twice stays one. Returns how
-    many articles are linked now."""
-    disposition_id = request_id = None
-    if disposition is not None:
-        found = await find_disposition(session, linkedid=disposition[0], seat=disposition[1])
-        if found is None:
-            raise GuideError(404, f"no disposition of call {disposition[0]} by {disposition[1]}")
-        disposition_id = found.id
-    else:
-        request_id = await _request_id(session, request_reference)
-        if request_id is None:
-            raise GuideError(422, "name a disposition (linkedid and seat) or a request")
-    known = set((await session.scalars(select(GuideArticle.id).where(GuideArticle.id.in_(article_ids)))).all())
-    missing = sorted(set(article_ids) - known)
-    if missing:
-        raise GuideError(422, f"no article {missing[0]}")
-    target = "disposition_id" if disposition_id is not None else "request_id"
-    statement = insert(GuideArticleUse).on_conflict_do_nothing(index_elements=[target, "article_id"])
-    await session.execute(
-        statement,
-        [
-            {
-                "article_id": article_id,
-                "disposition_id": disposition_id,
-                "request_id": request_id,
-                "used_by": actor,
-                "used_at": now,
-            }
-            for article_id in sorted(known)
-        ],
-    )
-    await session.commit()
-    column = GuideArticleUse.disposition_id if disposition_id is not None else GuideArticleUse.request_id
-    count = await session.scalar(select(func.count()).where(column == (disposition_id or request_id)))
-    return int(count or 0)
-
-
-async def uses_of(
-    session: AsyncSession, *, disposition: tuple[str, str] | None = None, request_reference: str | None = None
-) -> list[tuple[GuideArticleUse, str, str]]:
-    """(use, slug, title in the article's original language) of a disposition or a request."""
-    query = (
-        select(GuideArticleUse, GuideArticle.slug, GuideTranslation.title)
-        .join(GuideArticle, GuideArticle.id == GuideArticleUse.article_id)
-        .join(
-            GuideTranslation,
-            (GuideTranslation.article_id == GuideArticle.id)
-            & (GuideTranslation.language == GuideArticle.original_language),
-        )
-        .order_by(GuideArticleUse.id)
-    )
-    if disposition is not None:
-        found = await find_disposition(session, linkedid=disposition[0], seat=disposition[1])
-        if found is None:
-            return []
-        query = query.where(GuideArticleUse.disposition_id == found.id)
-    else:
-        request_id = await session.scalar(
-            select(RequestRow.id).where(RequestRow.reference == (request_reference or "").upper())
-        )
-        if request_id is None:
-            return []
-        query = query.where(GuideArticleUse.request_id == request_id)
-    return [(use, slug, title) for use, slug, title in (await session.execute(query)).all()]

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import ApiSettings
-from api.crud import guide
+from api.crud import guide, guide_upkeep
 from api.guide.files import ArticleFile, GuideFileError, file_name, read_folder, read_synonyms, render
 from api.schemas.guide import ArticleCreate, ArticleState, ArticleUpdate, CategoryCreate, TranslationIn
 from api.security.tokens import Principal, Role
@@ -38,16 +38,16 @@ async def import_articles(
     """Counts of articles created, updated and unchanged (api.guide.files.read_folder reads a folder)."""
     for slug, fields in categories.items():
         names = {key: str(value) for key, value in fields.items() if key not in {"parent", "position"}}
-        await guide.save_category(
+        await guide_upkeep.save_category(
             session,
             category_in=CategoryCreate(
                 slug=slug, parent=fields.get("parent"), names=names, position=int(fields.get("position", 0))
             ),
         )
-    known = {tuple(row.terms) for row in await guide.list_synonyms(session)}
+    known = {tuple(row.terms) for row in await guide_upkeep.list_synonyms(session)}
     for group in synonyms or []:
-        if tuple(guide.synonym_terms(group)) not in known:
-            await guide.save_synonyms(session, terms=group, actor=IMPORTER.name, now=now)
+        if tuple(guide_upkeep.synonym_terms(group)) not in known:
+            await guide_upkeep.save_synonyms(session, terms=group, actor=IMPORTER.name, now=now)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for slug, files in articles.items():
         original = _original(slug, files)
@@ -124,7 +124,7 @@ async def export_articles(session: AsyncSession) -> dict[str, str]:
             text = render(ArticleFile(article.slug, translation.language, translation.title, translation.body, meta))
             files[file_name(article.slug, translation.language)] = text
     lines: list[str] = []
-    for category, parent in await guide.list_categories(session):
+    for category, parent in await guide_upkeep.list_categories(session):
         lines.append(f"[{category.slug}]")
         if parent:
             lines.append(f'parent = "{parent}"')

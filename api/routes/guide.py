@@ -15,15 +15,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from api.crud import guide, guide_search, rate_limits
+from api.crud import guide, guide_review, guide_search, guide_upkeep
 from api.deps import NowDep, SessionDep, StaffDep, SupervisorDep
 from api.guide.models import GuideArticle, GuideProposal, GuideSynonym
-from api.net import limit_key
-from api.problems import documented, retry_after
-from api.routes.agents import check_seat
+from api.problems import documented
 from api.schemas.audit import AuditAction
 from api.schemas.guide import (
     ArticleCreate,
@@ -34,9 +31,6 @@ from api.schemas.guide import (
     CategoryCreate,
     CategoryPublic,
     ClickCreate,
-    GuideReport,
-    MostAskedRow,
-    NotFoundRow,
     ProposalCreate,
     ProposalPublic,
     ProposalReview,
@@ -44,15 +38,12 @@ from api.schemas.guide import (
     SearchHit,
     SearchResult,
     StateChange,
-    SynonymCreate,
+    Suggestions,
     SynonymPublic,
     TranslationPublic,
-    UsePublic,
-    UsesCreate,
     VersionPublic,
 )
 from api.security.audit import AuditDep
-from api.security.tokens import Principal
 
 router = APIRouter(tags=["guide"])
 
@@ -264,7 +255,7 @@ async def propose_amendment(
     """Propose a new text for one language of an article, for a supervisor to accept or reject."""
     article = await _article(session, key)
     try:
-        proposal = await guide.propose(session, article=article, proposal_in=body, principal=principal, now=now)
+        proposal = await guide_review.propose(session, article=article, proposal_in=body, principal=principal, now=now)
     except guide.GuideError as error:
         raise _refuse(error) from error
     await audit(AuditAction.GUIDE_CHANGE, f"guide:{article.slug}", f"proposal {proposal.id}")
@@ -276,7 +267,7 @@ async def list_proposals(
     session: SessionDep, principal: StaffDep, status: ProposalStatus | None = ProposalStatus.PENDING
 ) -> list[ProposalPublic]:
     """Proposals (pending ones by default), oldest first: the review queue."""
-    return [_proposal(proposal, slug) for proposal, slug in await guide.list_proposals(session, status=status)]
+    return [_proposal(proposal, slug) for proposal, slug in await guide_review.list_proposals(session, status=status)]
 
 
 @router.post("/guide/proposals/{proposal_id}/review", responses=documented(404, 409))
@@ -290,7 +281,7 @@ async def review_proposal(
 ) -> ProposalPublic:
     """Accept (a new version of that language) or reject a pending proposal."""
     try:
-        proposal = await guide.review_proposal(
+        proposal = await guide_review.review_proposal(
             session, proposal_id=proposal_id, accept=body.accept, note=body.note, principal=principal, now=now
         )
     except guide.GuideError as error:
@@ -306,7 +297,7 @@ async def list_categories(session: SessionDep) -> list[CategoryPublic]:
     """The category tree (each with its parent's slug), public: the portal shows it too."""
     return [
         CategoryPublic(id=row.id, slug=row.slug, parent=parent, names=row.names, position=row.position)
-        for row, parent in await guide.list_categories(session)
+        for row, parent in await guide_upkeep.list_categories(session)
     ]
 
 
@@ -314,7 +305,7 @@ async def list_categories(session: SessionDep) -> list[CategoryPublic]:
 async def save_category(body: CategoryCreate, session: SessionDep, principal: SupervisorDep) -> CategoryPublic:
     """Create or rename a category (by slug)."""
     try:
-        row = await guide.save_category(session, category_in=body)
+        row = await guide_upkeep.save_category(session, category_in=body)
     except guide.GuideError as error:
         raise _refuse(error) from error
     return CategoryPublic(id=row.id, slug=row.slug, parent=body.parent, names=row.names, position=row.position)
@@ -348,10 +339,6 @@ async def click(search_id: IdPath, body: ClickCreate, session: SessionDep, princ
         raise HTTPException(404, f"no search {search_id}")
 
 
-class Suggestions(BaseModel):
-    hits: list[SearchHit]
-
-
 @router.get("/guide/suggestions")
 async def suggestions(
     session: SessionDep,
@@ -375,153 +362,3 @@ async def suggestions(
             if all(known.article_id != hit.article_id for known in hits):
                 hits.append(SearchHit(**hit.__dict__))
     return Suggestions(hits=hits[:8])
-
-
-@router.get("/guide/synonyms")
-async def list_synonyms(session: SessionDep, principal: StaffDep) -> list[SynonymPublic]:
-    """The synonym groups (Darija / Arabic / French terms searched as one)."""
-    return [_synonym(row) for row in await guide.list_synonyms(session)]
-
-
-@router.post("/guide/synonyms", status_code=status.HTTP_201_CREATED)
-async def add_synonyms(
-    body: SynonymCreate, session: SessionDep, principal: SupervisorDep, now: NowDep, audit: AuditDep
-) -> SynonymPublic:
-    """Add a group of equivalent terms."""
-    try:
-        row = await guide.save_synonyms(session, terms=body.terms, actor=principal.name, now=now)
-    except guide.GuideError as error:
-        raise _refuse(error) from error
-    await audit(AuditAction.GUIDE_CHANGE, f"guide-synonyms:{row.id}", " | ".join(row.terms))
-    return _synonym(row)
-
-
-@router.put("/guide/synonyms/{synonym_id}")
-async def change_synonyms(
-    synonym_id: IdPath, body: SynonymCreate, session: SessionDep, principal: SupervisorDep, now: NowDep, audit: AuditDep
-) -> SynonymPublic:
-    """Replace the terms of a group."""
-    try:
-        row = await guide.save_synonyms(session, terms=body.terms, synonym_id=synonym_id, actor=principal.name, now=now)
-    except guide.GuideError as error:
-        raise _refuse(error) from error
-    await audit(AuditAction.GUIDE_CHANGE, f"guide-synonyms:{row.id}", " | ".join(row.terms))
-    return _synonym(row)
-
-
-@router.delete("/guide/synonyms/{synonym_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_synonyms(synonym_id: IdPath, session: SessionDep, principal: SupervisorDep, audit: AuditDep) -> None:
-    """Delete a group."""
-    if not await guide.delete_synonyms(session, synonym_id=synonym_id):
-        raise HTTPException(404, f"no synonym group {synonym_id}")
-    await audit(AuditAction.GUIDE_CHANGE, f"guide-synonyms:{synonym_id}", "deleted")
-
-
-def _check_uses(
-    principal: Principal, *, linkedid: str | None, seat: str | None, request: str | None
-) -> tuple[str, str] | None:
-    """The disposition named (an agent: their own seat only), or None when a request is named; 422 for neither."""
-    if linkedid is not None:
-        if seat is None:
-            raise HTTPException(422, "a disposition is named by linkedid and seat")
-        check_seat(principal, seat)
-        return (linkedid, seat)
-    if request is None:
-        raise HTTPException(422, "name a disposition (linkedid and seat) or a request")
-    return None
-
-
-@router.post("/guide/uses", responses=documented(404))
-async def record_uses(body: UsesCreate, session: SessionDep, principal: StaffDep, now: NowDep) -> list[UsePublic]:
-    """Record the article(s) an answer was given from: a call's disposition, or a request's answer."""
-    disposition = _check_uses(principal, linkedid=body.linkedid, seat=body.seat, request=body.request)
-    try:
-        await guide.record_uses(
-            session,
-            article_ids=body.article_ids,
-            disposition=disposition,
-            request_reference=body.request,
-            actor=principal.name,
-            now=now,
-        )
-    except guide.GuideError as error:
-        raise _refuse(error) from error
-    return await _uses(session, disposition=disposition, request_reference=body.request)
-
-
-async def _uses(
-    session: SessionDep, *, disposition: tuple[str, str] | None, request_reference: str | None
-) -> list[UsePublic]:
-    found = await guide.uses_of(session, disposition=disposition, request_reference=request_reference)
-    return [
-        UsePublic(article_id=use.article_id, slug=slug, title=title, used_by=use.used_by, used_at=use.used_at)
-        for use, slug, title in found
-    ]
-
-
-@router.get("/guide/uses")
-async def list_uses(
-    session: SessionDep,
-    principal: StaffDep,
-    linkedid: Annotated[str | None, Query(max_length=64)] = None,
-    seat: Annotated[str | None, Query(max_length=64)] = None,
-    request: Annotated[str | None, Query(max_length=12)] = None,
-) -> list[UsePublic]:
-    """The articles used for a disposition (linkedid and seat) or a request."""
-    disposition = _check_uses(principal, linkedid=linkedid, seat=seat, request=request)
-    return await _uses(session, disposition=disposition, request_reference=request)
-
-
-@router.get("/guide/report")
-async def report(
-    session: SessionDep, principal: SupervisorDep, now: NowDep, days: Annotated[int, Query(ge=1, le=366)] = 30
-) -> GuideReport:
-    """What callers and agents searched for and did not find, and the most asked questions per language."""
-    since = now - timedelta(days=days)
-    return GuideReport(
-        not_found=[NotFoundRow(**row) for row in await guide_search.not_found(session, since=since)],
-        most_asked=[MostAskedRow(**row) for row in await guide_search.most_asked(session, since=since)],
-    )
-
-
-# -- the public guide (the citizen portal, the consular posts) -------------------------------------------------
-
-
-@router.get("/portal/guide/articles", tags=["portal"])
-async def portal_articles(session: SessionDep) -> list[ArticleSummary]:
-    """The published articles, with their titles in every language."""
-    found = await guide.list_articles(session, state=ArticleState.PUBLISHED)
-    return [_summary(view, 0) for view, _ in found]
-
-
-@router.get("/portal/guide/articles/{slug}", tags=["portal"])
-async def portal_article(slug: str, session: SessionDep) -> ArticlePublic:
-    """One published article in every language (anything else: 404)."""
-    found = await guide.find_article(session, key=slug)
-    if found is None or found.state != ArticleState.PUBLISHED or slug.isdigit():
-        raise HTTPException(404, f"no article {slug!r}")
-    public = _public(await guide.view_article(session, article=found))
-    return public.model_copy(update={"created_by": "", "from_request_id": None})
-
-
-@router.get("/portal/guide/search", tags=["portal"], responses=documented(429))
-async def portal_search(
-    q: QueryText, request: Request, session: SessionDep, now: NowDep, language: LanguageQuery = None
-) -> SearchResult:
-    """Search the published guide: no token, a few searches per address and minute."""
-    address = limit_key(request.client.host if request.client else "unknown")
-    wait_s = await rate_limits.hit(
-        session, key=f"guide:{address}", limit=PORTAL_SEARCHES, window=PORTAL_SEARCH_WINDOW, now=now
-    )
-    if wait_s is not None:
-        raise HTTPException(429, "too many searches from this address; try again later", headers=retry_after(wait_s))
-    return await _search(
-        session, q=q, language=language, published_only=True, channel="portal", actor="portal", now=now
-    )
-
-
-@router.post("/portal/guide/searches/{search_id}/click", tags=["portal"], status_code=status.HTTP_204_NO_CONTENT)
-async def portal_click(search_id: IdPath, body: ClickCreate, session: SessionDep, now: NowDep) -> None:
-    """Record the result a public search led to."""
-    if not await guide_search.record_click(session, search_id=search_id, article_id=body.article_id, now=now):
-        raise HTTPException(404, f"no search {search_id}")

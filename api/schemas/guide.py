@@ -251,3 +251,7 @@ class MostAskedRow(BaseModel):
 class GuideReport(BaseModel):
     not_found: list[NotFoundRow]
     most_asked: list[MostAskedRow]
+
+
+class Suggestions(BaseModel):
+    hits: list[SearchHit]

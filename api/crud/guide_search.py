@@ -9,11 +9,13 @@ Rules:
 - Only published articles are searched for the portal; staff may include the other states.
 - Ranked by ts_rank_cd (title weight A above body B above the simple branch D) over a bounded candidate set
   of the GIN index's matches: at most MAX_CANDIDATES translations whose title matches (a title-only vector
-  with its own index), and as many others; beyond that, matches in table order are left out of the ranking
-  (a word found in thousands of articles costs a bounded time). A search in one language uses that language's
-  partial GIN indexes (the language is written as a literal; see INDEXED_LANGUAGES). Snippets (ts_headline)
-  are made for the returned page only. The snippet marks matches between U+0002
-  and U+0003 and is otherwise the article's plain text: the page escapes it before turning those into <mark>.
+  with its own index) and, when there are fewer, the first MAX_CANDIDATES of all matches (either set may
+  hold the other's rows: excluding them would scan every match when all are title matches); beyond that,
+  matches in table order are left out of the ranking (a word found in thousands of articles costs a bounded
+  time). A search in one language uses that language's partial GIN indexes (the language is written as a
+  literal; see INDEXED_LANGUAGES). Snippets (ts_headline) are made for the returned page only. The snippet
+  marks matches between U+0002 and U+0003 and is otherwise the article's plain text: the page escapes it
+  before turning those into <mark>.
 - Every search is logged (query, folded query, language, channel, result count); a click on a result is
   recorded once on its search. The report groups them by folded query and language.
 """
@@ -158,16 +160,23 @@ def search_sql(query_sql: str, *, language: str | None, published_only: bool) ->
     where = "".join(f" AND {condition}" for condition in filters)
     return f"""
         WITH q AS MATERIALIZED (SELECT {query_sql} AS query),
+        titles AS MATERIALIZED (
+            SELECT t.article_id, t.language, t.search_vector FROM q, guide_translations t
+            WHERE t.title_vector @@ q.query{where} LIMIT :candidates
+        ),
         candidates AS MATERIALIZED (
-            (SELECT t.article_id, t.language, t.search_vector FROM q, guide_translations t
-             WHERE t.title_vector @@ q.query{where} LIMIT :candidates)
+            SELECT * FROM titles
             UNION ALL
             (SELECT t.article_id, t.language, t.search_vector FROM q, guide_translations t
-             WHERE t.search_vector @@ q.query AND NOT t.title_vector @@ q.query{where} LIMIT :candidates)
+             WHERE (SELECT count(*) FROM titles) < :candidates  -- a one-time filter: no scan when titles suffice
+               AND t.search_vector @@ q.query{where} LIMIT :candidates)
         ),
         ranked AS MATERIALIZED (
             SELECT c.article_id, c.language, ts_rank_cd(c.search_vector, q.query) AS rank
-            FROM candidates c, q
+            FROM (
+                SELECT DISTINCT ON (article_id, language) article_id, language, search_vector
+                FROM candidates ORDER BY article_id, language
+            ) c, q
             ORDER BY rank DESC, c.article_id
             LIMIT :limit
         )

@@ -1,16 +1,20 @@
 """Benchmark: searching the consular guide, 50,000 articles x 8 languages (400,000 translations).
 
 Rules:
-- The articles are generated (seeded, so every run has the same guide): each translation mixes the consular
-  terms of its language (passport, identity card, birth certificate, ...) with pseudo-words of its script, so
-  common terms match thousands of rows, as in a real guide, and the vocabulary is tens of thousands of words.
+- The articles are generated (seeded, so every run has the same guide): each translation is about a topic of
+  three consular terms of its language (passport, identity card, birth certificate, ...), in its title and body,
+  with pseudo-words of its script around them, so a term is in ~8% of the articles (thousands of rows) and a
+  pair of terms in ~0.5%, and the vocabulary is tens of thousands of words. Two generic words per language
+  (COMMON: "request", "documents", ...) are in a third of all articles: the WORST_QUERIES made of them are
+  timed and reported apart, not counted in the goal.
   They are written exactly as the API writes them: text folded by api.guide.text, vectors computed by
   PostgreSQL (to_tsvector with the language's configuration), the vocabulary with its trigrams. The database
-  ivr_bench_guide is kept between runs and regenerated only when its size or the generator version differs.
+  ivr_bench_guide is kept between runs and made anew (dropped, migrated, generated) only when its size or the
+  generator version differs; its GIN indexes are dropped during the load and built again after it.
 - Timed: the search the API runs (api.crud.guide_search: plan_query, with synonyms and typo correction, then
   find: ranked, top 10, with snippets), in process on one session, without HTTP and without the search log.
-  Each realistic query of each language runs REPEAT times after one warm-up; the table gives p50 and p99 per
-  language over all its queries; the goal is p99 < 50 ms.
+  Each query of each language runs REPEAT times after one warm-up; the tables give p50 and p99 per language
+  over all its realistic queries, then over its worst cases; the goal is realistic p99 < 50 ms.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from api.guide.text import normalise, regconfig, variants
 from benchmarks.common import Options, latency_summary_ms, verdict, write_results
 from tests.support.database import database_server, migrated_database
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 GOAL_P99_MS = 50.0
 REPEAT = 20
 CHUNK = 2_000  # articles generated and written at a time
@@ -61,6 +65,18 @@ TERMS_TEXT = {
     "minderjährig Vormund Vollmacht Beglaubigung verloren",
 }
 TERMS = {language: text.split() for language, text in TERMS_TEXT.items()}
+COMMON = {
+    "fr": ["demande", "délai"],
+    "ar": ["طلب", "أجل"],
+    "zgh": ["ⴰⵙⵓⵜⵔ", "asutr"],
+    "en": ["application", "documents"],
+    "es": ["solicitud", "documentos"],
+    "nl": ["aanvraag", "documenten"],
+    "it": ["domanda", "documenti"],
+    "de": ["Antrag", "Unterlagen"],
+}
+TOPIC_TERMS = {language: [term for term in terms if term not in COMMON[language]] for language, terms in TERMS.items()}
+COMMON_RATE, TOPIC_RATE = 0.015, 0.07  # of a body's words: each common word ends in ~1/3 of the bodies
 LETTERS = {
     "ar": "ابتثجحخدذرزسشصضطظعغفقكلمنهوي",
     "zgh": "ⴰⴱⴳⴷⴹⴻⴼⴽⵀⵃⵄⵅⵇⵉⵊⵍⵎⵏⵓⵔⵕⵖⵙⵚⵛⵜⵟⵡⵢⵣⵥ",
@@ -77,6 +93,7 @@ QUERIES: dict[str, list[str]] = {
     "it": ["passaporto smarrito", "atto di nascita", "rinnovo carta identita", "visto soggiorno"],
     "de": ["Reisepass verloren", "Geburtsurkunde", "Personalausweis Verlängerung", "Visum Termin", "reisepas"],
 }
+WORST_QUERIES = {language: [words[0], " ".join(words)] for language, words in COMMON.items()}
 LANGUAGES = list(TERMS)
 
 
@@ -98,10 +115,12 @@ def generate_chunk(first: int, count: int, fillers: dict[str, list[str]]) -> lis
     for article_id in range(first, first + count):
         rng = random.Random(article_id)
         for language in LANGUAGES:
-            terms, filler = TERMS[language], fillers[language]
-            title = " ".join(rng.choice(terms) for _ in range(rng.randint(3, 6)))
+            terms, common, filler = TOPIC_TERMS[language], COMMON[language], fillers[language]
+            topic = rng.sample(terms, 3)
+            title = " ".join(topic + [rng.choice(filler) for _ in range(rng.randint(0, 2))])
             body = " ".join(
-                rng.choice(terms) if rng.random() < 0.2 else rng.choice(filler) for _ in range(rng.randint(40, 70))
+                rng.choice(common) if draw < COMMON_RATE else rng.choice(topic) if draw < TOPIC_RATE else word
+                for draw, word in ((rng.random(), rng.choice(filler)) for _ in range(rng.randint(40, 70)))
             )
             rows.append((article_id, language, regconfig(language), title, body, normalise(title), normalise(body)))
     return rows
@@ -109,26 +128,45 @@ def generate_chunk(first: int, count: int, fillers: dict[str, list[str]]) -> lis
 
 INSERT_TRANSLATIONS = """
 INSERT INTO guide_translations (article_id, language, title, body, version, original_version, published,
-                                updated_by, updated_at, search_vector)
+                                updated_by, updated_at, search_vector, title_vector)
 SELECT article_id, language, title, body, 1, 1, true, 'bench', now(),
        setweight(to_tsvector(config::regconfig, ntitle), 'A') || setweight(to_tsvector(config::regconfig, nbody), 'B')
-       || setweight(to_tsvector('simple', ntitle || ' ' || nbody), 'D')
+       || setweight(to_tsvector('simple', ntitle || ' ' || nbody), 'D'),
+       to_tsvector(config::regconfig, ntitle) || to_tsvector('simple', ntitle)
 FROM guide_bench_stage
 """
 
 
-async def ensure_generated(dsn: str, articles: int) -> dict[str, Any]:
+async def generated(dsn: str) -> str | None:
+    """What the database holds: "generator version:articles", None when nothing yet."""
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text)")
-        wanted = f"{GENERATOR_VERSION}:{articles}"
-        if await connection.fetchval("SELECT value FROM bench_meta WHERE key = 'generated'") == wanted:
-            return {"generated_now": False, "generate_s": None}
+        value = await connection.fetchval("SELECT value FROM bench_meta WHERE key = 'generated'")
+        return None if value is None else str(value)
+    finally:
+        await connection.close()
+
+
+async def ensure_generated(server: str, name: str, articles: int) -> tuple[str, dict[str, Any]]:
+    """The URL of the generated guide's database, made anew (schema included) unless it holds this guide."""
+    wanted = f"{GENERATOR_VERSION}:{articles}"
+    url = await migrated_database(server, name, keep=True)
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    if await generated(dsn) == wanted:
+        return url, {"generated_now": False, "generate_s": None}
+    url = await migrated_database(server, name)  # dropped first: the schema may have changed too
+    connection = await asyncpg.connect(dsn)
+    try:
         started = time.perf_counter()
-        await connection.execute(
-            "TRUNCATE guide_article_uses, guide_proposals, guide_versions, guide_translations, guide_articles,"
-            " guide_words, guide_searches RESTART IDENTITY"
+        await connection.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text)")
+        # building the GIN indexes once after the load is much faster than maintaining them row by row
+        indexes = await connection.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'guide_translations'"
+            " AND indexdef LIKE '%USING gin%'"
         )
+        for index in indexes:
+            await connection.execute(f'DROP INDEX "{index["indexname"]}"')
         await connection.execute(
             "CREATE UNLOGGED TABLE IF NOT EXISTS guide_bench_stage (article_id bigint, language text, config text,"
             " title text, body text, ntitle text, nbody text)"
@@ -157,22 +195,29 @@ async def ensure_generated(dsn: str, articles: int) -> dict[str, Any]:
             "guide_words", records=[(word, variants(word)) for word in sorted(vocabulary)], columns=["word", "variants"]
         )
         await connection.execute("DROP TABLE guide_bench_stage")
+        await connection.execute("SET maintenance_work_mem = '256MB'")
+        for index in indexes:
+            await connection.execute(index["indexdef"])
         await connection.execute("VACUUM (ANALYZE) guide_translations")
         await connection.execute("VACUUM (ANALYZE) guide_words")
         await connection.execute(
             "INSERT INTO bench_meta VALUES ('generated', $1) ON CONFLICT (key) DO UPDATE SET value = $1", wanted
         )
-        return {"generated_now": True, "generate_s": round(time.perf_counter() - started, 1), "words": len(vocabulary)}
+        return url, {
+            "generated_now": True,
+            "generate_s": round(time.perf_counter() - started, 1),
+            "words": len(vocabulary),
+        }
     finally:
         await connection.close()
 
 
-async def time_queries(url: str, repeat: int) -> dict[str, Any]:
+async def time_queries(url: str, repeat: int, queries_by_language: dict[str, list[str]]) -> dict[str, Any]:
     engine = make_engine(url)
     table: dict[str, Any] = {}
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            for language, queries in QUERIES.items():
+            for language, queries in queries_by_language.items():
                 timings: list[float] = []
                 hits: dict[str, int] = {}
                 for query in queries:
@@ -190,32 +235,45 @@ async def time_queries(url: str, repeat: int) -> dict[str, Any]:
     return table
 
 
-async def run(options: Options) -> dict[str, Any]:
-    articles = 1_000 if options.quick else 50_000
-    repeat = 3 if options.quick else REPEAT
-    server = await asyncio.to_thread(database_server)
-    name = "ivr_bench_guide_quick" if options.quick else "ivr_bench_guide"
-    url = await migrated_database(server, name, keep=True)
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    figures: dict[str, Any] = {
-        "articles": articles,
-        "translations": articles * len(LANGUAGES),
-        "goal_p99_ms": GOAL_P99_MS,
-    }
-    figures["generation"] = await ensure_generated(dsn, articles)
-    figures["by_language"] = await time_queries(url, repeat)
-    print(f"guide_search: {articles:,} articles x {len(LANGUAGES)} languages, {repeat} runs of each query")
+def print_table(title: str, by_language: dict[str, Any]) -> float:
+    """The latency table of one set of queries; the worst p99."""
+    print(f"-- {title}")
     print(f"{'language':<9}{'queries':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}  hits per query")
     worst = 0.0
-    for language, row in figures["by_language"].items():
+    for language, row in by_language.items():
         worst = max(worst, row["p99_ms"])
         hits = ", ".join(f"{query}: {count}" for query, count in row["hits"].items())
         print(
             f"{language:<9}{len(row['hits']):>8}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['max_ms']:>9.1f}  {hits}"
         )
+    return worst
+
+
+async def run(options: Options) -> dict[str, Any]:
+    articles = 1_000 if options.quick else 50_000
+    repeat = 3 if options.quick else REPEAT
+    server = await asyncio.to_thread(database_server)
+    name = "ivr_bench_guide_quick" if options.quick else "ivr_bench_guide"
+    figures: dict[str, Any] = {
+        "articles": articles,
+        "translations": articles * len(LANGUAGES),
+        "goal_p99_ms": GOAL_P99_MS,
+    }
+    url, figures["generation"] = await ensure_generated(server, name, articles)
+    figures["by_language"] = await time_queries(url, repeat, QUERIES)
+    figures["worst_cases_by_language"] = await time_queries(url, repeat, WORST_QUERIES)
+    print(f"guide_search: {articles:,} articles x {len(LANGUAGES)} languages, {repeat} runs of each query")
+    worst = print_table("realistic queries (the goal)", figures["by_language"])
+    worst_case = print_table(
+        "worst cases: generic words in a third of all articles", figures["worst_cases_by_language"]
+    )
     figures["worst_p99_ms"] = worst
+    figures["worst_case_p99_ms"] = worst_case
     figures["goal_met"] = worst < GOAL_P99_MS
-    print(f"guide_search: worst p99 {worst:.1f} ms, goal < {GOAL_P99_MS:.0f} ms: {verdict(figures['goal_met'])}")
+    print(
+        f"guide_search: worst p99 {worst:.1f} ms (worst cases {worst_case:.1f} ms), goal < {GOAL_P99_MS:.0f} ms"
+        f" ({worst / GOAL_P99_MS:.2f} of it): {verdict(figures['goal_met'])}"
+    )
     print(f"guide_search: wrote {write_results(options, 'guide_search', figures)}")
     figures["at"] = datetime.now(UTC).isoformat()
     return figures

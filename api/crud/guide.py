@@ -179,10 +179,12 @@ async def request_id_of(session: AsyncSession, *, reference: str | None) -> int 
 
 
 # title (A) and body (B) through the language's stemmer, both again through `simple` (D): names, numbers, Darija
+# and the title alone (stemmer and `simple`), the cheap first signal of api.crud.guide_search
 SEARCH_VECTOR = text(
     "SELECT setweight(to_tsvector(CAST(:config AS regconfig), :title), 'A')"
     " || setweight(to_tsvector(CAST(:config AS regconfig), :body), 'B')"
-    " || setweight(to_tsvector('simple', :title || ' ' || :body), 'D')"
+    " || setweight(to_tsvector('simple', :title || ' ' || :body), 'D'),"
+    " to_tsvector(CAST(:config AS regconfig), :title) || to_tsvector('simple', :title)"
 )
 
 
@@ -203,12 +205,12 @@ async def _write_translation(
     is_original = translation_in.language == article.original_language
     follows = version if is_original else (original_version if original_version is not None else 0)
     title_words, body_words = normalise(translation_in.title), normalise(translation_in.body)
-    computed = (
+    computed, title_vector = (
         await session.execute(
             SEARCH_VECTOR,
             {"config": regconfig(translation_in.language), "title": title_words, "body": body_words},
         )
-    ).scalar_one()
+    ).one()
     values = {
         "title": translation_in.title,
         "body": translation_in.body,
@@ -218,6 +220,7 @@ async def _write_translation(
         "updated_by": actor,
         "updated_at": now,
         "search_vector": computed,
+        "title_vector": title_vector,
     }
     statement = (
         insert(GuideTranslation)

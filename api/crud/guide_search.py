@@ -7,9 +7,15 @@ Rules:
   searched through the language's stemmer and through `simple`; with no language, through every configured
   stemmer. A document must match every group; when none does, any group will do (ranked lower by nature).
 - Only published articles are searched for the portal; staff may include the other states.
-- Ranked by ts_rank_cd (title weight A above body B above the simple branch D) over the matches of the GIN
-  index; snippets (ts_headline) are made for the returned page only. The snippet marks matches between U+0002
-  and U+0003 and is otherwise the article's plain text: the page escapes it before turning those into <mark>.
+- Ranked by ts_rank_cd (title weight A above body B above the simple branch D) over a bounded candidate set
+  of the GIN index's matches: at most MAX_CANDIDATES translations whose title matches (a title-only vector
+  with its own index) and, when there are fewer, the first MAX_CANDIDATES of all matches (either set may
+  hold the other's rows: excluding them would scan every match when all are title matches); beyond that,
+  matches in table order are left out of the ranking (a word found in thousands of articles costs a bounded
+  time). A search in one language uses that language's partial GIN indexes (the language is written as a
+  literal; see INDEXED_LANGUAGES). Snippets (ts_headline) are made for the returned page only. The snippet
+  marks matches between U+0002 and U+0003 and is otherwise the article's plain text: the page escapes it
+  before turning those into <mark>.
 - Every search is logged (query, folded query, language, channel, result count); a click on a result is
   recorded once on its search. The report groups them by folded query and language.
 """
@@ -129,10 +135,58 @@ def tsquery_sql(plan: QueryPlan, *, language: str | None, any_group: bool) -> tu
 
 
 LANGUAGE_CONFIG_SQL = (
-    "CASE t.language "
+    "CASE r.language "
     + " ".join(f"WHEN '{code}' THEN '{config}'::regconfig" for code, config in REGCONFIG.items())
     + " ELSE 'simple'::regconfig END"
 )
+# = INDEXED_LANGUAGES of api/migrations/versions/0013_guide.py: these have their own partial GIN index
+INDEXED_LANGUAGES = frozenset({"ar", "fr", "en", "es", "nl", "it", "de", "zgh"})
+# at most this many title matches, and as many other matches, are ranked: a word in thousands of articles costs a
+# bounded time, not one ts_rank_cd per match
+MAX_CANDIDATES = 300
+
+
+def search_sql(query_sql: str, *, language: str | None, published_only: bool) -> str:
+    """The ranked search: GIN matches (a bounded set: title matches first, then others), ranked, top `:limit`,
+    then snippets for those rows only."""
+    filters = []
+    if published_only:
+        filters.append("t.published")
+    if language in INDEXED_LANGUAGES:
+        # a literal, not a parameter: the planner then proves the partial index `WHERE language = '..'` usable
+        filters.append(f"t.language = '{language}'")
+    elif language:
+        filters.append("t.language = :language")
+    where = "".join(f" AND {condition}" for condition in filters)
+    return f"""
+        WITH q AS MATERIALIZED (SELECT {query_sql} AS query),
+        titles AS MATERIALIZED (
+            SELECT t.article_id, t.language, t.search_vector FROM q, guide_translations t
+            WHERE t.title_vector @@ q.query{where} LIMIT :candidates
+        ),
+        candidates AS MATERIALIZED (
+            SELECT * FROM titles
+            UNION ALL
+            (SELECT t.article_id, t.language, t.search_vector FROM q, guide_translations t
+             WHERE (SELECT count(*) FROM titles) < :candidates  -- a one-time filter: no scan when titles suffice
+               AND t.search_vector @@ q.query{where} LIMIT :candidates)
+        ),
+        ranked AS MATERIALIZED (
+            SELECT c.article_id, c.language, ts_rank_cd(c.search_vector, q.query) AS rank
+            FROM (
+                SELECT DISTINCT ON (article_id, language) article_id, language, search_vector
+                FROM candidates ORDER BY article_id, language
+            ) c, q
+            ORDER BY rank DESC, c.article_id
+            LIMIT :limit
+        )
+        SELECT r.article_id, a.slug, r.language, t.title, r.rank, a.state,
+               ts_headline({LANGUAGE_CONFIG_SQL}, t.body, q.query, :headline) AS snippet
+        FROM ranked r
+        JOIN guide_translations t ON t.article_id = r.article_id AND t.language = r.language
+        JOIN guide_articles a ON a.id = r.article_id, q
+        ORDER BY r.rank DESC, r.article_id
+        """  # noqa: S608  configurations and languages are literals of REGCONFIG / INDEXED_LANGUAGES; words are bound
 
 
 async def find(
@@ -148,31 +202,10 @@ async def find(
         return []
     for any_group in (False, True) if len(plan.groups) > 1 else (False,):
         query_sql, params = tsquery_sql(plan, language=language, any_group=any_group)
-        filters = ["t.search_vector @@ q.query"]
-        if published_only:
-            filters.append("t.published")
-        if language:
-            filters.append("t.language = :language")
+        params |= {"limit": limit, "candidates": MAX_CANDIDATES, "headline": HEADLINE_OPTIONS}
+        if language and language not in INDEXED_LANGUAGES:
             params["language"] = language
-        params["limit"] = limit
-        statement = text(
-            f"""
-            WITH q AS (SELECT {query_sql} AS query),
-            ranked AS (
-                SELECT t.article_id, t.language, t.title, t.body, ts_rank_cd(t.search_vector, q.query) AS rank
-                FROM guide_translations t, q
-                WHERE {" AND ".join(filters)}
-                ORDER BY rank DESC, t.article_id
-                LIMIT :limit
-            )
-            SELECT r.article_id, a.slug, r.language, r.title, r.rank, a.state,
-                   ts_headline({LANGUAGE_CONFIG_SQL.replace("t.language", "r.language")}, r.body, q.query,
-                               :headline) AS snippet
-            FROM ranked r JOIN guide_articles a ON a.id = r.article_id, q
-            ORDER BY r.rank DESC, r.article_id
-            """  # noqa: S608  configurations are literals of REGCONFIG; every word is a bound parameter
-        )
-        params["headline"] = HEADLINE_OPTIONS
+        statement = text(search_sql(query_sql, language=language, published_only=published_only))
         rows = (await session.execute(statement, params)).mappings().all()
         if rows:
             return [

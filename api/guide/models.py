@@ -61,6 +61,7 @@ class GuideTranslation(Base):
     updated_by: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     search_vector: Mapped[Any] = mapped_column(TSVECTOR)
+    title_vector: Mapped[Any] = mapped_column(TSVECTOR)  # the title alone: title matches are ranked first
 
 
 class GuideVersion(Base):

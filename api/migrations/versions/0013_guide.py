@@ -17,6 +17,8 @@ branch_labels = None
 depends_on = None
 
 TEXT_ARRAY = ARRAY(sa.Text())
+# = api.crud.guide_search.INDEXED_LANGUAGES (a migration never imports the application)
+INDEXED_LANGUAGES = ("ar", "fr", "en", "es", "nl", "it", "de", "zgh")
 
 
 def _when() -> sa.Column[object]:
@@ -65,8 +67,21 @@ def upgrade() -> None:
         sa.Column("updated_by", sa.String(128), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("search_vector", TSVECTOR(), nullable=False),
+        sa.Column("title_vector", TSVECTOR(), nullable=False),  # the title alone (stemmer and simple)
     )
-    op.create_index("ix_guide_translations_search", "guide_translations", ["search_vector"], postgresql_using="gin")
+    # one GIN index over every language (searches without a language, languages added later) and one per language
+    # searched most (partial: WHERE language = '..'), so that a search in one language reads only its own posting
+    # lists; api.crud.guide_search writes that language as a literal so the planner can pick the partial index
+    for column, name in (("search_vector", "search"), ("title_vector", "title")):
+        op.create_index(f"ix_guide_translations_{name}", "guide_translations", [column], postgresql_using="gin")
+        for language in INDEXED_LANGUAGES:
+            op.create_index(
+                f"ix_guide_translations_{name}_{language}",
+                "guide_translations",
+                [column],
+                postgresql_using="gin",
+                postgresql_where=sa.text(f"language = '{language}'"),
+            )
     op.create_table(
         "guide_versions",  # append-only: every edit and every change of state
         sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),

@@ -9,6 +9,8 @@ Rules:
   voicemail and dispositions are the phone, the portal is the web, e-mail, chat and paper are their own).
 - The desk is the desk role, supervisors and admins; an officer's departments and roles there come from the
   configuration by their username; officials and agents hold no workflow right.
+- IVR_DEMO=1 also gives the configured workflow people demo accounts (demo_workflow_users): a desk account
+  "accueil", every department member as an officer and every official, so a demo can walk a complaint through.
 - `on_transition` hooks (RequestConfig.on_transition) run after every committed transition, the entry into the
   workflow included, in order; one that fails is logged and the others still run: a notification never undoes
   or blocks a transition.
@@ -20,9 +22,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from api.models import RequestRow
+from api.schemas.users import UiLanguage, UserCreate
 from api.security.tokens import Principal, Role
 from callcenter.config import CallCenter
 from callcenter.departments import Complaints
@@ -158,3 +161,25 @@ def dashboard_departments(principal: Principal, complaints: Complaints) -> froze
         roles = complaints.memberships(principal.name)
         return frozenset(key for key, role in roles.items() if role.value in ("head", "secretary"))
     return frozenset()
+
+
+DEMO_DESK_USERNAME = "accueil"
+WorkflowStaffRole = Literal[Role.DESK, Role.OFFICER, Role.OFFICIAL]
+
+
+def demo_workflow_users(callcenter: CallCenter | None, *, taken: set[str]) -> list[UserCreate]:
+    """IVR_DEMO=1 only: accounts for the desk, the departments' members and the officials of [complaints] (none
+    without it), leaving out the usernames in `taken`."""
+    if callcenter is None or callcenter.complaints is None:
+        return []
+    complaints = callcenter.complaints
+    language: UiLanguage = "ar" if callcenter.default_language == "ar" else "fr"
+    wanted: list[tuple[str, WorkflowStaffRole]] = [(DEMO_DESK_USERNAME, Role.DESK)]
+    wanted += [(member, Role.OFFICER) for department in complaints.departments for member in department.members()]
+    wanted += [(official.username, Role.OFFICIAL) for official in complaints.officials]
+    users, seen = [], set(taken)
+    for username, role in wanted:
+        if username not in seen:
+            seen.add(username)
+            users.append(UserCreate(username=username, display_name=username, role=role, language=language))
+    return users

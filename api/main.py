@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
+from api.complaints import demo_workflow_users
 from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
-from api.crud.users import count_enabled_admins, delete_demo_users, ensure_demo_users
+from api.crud.users import DEMO_USERS, count_enabled_admins, delete_demo_users, ensure_demo_users
 from api.db import make_engine, resolve_database_url, run_migrations
 from api.metrics import HttpMetrics, RequestObservabilityMiddleware
 from api.net import TrustedProxyMiddleware
@@ -90,7 +91,12 @@ def utc_now() -> datetime:
 
 
 async def prepare_database(
-    engine: AsyncEngine, settings: ApiSettings, *, now: datetime, out: TextIO | None = None
+    engine: AsyncEngine,
+    settings: ApiSettings,
+    *,
+    now: datetime,
+    out: TextIO | None = None,
+    callcenter: CallCenter | None = None,
 ) -> None:
     """Migrate, then make sure someone can authenticate (and that no demo secret can, outside demo mode). With
     `out` in demo mode, the demo staff get new passwords, printed there."""
@@ -99,7 +105,8 @@ async def prepare_database(
     async with sessions() as session:
         if settings.demo:
             tokens = await ensure_demo_tokens(session, now=now)
-            passwords = await ensure_demo_users(session, now=now, new_passwords=out is not None)
+            workflow_people = demo_workflow_users(callcenter, taken={user.username for user in DEMO_USERS})
+            passwords = await ensure_demo_users(session, now=now, new_passwords=out is not None, extra=workflow_people)
             if out is not None:
                 print("IVR_DEMO=1: demo tokens (never use these in production):", file=out)
                 for role, secret in tokens.items():
@@ -164,7 +171,7 @@ def create_app(
         )
         engine = make_engine(url)
         try:
-            await prepare_database(engine, settings, now=clock())
+            await prepare_database(engine, settings, now=clock(), callcenter=app.state.callcenter)
             app.state.sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
             # live queue state; AMI only when `ami` has a secret, so the API also runs without Asterisk
             app.state.live = await start_live(
@@ -278,7 +285,7 @@ def main(argv: list[str]) -> int:
         )
         engine = make_engine(url)
         try:
-            await prepare_database(engine, settings, now=utc_now(), out=sys.stdout)
+            await prepare_database(engine, settings, now=utc_now(), out=sys.stdout, callcenter=callcenter)
         finally:
             await engine.dispose()
         return url

@@ -24,8 +24,10 @@ from api.channels.models import MailMessage, RequestAttachment, RequestSatisfact
 from api.crud.requests import by_reference, open_request
 from api.models import RequestEvent, RequestRow
 from api.request_config import RequestConfig
-from api.schemas.channels import AttachmentPublic
+from api.schemas.channels import AttachmentPublic, PortalTracking
 from api.schemas.requests import RequestCreate
+from api.workflow_models import WorkflowEvent
+from callcenter.workflow import Stage
 
 
 async def store_inbound(
@@ -150,6 +152,22 @@ async def attachment(session: AsyncSession, *, request_id: int, attachment_id: i
     return found if found is not None and found.request_id == request_id else None
 
 
+ANSWER_PUBLIC_STAGES = (Stage.ANSWER_APPROVED, Stage.CLOSED)
+
+
+async def tracking(session: AsyncSession, *, reference: str) -> PortalTracking | None:
+    """The public facts of a request; a malformed reference costs the same query as an unknown one."""
+    wellformed = reference.isascii() and reference.isdigit() and len(reference) <= 12
+    found = await session.scalar(select(RequestRow).where(RequestRow.reference == (reference if wellformed else "")))
+    if found is None:
+        return None
+    answer = found.answer if found.stage in ANSWER_PUBLIC_STAGES and found.answer else None
+    return PortalTracking(reference=found.reference, request_type=found.request_type, type_key=found.type_key,
+                          status=found.status, stage=found.stage, received_at=found.created_at,
+                          due_at=found.answer_due_at or found.due_at, answered_at=found.answered_at,
+                          closed_at=found.closed_at, answer=answer)  # fmt: skip
+
+
 async def answer_satisfaction(
     session: AsyncSession, *, request: RequestRow, token: str, rating: int, comment: str, now: datetime
 ) -> bool:
@@ -163,6 +181,15 @@ async def answer_satisfaction(
         .returning(RequestSatisfaction.request_id)
     )  # fmt: skip
     answered = result.first() is not None
+    if answered:  # the one figure the complaint dashboards read (requests.satisfaction; a reopening clears it)
+        await session.execute(
+            update(RequestRow).where(RequestRow.id == request.id).values(satisfaction=rating, updated_at=now)
+        )
+        if request.stage is not None:
+            session.add(WorkflowEvent(request_id=request.id, reference=request.reference, at=now, actor="citizen",
+                                      capacity="citizen", action="rate", from_stage=request.stage,
+                                      to_stage=request.stage, department=request.department,
+                                      assignee=request.assignee, comment=f"{rating}/5"))  # fmt: skip
     await session.commit()
     return answered
 

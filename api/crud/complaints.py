@@ -156,23 +156,6 @@ async def _exists(session: AsyncSession, *, reference: str) -> bool:
     return (await session.scalar(select(RequestRow.id).where(RequestRow.reference == reference))) is not None
 
 
-async def rate(session: AsyncSession, *, request: RequestRow, rating: int, now: datetime) -> None:
-    """The citizen's satisfaction with a closed request (1-5), once per closing."""
-    if request.stage != Stage.CLOSED:
-        raise Refused(RefusalKind.CONFLICT, "only a closed request can be rated")
-    if request.satisfaction is not None:
-        raise Refused(RefusalKind.CONFLICT, "this request has already been rated")
-    await session.execute(
-        update(RequestRow).where(RequestRow.id == request.id).values(satisfaction=rating, updated_at=now)
-    )
-    session.add(
-        WorkflowEvent(request_id=request.id, reference=request.reference, at=now, actor="citizen",
-                      capacity="citizen", action="rate", from_stage=request.stage, to_stage=request.stage,
-                      department=request.department, assignee=request.assignee, comment=f"{rating}/5")
-    )  # fmt: skip
-    await session.commit()
-
-
 async def history(session: AsyncSession, *, request: RequestRow) -> list[WorkflowEvent]:
     query = (
         select(WorkflowEvent)

@@ -3,6 +3,7 @@ given its session and, when it writes, the current time. Passwords arrive hashed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -105,13 +106,15 @@ async def count_enabled_admins(session: AsyncSession) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def ensure_demo_users(session: AsyncSession, *, now: datetime, new_passwords: bool) -> dict[str, tuple[str, str]]:
+async def ensure_demo_users(
+    session: AsyncSession, *, now: datetime, new_passwords: bool, extra: Sequence[UserCreate] = ()
+) -> dict[str, tuple[str, str]]:
     """The demo accounts exist (a real account of the same name or seat wins); with `new_passwords` each gets a
     new random password, returned as username -> (description, password). Without, missing ones get one random
     password nobody sees (the printed ones are set by `ivr api` before it serves)."""
     issued: dict[str, tuple[str, str]] = {}
     unknown_hash: str | None = None
-    for demo in DEMO_USERS:
+    for demo in (*DEMO_USERS, *extra):  # extra: the complaint workflow's people (api.complaints)
         existing = await get_user(session, username=demo.username)
         if existing is not None and not existing.demo:
             continue

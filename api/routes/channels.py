@@ -6,6 +6,11 @@ Rules:
   the whole form (422 naming it), so a citizen never believes a photo was sent when it was not.
 - The upload routes have their own body limit (UPLOAD_MAX_BYTES; api.body_limit), every other route keeps 1 MiB.
 - A request's files are seen by whoever may see the request (api.security.access), and each opening is audited.
+- Anyone holding a reference may follow it (GET /portal/requests/{reference}): only its type, stage and dates,
+  and the answer once approved; an unknown or malformed reference is the same 404 at the same cost, and look-ups
+  are limited per address (TRACK_LIMIT), so references cannot be enumerated cheaply.
+- The satisfaction answer (the closing message's one-time link) is the only rating: it also sets
+  requests.satisfaction, which the complaint dashboards read.
 - The citizen is told that their request was received (api.channels.notify), on the channel they gave.
 """
 
@@ -31,6 +36,7 @@ from api.schemas.channels import (
     PortalConfig,
     PortalFormCreate,
     PortalRequestType,
+    PortalTracking,
     SatisfactionAnswer,
 )
 from api.schemas.requests import RequestCreate, RequestCreated
@@ -41,6 +47,7 @@ router = APIRouter(tags=["channels"])
 
 MAX_FILES = 5
 UPLOAD_PATHS = ("/portal/requests/form", "/requests/paper")
+TRACK_LIMIT = 30  # look-ups per address and PORTAL_WINDOW: a citizen checks a few, a scanner is slowed to a crawl
 UPLOAD_MAX_BYTES = MAX_FILES * MAX_ATTACHMENT_BYTES + 64 * 1024  # the files and the form's fields
 
 
@@ -157,6 +164,22 @@ async def get_attachment(
     named = f"{disposition}; filename=\"{plain}\"; filename*=UTF-8''{quote(found.filename)}"
     headers = {"Content-Disposition": named, "Cache-Control": "private, no-store"}
     return Response(found.content, media_type=found.media_type, headers=headers)
+
+
+@router.get("/portal/requests/{reference}", tags=["portal"], responses=documented(429))
+async def track(
+    reference: str, request: Request, session: SessionDep, config: RequestConfigDep, now: NowDep
+) -> PortalTracking:
+    """Follow a request by its reference: its stage and dates, the answer once approved (public, no personal data)."""
+    address = limit_key(request.client.host if request.client else "unknown")
+    wait_s = await rate_limits.hit(session, key=f"portal-track:{address}", limit=TRACK_LIMIT, window=PORTAL_WINDOW,
+                                   now=now)  # fmt: skip
+    if wait_s is not None:
+        raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
+    found = await channels.tracking(session, reference=reference[:64])
+    if found is None:
+        raise HTTPException(404, "no such request")
+    return found
 
 
 @router.post(

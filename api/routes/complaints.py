@@ -1,5 +1,5 @@
 """The complaint workflow: the desk's triage, a department's queue, approval, dashboards, CSV export, the
-citizen's reopening and rating, and the Open311 GeoReport v2 read API.
+citizen's reopening, and the Open311 GeoReport v2 read API.
 
 Who: the desk (desk role, supervisors, admins) sees and routes every request in the workflow; an officer sees
 the requests of their departments and acts there as the configuration makes them (head, secretary, agent);
@@ -28,7 +28,6 @@ from api.request_config import PORTAL_WINDOW, RequestConfig
 from api.schemas.audit import AuditAction
 from api.schemas.complaints import (
     CategoryPublic,
-    CitizenRating,
     CitizenReopen,
     ComplaintDetail,
     ComplaintPage,
@@ -266,19 +265,6 @@ async def reopen(
         citizen = Actor("citizen", citizen=True)
         move = Move(Action.REOPEN, comment=body.comment)
         await crud.transition(session, config=config, request=found, move=move, actor=citizen, now=now)
-    except Refused as refused:
-        raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
-
-
-@router.post("/portal/complaints/{reference}/rating", tags=["portal"], responses=documented(409))
-async def rate(
-    reference: str, body: CitizenRating, request: Request, session: SessionDep, config: RequestConfigDep,
-    now: NowDep,
-) -> None:  # fmt: skip
-    """The citizen's satisfaction with the answer (1 to 5), once the request is closed."""
-    found = await _citizen_request(request, session, config, reference, now)
-    try:
-        await crud.rate(session, request=found, rating=body.rating, now=now)
     except Refused as refused:
         raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
 

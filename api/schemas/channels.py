@@ -53,6 +53,21 @@ class PaperRequestCreate(_Placed):
     service: str = Field(default="", max_length=64)
 
 
+class PortalTracking(BaseModel):
+    """What the portal tells anyone holding a reference: no name, contact, description, place or staff name."""
+
+    reference: str
+    request_type: int
+    type_key: str
+    status: str  # callcenter.requests.RequestStatus: new | in_progress | answered | closed
+    stage: str | None  # callcenter.workflow.Stage for a request in the complaint workflow, else null
+    received_at: datetime
+    due_at: datetime  # the answer deadline (the workflow's, once a category set it)
+    answered_at: datetime | None
+    closed_at: datetime | None
+    answer: str | None  # the approved answer, once approved or closed (workflow requests only)
+
+
 class SatisfactionAnswer(_Body):
     token: str = Field(min_length=16, max_length=64)
     rating: int = Field(ge=1, le=5)

@@ -27,10 +27,6 @@ class CitizenReopen(_Body):
     comment: str = Field(min_length=1, max_length=4000)
 
 
-class CitizenRating(_Body):
-    rating: int = Field(ge=1, le=5)
-
-
 class Label(BaseModel):
     key: str
     names: dict[str, str]

@@ -29,7 +29,7 @@ BASE_POLICY = (
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",  # blob: a request's photos, fetched with the staff's credentials (requests.js)
     "font-src 'self' data:",
     "media-src 'self' blob:",
     "manifest-src 'self'",

@@ -14,6 +14,8 @@ export const DESK_TEXT = {
     overdue: "en retard", skill: "Niveau", queue: "File", seconds: "s",
     dueFilters: { open: "Ouvertes", due_soon: "Bientôt dues", overdue: "En retard", all: "Toutes" },
     statuses: { new: "nouvelle", in_progress: "en cours", answered: "répondue", closed: "clôturée" },
+    channel: "Canal", place: "Lieu", attachments: "Pièces jointes", openMap: "voir sur la carte",
+    channels: { phone: "téléphone", web: "portail web", pwa: "application du portail", email: "e-mail", chat: "discussion", paper: "courrier papier", voicemail: "message vocal" },
   },
   ar: {
     myDay: "يومي", state: "الحالة", timeInState: "منذ", callsToday: "المكالمات", talkTime: "مدة المحادثة",
@@ -28,6 +30,8 @@ export const DESK_TEXT = {
     overdue: "متأخر", skill: "المستوى", queue: "القائمة", seconds: "ث",
     dueFilters: { open: "مفتوحة", due_soon: "قريبة الأجل", overdue: "متأخرة", all: "الكل" },
     statuses: { new: "جديد", in_progress: "قيد المعالجة", answered: "تم الرد", closed: "مغلق" },
+    channel: "القناة", place: "المكان", attachments: "المرفقات", openMap: "عرض على الخريطة",
+    channels: { phone: "الهاتف", web: "البوابة الإلكترونية", pwa: "تطبيق البوابة", email: "البريد الإلكتروني", chat: "المحادثة", paper: "البريد الورقي", voicemail: "رسالة صوتية" },
   },
   en: {
     myDay: "My day", state: "State", timeInState: "For", callsToday: "Calls", talkTime: "Talk time",
@@ -42,6 +46,8 @@ export const DESK_TEXT = {
     overdue: "overdue", skill: "Level", queue: "Queue", seconds: "s",
     dueFilters: { open: "Open", due_soon: "Due soon", overdue: "Overdue", all: "All" },
     statuses: { new: "new", in_progress: "in progress", answered: "answered", closed: "closed" },
+    channel: "Channel", place: "Place", attachments: "Attachments", openMap: "see on the map",
+    channels: { phone: "phone", web: "web portal", pwa: "portal app", email: "e-mail", chat: "chat", paper: "paper mail", voicemail: "voice message" },
   },
 };
 

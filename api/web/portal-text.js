@@ -13,6 +13,10 @@ export const PORTAL_TEXT = {
     chatReference: "Référence de la conversation : {reference}", you: "Vous", agent: "Agent",
     satisfactionTitle: "Votre avis sur le traitement de votre demande", rating: "Note (1 à 5)",
     comment: "Commentaire (facultatif)", thanks: "Merci pour votre avis.",
+    followTitle: "Suivre ma demande", reference: "Référence", followButton: "Voir", followUnknown: "Aucune demande avec cette référence.",
+    followBusy: "Trop de recherches depuis cette adresse : réessayez plus tard.", status: "État", received: "Reçue le",
+    due: "Réponse attendue avant le", answered: "Répondue le", closed: "Clôturée le", answer: "Réponse",
+    status_new: "reçue", status_in_progress: "en cours de traitement", status_answered: "répondue", status_closed: "clôturée",
   },
   ar: {
     title: "بوابة الطلبات", guideLink: "دليل الخدمات القنصلية", newRequest: "طلب أو شكاية جديدة", type: "نوع الطلب", description: "طلبكم",
@@ -27,6 +31,10 @@ export const PORTAL_TEXT = {
     chatReference: "مرجع المحادثة: {reference}", you: "أنتم", agent: "الموظف",
     satisfactionTitle: "رأيكم في معالجة طلبكم", rating: "التقييم (من 1 إلى 5)", comment: "تعليق (اختياري)",
     thanks: "شكرا على رأيكم.",
+    followTitle: "تتبع طلبي", reference: "المرجع", followButton: "عرض", followUnknown: "لا يوجد طلب بهذا المرجع.",
+    followBusy: "عمليات بحث كثيرة من هذا العنوان: أعيدوا المحاولة لاحقا.", status: "الحالة", received: "تاريخ التوصل",
+    due: "أجل الرد", answered: "تاريخ الرد", closed: "تاريخ الإغلاق", answer: "الرد",
+    status_new: "تم التوصل به", status_in_progress: "قيد المعالجة", status_answered: "تم الرد", status_closed: "مغلق",
   },
   en: {
     title: "Requests portal", guideLink: "Guide to consular services", newRequest: "New request or complaint", type: "Kind of request",
@@ -41,5 +49,9 @@ export const PORTAL_TEXT = {
     chatEnded: "Conversation ended.", chatReference: "Conversation reference: {reference}", you: "You",
     agent: "Agent", satisfactionTitle: "Your opinion on how your request was handled", rating: "Rating (1 to 5)",
     comment: "Comment (optional)", thanks: "Thank you for your opinion.",
+    followTitle: "Follow my request", reference: "Reference", followButton: "Show", followUnknown: "No request has this reference.",
+    followBusy: "Too many look-ups from this address: try again later.", status: "Status", received: "Received on",
+    due: "Answer due by", answered: "Answered on", closed: "Closed on", answer: "Answer",
+    status_new: "received", status_in_progress: "being handled", status_answered: "answered", status_closed: "closed",
   },
 };

@@ -1,5 +1,6 @@
 // The citizens' portal: a request with photos and a place, kept on the phone while offline and sent when the
-// network is back (IndexedDB outbox); the satisfaction question of a closed request; a chat with an agent.
+// network is back (IndexedDB outbox); following a request by its reference; the satisfaction question of a
+// closed request; a chat with an agent.
 // No sign-in. Installable (portal.webmanifest, portal-sw.js).
 import { PORTAL_TEXT } from "./portal-text.js";
 
@@ -23,6 +24,7 @@ function applyLanguage() {
   $("lang").value = lang;
   fillTypes();
   showNetwork();
+  showFollowed();
 }
 
 function fillTypes() {
@@ -180,6 +182,42 @@ function setUpSatisfaction() {
   });
 }
 
+// -- follow a request by its reference (GET /portal/requests/{reference}: no personal data) -------------------
+
+let followed = null;
+
+function showFollowed() {
+  if (!followed) return;
+  const date = (value) => (value ? new Date(value).toLocaleDateString(lang, { dateStyle: "long" }) : "");
+  const facts = [["reference", followed.reference], ["status", t(`status_${followed.status}`)],
+    ["received", date(followed.received_at)], ["due", followed.closed_at ? "" : date(followed.due_at)],
+    ["answered", date(followed.answered_at)], ["closed", date(followed.closed_at)], ["answer", followed.answer || ""]];
+  $("follow-facts").replaceChildren(...facts.filter(([, value]) => value).flatMap(([key, value]) => {
+    const term = document.createElement("dt");
+    const detail = document.createElement("dd");
+    term.textContent = t(key);
+    detail.textContent = value;
+    detail.dataset.fact = key;
+    return [term, detail];
+  }));
+  $("follow-facts").classList.remove("hidden");
+}
+
+async function follow(event) {
+  event?.preventDefault();
+  const reference = $("follow-reference").value.trim();
+  followed = null;
+  $("follow-facts").classList.add("hidden");
+  $("follow-result").textContent = "";
+  const response = await fetch(`/portal/requests/${encodeURIComponent(reference)}`);
+  if (response.ok) {
+    followed = await response.json();
+    showFollowed();
+  } else {
+    $("follow-result").textContent = t(response.status === 429 ? "followBusy" : "followUnknown");
+  }
+}
+
 // -- chat -------------------------------------------------------------------------------------------------------
 
 let chat = null;
@@ -252,6 +290,7 @@ async function start() {
   window.addEventListener("online", () => { showNetwork(); flush(); });
   window.addEventListener("offline", showNetwork);
   setUpSatisfaction();
+  $("follow-form").addEventListener("submit", follow);
   applyLanguage();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("portal-sw.js").catch(() => {});
   try {
@@ -262,6 +301,10 @@ async function start() {
     requestTypes = JSON.parse(localStorage.getItem("portal-config") || "{\"request_types\": []}").request_types;
   }
   fillTypes();
+  if (params.get("ref")) {
+    $("follow-reference").value = params.get("ref");
+    if (navigator.onLine) await follow();
+  }
   await showQueued();
   if (navigator.onLine) await flush();
   document.body.dataset.ready = "1";

@@ -1,5 +1,6 @@
 // The request desk: the requests of my queues with filters (deadline, status, type, language), one request's
-// history and notes, its voice message played in the page, answering it, and calling the citizen back from my
+// history and notes, its voice message played in the page, its channel, place and files (to whoever may see the
+// request), answering it, and calling the citizen back from my
 // seat. "My queues" are the language queues my seat is a member of now (the live state); ?ref= opens one request.
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 import { api, connectLive, takeToken } from "./live.js";
@@ -15,6 +16,7 @@ let config = null;
 let myLanguages = [];
 let current = null;
 let recordingUrl = "";
+let fileUrls = [];
 let listing = 0; // only the answer to the latest filters is shown, whatever order the answers come back in
 
 $("lang").value = lang;
@@ -100,6 +102,8 @@ async function showRequest(reference) {
   $("request-number").textContent = current.caller_number || current.contact;
   $("request-due").textContent = shortTime(current.due_at, lang) + (current.overdue ? ` · ${text.overdue}` : "");
   $("request-description").textContent = current.description;
+  $("request-channel").textContent = text.channels[current.channel || current.source] || current.channel || current.source;
+  showPlace(text);
   $("answer-status").value = current.status === "new" ? "answered" : current.status;
   $("request-history").replaceChildren(...current.history.map((event) => {
     const item = document.createElement("li");
@@ -115,6 +119,7 @@ async function showRequest(reference) {
     return item;
   }));
   await loadRecording();
+  await loadFiles();
   for (const row of document.querySelectorAll("#requests li")) row.classList.toggle("selected", row.dataset.reference === current.reference);
 }
 
@@ -130,6 +135,54 @@ async function loadRecording() {
   try { response = await request("GET", `/requests/${encodeURIComponent(current.reference)}/recording`); } catch (failure) { $("request-error").textContent = failure.message; return; }
   recordingUrl = URL.createObjectURL(await response.blob());
   audio.src = recordingUrl;
+}
+
+// Where the citizen placed it: their words, and the phone's coordinates with a link to OpenStreetMap.
+function showPlace(text) {
+  const parts = [];
+  if (current.location_text) parts.push(current.location_text);
+  if (current.latitude !== null && current.longitude !== null && current.latitude !== undefined) {
+    const [lat, lon] = [Number(current.latitude).toFixed(6), Number(current.longitude).toFixed(6)];
+    const link = document.createElement("a");
+    link.href = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=18/${lat}/${lon}`;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.textContent = `${lat}, ${lon} (${text.openMap})`;
+    parts.push(link);
+  }
+  $("request-place").replaceChildren(...parts.flatMap((part, index) => (index ? [" · ", part] : [part])));
+}
+
+// The request's files (photos, scans, mail attachments), fetched as the signed-in person: pictures shown, other
+// files offered for download.
+async function loadFiles() {
+  for (const url of fileUrls) URL.revokeObjectURL(url);
+  fileUrls = [];
+  const shown = current.reference;
+  let files;
+  try { files = await api(token, "GET", `/requests/${encodeURIComponent(shown)}/attachments`); } catch (failure) { $("request-error").textContent = failure.message; return; }
+  if (!current || current.reference !== shown) return;
+  $("request-files").classList.toggle("hidden", files.items.length === 0);
+  const items = await Promise.all(files.items.map(async (file) => {
+    const item = document.createElement("li");
+    item.dataset.attachment = String(file.id);
+    let blob = null;
+    try { blob = await (await request("GET", `/requests/${encodeURIComponent(shown)}/attachments/${file.id}`)).blob(); } catch (failure) { item.textContent = `${file.filename}: ${failure.message}`; return item; }
+    const url = URL.createObjectURL(blob);
+    fileUrls.push(url);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = file.filename;
+    link.textContent = `${file.filename} (${Math.ceil(file.size / 1024)} KiB)`;
+    if (file.media_type.startsWith("image/")) {
+      const picture = document.createElement("img");
+      Object.assign(picture, { src: url, alt: file.filename, className: "attachment" });
+      item.append(picture, document.createElement("br"));
+    }
+    item.append(link);
+    return item;
+  }));
+  $("attachments").replaceChildren(...items);
 }
 
 async function act(method, path, body) {

@@ -139,3 +139,34 @@ async def test_desk_staff_enter_a_letter_with_its_scan(
     assert (detail["channel"], detail["language"], detail["contact"]) == ("paper", "ar", "+212611111111")
     files = await api.client.get(f"/requests/{reference}/attachments", headers=staff_database.bearer("supervisor"))
     assert [(item["origin"], item["media_type"]) for item in files.json()["items"]] == [("paper", "image/jpeg")]
+
+
+async def test_a_citizen_follows_a_request_in_arabic_and_staff_see_its_place_and_photo(
+    api: LiveApi, browser: Browser, staff_database: Database
+) -> None:
+    form = {"request_type": "3", "description": "حفرة خطيرة", "contact": "+212600000002", "language": "ar",
+            "location_text": "شارع الزرقطوني", "latitude": "33.5731", "longitude": "-7.5898"}  # fmt: skip
+    created = await api.client.post("/portal/requests/form", data=form,
+                                    files=[("photos", ("hole.jpg", photo(), "image/jpeg"))])  # fmt: skip
+    assert created.status_code == 201, created.text
+    reference = created.json()["reference"]
+
+    citizen = await browser.new_page(phone=True)
+    await citizen.goto(f"{api.url}/ui/portal.html?lang=ar&ref={reference}")
+    await citizen.wait_for("document.body.dataset.ready === '1'", what="the portal")
+    status = await citizen.wait_for("document.querySelector('#follow-facts [data-fact=status]')?.textContent",
+                                    what="the request followed by its reference")  # fmt: skip
+    assert status == "تم التوصل به"
+    assert await citizen.evaluate("document.documentElement.dir") == "rtl"
+    facts = str(await citizen.evaluate("document.getElementById('follow-facts').textContent"))
+    assert reference in facts and "+212600000002" not in facts and "حفرة" not in facts
+
+    desk = await browser.new_page()
+    await desk.goto(f"{api.url}/ui/requests.html?ref={reference}#token={staff_database.tokens['supervisor']}")
+    await desk.wait_for("document.querySelector('#attachments img')?.naturalWidth === 320", what="the photo shown")
+    place = str(await desk.evaluate("document.getElementById('request-place').textContent"))
+    assert "شارع الزرقطوني" in place and "33.573100, -7.589800" in place
+    link = await desk.evaluate("document.querySelector('#request-place a').href")
+    assert link == "https://www.openstreetmap.org/?mlat=33.573100&mlon=-7.589800#map=18/33.573100/-7.589800"
+    channel = await desk.evaluate("document.getElementById('request-channel').textContent")
+    assert channel in ("portail web", "web portal", "البوابة الإلكترونية")  # the page's language: the browser's

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -186,8 +187,17 @@ async def test_a_complaint_goes_wrong_comes_back_and_is_answered_approved_and_cl
     assert "en cours de traitement" in told[2]
     assert "clôturée" in told[3] and answer in told[3] and "https://portal.example" in told[3]
     # the citizen rates the answer once, then reopens within the period; it goes back to the same department
-    assert (await client.post(f"/portal/complaints/{reference}/rating", json={"rating": 4})).status_code == 200
-    assert (await client.post(f"/portal/complaints/{reference}/rating", json={"rating": 5})).status_code == 409
+    tracked = (await client.get(f"/portal/requests/{reference}")).json()  # the portal's "follow my request"
+    assert (tracked["stage"], tracked["status"], tracked["answer"]) == ("closed", "closed", answer)
+    assert not {"contact", "description", "assignee", "department", "location_text"} & set(tracked)
+    unknown, malformed = [await client.get(f"/portal/requests/{ref}") for ref in ("999999999", "x%27--")]
+    assert unknown.status_code == malformed.status_code == 404 and unknown.json() == malformed.json()
+    token = re.search(r"satisfaction=([\w-]+)", told[3])
+    assert token is not None
+    answer_in = {"token": token.group(1), "rating": 4}
+    assert (await client.post(f"/portal/requests/{reference}/satisfaction", json=answer_in)).status_code == 204
+    rated = (await client.get(f"/complaints/{reference}", headers=people["y.tazi"])).json()
+    assert rated["satisfaction"] == 4 and rated["history"][-1]["action"] == "rate"  # what the dashboards read
     clock.now += timedelta(days=31)
     late = await client.post(f"/portal/complaints/{reference}/reopen", json={"comment": "Encore des sacs"})
     assert late.status_code == 409, late.text

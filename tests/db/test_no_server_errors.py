@@ -142,10 +142,9 @@ async def test_every_error_is_a_problem(client: httpx.AsyncClient, auth: Auth) -
     assert_problem(await client.delete("/calls", headers=auth[Role.AGENT]), 405)
 
 
-# issue 17: the citizen's reopening and rating (by reference), and the Open311 GeoReport v2 read API
+# issue 17: the citizen's reopening (by reference), and the Open311 GeoReport v2 read API
 PUBLIC_COMPLAINTS = (
     "/portal/complaints/{reference}/reopen",
-    "/portal/complaints/{reference}/rating",
     "/open311/v2/services.json",
     "/open311/v2/requests.json",
     "/open311/v2/requests/{service_request_id}.json",

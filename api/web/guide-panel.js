@@ -111,8 +111,10 @@ export class GuidePanel {
   async search(q) {
     const params = new URLSearchParams({ q });
     if (this.language.value) params.set("language", this.language.value);
+    const asked = (this.asked = (this.asked || 0) + 1); // only the latest search or suggestion shows its answer
     try {
       const found = await this.fetchJson("GET", `${this.base}/search?${params}`);
+      if (asked !== this.asked) return;
       this.searchId = found.search_id;
       const corrected = Object.entries(found.corrections).map(([word, alternatives]) => `${word} → ${alternatives.join(", ")}`);
       this.notice.textContent = corrected.length ? `${gt(this.lang, "corrected")} : ${corrected.join(" · ")}` : "";
@@ -128,8 +130,10 @@ export class GuidePanel {
     if (request_type) params.set("request_type", request_type);
     if (reference) params.set("reference", reference);
     if (!params.has("request_type") && !params.has("reference")) return;
+    const asked = (this.asked = (this.asked || 0) + 1);
     try {
       const found = await this.fetchJson("GET", `${this.base}/suggestions?${params}`);
+      if (asked !== this.asked) return; // a search typed meanwhile wins over these suggestions
       this.searchId = null;
       this.notice.textContent = found.hits.length ? gt(this.lang, "suggestions") : "";
       this.showHits(found.hits);

@@ -4,6 +4,8 @@ import { GuidePanel } from "./guide-panel.js";
 import { GUIDE_LANGUAGES, GUIDE_TEXT, gt } from "./guide-text.js";
 
 const $ = (id) => document.getElementById(id);
+// a public page keeps nothing in its fragment (a staff token pasted by mistake leaves the address bar)
+if (location.hash) history.replaceState(null, "", location.pathname + location.search);
 const asked = new URLSearchParams(location.search).get("lang");
 const browser = (navigator.language || "fr").slice(0, 2);
 let lang = [asked, localStorage.getItem("ivr-guide-lang"), browser].find((code) => code && GUIDE_LANGUAGES[code]) || "fr";

@@ -86,10 +86,10 @@ async def test_an_agent_finds_an_article_during_a_call_and_it_is_kept_with_the_d
             await page.wait_for(f"{HIT} !== null", timeout_s=10, what="the article suggested for request type 1")
             assert await page.evaluate("document.getElementById('guide-language').value") == "fr"
             # searched during the call, with a typo and without accents
-            await page.playwright.fill("#guide-q", "pasport premiere")
+            await page.playwright.fill("#guide-q", "passeprt premiere")
             await page.evaluate("document.getElementById('guide-search').click()")
             await page.wait_for(
-                "document.getElementById('guide-notice').textContent.includes('pasport')",
+                "document.getElementById('guide-notice').textContent.includes('passeprt')",
                 what="the typo taken for a word of the guide",
             )
             await page.wait_for(f"{HIT} !== null", what="the article found")

@@ -114,7 +114,7 @@ async def test_the_admin_creates_an_account_whose_password_is_shown_once_and_wor
     pages = await bob.wait_for(
         "[...document.querySelectorAll('#pages li')].map((li) => li.dataset.page).join()", what="the agent's pages"
     )
-    assert pages == "wallboard,agent,requests"  # no reports, no accounts for an agent
+    assert pages == "wallboard,agent,requests,guide,chat,paper,portal,public-guide"  # no reports, no accounts
     await bob.goto(f"{api_url}/ui/agent.html")
     await bob.wait_for("document.getElementById('seat').textContent === 'agent1002'", what="bob on his seat")
 

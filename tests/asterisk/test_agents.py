@@ -193,7 +193,12 @@ async def test_agent_logged_in_through_the_api_gets_queued_calls_only_when_unpau
         on_call_after = await _wallboard_shows(page, _member_on_board("on_call"), timeout_s=1.0, what="on call")
         assert on_call_after < 1.0
         row = f'#agents tr[data-interface="PJSIP/{SEAT}"]'
-        assert await page.evaluate(f"document.querySelector('{row} .call-queue').textContent") == "Français"
+        # the call's queue comes with AgentConnect itself, which may land just after the device says "in use"
+        await page.wait_for(
+            f"document.querySelector('{row} .call-queue').textContent === 'Français'",
+            timeout_s=1.0,
+            what="the call's queue in the agent grid",
+        )
         await page.wait_for(NO_CALLER_ON_BOARD, timeout_s=2, what="nobody waiting")
         view = (await agent.get(f"/agents/{SEAT}")).json()
         assert view["caller"]["number"] == CALLER

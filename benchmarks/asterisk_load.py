@@ -54,6 +54,7 @@ from benchmarks.fastagi import TYPICAL_PROMPT_S
 from callcenter.loading import load_callcenter
 from ivr.adapters.outbox import Outbox
 from ivr.prompts import Prompt
+from promptgen.audio import siblings, write_siblings
 from sandbox import process as sandbox_process
 from sandbox.paths import CONF_SOURCE, SandboxPaths
 from sandbox.render import set_option
@@ -96,20 +97,23 @@ def _tone(path: Path, seconds: float) -> None:
 
 
 def install_prompts(paths: SandboxPaths, languages: list[str]) -> str:
-    """The built prompts (var/sounds) when present, else silence of typical lengths; say which."""
+    """The built prompts (var/sounds) when present, else silence of typical lengths; say which. Every prompt in
+    every codec format, as `make prompts` builds them (the .alaw beside the .wav: no transcoding, issue 18)."""
     built = 0
     for language in languages:
         for key in Prompt:
             target = paths.sounds_dir(language) / f"{key.value}.wav"
             source = REPO / "var" / "sounds" / language / "ivr" / f"{key.value}.wav"
-            if target.exists():
-                continue
-            if source.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
-                built += 1
-            else:
-                _tone(target, TYPICAL_PROMPT_S.get(key.value, 2.0))
+            if not target.exists():
+                if source.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    for built_file, installed in zip(siblings(source), siblings(target), strict=True):
+                        if built_file.exists():
+                            shutil.copyfile(built_file, installed)
+                    built += 1
+                else:
+                    _tone(target, TYPICAL_PROMPT_S.get(key.value, 2.0))
+            write_siblings(target)  # a build older than the codec formats (or a stand-in): made here
     return "var/sounds" if built else "already installed or silence of typical lengths"
 
 

@@ -13,12 +13,11 @@ Rules:
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -49,14 +48,19 @@ def bind(**fields: str) -> None:
     _CONTEXT.set({**_CONTEXT.get(), **fields})
 
 
-@contextlib.contextmanager
-def bound(**fields: str) -> Iterator[None]:
+class bound:  # noqa: N801  (used as `with bound(...)`; a class, not a generator: it runs once per call)
     """Fields bound for the duration of the block, then the context as it was."""
-    token = _CONTEXT.set({**_CONTEXT.get(), **fields})
-    try:
-        yield
-    finally:
-        _CONTEXT.reset(token)
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, **fields: str) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> None:
+        self._token = _CONTEXT.set({**_CONTEXT.get(), **self._fields})
+
+    def __exit__(self, *exc: object) -> None:
+        _CONTEXT.reset(self._token)
 
 
 def mask_number(number: str) -> str:

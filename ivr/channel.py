@@ -13,7 +13,7 @@ Rules:
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -101,6 +101,10 @@ class Channel(Protocol):
     ) -> RecordOutcome: ...
 
     async def set_variable(self, name: str, value: str) -> None: ...
+
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        """Several variables at once: one round trip where the values allow it (no order among them)."""
+        ...
 
     async def get_variable(self, name: str) -> str | None:
         """The value of a channel variable or function (`CHANNEL(language)`); None if unset."""

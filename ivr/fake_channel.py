@@ -17,7 +17,7 @@ Everything the caller heard is in `played` (and `timeline`, with start times); e
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ivr.channel import CallInfo, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
 
@@ -228,6 +228,10 @@ class FakeChannel:
     async def set_variable(self, name: str, value: str) -> None:
         self._tick()
         self.variables[name] = value
+
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        self._tick()
+        self.variables.update(values)
 
     async def get_variable(self, name: str) -> str | None:
         self._tick()

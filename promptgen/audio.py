@@ -63,6 +63,19 @@ def siblings(wav: Path) -> list[Path]:
     return [sibling(wav, extension) for extension in FORMATS]
 
 
+def write_siblings(wav: Path) -> list[Path]:
+    """The other formats of an existing 8 kHz WAV, written beside it where missing (hold music, a benchmark's
+    stand-in prompts): Asterisk then plays them without transcoding. Returns the files written."""
+    written: list[Path] = []
+    for extension, options in FORMATS.items():
+        target = sibling(wav, extension)
+        if extension == "wav" or target.exists():
+            continue
+        _sox([str(wav), *options, str(target)])
+        written.append(target)
+    return written
+
+
 def _sox(args: Sequence[str], stdin: bytes | None = None) -> bytes:
     result = subprocess.run(["sox", *args], input=stdin, capture_output=True, timeout=60, check=False)
     if result.returncode != 0:

@@ -17,6 +17,7 @@ import wave
 from datetime import date, timedelta
 from pathlib import Path
 
+from promptgen.audio import write_siblings
 from sandbox.edge import seat_contacts
 from sandbox.paths import AGI_HOSTNAME, CONF_SOURCE, SANDBOX_SECRETS_SUFFIX, SandboxError, SandboxOptions, SandboxPaths
 
@@ -159,17 +160,21 @@ def _ensure_hold_music(paths: SandboxPaths) -> None:
     """Debian's asterisk has no music: give the default class a soft tone so queued callers get media."""
     moh = paths.in_root("/var/lib/asterisk/moh")
     moh.mkdir(parents=True, exist_ok=True)
-    if any(moh.iterdir()):
-        return
-    rate, seconds = 8000, 4
-    samples = bytearray()
-    for n in range(rate * seconds):
-        # Fade in and out, so the loop has no click.
-        envelope = 0.5 - 0.5 * math.cos(2 * math.pi * n / (rate * seconds))
-        value = int(3000 * envelope * math.sin(2 * math.pi * 440 * n / rate))
-        samples += value.to_bytes(2, "little", signed=True)
-    with wave.open(str(moh / "sandbox-tone.wav"), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(bytes(samples))
+    tone = moh / "sandbox-tone.wav"
+    if not any(moh.iterdir()):
+        rate, seconds = 8000, 4
+        samples = bytearray()
+        for n in range(rate * seconds):
+            # Fade in and out, so the loop has no click.
+            envelope = 0.5 - 0.5 * math.cos(2 * math.pi * n / (rate * seconds))
+            value = int(3000 * envelope * math.sin(2 * math.pi * 440 * n / rate))
+            samples += value.to_bytes(2, "little", signed=True)
+        with wave.open(str(tone), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes(bytes(samples))
+    # The same tone as A-law, mu-law and 16 kHz: res_musiconhold lists a file once whatever its formats, and
+    # Asterisk plays the caller's codec without transcoding every frame of every waiting caller (docs/voices.md).
+    if tone.exists() and shutil.which("sox"):
+        write_siblings(tone)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from callcenter.logs import bind
 from ivr.adapters.agi_session import Executor
 from ivr.agi import operations
-from ivr.agi.commands import AgiArgumentError
+from ivr.agi.commands import AgiArgumentError, mset_safe
 from ivr.agi.operations import CONTROL_TIMEOUT_S, MEDIA_SLACK_S, HungUp, Operation, Refused
 from ivr.agi.results import RecordEnd
 from ivr.channel import CallInfo, ChannelError, ChannelHungUp, RecordOutcome, RecordStatus
@@ -128,6 +128,18 @@ class AgiChannel:
 
     async def set_variable(self, name: str, value: str) -> None:
         await self._run(operations.set_variable(name, value))
+
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        """The plain pairs in one EXEC MSet; a pair MSet could split (commas, quotes...) by SET VARIABLE."""
+        plain = {name: value for name, value in values.items() if mset_safe(name, value)}
+        for name, value in values.items():
+            if name not in plain:
+                await self.set_variable(name, value)
+        if len(plain) == 1:
+            [(name, value)] = plain.items()
+            await self.set_variable(name, value)
+        elif plain:
+            await self._run(operations.set_variables(plain))
 
     async def get_variable(self, name: str) -> str | None:
         value: str | None = await self._run(operations.get_variable(name))

@@ -116,6 +116,24 @@ def set_variable(name: str, value: str) -> str:
     return f"SET VARIABLE {quote(name)} {quote(value)}"
 
 
+_MSET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_MSET_VALUE = re.compile(r"^[A-Za-z0-9_.+:@/-]{1,200}$")  # nothing MSet's parser splits on (',' '=' quotes '|')
+
+
+def mset_safe(name: str, value: str) -> bool:
+    """Whether one name=value pair can travel inside MSet's argument list untouched."""
+    return bool(_MSET_NAME.match(name) and _MSET_VALUE.match(value))
+
+
+def set_variables(values: dict[str, str]) -> str:
+    """Several channel variables in one round trip: EXEC MSet(name=value,...) (pbx_builtin_setvar_multiple splits
+    on ',' then on the first '='). Only pairs that `mset_safe` accepts; the caller sends the others one by one."""
+    unsafe = [name for name, value in values.items() if not mset_safe(name, value)]
+    if unsafe or not values:
+        raise AgiArgumentError(f"not plain MSet pairs: {unsafe[:1] or 'none'}")
+    return exec_application("MSet", ",".join(f"{name}={value}" for name, value in values.items()))
+
+
 def get_variable(name: str) -> str:
     """GET VARIABLE also reads dialplan functions when the name ends in ")" (CHANNEL(linkedid))."""
     return f"GET VARIABLE {quote(name)}"

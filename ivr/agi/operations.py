@@ -191,6 +191,11 @@ def set_variable(name: str, value: str) -> Operation[None]:
     return Operation(partial(commands.set_variable, name, value), _nothing, live=False)
 
 
+def set_variables(values: dict[str, str]) -> Operation[None]:
+    """EXEC MSet: res_agi runs it on a dead channel too (handle_exec is dead-capable), like SET VARIABLE."""
+    return Operation(partial(commands.set_variables, values), _nothing, live=False)
+
+
 def get_variable(name: str) -> Operation[str | None]:
     return Operation(partial(commands.get_variable, name), results.variable_value, live=False)
 

@@ -325,8 +325,7 @@ async def publish(channel: Channel, ctx: FlowContext, decision: Decision) -> Non
     if decision.route is not None:  # the voicemail flow opens the request with this type
         values[var.IVR_REQUEST_TYPE] = decision.request_type.digit if decision.request_type else ""
     try:
-        for name, value in values.items():
-            if value:  # an empty value is what an unset variable reads as already (a fresh channel)
-                await channel.set_variable(name, value)
+        # An empty value is what an unset variable reads as already (a fresh channel); the rest in one MSet.
+        await channel.set_variables({name: value for name, value in values.items() if value})
     except (ChannelHungUp, ChannelError, ConnectionError):
         log.warning("could not hand the decision to the dialplan (session gone)", exc_info=True)

@@ -46,11 +46,12 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         announce_s=parse_number(values[var.IVR_QUEUE_ANNOUNCE], DEFAULT_ANNOUNCE_S),
         position=int(parse_number(values[var.QUEUEPOSITION], 1)),
     )
-    await channel.set_variable(var.IVR_ROUTE, step.route)
     if step.route != "queue":
+        await channel.set_variable(var.IVR_ROUTE, step.route)
         return
-    await channel.set_variable(var.IVR_QUEUE_SLICE, str(step.slice_s))
-    await channel.set_variable(var.IVR_QUEUE_POSITION, str(step.position))
+    await channel.set_variables(
+        {var.IVR_ROUTE: step.route, var.IVR_QUEUE_SLICE: str(step.slice_s), var.IVR_QUEUE_POSITION: str(step.position)}
+    )  # one round trip (EXEC MSet), every slice of every caller's wait
 
     queue, language = values[var.IVR_QUEUE], values[var.IVR_LANG] or channel.info.language
     desk = ctx.queue_desk
@@ -80,7 +81,6 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
         log.warning("callback not booked for %s in %s; caller stays in the queue", mask_number(number), queue)
         await channel.play(sound(Prompt.PLEASE_HOLD))
         return
-    await channel.set_variable(var.IVR_CALLBACK, "booked" if booked else "existing")
-    await channel.set_variable(var.IVR_ROUTE, "callback")
+    await channel.set_variables({var.IVR_CALLBACK: "booked" if booked else "existing", var.IVR_ROUTE: "callback"})
     await channel.play(sound(Prompt.CALLBACK_CONFIRMED))
     await channel.play(sound(Prompt.GOODBYE))

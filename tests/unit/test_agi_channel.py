@@ -334,3 +334,15 @@ async def test_menu_refused_by_asterisk_is_a_channel_error() -> None:
 async def test_menu_keeps_only_a_dtmf_key() -> None:
     channel, _ = channel_with(b"200 result=0\n", b"200 result=1 (OK,x#)\n")
     assert await channel.menu(["ivr/request_type_menu"], timeout_s=3) == "#"
+
+
+async def test_set_variables_sends_plain_pairs_in_one_mset_and_the_others_one_by_one() -> None:
+    channel, executor = channel_with(b"200 result=1\n", b"200 result=0\n", b"200 result=1\n")
+    await channel.set_variables({"IVR_STAGE": "transfer", "IVR_NOTE": "a, b", "IVR_ROUTE": "queue"})
+    await channel.set_variables({"IVR_LANG": "fr"})  # one pair: SET VARIABLE, no EXEC needed
+    await channel.set_variables({})
+    assert executor.sent == [
+        'SET VARIABLE "IVR_NOTE" "a, b"',
+        'EXEC MSet "IVR_STAGE=transfer,IVR_ROUTE=queue"',
+        'SET VARIABLE "IVR_LANG" "fr"',
+    ]

@@ -387,6 +387,10 @@ def test_commands_are_refused_before_the_environment() -> None:
             'RECORD FILE "/tmp/r" gsm "" 10000',
         ),
         (commands.set_variable("IVR_ROUTE", "queue"), 'SET VARIABLE "IVR_ROUTE" "queue"'),
+        (
+            commands.set_variables({"IVR_ROUTE": "queue", "IVR_QUEUE": "q-fr"}),
+            'EXEC MSet "IVR_ROUTE=queue,IVR_QUEUE=q-fr"',
+        ),
         (commands.get_variable("CHANNEL(linkedid)"), 'GET VARIABLE "CHANNEL(linkedid)"'),
         (commands.get_full_variable("${CALLERID(num)}"), 'GET FULL VARIABLE "${CALLERID(num)}"'),
         (commands.get_full_variable("${X}", "PJSIP/a-1"), 'GET FULL VARIABLE "${X}" "PJSIP/a-1"'),
@@ -398,6 +402,15 @@ def test_commands_are_refused_before_the_environment() -> None:
 )
 def test_command_lines(command: str, line: str) -> None:
     assert command == line
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{}, {"A": "x,y"}, {"A": "x=y"}, {"A": '"q"'}, {"A": "two words"}, {"A": ""}, {"9A": "x"}, {"A": "x|y"}],
+)
+def test_mset_refuses_what_its_parser_would_split(values: dict[str, str]) -> None:
+    with pytest.raises(commands.AgiArgumentError):
+        commands.set_variables({"B": "fine", **values} if values else values)
 
 
 @pytest.mark.parametrize(

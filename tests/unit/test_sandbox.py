@@ -334,3 +334,15 @@ def test_the_log_is_read_from_an_offset(tmp_path: Path) -> None:
     with (paths.log_dir / "messages.log").open("a") as log:
         log.write("new\n")
     assert sandbox_journey.read_log_from(paths, offset) == "new\n"
+
+
+def test_hold_music_is_there_in_every_codec_format(paths: SandboxPaths) -> None:
+    """Waiting callers hear the tone in their own codec: A-law for the carrier, no transcoding per frame."""
+    render.render_config(paths)
+    moh = paths.in_root("/var/lib/asterisk/moh")
+    seconds = 4
+    assert (moh / "sandbox-tone.alaw").stat().st_size == 8000 * seconds  # one byte per sample
+    assert (moh / "sandbox-tone.ulaw").stat().st_size == 8000 * seconds
+    assert (moh / "sandbox-tone.sln16").stat().st_size == 2 * 16000 * seconds
+    alaw = (moh / "sandbox-tone.alaw").read_bytes()
+    assert len(set(alaw)) > 20  # a tone, not silence

@@ -15,6 +15,7 @@ IVR_REFERENCE = "IVR_REFERENCE"  # request reference keyed for a status request 
 
 # Bookkeeping the flows leave for call_end (the hangup handler) to build the call record.
 IVR_STARTED = "IVR_STARTED"  # epoch seconds (flow clock) when the inbound flow began
+IVR_ANSWERED = "IVR_ANSWERED"  # ${EPOCH} when the dialplan answered: the start when the flow could not say
 IVR_QUEUE_JOINED = "IVR_QUEUE_JOINED"  # ${EPOCH} when the dialplan entered Queue() (Asterisk clock)
 IVR_QUEUE_LEFT = "IVR_QUEUE_LEFT"  # ${EPOCH} when Queue() returned (agent hung up, timeout, queue emptied)
 IVR_CLOSED = "IVR_CLOSED"  # closed reason when the call came outside business hours

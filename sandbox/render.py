@@ -17,7 +17,6 @@ import wave
 from datetime import date, timedelta
 from pathlib import Path
 
-from promptgen.audio import write_siblings
 from sandbox.edge import seat_contacts
 from sandbox.paths import AGI_HOSTNAME, CONF_SOURCE, SANDBOX_SECRETS_SUFFIX, SandboxError, SandboxOptions, SandboxPaths
 
@@ -156,6 +155,13 @@ def ensure_certificate(paths: SandboxPaths, *, days: int = 825) -> None:
     os.replace(partial_cert, paths.tls_certificate)
 
 
+HOLD_MUSIC_FORMATS = {  # extension -> sox output options
+    "alaw": ("-t", "al"),
+    "ulaw": ("-t", "ul"),
+    "sln16": ("-r", "16000", "-b", "16", "-e", "signed-integer", "-L", "-t", "raw"),
+}
+
+
 def _ensure_hold_music(paths: SandboxPaths) -> None:
     """Debian's asterisk has no music: give the default class a soft tone so queued callers get media."""
     moh = paths.in_root("/var/lib/asterisk/moh")
@@ -176,5 +182,9 @@ def _ensure_hold_music(paths: SandboxPaths) -> None:
             out.writeframes(bytes(samples))
     # The same tone as A-law, mu-law and 16 kHz: res_musiconhold lists a file once whatever its formats, and
     # Asterisk plays the caller's codec without transcoding every frame of every waiting caller (docs/voices.md).
-    if tone.exists() and shutil.which("sox"):
-        write_siblings(tone)
+    # (sox directly: the sandbox does not import promptgen, whose FORMATS say the same for prompts.)
+    sox = shutil.which("sox")
+    for extension, options in HOLD_MUSIC_FORMATS.items():
+        target = tone.with_suffix(f".{extension}")
+        if sox and tone.exists() and not target.exists():
+            subprocess.run([sox, str(tone), *options, str(target)], capture_output=True, timeout=30, check=False)

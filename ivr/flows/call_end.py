@@ -57,6 +57,7 @@ READ = (
     var.QEHOLDTIME,
     var.HANGUPCAUSE,
     var.EPOCH,
+    var.IVR_ANSWERED,  # appended last: a dialplan without it still parses
 )
 
 
@@ -127,7 +128,9 @@ def build_record(values: Mapping[str, str], *, caller_number: str, caller_name: 
     outcome = classify(values)
     version = version_at(now)  # before clamping: a later build must carry a higher version whatever the clock says
     now = clamp_instant(now)  # even a broken host clock must not cost the call its record
-    started = _epoch(values.get(var.IVR_STARTED)) or now
+    # IVR_STARTED comes with the flow's last MSet; if the flow never got there (its agi server died), the
+    # dialplan's own answer time.
+    started = _epoch(values.get(var.IVR_STARTED)) or _epoch(values.get(var.IVR_ANSWERED)) or now
     # Durations come from Asterisk's own clock (IVR_QUEUE_JOINED/LEFT and EPOCH are all ${EPOCH}), so they stay
     # right when the agi server runs on another host or with a shifted clock (--at). Time after Queue() returned
     # (voicemail, survey) is neither waiting nor talking.

@@ -9,6 +9,10 @@ Rules:
   after the greeting. A closed service says so right after the greeting, then asks the message's subject.
 - Every exit leaves the dialplan a sane route: if anything goes wrong after the language is known, the caller is
   sent to that language's queue (a human can always help); if the caller hangs up, IVR_STAGE says where.
+- Round trips are few (each one is a wake-up of Asterisk's channel thread and of our loop): the dialplan has
+  answered before AGI(inbound) (asterisk_conf/extensions.conf [ivr-inbound]), so no ANSWER; the channel gets only
+  CHANNEL(language) when the language is known; everything the dialplan and call_end read (IVR_STARTED,
+  IVR_LANG, the route...) travels in ONE EXEC MSet when the flow ends (`publish`, also after a hangup).
 - Decisions are pure functions below (`menu_choice`, `valid_reference`, `greeting_sounds`); `run` only plays,
   asks and sets. The channel variables are the contract with asterisk_conf/extensions.conf (ivr.variables).
 """
@@ -49,7 +53,7 @@ class Decision:
     request_type: RequestType | None = None
     reference: str = ""
     closed_reason: str = ""
-    language_set: str = ""  # the IVR_LANG already on the channel: `publish` does not send it again
+    started: str = ""  # IVR_STARTED: epoch seconds (flow clock) when the flow began
 
 
 def menu_choice(digits: str, allowed: set[str]) -> str | None:
@@ -238,9 +242,8 @@ async def ask_reference(channel: Channel, callcenter: CallCenter, request_type: 
 
 
 async def set_language(channel: Channel, language: Language, decision: Decision) -> None:
+    """Asterisk's own language (prompts, Say*) at once; IVR_LANG follows in `publish` (decision.language)."""
     await channel.set_language(language.code)
-    await channel.set_variable(var.IVR_LANG, language.code)
-    decision.language_set = language.code
 
 
 async def run(channel: Channel, ctx: FlowContext) -> None:
@@ -248,8 +251,7 @@ async def run(channel: Channel, ctx: FlowContext) -> None:
     decision = Decision()
     started = ctx.clock()
     try:
-        await channel.set_variable(var.IVR_STARTED, f"{started.timestamp():.3f}")
-        await channel.answer()
+        decision.started = f"{started.timestamp():.3f}"
         caller = normalize_caller(channel.info.caller_number)
         suggested = await recall_language(ctx, caller) or suggested_language(caller, callcenter)
         preselected = callcenter.language(suggested or callcenter.default_language)
@@ -308,12 +310,12 @@ async def remember_language(ctx: FlowContext, caller: str, code: str) -> None:
 
 async def publish(channel: Channel, ctx: FlowContext, decision: Decision) -> None:
     """Hand the decision to the dialplan. Works on a dead channel too, so call_end sees where the caller left.
-    Only what is not on the channel already travels: no empty value, no IVR_LANG set when it was chosen."""
+    One round trip: EXEC MSet of every non-empty value."""
     callcenter = ctx.callcenter
     language = decision.language or decision.preselected or callcenter.language(callcenter.default_language)
-    values: dict[str, str] = {var.IVR_LANG: language.code, var.IVR_STAGE: decision.stage}
-    if decision.language_set == language.code:
-        del values[var.IVR_LANG]  # set when the caller chose it: one round trip fewer
+    values: dict[str, str] = {
+        var.IVR_STARTED: decision.started, var.IVR_LANG: language.code, var.IVR_STAGE: decision.stage
+    }
     if decision.closed_reason:
         values[var.IVR_CLOSED] = decision.closed_reason
     if decision.route is not None:

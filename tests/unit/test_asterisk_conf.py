@@ -223,3 +223,10 @@ def test_the_queue_hands_the_callers_context_to_the_agents_phone() -> None:
     for header in ("X-IVR-Language", "X-IVR-Request-Type", "X-IVR-Reference"):
         assert f"PJSIP_HEADER(add,{header})" in headers
     assert "load = res_pjsip_header_funcs.so" in (CONF / "modules.conf").read_text()
+
+
+def test_the_dialplan_answers_before_the_inbound_flow() -> None:
+    """The inbound flow sends no ANSWER (one round trip fewer per call): the dialplan must have answered."""
+    dialplan = (Path(__file__).resolve().parents[2] / "asterisk_conf" / "extensions.conf").read_text()
+    inbound = dialplan.split("[ivr-inbound]", 1)[1].split("\n[", 1)[0]
+    assert inbound.index("Answer()") < inbound.index("AGI(${IVR_AGI}/inbound)")

@@ -30,7 +30,7 @@ from sandbox.edge import destination_flags, running_edge
 from sandbox.sipp import CallerScript, SippResult, run_sipp, write_caller_scenario
 from tests.support.api import LiveApi, serve_api
 from tests.support.database import throwaway_database
-from tests.support.edge import Box, agi_server, edge_options, kill_9, two_boxes
+from tests.support.edge import Box, agi_server, edge_boxes_map, edge_options, kill_9, two_boxes
 from tests.support.poll import eventually
 from tests.support.ports import free_media_port, free_port
 
@@ -257,6 +257,21 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
             what="the edge to probe box A as active again",
         )  # fmt: skip
         back_at = time.monotonic()
+
+        # Split brain: an API starting now reaches box A (IVR_AMI_HOST) first, while the edge serves box B. Told
+        # the edge's JSON-RPC, it links to B, the box Kamailio sends the calls to.
+        follower = AmiEnvironment(
+            port=box_a.ami_port, standbys=box_b.ami_address, secret=ami.secret, edge_rpc=edge.rpc_url,
+            edge_boxes=edge_boxes_map((box_a, box_b)),
+        )  # fmt: skip
+        async with serve_api(database_url, ami=follower) as second_api:
+            second_supervisor = second_api.auth(Role.SUPERVISOR)
+            await eventually(
+                lambda: serving_is(second_api, second_supervisor, box_b.ami_address), timeout_s=10,
+                what="a new API linked to box B, the edge's serving box",
+            )  # fmt: skip
+            state = (await second_api.client.get("/live/state", headers=second_supervisor)).json()
+            assert state["ami"]["status"] == "connected", state["ami"]
         await eventually(
             lambda: len([p for p in traffic.placed if p.started > back_at + 2.5]) >= 3, timeout_s=15,
             what="calls placed after box A came back",

@@ -48,6 +48,7 @@ class EdgeOptions:
     ping_s: int = 1  # OPTIONS probe interval; production uses the file's value
     wss_port: int = 8443  # browser seats' secure WebSocket
     rpc_port: int = 5064  # JSON-RPC over HTTP, loopback only
+    nat_ping_s: int = 30  # keepalive OPTIONS to seats behind NAT
 
     @property
     def proxy(self) -> str:
@@ -120,6 +121,7 @@ def render_edge(directory: Path, options: EdgeOptions, *, source: Path = EDGE_SO
         ("EDGE_PING_S", str(options.ping_s)),
         ("EDGE_WSS_PORT", str(options.wss_port)),
         ("EDGE_RPC_PORT", str(options.rpc_port)),
+        ("EDGE_NAT_PING_S", str(options.nat_ping_s)),
     ):
         text = substitute(text, name, value)
     (directory / "kamailio.cfg").write_text(text)

@@ -125,8 +125,12 @@ async def test_the_ami_link_goes_to_the_box_the_edge_serves_and_moves_when_it_ch
             await eventually(lambda: link.serving == f"127.0.0.1:{first.port}", timeout_s=5, what="on the first")
             for unknown in (None, ("10.9.9.9", 5038), ("raise", 0)):  # no view, or one it cannot use: it stays
                 serving[0] = unknown
-                before = asked
-                await eventually(lambda b=before: asked >= b + 2, timeout_s=5, what="the edge asked again")
+                wanted = asked + 2
+
+                def asked_again(wanted: int = wanted) -> bool:
+                    return asked >= wanted
+
+                await eventually(asked_again, timeout_s=5, what="the edge asked again")
                 assert link.serving == f"127.0.0.1:{first.port}" and link.connections == 2
         finally:
             await link.close()

@@ -15,16 +15,20 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from api.ami.client import AmiSettings
+
 log = logging.getLogger(__name__)
 
 DISPATCHER_SET = 1
 RPC_TIMEOUT_S = 1.0
+FOLLOW_EVERY_S = 5.0  # while connected, ask the edge this often
 
 Address = tuple[str, int]
 
@@ -133,3 +137,13 @@ class EdgeView:
         if address is None:
             log.warning("the edge serves %s, which matches no AMI address (IVR_EDGE_BOXES)", uri)
         return address
+
+
+def following(settings: AmiSettings, *, rpc: str, boxes: str, every_s: float = FOLLOW_EVERY_S) -> AmiSettings:
+    """`settings` whose link follows the edge at `rpc` (IVR_EDGE_RPC, boxes: IVR_EDGE_BOXES), asked every
+    `every_s` while connected; unchanged without `rpc` (the link's own view: the box it reached, the next one
+    when that fails)."""
+    if not rpc:
+        return settings
+    view = EdgeView(rpc, boxes=parse_box_map(boxes), targets=settings.targets)
+    return dataclasses.replace(settings, follow=view.serving, follow_every_s=every_s)

@@ -16,6 +16,9 @@ Rules (panoramisk 1.4 pitfalls, verified on Asterisk 22: /work/shared/notes/aste
 - Several Asterisk boxes behind the SIP edge (issue 20): `AmiSettings.standbys` lists the other boxes. The link
   stays on the box it reached; when that box stops answering it tries the next one at once (backing off only
   after a whole round failed), so it follows the failover Kamailio makes, and `serving` says which box it is on.
+- `AmiSettings.follow` (api.edge: the SIP edge's own view of the serving box) is asked before every connection
+  and every `follow_every_s` while connected; the link goes to (or moves to) the box it names, and keeps its own
+  view when it names none.
 """
 
 from __future__ import annotations

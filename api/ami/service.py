@@ -17,15 +17,13 @@ Rules:
   filed or re-queued, exactly once (api.ami.callback_rules).
 - Agent state lives in PostgreSQL (skills, pauses): every (re)connection re-applies it to the box reached
   (api.ami.restore), so a standby box that takes over has the same agents, penalties and pauses. The live
-  state's `ami.serving` says which box the link is on. With IVR_EDGE_RPC the link follows the SIP edge's view of
-  the serving box (api.edge), asked before every connection and every few seconds, not its own.
+  state's `ami.serving` says which box the link is on (with IVR_EDGE_RPC: the SIP edge's serving box, api.edge).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,25 +62,17 @@ class AmiEnvironment(BaseSettings):
     port: int = Field(default=5038, ge=1, le=65535)
     username: str = "ivr-api"
     secret: str = ""
-    # the other Asterisk boxes' AMI behind the SIP edge, "HOST:PORT,HOST:PORT" (tried in order after host:port)
-    standbys: str = ""
+    standbys: str = ""  # the other boxes' AMI behind the SIP edge, "HOST:PORT,HOST:PORT" (tried after host:port)
     wrapup_s: int = Field(default=15, ge=0)  # queues.conf wrapuptime (app_queue does not report it)
-    # The SIP edge's JSON-RPC (IVR_EDGE_RPC, e.g. http://127.0.0.1:5064/RPC): the link follows the box Kamailio
-    # serves; IVR_EDGE_BOXES maps each box's SIP address to its AMI ("SIPHOST:PORT=AMIHOST:PORT,..."), needed only
-    # where boxes share a host. Unset: the link's own view (the box it reached, the next one when it fails).
-    edge_rpc: str = Field(default="", validation_alias=AliasChoices("IVR_EDGE_RPC", "edge_rpc"))
+    edge_rpc: str = Field(default="", validation_alias=AliasChoices("IVR_EDGE_RPC", "edge_rpc"))  # see api.edge
     edge_boxes: str = Field(default="", validation_alias=AliasChoices("IVR_EDGE_BOXES", "edge_boxes"))
-    edge_every_s: float = Field(default=5.0, gt=0, validation_alias=AliasChoices("IVR_EDGE_EVERY_S", "edge_every_s"))
 
     def link_settings(self) -> AmiSettings | None:
         if not self.secret:
             return None
         standbys = parse_addresses(self.standbys)
         settings = AmiSettings(self.host, self.port, self.username, self.secret, standbys=standbys)
-        if not self.edge_rpc:
-            return settings
-        view = edge.EdgeView(self.edge_rpc, boxes=edge.parse_box_map(self.edge_boxes), targets=settings.targets)
-        return dataclasses.replace(settings, follow=view.serving, follow_every_s=self.edge_every_s)
+        return edge.following(settings, rpc=self.edge_rpc, boxes=self.edge_boxes)
 
 
 @dataclass

@@ -90,9 +90,9 @@ def test_the_ami_environment_follows_the_edge_only_when_told_its_rpc() -> None:
     assert plain is not None and plain.follow is None
     told = AmiEnvironment(
         secret="s", standbys="127.0.0.1:5039", edge_rpc="http://127.0.0.1:5064/RPC",
-        edge_boxes="127.0.0.1:5061=127.0.0.1:5038,127.0.0.1:5062=127.0.0.1:5039", edge_every_s=2,
+        edge_boxes="127.0.0.1:5061=127.0.0.1:5038,127.0.0.1:5062=127.0.0.1:5039",
     ).link_settings()  # fmt: skip
-    assert told is not None and told.follow is not None and told.follow_every_s == 2
+    assert told is not None and told.follow is not None and told.follow_every_s == edge.FOLLOW_EVERY_S
 
 
 async def test_the_ami_link_goes_to_the_box_the_edge_serves_and_moves_when_it_changes() -> None:

@@ -45,8 +45,8 @@ class PromptTool:
     async def _run(self, *args: str) -> str:
         places = ("--recorded", str(self.settings.recorded_dir), "--sounds", str(self.settings.sounds_dir))
         process = await asyncio.create_subprocess_exec(
-            *self.command, args[0], *places, *args[1:], stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
+            *self.command, args[0], *places, *args[1:],
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
             out, err = await asyncio.wait_for(process.communicate(), TIMEOUT_S)
         except TimeoutError:

@@ -184,3 +184,4 @@ class ChatHub:
             session.add(RequestEvent(request_id=conversation.request_id, at=self._clock(), actor=actor[:128],
                                      action="chat", note=note))  # fmt: skip
             await session.commit()
+

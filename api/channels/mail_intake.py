@@ -182,7 +182,7 @@ def _without_quote(text: str) -> str:
         if line.startswith(">"):
             if kept and re.search(r"(wrote|écrit|a écrit|كتب)\s*:\s*$", kept[-1]):
                 kept.pop()
-            rest = lines[index + 1 :]
+            rest = lines[index + 1:]
             if all(not later.strip() or later.startswith(">") for later in rest):
                 break
             continue

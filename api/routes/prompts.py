@@ -85,11 +85,7 @@ PROMPT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
 @router.put("/{language}/{key}/recording", responses=documented(404, 413, 415, 422, 503))
 async def upload_recording(
-    language: LanguagePath,
-    key: KeyPath,
-    request: Request,
-    principal: SupervisorDep,
-    settings: SettingsDep,
+    language: LanguagePath, key: KeyPath, request: Request, principal: SupervisorDep, settings: SettingsDep,
     now: NowDep,
 ) -> PromptPublic:
     """Store the body (audio) as the prompt's recording, trimmed and normalised, and rebuild the prompt."""

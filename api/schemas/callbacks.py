@@ -46,7 +46,6 @@ class CallbackCreate(BaseModel):
         if "\x00" in value:  # PostgreSQL text cannot hold NUL: a 422 naming the field, not a 500 later
             raise ValueError("must not contain NUL characters")
         return value
-
     joined_at: Instant  # when the caller first joined the queue: the callback keeps that place
 
 

@@ -74,3 +74,4 @@ class Report(BaseModel):
     generated_at: datetime
     rows: list[ReportRow]
     totals: ReportRow | None = None  # the whole period in one row (key "total"): the table's last line
+

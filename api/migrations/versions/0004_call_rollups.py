@@ -56,17 +56,9 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         {_merge(_aggregate("old_rows", "-1"))};
     ELSE
-        {
-    _merge(
-        f"SELECT {KEYS}, "
-        + ", ".join(f"sum({c})" for c in COLUMNS.split(", "))
-        + " FROM ("
-        + _aggregate("old_rows", "-1")
-        + " UNION ALL "
-        + _aggregate("new_rows", "1")
-        + ") AS both_sides GROUP BY 1, 2, 3, 4"
-    )
-};
+        {_merge(f"SELECT {KEYS}, " + ", ".join(f"sum({c})" for c in COLUMNS.split(", ")) + " FROM ("
+                + _aggregate("old_rows", "-1") + " UNION ALL " + _aggregate("new_rows", "1")
+                + ") AS both_sides GROUP BY 1, 2, 3, 4")};
     END IF;
     RETURN NULL;
 END $$;

@@ -6,6 +6,9 @@ Rules:
   the highest priority: the active one) and the seats' passwords from the demo-only secrets (seats.cfg).
 - Kamailio runs on the host, not in the chroot: Debian 12 packages it, the shared Asterisk cache stays as it is,
   and its configuration has no name to resolve (dns=no, rev_dns=no, IP addresses only), so it stays on loopback.
+- Browser seats register to the edge over WSS (`wss_url`): the sandbox renders tls.cfg with a self-signed
+  certificate of its own (made once, kept in the edge's directory), which the tests' Chromium accepts as it does
+  Asterisk's. Kamailio's JSON-RPC listens on loopback (`rpc_url`): the API asks it which box serves.
 - Every Asterisk box reaches seats through the edge: `pjsip_edge.conf` gives each seat's AOR a static contact
   sip:<seat>@<edge>, which Kamailio's registrar resolves (see `seat_contacts`).
 - The process is a child in its own session: stopped with SIGTERM to its group, killed if it lingers.
@@ -26,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.certificates import self_signed_certificate
 from sandbox.paths import CONF_SOURCE, SandboxError
 
 EDGE_SOURCE = CONF_SOURCE / "kamailio"
@@ -42,10 +46,23 @@ class EdgeOptions:
     boxes: tuple[str, ...]  # "ADDRESS:PORT" of each box's SIP transport, in priority order
     address: str = "127.0.0.1"
     ping_s: int = 1  # OPTIONS probe interval; production uses the file's value
+    wss_port: int = 8443  # browser seats' secure WebSocket
+    rpc_port: int = 5064  # JSON-RPC over HTTP, loopback only
+    nat_ping_s: int = 30  # keepalive OPTIONS to seats behind NAT
 
     @property
     def proxy(self) -> str:
         return f"{self.address}:{self.port}"
+
+    @property
+    def wss_url(self) -> str:
+        """Where a browser on this machine registers a seat to the edge."""
+        return f"wss://{self.address}:{self.wss_port}/ws"
+
+    @property
+    def rpc_url(self) -> str:
+        """The edge's JSON-RPC (IVR_EDGE_RPC for the API)."""
+        return f"http://127.0.0.1:{self.rpc_port}/RPC"
 
 
 def substitute(text: str, name: str, value: str) -> str:
@@ -102,9 +119,17 @@ def render_edge(directory: Path, options: EdgeOptions, *, source: Path = EDGE_SO
         ("EDGE_PORT", str(options.port)),
         ("EDGE_DIR", str(directory)),
         ("EDGE_PING_S", str(options.ping_s)),
+        ("EDGE_WSS_PORT", str(options.wss_port)),
+        ("EDGE_RPC_PORT", str(options.rpc_port)),
+        ("EDGE_NAT_PING_S", str(options.nat_ping_s)),
     ):
         text = substitute(text, name, value)
     (directory / "kamailio.cfg").write_text(text)
+    key, certificate = directory / "edge.key", directory / "edge.crt"
+    self_signed_certificate(key, certificate)
+    tls = (source / "tls.cfg").read_text()
+    tls = tls.replace("/etc/kamailio/edge.key", str(key)).replace("/etc/kamailio/edge.crt", str(certificate))
+    (directory / "tls.cfg").write_text(tls)
     (directory / "dispatcher.list").write_text(dispatcher_list(options.boxes))
     secrets = source.parent / "pjsip_secrets.sandbox.conf"
     (directory / "seats.cfg").write_text(seats_cfg(seat_passwords(secrets.read_text())))

@@ -4,6 +4,9 @@ Rules:
 - Kamailio takes the carrier's port (127.0.0.1:5060); box A is the usual sandbox (./var/asterisk/root) on SIP 5061,
   AMI 5038, WSS 8089; box B is a second chroot (./var/asterisk/root-b) on SIP 5062, AMI 5039, WSS 8091. Both load
   the same asterisk_conf/, use the same FastAGI server and reach seats through the edge.
+- Browser seats register to the edge's WSS (EDGE_WSS_PORT), not to a box's: `ivr edge env` tells `ivr api` that
+  address (IVR_API_SOFTPHONE_WSS_URL; the CSP admits it) and where to ask which box serves (IVR_EDGE_RPC, and
+  IVR_EDGE_BOXES mapping each box's SIP address to its AMI, since both boxes share 127.0.0.1 here).
 - Kamailio outlives this command (its own session, like the sandbox Asterisk); its pid is kept in var/edge so
   `stop` ends exactly that process group.
 """
@@ -23,6 +26,8 @@ from sandbox.paths import PROJECT_DIR, SandboxError, SandboxOptions, SandboxPath
 from sandbox.process import is_running, start, stop
 
 EDGE_PORT = 5060
+EDGE_WSS_PORT = 8443
+EDGE_RPC_PORT = 5064
 EDGE_DIR = PROJECT_DIR / "var" / "edge"
 BOX_B_ROOT = PROJECT_DIR / "var" / "asterisk" / "root-b"
 
@@ -45,6 +50,27 @@ def boxes(agi_port: int) -> list[tuple[SandboxPaths, SandboxOptions]]:
     return [box_a, box_b]
 
 
+def edge_options(agi_port: int) -> edge.EdgeOptions:
+    return edge.EdgeOptions(
+        port=EDGE_PORT,
+        boxes=tuple(f"127.0.0.1:{options.sip_port}" for _, options in boxes(agi_port)),
+        wss_port=EDGE_WSS_PORT,
+        rpc_port=EDGE_RPC_PORT,
+    )
+
+
+def environment(agi_port: int) -> list[str]:
+    """`export` lines for `ivr api` in the two-box layout: the edge's WSS for browser seats, its JSON-RPC, and
+    which AMI belongs to which box (by SIP address)."""
+    options = edge_options(agi_port)
+    pairs = ",".join(f"127.0.0.1:{o.sip_port}=127.0.0.1:{o.ami_port}" for _, o in boxes(agi_port))
+    return [
+        f"export IVR_API_SOFTPHONE_WSS_URL={options.wss_url}",
+        f"export IVR_EDGE_RPC={options.rpc_url}",
+        f"export IVR_EDGE_BOXES={pairs}",
+    ]
+
+
 def _pid_file() -> Path:
     return EDGE_DIR / "kamailio.pid"
 
@@ -65,8 +91,7 @@ def start_all(agi_port: int) -> None:
         start(paths, options)
     if edge_pid() is not None:
         stop_edge_only()
-    edge_options = edge.EdgeOptions(port=EDGE_PORT, boxes=tuple(f"127.0.0.1:{o.sip_port}" for _, o in layout))
-    process = edge.start_edge(EDGE_DIR, edge_options, log=PROJECT_DIR / "var" / "log" / "kamailio.log")
+    process = edge.start_edge(EDGE_DIR, edge_options(agi_port), log=PROJECT_DIR / "var" / "log" / "kamailio.log")
     _pid_file().write_text(f"{process.pid}\n")
 
 
@@ -82,13 +107,16 @@ def stop_edge_only() -> bool:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ivr edge", description="Kamailio in front of two sandbox Asterisk boxes")
-    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("action", choices=["start", "stop", "status", "env"])
     parser.add_argument("--agi-port", type=int, default=int(os.environ.get("IVR_AGI_PORT", "4573")))
     args = parser.parse_args(argv)
     try:
         if args.action == "start":
             start_all(args.agi_port)
             print(f"edge on 127.0.0.1:{EDGE_PORT} -> box A 127.0.0.1:5061 (active), box B 127.0.0.1:5062 (standby)")
+            print(f"browser seats register to {edge_options(args.agi_port).wss_url}")
+        elif args.action == "env":
+            print("\n".join(environment(args.agi_port)))
         elif args.action == "stop":
             stopped = stop_edge_only()
             for paths, _options in boxes(args.agi_port):

@@ -9,14 +9,12 @@ once per base and kept.
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
-import subprocess
 import wave
 from datetime import date, timedelta
 from pathlib import Path
 
+from sandbox.certificates import self_signed_certificate
 from sandbox.edge import seat_contacts
 from sandbox.paths import AGI_HOSTNAME, CONF_SOURCE, SANDBOX_SECRETS_SUFFIX, SandboxError, SandboxOptions, SandboxPaths
 
@@ -136,23 +134,7 @@ def ensure_certificate(paths: SandboxPaths, *, days: int = 825) -> None:
     """A self-signed certificate for 127.0.0.1/localhost (Asterisk's HTTPS server: browser softphones over WSS),
     made once and kept: a browser that accepted it by hand keeps working after a restart. Never for production
     (README: the softphone's certificates)."""
-    if paths.tls_certificate.exists() and paths.tls_key.exists():
-        return
-    if shutil.which("openssl") is None:
-        raise SandboxError("openssl is not installed (run `make system-deps`)")
-    paths.keys_dir.mkdir(parents=True, exist_ok=True)
-    partial_key, partial_cert = paths.tls_key.with_suffix(".key.new"), paths.tls_certificate.with_suffix(".crt.new")
-    command = [
-        "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-days", str(days), "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-keyout", str(partial_key), "-out", str(partial_cert),
-    ]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    if completed.returncode != 0:
-        raise SandboxError(f"openssl could not make the sandbox certificate: {completed.stderr.strip()[-500:]}")
-    partial_key.chmod(0o600)
-    os.replace(partial_key, paths.tls_key)
-    os.replace(partial_cert, paths.tls_certificate)
+    self_signed_certificate(paths.tls_key, paths.tls_certificate, days=days)
 
 
 HOLD_MUSIC_FORMATS = {  # extension -> sox output options

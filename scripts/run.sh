@@ -35,6 +35,8 @@ if [ "$(id -u)" = 0 ]; then
   voicemail_dir="${IVR_VOICEMAIL_DIR:-}"
   eval "$($PY -m ivr asterisk env)"
   if [ -n "$voicemail_dir" ]; then export IVR_VOICEMAIL_DIR="$voicemail_dir"; fi
+  # EDGE=1: browser seats register to Kamailio's WSS, and the API asks Kamailio which box serves (issue 20)
+  if [ "$EDGE" = 1 ]; then eval "$($PY -m ivr edge env)"; fi
 fi
 # The API's AMI link (live wallboard, agent actions, callbacks) to the sandbox: its demo-only secret
 # (asterisk_conf/manager_secrets.sandbox.conf). The link retries until Asterisk is up.
@@ -65,7 +67,9 @@ if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
     # The voice prompts, into the sandbox's sounds folder (incremental: only changed texts are rebuilt).
     $PY -m ivr prompts build --sandbox || echo "warning: some prompts could not be built (ivr prompts check)" >&2
     echo "Asterisk 22 sandbox running. Place a demo call:  .venv/bin/ivr call --caller +33612345678 --keys 3,1"
-    echo "Browser softphone: in Chromium, open https://127.0.0.1:8089/ws once and accept the sandbox's certificate;"
+    wss_https="https://127.0.0.1:8089/ws"
+    if [ "$EDGE" = 1 ]; then wss_https="https://127.0.0.1:8443/ws"; fi
+    echo "Browser softphone: in Chromium, open $wss_https once and accept the sandbox's certificate;"
     echo "  then /ui/agent.html registers the agent's seat (log into a queue there to take demo calls)."
   else
     echo "warning: the sandbox Asterisk did not start; the API and the FastAGI server run without it" >&2

@@ -16,6 +16,9 @@ Rules (panoramisk 1.4 pitfalls, verified on Asterisk 22: /work/shared/notes/aste
 - Several Asterisk boxes behind the SIP edge (issue 20): `AmiSettings.standbys` lists the other boxes. The link
   stays on the box it reached; when that box stops answering it tries the next one at once (backing off only
   after a whole round failed), so it follows the failover Kamailio makes, and `serving` says which box it is on.
+- `AmiSettings.follow` (api.edge: the SIP edge's own view of the serving box) is asked before every connection
+  and every `follow_every_s` while connected; the link goes to (or moves to) the box it names, and keeps its own
+  view when it names none.
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ class AmiSettings:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     standbys: tuple[tuple[str, int], ...] = ()  # other boxes' AMI (host, port), tried in order after this one
+    # The SIP edge's view of the serving box (api.edge.EdgeView.serving): asked before every connection and every
+    # `follow_every_s` while connected; the link moves to the box it names. None: the link's own view only.
+    follow: Callable[[], Awaitable[tuple[str, int] | None]] | None = None
+    follow_every_s: float = 5.0
 
     @property
     def targets(self) -> tuple[tuple[str, int], ...]:
@@ -160,28 +167,62 @@ class AmiLink:
     async def run(self) -> None:
         """Stay connected until close(): connect, resync, pump events; on loss back off and reconnect."""
         delay = self.settings.backoff_initial_s
+        failed = 0  # attempts failed in a row: back off after a whole round of boxes
         async with self._consuming():
             while not self._closing:
+                await self._follow_edge()
                 try:
                     manager = await self.connect_once()
                 except (OSError, TimeoutError, AmiLoginError) as error:
                     self.status = "login refused" if isinstance(error, AmiLoginError) else "unreachable"
                     self.last_error = str(error) or type(error).__name__
                     self._target = (self._target + 1) % len(self.settings.targets)
-                    if self._target != 0:
+                    failed += 1
+                    if failed % len(self.settings.targets):
                         log.warning("AMI %s: %s; trying the next box", self.status, self.last_error)
                         continue  # another box may be serving: no backoff before a whole round failed
                     log.warning("AMI %s: %s; retrying in %.1f s", self.status, self.last_error, delay)
                     await asyncio.sleep(delay)  # backoff between attempts, not a wait for an event
                     delay = min(delay * 2, self.settings.backoff_max_s)
                     continue
-                delay = self.settings.backoff_initial_s
+                delay, failed = self.settings.backoff_initial_s, 0
                 await self._attach(manager)
-                await manager.lost
+                await self._connected_until_lost(manager)
                 self._detach()
                 if not self._closing:
                     self.status = "reconnecting"
                     log.warning("AMI connection lost; reconnecting")
+
+    async def _follow_edge(self) -> bool:
+        """Point the next connection at the box the edge serves; True when that differs from the current one."""
+        if self.settings.follow is None:
+            return False
+        try:
+            serving = await self.settings.follow()
+        except Exception:  # the edge's view is advice: never let it stop the link
+            log.exception("asking the SIP edge which box serves failed")
+            return False
+        if serving is None or serving not in self.settings.targets:
+            return False
+        index = self.settings.targets.index(serving)
+        moved = index != self._target
+        self._target = index
+        return moved
+
+    async def _connected_until_lost(self, manager: _Manager) -> None:
+        """Wait for the connection to drop; with an edge to follow, also ask it every `follow_every_s` and leave
+        a box the edge no longer serves (the next connection goes to the one it does)."""
+        if self.settings.follow is None:
+            await manager.lost
+            return
+        while not manager.lost.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(manager.lost), self.settings.follow_every_s)
+            if not manager.lost.done() and not self._closing and await self._follow_edge():
+                log.warning("the SIP edge serves another box: moving the AMI link there")
+                manager.close()
+                manager.connection_lost(None)
+        await manager.lost
 
     @contextlib.asynccontextmanager
     async def once(self) -> AsyncIterator[AmiLink]:

@@ -17,7 +17,7 @@ Rules:
   filed or re-queued, exactly once (api.ami.callback_rules).
 - Agent state lives in PostgreSQL (skills, pauses): every (re)connection re-applies it to the box reached
   (api.ami.restore), so a standby box that takes over has the same agents, penalties and pauses. The live
-  state's `ami.serving` says which box the link is on.
+  state's `ami.serving` says which box the link is on (with IVR_EDGE_RPC: the SIP edge's serving box, api.edge).
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api import edge
 from api.ami import callback_rules, restore
 from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError, parse_addresses
 from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
@@ -61,15 +62,17 @@ class AmiEnvironment(BaseSettings):
     port: int = Field(default=5038, ge=1, le=65535)
     username: str = "ivr-api"
     secret: str = ""
-    # the other Asterisk boxes' AMI behind the SIP edge, "HOST:PORT,HOST:PORT" (tried in order after host:port)
-    standbys: str = ""
+    standbys: str = ""  # the other boxes' AMI behind the SIP edge, "HOST:PORT,HOST:PORT" (tried after host:port)
     wrapup_s: int = Field(default=15, ge=0)  # queues.conf wrapuptime (app_queue does not report it)
+    edge_rpc: str = Field(default="", validation_alias=AliasChoices("IVR_EDGE_RPC", "edge_rpc"))  # see api.edge
+    edge_boxes: str = Field(default="", validation_alias=AliasChoices("IVR_EDGE_BOXES", "edge_boxes"))
 
     def link_settings(self) -> AmiSettings | None:
         if not self.secret:
             return None
         standbys = parse_addresses(self.standbys)
-        return AmiSettings(self.host, self.port, self.username, self.secret, standbys=standbys)
+        settings = AmiSettings(self.host, self.port, self.username, self.secret, standbys=standbys)
+        return edge.following(settings, rpc=self.edge_rpc, boxes=self.edge_boxes)
 
 
 @dataclass

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,20 +26,18 @@ from api.security.tokens import Role
 from ivr.adapters.outbox import Outbox
 from sandbox import process as sandbox_process
 from sandbox.ami import AmiClient, AmiMessage, ami_secret
-from sandbox.edge import EdgeOptions, destination_flags, running_edge, unavailable_reason
-from sandbox.paths import SandboxError
+from sandbox.edge import destination_flags, running_edge
 from sandbox.sipp import CallerScript, SippResult, run_sipp, write_caller_scenario
 from tests.support.api import LiveApi, serve_api
-from tests.support.asterisk import OwnAsterisk, own_asterisk
 from tests.support.database import throwaway_database
-from tests.support.poll import eventually, eventually_blocking
+from tests.support.edge import Box, agi_server, edge_boxes_map, edge_options, kill_9, two_boxes
+from tests.support.poll import eventually
 from tests.support.ports import free_media_port, free_port
 
 from .conftest import (
     AGENT_PASSWORD,
     HERE,
     OPEN_AT,
-    PROJECT,
     SESSION_LOCK_WAIT_S,
     _tier_callcenter,
     _unavailable,
@@ -54,25 +49,6 @@ IVR_CALL_S = 2.5  # a steady caller listens to the greeting, then hangs up (the 
 QUEUED_KEYS = ((2.0, "3"), (3.2, "1"))  # French, request type 1: joins q-fr about 4.5 s after answer
 FAILOVER_BUDGET_S = 10.0  # OPTIONS every second, INVITE timeout 2 s: a few seconds in practice
 AGI_HOSTS = ("127.0.0.1", "127.0.0.3")  # two stateless FastAGI servers on one port: IVR_AGI names both
-
-
-@dataclass
-class Box:
-    name: str
-    asterisk: OwnAsterisk
-    ami: AmiClient
-
-    @property
-    def ami_port(self) -> int:
-        return self.asterisk.options.ami_port
-
-    def callers(self) -> set[str]:
-        """Caller numbers whose call reached this box (a Newchannel from the edge)."""
-        return {
-            event.get("CallerIDNum", "")
-            for event in self.ami.events
-            if event.get("Event") == "Newchannel" and event.get("Context") == "from-carrier"
-        }
 
 
 @dataclass
@@ -123,13 +99,6 @@ class Traffic:
                 placed.result = await placed.task
 
 
-def _kill_9(box: Box) -> int:
-    pid = sandbox_process.running_pid(box.asterisk.paths)
-    assert pid is not None, f"box {box.name} is not running"
-    os.kill(pid, signal.SIGKILL)
-    return pid
-
-
 def _members(statuses: list[AmiMessage]) -> dict[str, str]:
     """QueueStatus replies: {interface: paused flag} of q-fr's members."""
     return {
@@ -137,72 +106,6 @@ def _members(statuses: list[AmiMessage]) -> dict[str, str]:
         for event in statuses
         if event.get("Event") == "QueueMember" and event.get("Queue") == "q-fr"
     }
-
-
-@dataclass
-class AgiServer:
-    process: subprocess.Popen[bytes]
-    outbox: Path
-
-
-@contextlib.contextmanager
-def _agi_server(host: str, port: int, work: Path, callcenter: Path, recordings: Path) -> Iterator[AgiServer]:
-    """`ivr agi` on host:port (one of the addresses both boxes' IVR_AGI names), spooling records into its outbox."""
-    outbox = work / f"outbox-{host}"
-    log_path = work / f"agi-{host}.log"
-    env = {
-        **os.environ,
-        "IVR_SPOOL_DIR": str(outbox),
-        "IVR_VOICEMAIL_DIR": str(recordings),
-        "IVR_CALLCENTER": str(callcenter),
-    }
-    env.pop("IVR_API_URL", None)  # records stay in the outbox, where the test reads them
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ivr", "agi", "--host", host, "--port", str(port), "--at", OPEN_AT],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT,
-        )  # fmt: skip
-    try:
-        eventually_blocking(
-            lambda: "FastAGI listening" in log_path.read_text(errors="replace") or process.poll() is not None,
-            timeout_s=15,
-            what="ivr agi to listen",
-        )
-        assert process.poll() is None, log_path.read_text(errors="replace")[-3000:]
-        yield AgiServer(process=process, outbox=outbox)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-@contextlib.asynccontextmanager
-async def _boxes(tmp: Path, agi_port: int, edge_port: int) -> AsyncIterator[tuple[Box, Box]]:
-    if reason := unavailable_reason():
-        _unavailable(reason)
-    async with contextlib.AsyncExitStack() as stack:
-        boxes = []
-        for name in ("a", "b"):
-            root = PROJECT / f"var/asterisk/edge-{name}-root"
-            try:
-                asterisk = stack.enter_context(
-                    own_asterisk(
-                        root,
-                        lock_timeout_s=SESSION_LOCK_WAIT_S,
-                        agi_port=agi_port,
-                        agi_hosts=AGI_HOSTS,
-                        seat_proxy=f"127.0.0.1:{edge_port}",
-                    )
-                )
-            except SandboxError as error:
-                _unavailable(str(error))
-            ami = await AmiClient.connect(secret=ami_secret(asterisk.paths), port=asterisk.options.ami_port)
-            stack.push_async_callback(ami.close)
-            boxes.append(Box(name=name, asterisk=asterisk, ami=ami))
-        yield boxes[0], boxes[1]
 
 
 async def _register(edge: str, seat: str, work: Path) -> int:
@@ -255,17 +158,22 @@ def database_url() -> Iterator[str]:
 async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Path, database_url: str) -> None:
     agi_port = free_port(socket.SOCK_STREAM)
     edge_port = free_port(socket.SOCK_DGRAM)
-    edge = f"127.0.0.1:{edge_port}"
-    async with _boxes(tmp_path, agi_port, edge_port) as (box_a, box_b), contextlib.AsyncExitStack() as stack:
+    proxy = f"127.0.0.1:{edge_port}"
+    boxes = two_boxes(
+        ("a", "b"), agi_port=agi_port, edge_port=edge_port, lock_timeout_s=SESSION_LOCK_WAIT_S,
+        unavailable=_unavailable, agi_hosts=AGI_HOSTS,
+    )  # fmt: skip
+    async with boxes as (box_a, box_b), contextlib.AsyncExitStack() as stack:
         callcenter = _tier_callcenter(tmp_path)
         recordings = box_a.asterisk.paths.recordings_dir
         for box in (box_a, box_b):
             install_test_prompts(box.asterisk.paths, callcenter)
         agi_servers = [
-            stack.enter_context(_agi_server(host, agi_port, tmp_path, callcenter, recordings)) for host in AGI_HOSTS
+            stack.enter_context(agi_server(host, agi_port, tmp_path, callcenter, recordings, at=OPEN_AT))
+            for host in AGI_HOSTS
         ]
-        edge_options = EdgeOptions(port=edge_port, boxes=(box_a.asterisk.sip_target, box_b.asterisk.sip_target))
-        stack.enter_context(running_edge(tmp_path / "edge", edge_options, log=tmp_path / "kamailio.log"))
+        edge = edge_options(edge_port, (box_a, box_b))
+        stack.enter_context(running_edge(tmp_path / "edge", edge, log=tmp_path / "kamailio.log"))
         ami = AmiEnvironment(
             port=box_a.ami_port, standbys=f"127.0.0.1:{box_b.ami_port}", secret=ami_secret(box_a.asterisk.paths)
         )
@@ -280,9 +188,9 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
         assert await serving() == f"127.0.0.1:{box_a.ami_port}"
 
         # Agents register to the edge once; the API logs them in; agent1002 pauses. Both live in PostgreSQL.
-        phone_port = await _register(edge, "agent1001", tmp_path / "phones")
-        await _register(edge, "agent1002", tmp_path / "phones")
-        phone = await _phone(edge, phone_port, tmp_path / "phones" / "agent1001.log", calls=2)
+        phone_port = await _register(proxy, "agent1001", tmp_path / "phones")
+        await _register(proxy, "agent1002", tmp_path / "phones")
+        phone = await _phone(proxy, phone_port, tmp_path / "phones" / "agent1001.log", calls=2)
         stack.push_async_callback(lambda: _stop(phone))
         for seat in ("agent1001", "agent1002"):
             reply = await api.client.post(
@@ -293,7 +201,7 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
         assert reply.status_code == 200, reply.text
 
         # Box A serves: a queued call reaches agent1001 through the edge (Asterisk -> Kamailio -> the seat).
-        traffic = Traffic(edge=edge, work=tmp_path / "calls")
+        traffic = Traffic(edge=proxy, work=tmp_path / "calls")
         first = traffic.place("+33600000001", keys=QUEUED_KEYS, hangup_at=7.0)
         await eventually(lambda: _connects(box_a, first.number), timeout_s=15, what="agent1001 answering on box A")
         first.result = await first.task
@@ -304,7 +212,7 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
         before = asyncio.create_task(traffic.steady("+3361000", stop_before))
         await eventually(lambda: len(box_a.callers()) >= 4, timeout_s=15, what="callers reaching box A")
         killed_at = time.monotonic()
-        _kill_9(box_a)
+        kill_9(box_a)
         in_progress = {placed.number for placed in traffic.placed if not placed.task.done()}
         stop_before.set()
         await before
@@ -349,6 +257,21 @@ async def test_the_standby_takes_over_when_the_active_box_is_killed(tmp_path: Pa
             what="the edge to probe box A as active again",
         )  # fmt: skip
         back_at = time.monotonic()
+
+        # Split brain: an API starting now reaches box A (IVR_AMI_HOST) first, while the edge serves box B. Told
+        # the edge's JSON-RPC, it links to B, the box Kamailio sends the calls to.
+        follower = AmiEnvironment(
+            port=box_a.ami_port, standbys=box_b.ami_address, secret=ami.secret, edge_rpc=edge.rpc_url,
+            edge_boxes=edge_boxes_map((box_a, box_b)),
+        )  # fmt: skip
+        async with serve_api(database_url, ami=follower) as second_api:
+            second_supervisor = second_api.auth(Role.SUPERVISOR)
+            await eventually(
+                lambda: serving_is(second_api, second_supervisor, box_b.ami_address), timeout_s=10,
+                what="a new API linked to box B, the edge's serving box",
+            )  # fmt: skip
+            state = (await second_api.client.get("/live/state", headers=second_supervisor)).json()
+            assert state["ami"]["status"] == "connected", state["ami"]
         await eventually(
             lambda: len([p for p in traffic.placed if p.started > back_at + 2.5]) >= 3, timeout_s=15,
             what="calls placed after box A came back",

@@ -16,7 +16,7 @@ from api.ami.client import AmiLink, AmiMessage, AmiSettings
 from api.ami.queues import Member, QueueState
 from api.ami.restore import restore_actions
 from api.ami.service import AmiEnvironment
-from sandbox import edge, render
+from sandbox import edge, edge_cli, render
 from sandbox.paths import CONF_SOURCE, SandboxError, SandboxOptions, SandboxPaths
 from sandbox.sipp import CallerScript, caller_scenario
 from tests.fake_ami import FakeAmi
@@ -198,3 +198,26 @@ def test_several_agi_servers_are_one_name_with_several_addresses(tmp_path: Path)
     render.render_config(paths, SandboxOptions(agi_port=4999))
     assert "IVR_AGI=agi://127.0.0.1:4999\n" in (paths.conf_dir / "extensions.conf").read_text()
     assert (root / "etc/hosts").read_text() == "127.0.0.1\tlocalhost\n"
+
+
+def test_render_edge_writes_the_wss_certificate_and_the_rpc_port(tmp_path: Path) -> None:
+    options = edge.EdgeOptions(port=5990, boxes=("127.0.0.1:5991",), wss_port=5943, rpc_port=5964, nat_ping_s=1)
+    config = edge.render_edge(tmp_path, options).read_text()
+    assert '#!substdef "!EDGE_WSS_PORT!5943!"' in config and '#!substdef "!EDGE_RPC_PORT!5964!"' in config
+    assert '#!substdef "!EDGE_NAT_PING_S!1!"' in config
+    tls = (tmp_path / "tls.cfg").read_text()
+    assert f"private_key = {tmp_path / 'edge.key'}" in tls and f"certificate = {tmp_path / 'edge.crt'}" in tls
+    assert (tmp_path / "edge.key").stat().st_mode & 0o077 == 0
+    certificate = (tmp_path / "edge.crt").read_bytes()
+    edge.render_edge(tmp_path, options)
+    assert (tmp_path / "edge.crt").read_bytes() == certificate  # made once: a browser that accepted it keeps it
+    assert (options.wss_url, options.rpc_url) == ("wss://127.0.0.1:5943/ws", "http://127.0.0.1:5964/RPC")
+
+
+def test_ivr_edge_env_hands_the_api_the_edges_wss_and_rpc() -> None:
+    lines = edge_cli.environment(4573)
+    assert lines == [
+        "export IVR_API_SOFTPHONE_WSS_URL=wss://127.0.0.1:8443/ws",
+        "export IVR_EDGE_RPC=http://127.0.0.1:5064/RPC",
+        "export IVR_EDGE_BOXES=127.0.0.1:5061=127.0.0.1:5038,127.0.0.1:5062=127.0.0.1:5039",
+    ]

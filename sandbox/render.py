@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
+import subprocess
 import wave
 from datetime import date, timedelta
 from pathlib import Path

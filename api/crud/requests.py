@@ -6,6 +6,8 @@ Rules:
   one request. One INSERT ... ON CONFLICT DO NOTHING per attempt; a clash on the random reference retries.
 - Every change writes a history row in the same transaction (who, when, from, to, note).
 - Archived requests are protected by the database (see models.py); its refusal surfaces as `ArchivedError`.
+- A request in the complaint workflow (`stage` set) never changes status here: only api.crud.complaints'
+  checked transitions move it (`UnderWorkflowError`). Notes and call-backs only add history rows.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class ArchivedError(Exception):
 
 class TransitionError(Exception):
     """The requested status does not follow from the current one."""
+
+
+class UnderWorkflowError(TransitionError):
+    """The request follows the complaint workflow: its status moves only with the workflow's own transitions."""
 
 
 async def open_request(
@@ -200,7 +206,14 @@ async def by_reference(session: AsyncSession, *, reference: str) -> RequestRow |
 async def change_status(
     session: AsyncSession, *, request: RequestRow, status_in: StatusChange, actor: str, now: datetime
 ) -> RequestRow:
+    """The plain status move of a request outside the complaint workflow (`UnderWorkflowError` for one in it:
+    api.routes.requests says why it is refused rather than mapped)."""
     target, note = status_in.status, status_in.note
+    if request.stage is not None:
+        raise UnderWorkflowError(
+            f"request {request.reference} follows the complaint workflow (stage {request.stage}): its status "
+            f"follows the workflow; move it with POST /complaints/{request.reference}/transitions"
+        )
     current = RequestStatus(request.status)
     if not may_move(current, target):
         raise TransitionError(f"a request that is {current.value} cannot become {target.value}")

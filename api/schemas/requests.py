@@ -154,6 +154,7 @@ class RequestPublic(BaseModel):
     location_text: str = ""
     latitude: float | None = None
     longitude: float | None = None
+    stage: str | None = None  # the complaint workflow's stage; set: the status moves on /complaints only
 
 
 class RequestDetail(RequestPublic):

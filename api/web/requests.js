@@ -105,6 +105,9 @@ async function showRequest(reference) {
   $("request-channel").textContent = text.channels[current.channel || current.source] || current.channel || current.source;
   showPlace(text);
   $("answer-status").value = current.status === "new" ? "answered" : current.status;
+  // a request in the complaint workflow moves only there (POST /requests/{reference}/status refuses it)
+  $("answer-form").classList.toggle("hidden", Boolean(current.stage));
+  $("answer-workflow").classList.toggle("hidden", !current.stage);
   $("request-history").replaceChildren(...current.history.map((event) => {
     const item = document.createElement("li");
     item.dataset.action = event.action;

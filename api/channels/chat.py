@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.crud import calendar_overrides
 from api.crud.requests import open_request
 from api.models import RequestEvent
 from api.request_config import RequestConfig
@@ -87,7 +88,8 @@ class ChatHub:
         request_in = RequestCreate(source="chat", channel="chat", request_type=request_type, language=language,
                                    contact=contact, description=text, created_at=now, created_by="chat")  # fmt: skip
         async with self._sessions()() as session:
-            request = await open_request(session, config=self._config(), request_in=request_in, now=now)
+            config = self._config().with_overrides(await calendar_overrides.in_force(session))  # deadlines
+            request = await open_request(session, config=config, request_in=request_in, now=now)
         conversation = Conversation(id=next(self._ids), request_id=request.id, reference=request.reference,
                                     language=language, contact=contact, citizen=asyncio.Queue())  # fmt: skip
         self.conversations[conversation.id] = conversation

@@ -113,3 +113,50 @@ async def test_a_request_outside_the_workflow_keeps_its_plain_status(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "answered"
     assert await _counts(database_url, reference) == (2, 0)  # created, answered
+
+
+async def _due(client: httpx.AsyncClient, reference: str, auth: dict[Role, Headers]) -> str:
+    due: str = (await client.get(f"/requests/{reference}", headers=auth[Role.SUPERVISOR])).json()["due_at"]
+    return due
+
+
+@pytest.mark.usefixtures("city")
+async def test_deadlines_count_a_closure_entered_on_the_closures_page_from_then_on(
+    client: httpx.AsyncClient, auth: dict[Role, Headers], officers: dict[str, Headers]
+) -> None:
+    information = {"request_type": 3, "category": None}  # 24 business hours, outside the workflow
+    # Monday 10:00 Paris: Mon 6 h, Tue 7.5, Wed 7.5 (21), then Thursday 08:30 + 3 h
+    before = await _file(client, **information)
+    assert await _due(client, before, auth) == "2027-03-04T10:30:00Z"
+    complaint_before = await _file(client)  # pests, hygiene: 5 working days, Tue..Sat (the city opens Saturdays)
+    shown = (await client.get(f"/complaints/{complaint_before}", headers=officers["b.lahlou"])).json()
+    assert (shown["stage_due_at"], shown["answer_due_at"]) == ("2027-03-02T16:30:00Z", "2027-03-06T11:00:00Z")
+
+    added = await client.post("/admin/calendar/closures", headers=auth[Role.ADMIN],
+                              json={"first_day": "2027-03-03", "reason": "Journée de deuil"})  # fmt: skip
+    assert added.status_code == 201, added.text
+    # Wednesday closed: Thursday 3.5 + 5.5 (22.5), then Friday 08:30 + 1.5 h
+    after = await _file(client, **information)
+    assert await _due(client, after, auth) == "2027-03-05T09:00:00Z"
+    complaint_after = await _file(client)  # Tue, Thu, Fri, Sat, Mon: Monday's close
+    shown = (await client.get(f"/complaints/{complaint_after}", headers=officers["b.lahlou"])).json()
+    assert (shown["stage_due_at"], shown["answer_due_at"]) == ("2027-03-02T16:30:00Z", "2027-03-08T16:30:00Z")
+    # the deadlines already given stay as they were (api.request_rules)
+    assert await _due(client, before, auth) == "2027-03-04T10:30:00Z"
+    shown = (await client.get(f"/complaints/{complaint_before}", headers=officers["b.lahlou"])).json()
+    assert shown["answer_due_at"] == "2027-03-06T11:00:00Z"
+    # "due soon" counts it too: 20 business hours from Monday 10:00 reach Thursday 16:30 over the closed Wednesday
+    assert before in await _due_soon(client, auth, 20)
+
+    removed = await client.delete(f"/admin/calendar/{added.json()['id']}", headers=auth[Role.ADMIN])
+    assert removed.status_code == 200, removed.text
+    again = await _file(client, **information)
+    assert await _due(client, again, auth) == "2027-03-04T10:30:00Z"
+    assert before not in await _due_soon(client, auth, 20)  # Wednesday 16:30 again
+
+
+async def _due_soon(client: httpx.AsyncClient, auth: dict[Role, Headers], hours: float) -> list[str]:
+    params: dict[str, str | float] = {"due": "due_soon", "within_hours": hours}
+    listed = await client.get("/requests", params=params, headers=auth[Role.SUPERVISOR])
+    assert listed.status_code == 200, listed.text
+    return [item["reference"] for item in listed.json()["items"]]

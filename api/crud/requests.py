@@ -6,8 +6,9 @@ Rules:
   one request. One INSERT ... ON CONFLICT DO NOTHING per attempt; a clash on the random reference retries.
 - Every change writes a history row in the same transaction (who, when, from, to, note).
 - Archived requests are protected by the database (see models.py); its refusal surfaces as `ArchivedError`.
-- A request in the complaint workflow (`stage` set) never changes status here: only api.crud.complaints'
-  checked transitions move it (`UnderWorkflowError`). Notes and call-backs only add history rows.
+- A request in the complaint workflow (`stage` set), or a correction of one, never changes status here: only
+  api.crud.complaints' checked transitions move it (`UnderWorkflowError`). Notes and call-backs only add
+  history rows.
 """
 
 from __future__ import annotations
@@ -214,6 +215,12 @@ async def change_status(
             f"request {request.reference} follows the complaint workflow (stage {request.stage}): its status "
             f"follows the workflow; move it with POST /complaints/{request.reference}/transitions"
         )
+    corrected = await _corrected_in_workflow(session, request)
+    if corrected is not None:  # a correction restates its original, whose workflow goes on (api.complaints)
+        raise UnderWorkflowError(
+            f"request {request.reference} corrects request {corrected}, which follows the complaint workflow: "
+            f"move that one with POST /complaints/{corrected}/transitions"
+        )
     current = RequestStatus(request.status)
     if not may_move(current, target):
         raise TransitionError(f"a request that is {current.value} cannot become {target.value}")
@@ -227,6 +234,14 @@ async def change_status(
              to_status=target.value, note=note)  # fmt: skip
     await _commit(session)
     return request
+
+
+async def _corrected_in_workflow(session: AsyncSession, request: RequestRow) -> str | None:
+    """The reference of the request `request` corrects, when that one is in the complaint workflow."""
+    if request.corrects_id is None:
+        return None
+    query = select(RequestRow.reference).where(RequestRow.id == request.corrects_id, RequestRow.stage.is_not(None))
+    return await session.scalar(query)
 
 
 async def add_note(

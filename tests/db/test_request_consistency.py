@@ -1,6 +1,7 @@
 """The request desk and the complaint workflow agree, on a real PostgreSQL: a request under the workflow cannot be
-moved by the plain status route (409 naming the workflow's route, nothing written); one outside it still can; notes
-still work on both. Deadlines count the closures entered on /ui/closures.html as they count the file's."""
+moved by the plain status route (409 naming the workflow's route, nothing written), nor a correction of it; one
+outside it still can; notes still work on both. Deadlines count the closures entered on /ui/closures.html as they
+count the file's, from the day they are entered."""
 
 from __future__ import annotations
 
@@ -99,6 +100,15 @@ async def test_the_plain_status_route_refuses_a_request_under_the_workflow(
     assert (await client.get(f"/complaints/{reference}", headers=officers["n.idrissi"])).json()["stage"] == (
         "answer_proposed"
     )
+    # nor through a correction: it restates the complaint, whose workflow goes on
+    fixed = await client.post(f"/requests/{reference}/corrections", json={"description": "rue des Lilas, n° 12"},
+                              headers=auth[Role.SUPERVISOR])  # fmt: skip
+    assert fixed.status_code == 201, fixed.text
+    correction = fixed.json()["reference"]
+    response = await client.post(f"/requests/{correction}/status", json={"status": "closed"},
+                                 headers=auth[Role.SUPERVISOR])  # fmt: skip
+    assert response.status_code == 409, response.text
+    assert f"/complaints/{reference}/transitions" in response.json()["detail"]
 
 
 @pytest.mark.usefixtures("city")

@@ -156,8 +156,8 @@ class ChatHub:
             agent.outbox.put_nowait({"type": "ready", "languages": sorted(agent.languages)})
             for found in await shared.waiting(session, languages=sorted(agent.languages)):
                 await shared.assign(session, conversation_id=found.id, agent_id=agent.id)
-                await shared.notify(session, {"kind": "assigned", "conversation": found.id, "agent": agent.id,
-                                              "name": name})  # fmt: skip
+                assigned = {"kind": "assigned", "conversation": found.id, "agent": agent.id, "name": name}
+                await shared.notify(session, event=assigned)
             await session.commit()
         return agent
 
@@ -185,7 +185,7 @@ class ChatHub:
         async with self._sessions()() as session:
             await shared.lock(session)
             for found in await shared.remove_agent(session, agent_id=agent.id):
-                await shared.notify(session, {"kind": "waiting", "conversation": found.id})
+                await shared.notify(session, event={"kind": "waiting", "conversation": found.id})
                 await self._route(session, found.id, found.language)
             await session.commit()
 
@@ -202,8 +202,8 @@ class ChatHub:
         if agent is None:
             return False
         await shared.assign(session, conversation_id=conversation_id, agent_id=agent.id)
-        await shared.notify(session, {"kind": "assigned", "conversation": conversation_id, "agent": agent.id,
-                                      "name": agent.name})  # fmt: skip
+        assigned = {"kind": "assigned", "conversation": conversation_id, "agent": agent.id, "name": agent.name}
+        await shared.notify(session, event=assigned)
         return True
 
     async def _end(self, conversation_id: int, request_id: int, *, by: str) -> None:
@@ -213,7 +213,7 @@ class ChatHub:
                 return  # the other side ended it first
             shared.add_message(session, request_id=request_id, actor=by, note=f"chat ended by {by}",
                                now=self._clock())  # fmt: skip
-            await shared.notify(session, {"kind": "ended", "conversation": conversation_id, "by": by[:128]})
+            await shared.notify(session, event={"kind": "ended", "conversation": conversation_id, "by": by[:128]})
             await session.commit()
 
     async def _record(self, conversation_id: int, request_id: int, *, sender: str, text: str, actor: str) -> None:
@@ -224,7 +224,7 @@ class ChatHub:
             added = shared.add_message(session, request_id=request_id, actor=actor, note=f"{sender}: {text}",
                                        now=self._clock())  # fmt: skip
             await session.flush()
-            await shared.notify(session, {"kind": "message", "conversation": conversation_id, "event": added.id})
+            await shared.notify(session, event={"kind": "message", "conversation": conversation_id, "event": added.id})
             await session.commit()
 
     def _heard(self, connection: Any, pid: int, channel: str, payload: str) -> None:

@@ -34,7 +34,7 @@ async def lock(session: AsyncSession) -> None:
     await session.execute(delete(ChatConversation).where(ChatConversation.listener_pid.not_in(ALIVE)))
 
 
-async def notify(session: AsyncSession, event: dict[str, Any]) -> None:
+async def notify(session: AsyncSession, *, event: dict[str, Any]) -> None:
     """Told to every process at commit (ids and names only: well under NOTIFY's 8000 bytes)."""
     await session.execute(text("SELECT pg_notify(:channel, :payload)"),
                           {"channel": CHANNEL, "payload": json.dumps(event)})  # fmt: skip

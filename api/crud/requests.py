@@ -215,7 +215,7 @@ async def change_status(
             f"request {request.reference} follows the complaint workflow (stage {request.stage}): its status "
             f"follows the workflow; move it with POST /complaints/{request.reference}/transitions"
         )
-    corrected = await _corrected_in_workflow(session, request)
+    corrected = await _corrected_in_workflow(session, request=request)
     if corrected is not None:  # a correction restates its original, whose workflow goes on (api.complaints)
         raise UnderWorkflowError(
             f"request {request.reference} corrects request {corrected}, which follows the complaint workflow: "
@@ -236,7 +236,7 @@ async def change_status(
     return request
 
 
-async def _corrected_in_workflow(session: AsyncSession, request: RequestRow) -> str | None:
+async def _corrected_in_workflow(session: AsyncSession, *, request: RequestRow) -> str | None:
     """The reference of the request `request` corrects, when that one is in the complaint workflow."""
     if request.corrects_id is None:
         return None

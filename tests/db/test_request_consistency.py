@@ -20,6 +20,7 @@ from api.request_config import RequestConfig
 from api.security.tokens import Role
 from callcenter.loading import load_callcenter
 from tests.db.conftest import FixedClock, bearer
+from tests.db.test_cityhall import REQUEST_TABLES
 from tests.support.database import empty_tables, issue_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,11 +40,11 @@ def officers(database: tuple[str, dict[Role, str]]) -> dict[str, Headers]:
 
 @pytest.fixture
 async def city(app: FastAPI, clock: FixedClock, tmp_path: Path, database_url: str) -> AsyncIterator[None]:
-    await empty_tables(database_url, "calendar_overrides")
+    await empty_tables(database_url, "calendar_overrides", *REQUEST_TABLES)
     clock.now = MONDAY
     app.state.request_config = RequestConfig(callcenter=CITYHALL, recordings_dir=tmp_path, portal_limit=50)
     yield
-    await empty_tables(database_url, "calendar_overrides")
+    await empty_tables(database_url, "calendar_overrides", *REQUEST_TABLES)  # the other modules start empty
 
 
 async def _file(client: httpx.AsyncClient, **fields: object) -> str:
@@ -60,7 +61,7 @@ async def _counts(database_url: str, reference: str) -> tuple[int, int]:
         async with engine.connect() as connection:
             found = (await connection.execute(text(
                 "SELECT (SELECT count(*) FROM request_events e WHERE e.request_id = r.id),"
-                " (SELECT count(*) FROM workflow_history w WHERE w.request_id = r.id)"
+                " (SELECT count(*) FROM workflow_history w WHERE w.reference = r.reference)"
                 " FROM requests r WHERE r.reference = :reference"), {"reference": reference})).one()  # fmt: skip
             return int(found[0]), int(found[1])
     finally:

@@ -13,9 +13,10 @@ Rules:
   LISTEN connection of each process's hub (asyncpg `add_listener`). A process delivers what concerns the sockets
   it holds (a citizen's, an agent's), in the order PostgreSQL delivers: a citizen on one process and the agent
   on another talk as if on one. A message's text is read from the request's history, the NOTIFY carries ids.
-- A process that dies takes its sockets with it: its rows are dropped at the next routing change (their LISTEN
-  connection is gone from pg_stat_activity). Its citizens' conversations end with their sockets; its agents'
-  conversations are not rerouted (the citizens see no reply and can start again).
+- A hub whose LISTEN connection drops closes its sockets (1012) and the next socket gets a new hub; the pages
+  connect again. A process that dies takes its sockets with it: its rows are dropped at the next routing change
+  (their LISTEN connection is gone from pg_stat_activity). Its citizens' conversations end with their sockets;
+  its agents' conversations are not rerouted (the citizens see no reply and can start again).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from api.schemas.requests import RequestCreate
 log = logging.getLogger(__name__)
 Event = dict[str, Any]
 MAX_CHAT_TEXT = 2000
+LOST: Event = {"type": "error", "detail": "the chat service restarted; connect again", "lost": True}
 
 
 @dataclass
@@ -94,14 +96,16 @@ class ChatHub:
         self._requests: dict[int, int] = {}  # conversation -> request, for this process's agents' conversations
         self._offered: dict[int, int] = {}  # conversation -> the last history row its agent was given at once
         self._events: asyncio.Queue[str] = asyncio.Queue()
+        self.lost = asyncio.Event()  # the LISTEN connection is gone: this hub hears nothing more (api.routes.chat)
         self._listener: Any = None
-        self._pid = 0
+        self.listener_pid = 0
         self._consumer: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         self._listener = await asyncpg.connect(self._dsn)
-        self._pid = self._listener.get_server_pid()
+        self.listener_pid = self._listener.get_server_pid()
         await self._listener.add_listener(shared.CHANNEL, self._heard)
+        self._listener.add_termination_listener(self._terminated)
         self._consumer = asyncio.create_task(self._consume())
 
     async def close(self) -> None:
@@ -124,7 +128,7 @@ class ChatHub:
             config = self._config().with_overrides(await calendar_overrides.in_force(session))  # deadlines
             request = await open_request(session, config=config, request_in=request_in, now=now)
             opened = await shared.open_conversation(session, request_id=request.id, language=language,
-                                                    listener_pid=self._pid, now=now)  # fmt: skip
+                                                    listener_pid=self.listener_pid, now=now)  # fmt: skip
             await session.commit()
         conversation = Conversation(id=opened.id, request_id=request.id, reference=request.reference,
                                     language=language, contact=contact, citizen=asyncio.Queue())  # fmt: skip
@@ -150,7 +154,7 @@ class ChatHub:
         async with self._sessions()() as session:
             await shared.lock(session)
             agent_id = await shared.add_agent(session, name=name, languages=sorted(set(languages)),
-                                              listener_pid=self._pid, now=self._clock())  # fmt: skip
+                                              listener_pid=self.listener_pid, now=self._clock())  # fmt: skip
             agent = AgentSeat(id=agent_id, name=name, languages=frozenset(languages), ready_since=agent_id)
             self.agents[agent.id] = agent
             agent.outbox.put_nowait({"type": "ready", "languages": sorted(agent.languages)})
@@ -229,6 +233,14 @@ class ChatHub:
 
     def _heard(self, connection: Any, pid: int, channel: str, payload: str) -> None:
         self._events.put_nowait(payload)
+
+    def _terminated(self, connection: Any) -> None:
+        """PostgreSQL dropped the LISTEN connection (a restart, a failover): every socket of this hub is told, so
+        its page closes and comes back on a new hub (api.routes.chat makes one)."""
+        log.warning("chat: the LISTEN connection was lost; closing this process's chat sockets")
+        self.lost.set()
+        for queue in [*(c.citizen for c in self.conversations.values()), *(a.outbox for a in self.agents.values())]:
+            queue.put_nowait(LOST)
 
     async def _consume(self) -> None:
         """Every process hears every event, in PostgreSQL's order, and delivers what concerns its sockets."""

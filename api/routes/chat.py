@@ -8,6 +8,8 @@ Rules:
   {"type": "end"}; the socket closing ends the conversation too.
 - Staff send {"type": "ready", "languages": [...]} (only languages the call center has), then
   {"type": "message", "conversation", "text"} and {"type": "end", "conversation"}.
+- A hub that lost its LISTEN connection (api.channels.chat) closes its sockets with 1012; the next one opens a
+  new hub.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from api.request_config import PORTAL_WINDOW, RequestConfig
 router = APIRouter(tags=["chat"])
 HELLO_TIMEOUT_S = 30.0
 UNSUPPORTED_DATA = 1003
+SERVICE_RESTART = 1012
 
 
 async def hub_of(websocket: WebSocket) -> ChatHub:
@@ -38,6 +41,9 @@ async def hub_of(websocket: WebSocket) -> ChatHub:
         lock = state.chat_hub_lock = asyncio.Lock()
     async with lock:
         hub: ChatHub | None = getattr(state, "chat_hub", None)
+        if hub is not None and hub.lost.is_set():  # its LISTEN connection dropped: a new one (see _pump)
+            await hub.close()
+            hub = None
         if hub is None:
             url = state.sessions.kw["bind"].url.set(drivername="postgresql").render_as_string(hide_password=False)
             hub = ChatHub(lambda: state.sessions, lambda: _config(websocket), state.clock, url)
@@ -88,7 +94,11 @@ async def _receive(websocket: WebSocket, timeout_s: float | None = None) -> dict
 async def _pump(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         while True:
-            await websocket.send_json(await queue.get())
+            event = await queue.get()
+            await websocket.send_json(event)
+            if event.get("lost"):  # the hub hears nothing more: the page connects again, to a new hub
+                await websocket.close(code=SERVICE_RESTART)
+                return
 
 
 def _text(value: Any) -> str:

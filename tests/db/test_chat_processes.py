@@ -8,8 +8,11 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 import websockets
+from sqlalchemy import text
 
+from api.db import make_engine
 from api.security.tokens import DEMO_TOKENS, Role
 from tests.support.api import LiveApi, serve_api
 from tests.support.database import empty_tables
@@ -75,3 +78,35 @@ async def test_a_citizen_on_one_process_chats_with_an_agent_on_another(database_
             ("demo-supervisor", "agent: Une équipe passe demain"),
             ("demo-supervisor", "chat ended by demo-supervisor"),
         ]
+
+
+async def test_a_hub_that_loses_its_listen_connection_closes_its_sockets_and_the_next_one_works(
+    database_url: str,
+) -> None:
+    await empty_tables(database_url, "chat_agents", "chat_conversations", "rate_limits")
+    async with serve_api(database_url) as one, serve_api(database_url) as two:
+        async with websockets.connect(socket_url(two, "/chat/ws")) as agent:
+            await send(agent, token=DEMO_TOKENS[Role.SUPERVISOR])
+            await send(agent, type="ready", languages=["fr"])
+            await until(agent, "ready")
+            assert two.app is not None
+            engine = make_engine(database_url)
+            try:
+                async with engine.begin() as connection:  # as a PostgreSQL restart or failover would
+                    await connection.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                             {"pid": two.app.state.chat_hub.listener_pid})  # fmt: skip
+            finally:
+                await engine.dispose()
+            assert (await until(agent, "error"))["lost"] is True
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(agent.recv(), WAIT_S)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+        async with websockets.connect(socket_url(two, "/chat/ws")) as agent:  # the page connects again
+            await send(agent, token=DEMO_TOKENS[Role.SUPERVISOR])
+            await send(agent, type="ready", languages=["fr"])
+            await until(agent, "ready")
+            async with websockets.connect(socket_url(one, "/portal/chat/ws")) as citizen:
+                await send(citizen, type="start", language="fr", contact="c@example.org", text="Toujours là ?")
+                offered = await until(agent, "conversation")
+                assert [m["text"] for m in offered["messages"]] == ["Toujours là ?"]
+                await until(citizen, "joined")

@@ -244,6 +244,13 @@ async def _corrected_in_workflow(session: AsyncSession, *, request: RequestRow) 
     return await session.scalar(query)
 
 
+async def workflow_reference(session: AsyncSession, *, request: RequestRow) -> str | None:
+    """The request whose complaint workflow moves `request`: itself, the one it corrects, or None (plain status)."""
+    if request.stage is not None:
+        return request.reference
+    return await _corrected_in_workflow(session, request=request)
+
+
 async def add_note(
     session: AsyncSession, *, request: RequestRow, note_in: NoteCreate, actor: str, now: datetime
 ) -> None:

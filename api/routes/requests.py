@@ -182,7 +182,8 @@ async def get_request(
     await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
-    return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events])
+    return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events],
+                         workflow_reference=await requests.workflow_reference(session, request=found))  # fmt: skip
 
 
 @router.post("/requests/{reference}/status", responses=documented(409))

@@ -159,6 +159,8 @@ class RequestPublic(BaseModel):
 
 class RequestDetail(RequestPublic):
     history: list[RequestEventPublic]
+    # set: the request moves on POST /complaints/{this}/transitions only (itself, or the complaint it corrects)
+    workflow_reference: str | None = None
 
 
 class DueFilter(enum.StrEnum):

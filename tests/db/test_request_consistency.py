@@ -74,7 +74,8 @@ async def test_the_plain_status_route_refuses_a_request_under_the_workflow(
 ) -> None:
     reference = await _file(client)  # pests: routed to hygiene at once, its clock running
     detail = (await client.get(f"/requests/{reference}", headers=auth[Role.SUPERVISOR])).json()
-    assert (detail["stage"], detail["status"]) == ("assigned", "new")  # the desk page hides its answer form on it
+    assert (detail["stage"], detail["status"]) == ("assigned", "new")
+    assert detail["workflow_reference"] == reference  # the desk page hides its answer form on it
     before = await _counts(database_url, reference)
     for target in ("answered", "closed", "in_progress"):
         response = await client.post(f"/requests/{reference}/status", json={"status": target, "note": "fait"},
@@ -106,6 +107,8 @@ async def test_the_plain_status_route_refuses_a_request_under_the_workflow(
                               headers=auth[Role.SUPERVISOR])  # fmt: skip
     assert fixed.status_code == 201, fixed.text
     correction = fixed.json()["reference"]
+    shown = (await client.get(f"/requests/{correction}", headers=auth[Role.SUPERVISOR])).json()
+    assert (shown["stage"], shown["workflow_reference"]) == (None, reference)  # the desk hides its answer form
     response = await client.post(f"/requests/{correction}/status", json={"status": "closed"},
                                  headers=auth[Role.SUPERVISOR])  # fmt: skip
     assert response.status_code == 409, response.text
@@ -118,7 +121,7 @@ async def test_a_request_outside_the_workflow_keeps_its_plain_status(
 ) -> None:
     reference = await _file(client, request_type=3, category=None)  # information: not under the workflow
     detail = (await client.get(f"/requests/{reference}", headers=auth[Role.SUPERVISOR])).json()
-    assert detail["stage"] is None
+    assert (detail["stage"], detail["workflow_reference"]) == (None, None)
     response = await client.post(f"/requests/{reference}/status", json={"status": "answered", "note": "fait"},
                                  headers=auth[Role.SUPERVISOR])  # fmt: skip
     assert response.status_code == 200, response.text

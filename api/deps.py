@@ -9,6 +9,7 @@ Settings, the clock, the session factory and the live service live on app.state,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,12 +27,15 @@ from api.channels.notify import Notifier, notifier_for, transition_hook
 from api.channels.settings import ChannelSettings
 from api.config import ApiSettings
 from api.credential_watch import CredentialWatch
-from api.crud import staff_sessions, tokens
+from api.crud import calendar_overrides, staff_sessions, tokens
 from api.crud.staff_sessions import SignedIn
 from api.metrics import HttpMetrics
 from api.request_config import RequestConfig
 from api.security.sessions import CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from api.security.tokens import Principal, Role
+from callcenter.overrides import CalendarOverrides
+
+log = logging.getLogger(__name__)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -70,7 +74,7 @@ def get_notifier(request: Request) -> Notifier:
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 
 
-def get_request_config(request: Request) -> RequestConfig:
+def base_request_config(request: Request) -> RequestConfig:
     """Built on first use from the environment; tests put their own on `app.state.request_config` first."""
     config: RequestConfig | None = getattr(request.app.state, "request_config", None)
     if config is None:
@@ -79,6 +83,21 @@ def get_request_config(request: Request) -> RequestConfig:
         config.on_transition.append(transition_hook(request.app.state.sessions, get_notifier(request)))
         request.app.state.request_config = config
     return config
+
+
+async def get_request_config(request: Request, session: SessionDep) -> RequestConfig:
+    """The request configuration with the closures entered on /ui/closures.html in its calendars, so deadlines
+    count them; when PostgreSQL cannot say, the file's calendar (the route itself then answers 503 if it needs
+    the database)."""
+    config = base_request_config(request)
+    try:
+        overrides = await calendar_overrides.in_force(session)
+        await session.rollback()  # the route starts on a fresh transaction, as if nothing had been read
+    except (SQLAlchemyError, OSError) as error:  # an outage (api.problems); routes without the database go on
+        log.warning("calendar overrides unreadable, deadlines count the file's closures only: %s", error)
+        await session.close()
+        overrides = CalendarOverrides()
+    return config.with_overrides(overrides)
 
 
 def get_optional_live(request: Request) -> LiveService | None:

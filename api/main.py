@@ -193,6 +193,7 @@ def create_app(
             finally:
                 await stop_daily(retention)
                 await app.state.live.stop()
+                await chat.close_hub(app.state)  # the chat's LISTEN connection, if the chat was used
         finally:
             await engine.dispose()
 

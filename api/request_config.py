@@ -1,10 +1,20 @@
 """What the request routes share: the call center (request types, calendar), the recordings directory and the
 portal's rate limit (counted in PostgreSQL: api.crud.rate_limits). Built once per application, on first use
 (api.deps), from the call center create_app holds and the same recordings directory the agi side writes to
-(IVR_VOICEMAIL_DIR)."""
+(IVR_VOICEMAIL_DIR).
+
+Deadlines count the closures and holiday dates of the call-center file and those entered on /ui/closures.html:
+`with_overrides` is this configuration with the latter merged in (callcenter.overrides.merged), pure; api.deps
+reads the overrides in force for each request. One merged copy is kept per set of overrides, so its calendars'
+caches of days live on; a set the file refuses (it cannot happen through /admin/calendar, which checks first) is
+logged and ignored rather than breaking every request route.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -15,8 +25,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.complaints import TransitionHook
 from callcenter.calendar import BusinessCalendar
 from callcenter.config import CallCenter
-from callcenter.loading import load_callcenter
+from callcenter.loading import ConfigError, load_callcenter
+from callcenter.overrides import CalendarOverrides, merged
 from callcenter.workflow import DepartmentCalendars
+
+log = logging.getLogger(__name__)
+MERGED_KEPT = 8  # merged copies kept per configuration (a set of overrides changes a few times a year)
 
 # Asterisk's file extension for each RECORD FILE format of callcenter.toml [voicemail].format.
 RECORDING_EXTENSIONS = {"wav": "wav", "wav49": "WAV", "gsm": "gsm", "ulaw": "ulaw", "alaw": "alaw", "g722": "g722",
@@ -52,10 +66,30 @@ class RequestConfig:
     # transition (the citizen's notifications plug in here).
     department_calendars: DepartmentCalendars = field(init=False)
     on_transition: list[TransitionHook] = field(default_factory=list)
+    _merged: dict[str, RequestConfig] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.calendar = BusinessCalendar(self.callcenter)
         self.department_calendars = DepartmentCalendars(self.callcenter)
+        self._merged = {}
+
+    def with_overrides(self, overrides: CalendarOverrides) -> RequestConfig:
+        """This configuration with the closures and holiday dates entered at run time in its calendars (itself
+        when there are none, or when the file refuses them); the hooks are the same list."""
+        if not overrides.closures and not overrides.holiday_overrides:
+            return self
+        key = json.dumps({**overrides.to_json(), "generation": 0}, sort_keys=True)
+        found = self._merged.get(key)
+        if found is None:
+            try:
+                callcenter = merged(self.callcenter, overrides)
+            except ConfigError as error:
+                log.warning("calendar overrides left out of request deadlines: %s", error)
+                return self
+            if len(self._merged) >= MERGED_KEPT:
+                self._merged.clear()
+            found = self._merged[key] = dataclasses.replace(self, callcenter=callcenter)
+        return found
 
     @classmethod
     def from_environment(cls, callcenter: CallCenter | None = None) -> RequestConfig:

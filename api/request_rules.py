@@ -4,7 +4,14 @@ Rules:
 - A reference is 8 random digits not starting with 0 (from `secrets`): short enough to key on a phone, and not
   sequential, so knowing one reference tells nothing about another. Uniqueness is the database's job.
 - A deadline is `deadline_hours` of opening time after creation, from the call-center calendar: nights,
-  weekends, closures pause it. A request created while closed starts counting at the next opening.
+  weekends, public holidays the call center closes on and closures pause it, those of the call-center file and
+  those entered on /ui/closures.html alike (the calendar passed in has them merged: api.request_config). A request
+  created while closed starts counting at the next opening.
+- A deadline is fixed when it is set: adding or removing a closure later does not move the deadlines already
+  given. The citizen was shown that date (the portal's receipt and its follow-up page) and the ministry report
+  measures "answered on time" against it; a closure counts for every deadline set once it is entered, so enter
+  closures ahead (they usually are: holidays, bridge days). The complaint workflow's stage clocks follow the same
+  rule, each set when its stage is entered (callcenter.workflow).
 - Status moves only along `TRANSITIONS`; closing is possible from any open state, reopening only from answered.
 - Time is always passed in.
 """

@@ -16,6 +16,9 @@ Rules:
   INVALID (a reason, an answer, a department or an assignee is missing or unknown; 422).
 - Deadlines are working days: a day counts when the department's calendar opens on it; the deadline is the
   close of the n-th working day after the start. Each stage has its own clock (StageDays); time is passed in.
+  Closures and public holidays are the call center's calendar's, passed in with it (the file's and those entered
+  at run time, merged by the caller: callcenter.overrides.merged); a clock is set when its stage is entered and
+  a closure entered later does not move it (api.request_rules).
 """
 
 from __future__ import annotations

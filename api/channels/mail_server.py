@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.channels.mail_intake import Automatic, MailLimits, Refused, read_mail
 from api.channels.notify import Notifier, acknowledge
 from api.channels.settings import ChannelSettings
-from api.crud import channels
+from api.crud import calendar_overrides, channels
 from api.request_config import RequestConfig
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,8 @@ class IntakeHandler:
                 await channels.thread_reply(session, request=request, mail=outcome, stored=stored, now=now)
                 return f"250 OK: added to request {request.reference}"
             language = outcome.language if outcome.language in self.languages else self.languages[0]
-            request = await channels.open_from_mail(session, config=self.config, mail=outcome, stored=stored,
+            config = self.config.with_overrides(await calendar_overrides.in_force(session))  # deadlines count them
+            request = await channels.open_from_mail(session, config=config, mail=outcome, stored=stored,
                                                     request_type=self.settings.mail_request_type, language=language,
                                                     now=now)  # fmt: skip
             await acknowledge(session, notifier=self.notifier, request=request, now=now)

@@ -1,17 +1,42 @@
 """Calendar overrides and the configuration generation in PostgreSQL: keyword-only functions, each given its session.
 
 Rules: removing an override marks it removed (who, when) and keeps the row; listing returns the active ones,
-oldest first, so the merged calendar is the same on every process.
+oldest first, so the merged calendar is the same on every process. `in_force` is what request deadlines count
+(api.request_config.RequestConfig.with_overrides), as the agi processes count it for call routing.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.operations_models import CalendarOverrideRow, ConfigGeneration
+from callcenter.config import Closure
+from callcenter.overrides import CalendarOverrides
+
+
+def calendar_of(rows: list[CalendarOverrideRow], generation: int) -> CalendarOverrides:
+    """The active rows as the core's CalendarOverrides (a holiday row: every day from first to last)."""
+    closures = tuple(
+        Closure(start=row.first_day, end=row.last_day if row.last_day != row.first_day else None, reason=row.reason)
+        for row in rows
+        if row.kind == "closure"
+    )
+    holidays: dict[int, dict[str, list[date]]] = {}
+    for row in rows:
+        if row.kind == "holiday" and row.holiday_year is not None:
+            span = (row.last_day - row.first_day).days
+            holidays.setdefault(row.holiday_year, {})[row.reason] = [
+                row.first_day + timedelta(days=offset) for offset in range(span + 1)
+            ]
+    return CalendarOverrides(closures=closures, holiday_overrides=holidays, generation=generation)
+
+
+async def in_force(session: AsyncSession) -> CalendarOverrides:
+    """The active closures and holiday dates (generation 0: deadlines do not need it)."""
+    return calendar_of(await list_active(session), 0)
 
 
 async def list_active(session: AsyncSession) -> list[CalendarOverrideRow]:

@@ -6,6 +6,9 @@ Rules:
   one request. One INSERT ... ON CONFLICT DO NOTHING per attempt; a clash on the random reference retries.
 - Every change writes a history row in the same transaction (who, when, from, to, note).
 - Archived requests are protected by the database (see models.py); its refusal surfaces as `ArchivedError`.
+- A request in the complaint workflow (`stage` set), or a correction of one, never changes status here: only
+  api.crud.complaints' checked transitions move it (`UnderWorkflowError`). Notes and call-backs only add
+  history rows.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ class ArchivedError(Exception):
 
 class TransitionError(Exception):
     """The requested status does not follow from the current one."""
+
+
+class UnderWorkflowError(TransitionError):
+    """The request follows the complaint workflow: its status moves only with the workflow's own transitions."""
 
 
 async def open_request(
@@ -200,7 +207,20 @@ async def by_reference(session: AsyncSession, *, reference: str) -> RequestRow |
 async def change_status(
     session: AsyncSession, *, request: RequestRow, status_in: StatusChange, actor: str, now: datetime
 ) -> RequestRow:
+    """The plain status move of a request outside the complaint workflow (`UnderWorkflowError` for one in it:
+    api.routes.requests says why it is refused rather than mapped)."""
     target, note = status_in.status, status_in.note
+    if request.stage is not None:
+        raise UnderWorkflowError(
+            f"request {request.reference} follows the complaint workflow (stage {request.stage}): its status "
+            f"follows the workflow; move it with POST /complaints/{request.reference}/transitions"
+        )
+    corrected = await _corrected_in_workflow(session, request=request)
+    if corrected is not None:  # a correction restates its original, whose workflow goes on (api.complaints)
+        raise UnderWorkflowError(
+            f"request {request.reference} corrects request {corrected}, which follows the complaint workflow: "
+            f"move that one with POST /complaints/{corrected}/transitions"
+        )
     current = RequestStatus(request.status)
     if not may_move(current, target):
         raise TransitionError(f"a request that is {current.value} cannot become {target.value}")
@@ -214,6 +234,21 @@ async def change_status(
              to_status=target.value, note=note)  # fmt: skip
     await _commit(session)
     return request
+
+
+async def _corrected_in_workflow(session: AsyncSession, *, request: RequestRow) -> str | None:
+    """The reference of the request `request` corrects, when that one is in the complaint workflow."""
+    if request.corrects_id is None:
+        return None
+    query = select(RequestRow.reference).where(RequestRow.id == request.corrects_id, RequestRow.stage.is_not(None))
+    return await session.scalar(query)
+
+
+async def workflow_reference(session: AsyncSession, *, request: RequestRow) -> str | None:
+    """The request whose complaint workflow moves `request`: itself, the one it corrects, or None (plain status)."""
+    if request.stage is not None:
+        return request.reference
+    return await _corrected_in_workflow(session, request=request)
 
 
 async def add_note(

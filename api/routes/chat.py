@@ -8,6 +8,8 @@ Rules:
   {"type": "end"}; the socket closing ends the conversation too.
 - Staff send {"type": "ready", "languages": [...]} (only languages the call center has), then
   {"type": "message", "conversation", "text"} and {"type": "end", "conversation"}.
+- A hub that lost its LISTEN connection (api.channels.chat) closes its sockets with 1012; the next one opens a
+  new hub.
 """
 
 from __future__ import annotations
@@ -28,14 +30,34 @@ from api.request_config import PORTAL_WINDOW, RequestConfig
 router = APIRouter(tags=["chat"])
 HELLO_TIMEOUT_S = 30.0
 UNSUPPORTED_DATA = 1003
+SERVICE_RESTART = 1012
 
 
-def hub_of(websocket: WebSocket) -> ChatHub:
+async def hub_of(websocket: WebSocket) -> ChatHub:
+    """This process's hub, opened (its LISTEN connection) on first use; closed at shutdown (api.main)."""
     state = websocket.app.state
-    hub: ChatHub | None = getattr(state, "chat_hub", None)
-    if hub is None:
-        hub = state.chat_hub = ChatHub(lambda: state.sessions, lambda: _config(websocket), state.clock)
+    lock: asyncio.Lock | None = getattr(state, "chat_hub_lock", None)
+    if lock is None:
+        lock = state.chat_hub_lock = asyncio.Lock()
+    async with lock:
+        hub: ChatHub | None = getattr(state, "chat_hub", None)
+        if hub is not None and hub.lost.is_set():  # its LISTEN connection dropped: a new one (see _pump)
+            await hub.close()
+            hub = None
+        if hub is None:
+            url = state.sessions.kw["bind"].url.set(drivername="postgresql").render_as_string(hide_password=False)
+            hub = ChatHub(lambda: state.sessions, lambda: _config(websocket), state.clock, url)
+            await hub.open()
+            state.chat_hub = hub
     return hub
+
+
+async def close_hub(state: Any) -> None:
+    """At shutdown: the hub's LISTEN connection closed (nothing when the chat was never used)."""
+    hub: ChatHub | None = getattr(state, "chat_hub", None)
+    if hub is not None:
+        state.chat_hub = None
+        await hub.close()
 
 
 def _config(websocket: WebSocket) -> RequestConfig:
@@ -72,7 +94,11 @@ async def _receive(websocket: WebSocket, timeout_s: float | None = None) -> dict
 async def _pump(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         while True:
-            await websocket.send_json(await queue.get())
+            event = await queue.get()
+            await websocket.send_json(event)
+            if event.get("lost"):  # the hub hears nothing more: the page connects again, to a new hub
+                await websocket.close(code=SERVICE_RESTART)
+                return
 
 
 def _text(value: Any) -> str:
@@ -83,7 +109,7 @@ def _text(value: Any) -> str:
 async def citizen_chat(websocket: WebSocket) -> None:
     """A citizen's conversation from the portal's chat widget."""
     await websocket.accept()
-    hub = hub_of(websocket)
+    hub = await hub_of(websocket)
     start = await _receive(websocket, HELLO_TIMEOUT_S)
     if start is None:
         return
@@ -147,8 +173,8 @@ async def agent_chat(websocket: WebSocket) -> None:
     wanted = ready.get("languages")
     wanted = wanted if isinstance(wanted, list) else []
     languages = [code for code in wanted if isinstance(code, str) and config.callcenter.has_language(code)]
-    hub = hub_of(websocket)
-    agent = hub.ready(name=principal.name, languages=languages)
+    hub = await hub_of(websocket)
+    agent = await hub.ready(name=principal.name, languages=languages)
     pump = asyncio.create_task(_pump(websocket, agent.outbox))
     try:
         await _agent_loop(websocket, hub, agent)
@@ -170,6 +196,4 @@ async def _agent_loop(websocket: WebSocket, hub: ChatHub, agent: AgentSeat) -> N
         if message.get("type") == "message":
             await hub.from_agent(agent, conversation_id, _text(message.get("text")))
         elif message.get("type") == "end":
-            conversation = hub.conversations.get(conversation_id)
-            if conversation is not None and conversation.agent_id == agent.id:
-                await hub.end(conversation, by=agent.name)
+            await hub.end_by_agent(agent, conversation_id)

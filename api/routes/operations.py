@@ -7,19 +7,20 @@ Rules:
 - A reload re-reads this process's file; a bad file is refused (422, the message says where) and the running
   configuration kept. A good one bumps the generation the agi processes poll, and each re-reads its own file.
 - Every change is in the audit log (who, what, when, from where).
-- The overrides steer call routing (the agi processes). Request deadlines, counted in business hours by the API,
-  follow the call-center file (re-read here on reload), not the overrides.
+- The overrides steer call routing (the agi processes) and request deadlines (api.deps.get_request_config merges
+  them into the calendar the API counts with). A deadline is fixed when it is set: adding or removing a closure
+  moves the deadlines set after it, not those already given (api.request_rules says why).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 
 from api.crud import calendar_overrides as overrides_db
+from api.crud.calendar_overrides import calendar_of
 from api.deps import AdminDep, NowDep, SessionDep, require
 from api.operations_models import CalendarOverrideRow
 from api.problems import documented
@@ -34,29 +35,12 @@ from api.schemas.operations import (
 )
 from api.security.audit import AuditDep
 from api.security.tokens import Principal, Role
-from callcenter.config import CallCenter, Closure
+from callcenter.config import CallCenter
 from callcenter.loading import ConfigError, load_callcenter
 from callcenter.overrides import CalendarOverrides, merged
 
 router = APIRouter(tags=["operations"])
 AgiReaderDep = Annotated[Principal, Depends(require(Role.AGI, Role.ADMIN))]
-
-
-def calendar_of(rows: list[CalendarOverrideRow], generation: int) -> CalendarOverrides:
-    """The active rows as the core's CalendarOverrides (a holiday row: every day from first to last)."""
-    closures = tuple(
-        Closure(start=row.first_day, end=row.last_day if row.last_day != row.first_day else None, reason=row.reason)
-        for row in rows
-        if row.kind == "closure"
-    )
-    holidays: dict[int, dict[str, list[date]]] = {}
-    for row in rows:
-        if row.kind == "holiday" and row.holiday_year is not None:
-            span = (row.last_day - row.first_day).days
-            holidays.setdefault(row.holiday_year, {})[row.reason] = [
-                row.first_day + timedelta(days=offset) for offset in range(span + 1)
-            ]
-    return CalendarOverrides(closures=closures, holiday_overrides=holidays, generation=generation)
 
 
 def _running(request: Request) -> CallCenter | None:

@@ -2,6 +2,13 @@
 
 An agent sees and works the requests of their queues and those they opened (api.security.access); any other
 answers 404. Reading a request and playing its recording are audited (api.security.audit).
+
+A request in the complaint workflow (its `stage` is set) is refused a plain status change: 409, naming
+POST /complaints/{reference}/transitions. Refused rather than mapped onto a workflow action, because a city hall
+expects its workflow to hold whatever screen is used: "answered" there means an answer proposed by the
+assignee, approved by whom the department names (head, secretary), then sent; a bare status carries no
+proposed answer, no approver and no department, so any mapping would either skip the approval or guess who
+acts. Agents and supervisors keep reading such a request and adding notes here (a note moves nothing).
 """
 
 from __future__ import annotations
@@ -175,7 +182,8 @@ async def get_request(
     await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
-    return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events])
+    return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events],
+                         workflow_reference=await requests.workflow_reference(session, request=found))  # fmt: skip
 
 
 @router.post("/requests/{reference}/status", responses=documented(409))
@@ -188,7 +196,7 @@ async def change_status(
     scope: RequestScopeDep,
     notifier: NotifierDep,
 ) -> RequestPublic:
-    """Move a request along new -> in progress -> answered -> closed (recorded in its history)."""
+    """Move a request along new -> in progress -> answered -> closed (recorded in its history); 409 in the workflow."""
     found = await _found(session, reference, scope)
     old = found.status
     try:

@@ -154,10 +154,13 @@ class RequestPublic(BaseModel):
     location_text: str = ""
     latitude: float | None = None
     longitude: float | None = None
+    stage: str | None = None  # the complaint workflow's stage; set: the status moves on /complaints only
 
 
 class RequestDetail(RequestPublic):
     history: list[RequestEventPublic]
+    # set: the request moves on POST /complaints/{this}/transitions only (itself, or the complaint it corrects)
+    workflow_reference: str | None = None
 
 
 class DueFilter(enum.StrEnum):

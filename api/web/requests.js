@@ -105,6 +105,9 @@ async function showRequest(reference) {
   $("request-channel").textContent = text.channels[current.channel || current.source] || current.channel || current.source;
   showPlace(text);
   $("answer-status").value = current.status === "new" ? "answered" : current.status;
+  // a request in the complaint workflow (or correcting one) moves only there: POST .../status refuses it
+  $("answer-form").classList.toggle("hidden", Boolean(current.workflow_reference));
+  $("answer-workflow").classList.toggle("hidden", !current.workflow_reference);
   $("request-history").replaceChildren(...current.history.map((event) => {
     const item = document.createElement("li");
     item.dataset.action = event.action;

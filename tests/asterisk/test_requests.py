@@ -21,11 +21,11 @@ import pytest
 
 from api.request_config import RequestConfig
 from api.security.tokens import DEMO_TOKENS, Role
-from callcenter.loading import load_callcenter
 from sandbox.ami import AmiClient
 from sandbox.sipp import CallerScript
 from tests.support import browser
 from tests.support.api import LiveApi, serve_api
+from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import throwaway_database
 from tests.support.poll import eventually
 
@@ -65,7 +65,9 @@ def api_database() -> Iterator[str]:
 
 @pytest.fixture
 async def api(tier: Tier, api_database: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningApi]:
-    request_config = RequestConfig(callcenter=load_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir)
+    request_config = RequestConfig(
+        callcenter=request_desk_callcenter(tier.callcenter_path), recordings_dir=tier.recordings_dir
+    )
     async with serve_api(api_database, request_config) as live:
         # the agi server started next talks to this API: outbox delivery, references, status lookups
         monkeypatch.setenv("IVR_API_URL", live.url)

@@ -103,7 +103,8 @@ async def test_the_desk_lists_my_queues_filters_plays_the_message_answers_and_ca
 ) -> None:
     write_wav(request_config.recordings_dir / "vm-fr.wav")
     recording = str(request_config.recordings_dir / "vm-fr")
-    mine = await voicemail(api.client, staff_database, "b.1", voicemail_path=recording)
+    # chose "status of a request" in the queue: a type outside the complaint workflow, answered on this desk
+    mine = await voicemail(api.client, staff_database, "b.1", voicemail_path=recording, route="queue", request_type=2)
     long_ago = (datetime.now(UTC) - timedelta(days=30)).isoformat()
     late = await voicemail(api.client, staff_database, "b.2", started_at=long_ago)
     await voicemail(api.client, staff_database, "b.3", language="ar", started_at=long_ago)  # not my queue
@@ -121,6 +122,13 @@ async def test_the_desk_lists_my_queues_filters_plays_the_message_answers_and_ca
     await choose(page, "filter-language", "fr")
     await choose(page, "filter-due", "open")
     await until_listed(page, [late, mine], "French, open")
+    # the late one (no type chosen: the first, under the complaint workflow) moves on /complaints only
+    await page.evaluate(f"document.querySelector('[data-reference=\"{late}\"] button').click()")
+    await page.wait_for(f"document.getElementById('request').dataset.reference === '{late}'", what="the complaint")
+    assert await page.evaluate("document.getElementById('answer-form').classList.contains('hidden')")
+    notice = "document.getElementById('answer-workflow')"
+    shown = f"!{notice}.classList.contains('hidden') && {notice}.textContent.includes('réclamations')"
+    assert await page.evaluate(shown)
     await page.evaluate(f"document.querySelector('[data-reference=\"{mine}\"] button').click()")
     await page.wait_for(f"document.getElementById('request').dataset.reference === '{mine}'", what="the request open")
     duration = await page.wait_for(
@@ -128,6 +136,8 @@ async def test_the_desk_lists_my_queues_filters_plays_the_message_answers_and_ca
         what="the voice message loaded",
     )
     assert 1.4 < duration < 1.6
+    assert not await page.evaluate("document.getElementById('answer-form').classList.contains('hidden')")
+    assert await page.evaluate("document.getElementById('answer-workflow').classList.contains('hidden')")
     await page.evaluate("document.getElementById('answer-status').value = 'answered'")
     await page.evaluate("document.getElementById('answer-text').value = 'Les conditions vous ont été envoyées.'")
     await page.evaluate("document.querySelector('#answer-form button').click()")

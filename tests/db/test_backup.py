@@ -21,8 +21,8 @@ from api.db import create_database, drop_database
 from api.main import create_app
 from api.request_config import RequestConfig
 from api.security.tokens import Role
-from callcenter.loading import load_callcenter
 from tests.db.conftest import T0, FixedClock, call
+from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import database_server, issue_tokens, throwaway_database
 
 PACKAGED = Path(__file__).parents[2] / "callcenter" / "callcenter.toml"
@@ -71,7 +71,7 @@ async def fill(url: str, recordings: Path) -> None:
     settings = ApiSettings(database_url=url, demo=False, timezone="Africa/Casablanca")
     app = create_app(settings, clock=FixedClock(T0 + timedelta(hours=2)))
     async with app.router.lifespan_context(app):
-        app.state.request_config = RequestConfig(callcenter=load_callcenter(), recordings_dir=recordings)
+        app.state.request_config = RequestConfig(callcenter=request_desk_callcenter(), recordings_dir=recordings)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
             (recordings / "2026").mkdir(parents=True)
             records = [call(f"b.{n}", caller_number=f"+3361234560{n}") for n in range(5)]

@@ -24,7 +24,7 @@ from api.channels.outbound import LogOnlySms
 from api.db import make_engine
 from api.request_config import RequestConfig
 from api.security.tokens import Role
-from callcenter.loading import load_callcenter
+from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import empty_tables
 
 Auth = dict[Role, dict[str, str]]
@@ -54,7 +54,8 @@ class Outbox:
 async def outbox(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[Outbox]:
     await empty_tables(database_url, "request_events", "requests", "rate_limits", "request_attachments",
                        "citizen_notifications", "request_satisfaction", "mail_messages")  # fmt: skip
-    app.state.request_config = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path, portal_limit=20)
+    app.state.request_config = RequestConfig(callcenter=request_desk_callcenter(), recordings_dir=tmp_path,
+                                             portal_limit=20)
     captured = Outbox(CapturedMail(), LogOnlySms())
     app.state.notifier = Notifier(mail_from="requests@cityhall.example", portal_url="https://portal.example",
                                   mail=captured.mail, sms=captured.sms, languages=("fr", "ar"))  # fmt: skip

@@ -18,9 +18,9 @@ from api.crud.requests import open_request
 from api.request_config import RequestConfig
 from api.schemas.requests import RequestCreate
 from api.security.tokens import Role
-from callcenter.loading import load_callcenter
 from tests.db.conftest import FixedClock, bearer, call, live_of
 from tests.fake_ami import FakeAmi, FakeMember
+from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import empty_tables
 from tests.support.poll import eventually
 
@@ -36,7 +36,7 @@ def utc(instant: datetime) -> datetime:
 @pytest.fixture
 async def desk(live_app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestConfig]:
     await empty_tables(database_url, "calls", "caller_languages", "dispositions", "request_events", "requests")
-    config = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path)
+    config = RequestConfig(callcenter=request_desk_callcenter(), recordings_dir=tmp_path)
     live_app.state.request_config = config
     yield config
 

@@ -16,8 +16,8 @@ from sqlalchemy import text
 from api.db import make_engine
 from api.request_config import RequestConfig
 from api.security.tokens import Role
-from callcenter.loading import load_callcenter
 from tests.db.conftest import FixedClock, call
+from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import empty_tables
 
 Auth = dict[Role, dict[str, str]]
@@ -43,7 +43,7 @@ CALLS = [
 async def request_config(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestConfig]:
     await empty_tables(database_url, "request_events", "requests")
     chosen = RequestConfig(
-        callcenter=load_callcenter(),
+        callcenter=request_desk_callcenter(),
         recordings_dir=tmp_path,
         service_lines={"0800100200": "paris", "0800300400": "rabat"},
     )

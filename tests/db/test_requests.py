@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import make_engine
 from api.request_config import RequestConfig
 from api.security.tokens import Role
-from callcenter.loading import load_callcenter
 from tests.db.conftest import FixedClock, call
+from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import empty_tables
 
 Auth = dict[Role, dict[str, str]]
@@ -30,7 +30,7 @@ MONDAY_NIGHT = datetime(2026, 11, 23, 21, 30, tzinfo=CASABLANCA)  # after hours
 @pytest.fixture
 async def request_config(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[RequestConfig]:
     await empty_tables(database_url, "request_events", "requests", "rate_limits")
-    chosen = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path, portal_limit=2)
+    chosen = RequestConfig(callcenter=request_desk_callcenter(), recordings_dir=tmp_path, portal_limit=2)
     app.state.request_config = chosen
     yield chosen
 

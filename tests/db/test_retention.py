@@ -24,9 +24,9 @@ from api.request_config import RequestConfig
 from api.retention import RetentionPolicy, run_once
 from api.schemas.audit import AuditAction, AuditCreate
 from api.security.tokens import Role
-from callcenter.loading import load_callcenter
 from tests.db.conftest import FixedClock, call
 from tests.db.test_requests import voicemail_call
+from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import empty_tables
 
 Auth = dict[Role, dict[str, str]]
@@ -47,7 +47,7 @@ REPORTS = [
 @pytest.fixture
 async def recordings(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[Path]:
     await empty_tables(database_url, "request_events", "requests", "callbacks", "queue_events")
-    app.state.request_config = RequestConfig(callcenter=load_callcenter(), recordings_dir=tmp_path)
+    app.state.request_config = RequestConfig(callcenter=request_desk_callcenter(), recordings_dir=tmp_path)
     yield tmp_path
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Request, WebSocket, status
+from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,11 +63,16 @@ def get_live(request: Request) -> LiveService:
 
 def get_notifier(request: Request) -> Notifier:
     """Built once from the environment (IVR_SMTP_*, IVR_MAIL_ADDRESS); tests put theirs on app.state first."""
-    notifier: Notifier | None = getattr(request.app.state, "notifier", None)
+    return app_notifier(request.app)
+
+
+def app_notifier(app: FastAPI) -> Notifier:
+    """The application's notifier (get_notifier; the notification worker of the lifespan asks it each round)."""
+    notifier: Notifier | None = getattr(app.state, "notifier", None)
     if notifier is None:
-        callcenter = request.app.state.callcenter
+        callcenter = app.state.callcenter
         languages = tuple(language.code for language in callcenter.languages) if callcenter else ("fr",)
-        notifier = request.app.state.notifier = notifier_for(ChannelSettings(), languages)
+        notifier = app.state.notifier = notifier_for(ChannelSettings(), languages)
     return notifier
 
 

@@ -26,11 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
+from api.channels.notify import run_worker  # durable citizen notifications
 from api.complaints import demo_workflow_users
 from api.config import ApiSettings
 from api.crud.tokens import count_usable_tokens, delete_demo_tokens, ensure_demo_tokens
 from api.crud.users import DEMO_USERS, count_enabled_admins, delete_demo_users, ensure_demo_users
 from api.db import make_engine, resolve_database_url, run_migrations
+from api.deps import app_notifier  # durable citizen notifications
 from api.metrics import HttpMetrics, RequestObservabilityMiddleware
 from api.net import TrustedProxyMiddleware
 from api.problems import ParameterGuardMiddleware, install_problem_handlers, problem_openapi
@@ -188,9 +190,14 @@ def create_app(
                 if settings.retention_job
                 else None
             )
+            # citizen notifications left pending or failed, retried with backoff (api.channels.notify)
+            notifications = asyncio.create_task(
+                run_worker(app.state.sessions, lambda: app_notifier(app), clock=clock), name="notifications"
+            )
             try:
                 yield
             finally:
+                await stop_daily(notifications)
                 await stop_daily(retention)
                 await app.state.live.stop()
                 await chat.close_hub(app.state)  # the chat's LISTEN connection, if the chat was used

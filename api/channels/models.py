@@ -59,9 +59,14 @@ class CitizenNotification(Base):
     language: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(32))  # received | <the new status>
     body: Mapped[str] = mapped_column(Text)
-    outcome: Mapped[str] = mapped_column(String(8))  # sent | failed
-    error: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(8))  # pending | sent | failed (retried) | given_up
+    error: Mapped[str] = mapped_column(Text, default="")  # the last try's
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when it was recorded (the transition's time)
+    # migration 0021: durable sending (api.channels.notify deliver_due); next_try_at None: nothing left to try
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    message_id: Mapped[str] = mapped_column(String(256), default="")  # e-mail: the same on every try
 
 
 class RequestSatisfaction(Base):

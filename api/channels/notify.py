@@ -6,24 +6,35 @@ Rules:
 - `notify_transition(session, notifier=..., request=..., old=..., new=..., comment=..., now=...)` is the hook a
   workflow transition calls after its change is committed; internal steps (an answer proposed, a request sent
   back to the desk) are not the citizen's business and send nothing.
-- Every try is recorded (citizen_notifications: sent or failed with the error): a failed mail server never fails
-  the transition that caused it.
+- Nothing is lost when the mail server or the SMS gateway is away: a notification is first committed as
+  `pending` in citizen_notifications (its text, recipient and, for e-mail, its Message-ID), then tried at once; a
+  failed try leaves it `failed` with the error and its next try (api.channels.backoff: 1, 5, 30 min, then hourly),
+  and after 48 h `given_up`. Each API process runs `run_worker` (lifespan), which tries what is due; a try claims
+  its row with SELECT ... FOR UPDATE SKIP LOCKED, so two processes never send the same notification. Every try of
+  one e-mail carries the same Message-ID and Date: should a process die between the server's "250" and its commit,
+  the one resend is recognisably the same message. A failed mail server never fails the transition.
+- The window left: the workflow's hook and the status route record the notification in their own commit, just
+  after the transition's; a process dying between those two commits (no I/O runs between them) loses it.
 - Texts exist in French, Arabic and English; another language gets the first of those the call center speaks.
 - The satisfaction link carries a random token of which only the SHA-256 is stored; one answer per request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import make_msgid
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.channels.backoff import next_try
 from api.channels.mail_intake import tagged_subject
 from api.channels.models import CitizenNotification, MailMessage, RequestSatisfaction
 from api.channels.outbound import LogOnlySms, MailSender, SmsGateway, SmtpSender, build_mail
@@ -36,6 +47,7 @@ log = logging.getLogger(__name__)
 TEXT_LANGUAGES = ("fr", "ar", "en")
 # Statuses the citizen is not told about (part A's internal steps).
 INTERNAL_STATUSES = frozenset({"answer_proposed", "answer_approved", "sent_back", "assigned_back"})
+WORKER_INTERVAL_S = 30.0  # how often each API process looks for notifications due again
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -166,6 +178,8 @@ async def notify_transition(
 async def _send(
     session: AsyncSession, *, notifier: Notifier, request: RequestRow, kind: str, comment: str, now: datetime
 ) -> CitizenNotification | None:
+    """Record the notification as pending (committed: a process that dies now leaves it to the worker), then try it
+    once, at once."""
     target = recipient(request)
     if target is None:
         return None
@@ -173,43 +187,101 @@ async def _send(
     language = text_language(request.language, notifier.languages)
     link = await _satisfaction_link(session, notifier=notifier, request=request, now=now) if kind == "closed" else ""
     body = message_text(kind, language=language, reference=request.reference, comment=comment, link=link)
-    error = ""
-    try:
-        if channel == "email":
-            await _mail(session, notifier=notifier, request=request, to=address, body=body, language=language, now=now)
-        else:
-            await notifier.sms.send(address, body)
-    except Exception as failure:
-        log.warning("notifying request %s by %s failed: %s", request.reference, channel, failure)
-        error = f"{type(failure).__name__}: {failure}"[:1000]
-    outcome = "failed" if error else "sent"
+    message_id = make_msgid(domain=notifier.mail_domain) if channel == "email" else ""
     row = CitizenNotification(request_id=request.id, channel=channel, recipient=address, language=language,
-                              kind=kind, body=body, outcome=outcome, error=error, at=now)  # fmt: skip
+                              kind=kind, body=body, outcome="pending", error="", at=now, attempts=0,
+                              next_try_at=now, message_id=message_id)  # fmt: skip
     session.add(row)
+    await session.commit()
+    claimed = await session.scalar(
+        select(CitizenNotification)
+        .where(CitizenNotification.id == row.id, CitizenNotification.outcome == "pending")
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )  # another process's worker may have taken it already: then it is theirs
+    if claimed is not None:
+        await _attempt(session, notifier=notifier, row=claimed, now=now)
     await session.commit()
     return row
 
 
-async def _mail(
-    session: AsyncSession,
+async def deliver_due(
+    sessions: async_sessionmaker[AsyncSession], notifier: Notifier, *, now: datetime, limit: int = 100
+) -> int:
+    """Try the notifications due at `now` (pending ones left behind, failed ones whose wait is over), one per
+    transaction, each claimed with FOR UPDATE SKIP LOCKED so two processes never try the same; how many were tried.
+    """
+    tried = 0
+    while tried < limit:
+        async with sessions() as session:
+            row = await session.scalar(
+                select(CitizenNotification)
+                .where(CitizenNotification.next_try_at <= now)
+                .order_by(CitizenNotification.next_try_at, CitizenNotification.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return tried
+            await _attempt(session, notifier=notifier, row=row, now=now)
+            await session.commit()
+            tried += 1
+    return tried
+
+
+async def run_worker(
+    sessions: async_sessionmaker[AsyncSession],
+    notifier: Callable[[], Notifier],
     *,
-    notifier: Notifier,
-    request: RequestRow,
-    to: str,
-    body: str,
-    language: str,
-    now: datetime,
+    clock: Callable[[], datetime],
+    interval_s: float = WORKER_INTERVAL_S,
+) -> None:
+    """The API process's retry loop (its lifespan task): due notifications every `interval_s` until cancelled,
+    the first round `interval_s` after start (what a dead process left pending is due by then)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await deliver_due(sessions, notifier(), now=clock())
+        except Exception:  # the database away: the next round tries again; nothing is lost, it is all in rows
+            log.exception("retrying citizen notifications failed")
+
+
+async def _attempt(session: AsyncSession, *, notifier: Notifier, row: CitizenNotification, now: datetime) -> None:
+    """One try of a claimed notification; the row says the outcome (the caller commits)."""
+    row.attempts += 1
+    try:
+        request = await session.get(RequestRow, row.request_id)
+        if request is None:
+            raise LookupError(f"request {row.request_id} no longer exists")
+        if row.channel == "email":
+            await _mail(session, notifier=notifier, request=request, row=row, now=now)
+        else:
+            await notifier.sms.send(row.recipient, row.body)
+    except Exception as failure:
+        row.error = f"{type(failure).__name__}: {failure}"[:1000]
+        row.next_try_at = next_try(attempts=row.attempts, recorded_at=row.at, now=now)
+        row.outcome = "failed" if row.next_try_at is not None else "given_up"
+        log.warning("notification %s (%s) try %d failed%s: %s", row.id, row.channel, row.attempts,
+                    "" if row.next_try_at else ", given up", failure)  # fmt: skip
+    else:
+        row.outcome, row.error, row.sent_at, row.next_try_at = "sent", "", now, None
+
+
+async def _mail(
+    session: AsyncSession, *, notifier: Notifier, request: RequestRow, row: CitizenNotification, now: datetime
 ) -> None:
     if notifier.mail is None:
         raise RuntimeError("no outbound mail server is configured (IVR_SMTP_HOST)")
     thread = (await session.scalars(
-        select(MailMessage.message_id).where(MailMessage.request_id == request.id, MailMessage.message_id != "")
+        select(MailMessage.message_id).where(MailMessage.request_id == request.id, MailMessage.message_id != "",
+                                             MailMessage.message_id != row.message_id)
         .order_by(MailMessage.id)
     )).all()  # fmt: skip
-    subject = tagged_subject(TEXTS[language]["subject"].format(reference=request.reference), request.reference)
-    message = build_mail(sender=notifier.mail_from, to=to, subject=subject, text=body, now=now,
+    subject = tagged_subject(TEXTS[row.language]["subject"].format(reference=request.reference), request.reference)
+    message = build_mail(sender=notifier.mail_from, to=row.recipient, subject=subject, text=row.body, now=row.at,
                          domain=notifier.mail_domain, in_reply_to=thread[-1] if thread else "",
-                         references=tuple(thread[:-1]), language=language)  # fmt: skip
+                         references=tuple(thread[:-1]), language=row.language,
+                         message_id=row.message_id)  # fmt: skip
     outcome, reason = "sent", ""
     try:
         await notifier.mail.send(message)
@@ -218,8 +290,8 @@ async def _mail(
         raise
     finally:
         session.add(MailMessage(direction="out", message_id=str(message["Message-ID"]), request_id=request.id,
-                                sender=notifier.mail_from, recipients=to, subject=subject[:400], outcome=outcome,
-                                reason=reason, raw=message.as_bytes(), at=now))  # fmt: skip
+                                sender=notifier.mail_from, recipients=row.recipient, subject=subject[:400],
+                                outcome=outcome, reason=reason, raw=message.as_bytes(), at=now))  # fmt: skip
 
 
 async def _satisfaction_link(session: AsyncSession, *, notifier: Notifier, request: RequestRow, now: datetime) -> str:

@@ -2,9 +2,9 @@
 knows which transport runs (tests capture mail with a second SMTP server on loopback).
 
 Rules:
-- Every message we send has its own Message-ID (on our mail domain) and, about a request, the request's tag in
-  its subject and In-Reply-To/References naming the citizen's message: mail clients thread it, and the citizen's
-  reply comes back tagged (api.channels.mail_intake).
+- Every message we send has its own Message-ID (on our mail domain; the tries of one notification share theirs)
+  and, about a request, the request's tag in its subject and In-Reply-To/References naming the citizen's
+  message: mail clients thread it, and the citizen's reply comes back tagged (api.channels.mail_intake).
 - smtplib runs in a worker thread with a timeout: a slow mail server never blocks the event loop.
 - The SMS gateway's default only logs (no provider is assumed); a deployment plugs its provider in here.
 """
@@ -75,13 +75,15 @@ def build_mail(
     in_reply_to: str = "",
     references: tuple[str, ...] = (),
     language: str | None = None,
+    message_id: str = "",
 ) -> EmailMessage:
+    """The message; `message_id` empty: a new one on `domain` (a retry passes the first try's, so it is the same)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Message-ID"] = message_id or make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-replied" if in_reply_to else "auto-generated"  # RFC 3834: no loops
     if language:
         message["Content-Language"] = language

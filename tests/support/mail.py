@@ -33,10 +33,10 @@ def port_of(server: asyncio.Server) -> int:
 
 
 @asynccontextmanager
-async def capturing_smtp() -> AsyncIterator[tuple[Capture, int]]:
-    """A capturing SMTP server on a free loopback port: (what it received, its port)."""
+async def capturing_smtp(port: int = 0) -> AsyncIterator[tuple[Capture, int]]:
+    """A capturing SMTP server on a loopback port (0: a free one): (what it received, its port)."""
     capture = Capture()
-    server = await asyncio.get_running_loop().create_server(lambda: SMTP(capture), host="127.0.0.1", port=0)
+    server = await asyncio.get_running_loop().create_server(lambda: SMTP(capture), host="127.0.0.1", port=port)
     try:
         yield capture, port_of(server)
     finally:

@@ -14,7 +14,7 @@ Rules:
   one e-mail carries the same Message-ID and Date: should a process die between the server's "250" and its commit,
   the one resend is recognisably the same message. A failed mail server never fails the transition.
 - The window left: the workflow's hook and the status route record the notification in their own commit, just
-  after the transition's; a process dying between those two commits (no I/O runs between them) loses it.
+  after the transition's; a process dying between those two commits (only the database runs between them) loses it.
 - Texts exist in French, Arabic and English; another language gets the first of those the call center speaks.
 - The satisfaction link carries a random token of which only the SHA-256 is stored; one answer per request.
 """
@@ -150,6 +150,12 @@ def recipient(request: RequestRow) -> tuple[str, str] | None:
 def _phone_like(value: str) -> bool:
     digits = value.replace(" ", "").replace("-", "").replace(".", "")
     return 6 <= len(digits.lstrip("+")) <= 16 and digits.lstrip("+").isdigit()
+
+
+async def notifications_of(session: AsyncSession, *, request_id: int) -> list[CitizenNotification]:
+    """The request's notifications, oldest first (what staff see on GET /requests/{reference})."""
+    query = select(CitizenNotification).where(CitizenNotification.request_id == request_id)
+    return list((await session.scalars(query.order_by(CitizenNotification.id))).all())
 
 
 async def acknowledge(

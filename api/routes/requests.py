@@ -20,7 +20,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
 
 from api.call_back import callback_number, originate_call_back
-from api.channels.notify import acknowledge, notify_transition
+from api.channels.notify import acknowledge, notifications_of, notify_transition
 from api.crud import rate_limits, requests
 from api.deps import (
     AgiWriterDep,
@@ -41,6 +41,7 @@ from api.routes.agents import check_seat
 from api.schemas.audit import AuditAction
 from api.schemas.desk import CallBackCreate, CallBackStarted
 from api.schemas.requests import (
+    CitizenNotificationPublic,
     CorrectionCreate,
     DispositionCreate,
     DueFilter,
@@ -182,8 +183,10 @@ async def get_request(
     await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
+    told = await notifications_of(session, request_id=found.id)  # durable notifications: pending, sent, failed...
     return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events],
-                         workflow_reference=await requests.workflow_reference(session, request=found))  # fmt: skip
+                         workflow_reference=await requests.workflow_reference(session, request=found),
+                         notifications=[CitizenNotificationPublic.model_validate(row) for row in told])  # fmt: skip
 
 
 @router.post("/requests/{reference}/status", responses=documented(409))

@@ -157,10 +157,26 @@ class RequestPublic(BaseModel):
     stage: str | None = None  # the complaint workflow's stage; set: the status moves on /complaints only
 
 
+class CitizenNotificationPublic(BaseModel):
+    """What the citizen was told or is still to be told (api.channels.notify); no address, no text."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str  # received | the new status
+    channel: str  # email | sms
+    outcome: str  # pending | sent | failed (tried again at next_try_at) | given_up
+    attempts: int
+    at: datetime
+    sent_at: datetime | None
+    next_try_at: datetime | None
+    error: str  # the last failed try's
+
+
 class RequestDetail(RequestPublic):
     history: list[RequestEventPublic]
     # set: the request moves on POST /complaints/{this}/transitions only (itself, or the complaint it corrects)
     workflow_reference: str | None = None
+    notifications: list[CitizenNotificationPublic] = []  # oldest first
 
 
 class DueFilter(enum.StrEnum):

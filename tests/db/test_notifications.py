@@ -78,6 +78,10 @@ async def test_mail_down_loses_nothing_and_two_processes_deliver_each_notificati
     assert all(message_ids) and len(set(message_ids)) == 2
 
     assert await deliver_due(city.state.sessions, city.state.notifier, now=recorded + timedelta(seconds=30)) == 0
+    shown = await client.get(f"/requests/{reference}", headers=auth[Role.SUPERVISOR])
+    assert [(told["outcome"], told["next_try_at"]) for told in shown.json()["notifications"]] == [
+        ("failed", (recorded + timedelta(minutes=1)).isoformat().replace("+00:00", "Z"))
+    ] * 2  # fmt: skip
 
     other = create_app(settings, clock=FixedClock(recorded))  # a second API process on the same database
     async with other.router.lifespan_context(other), capturing_smtp(smtp_port) as (capture, _):
@@ -97,6 +101,9 @@ async def test_mail_down_loses_nothing_and_two_processes_deliver_each_notificati
     ]  # fmt: skip
     shown = await client.get(f"/requests/{reference}", headers=auth[Role.SUPERVISOR])
     assert shown.status_code == 200
+    assert [(told["kind"], told["outcome"], told["attempts"]) for told in shown.json()["notifications"]] == [
+        ("received", "sent", 2), ("in_progress", "sent", 2)
+    ]  # fmt: skip
 
 
 async def test_a_notification_failing_for_48_hours_is_given_up(city: FastAPI, client: httpx.AsyncClient,

@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.ami.service import AmiEnvironment, file_queues, start_live
+from api.ami.follow import follow_file
+from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.complaints import demo_workflow_users
 from api.config import ApiSettings
@@ -181,8 +182,8 @@ def create_app(
                 clock=clock,
                 ami=ami,
                 queues_by_language=language_queues(app.state.callcenter),
-                queue_labels=file_queues(app.state.callcenter),  # the wallboard's cards follow the file
             )
+            follow_file(app.state.live, app.state.callcenter)  # the wallboard's cards follow the file
             # the daily retention job (api.retention); off when cron runs `ivr retention run` instead
             retention = (
                 start_daily(app.state.sessions, settings, clock=clock, recordings_dir=RequestSettings().recordings_dir)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -38,7 +38,6 @@ from api.ami import callback_rules, restore
 from api.ami.client import AmiError, AmiLink, AmiMessage, AmiSettings, AmiUnavailableError, parse_addresses
 from api.ami.state import CALLBACK_BOOKED, LiveState, Member, MemberState, QueueState
 from api.crud import callbacks, queue_events
-from callcenter.config import CallCenter
 from callcenter.logs import mask_number
 
 log = logging.getLogger(__name__)
@@ -373,21 +372,10 @@ class LiveService:
 
     # -- actions ----------------------------------------------------------------------------------------------
 
-    def reconfigure(self, queues: Mapping[str, tuple[str, str]]) -> None:
-        """Follow a (re)loaded call-center file: queue name -> (language code, label); see `LiveState.configure`."""
-        self.queues_by_language = {language: name for name, (language, _label) in queues.items() if language}
-        if self.state.configure(queues):
-            self.publish()
-
     def require_link(self) -> AmiLink:
         if self.link is None:
             raise AmiUnavailableError("AMI is not configured (set IVR_AMI_SECRET)")
         return self.link
-
-
-def file_queues(callcenter: CallCenter | None) -> dict[str, tuple[str, str]]:
-    """The call-center file's queues: name -> (language code, the language's name in its own script)."""
-    return {language.queue: (language.code, language.name) for language in callcenter.languages} if callcenter else {}
 
 
 async def start_live(
@@ -398,7 +386,6 @@ async def start_live(
     clock: Callable[[], datetime],
     ami: AmiEnvironment | None,
     queues_by_language: dict[str, str],
-    queue_labels: Mapping[str, tuple[str, str]] | None = None,
 ) -> LiveService:
     """Build and start the live service (AMI only when `ami` carries a secret)."""
     environment = ami or AmiEnvironment(secret="")
@@ -409,6 +396,5 @@ async def start_live(
         ami_settings=environment.link_settings(),
         queues_by_language=queues_by_language,
     )
-    service.state.configure(queue_labels or {queue: (code, "") for code, queue in queues_by_language.items()})
     await service.start()
     return service

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.ami.follow import follow_file
 from api.ami.service import AmiEnvironment, start_live
 from api.body_limit import BodyLimitMiddleware
 from api.channels.notify import run_worker  # durable citizen notifications
@@ -184,6 +185,7 @@ def create_app(
                 ami=ami,
                 queues_by_language=language_queues(app.state.callcenter),
             )
+            follow_file(app.state.live, app.state.callcenter)  # the wallboard's cards follow the file
             # the daily retention job (api.retention); off when cron runs `ivr retention run` instead
             retention = (
                 start_daily(app.state.sessions, settings, clock=clock, recordings_dir=RequestSettings().recordings_dir)

@@ -4,16 +4,19 @@ Rules:
 - Every page states the period (or "all records"), the timezone and when the report was made; the table ends
   with the totals row; a bar chart of calls offered/answered per row (the daily trend when grouped by day) has
   its axis and values, and says "no data" when the period is empty.
-- Text is DejaVu Sans (Debian's fonts-dejavu-core, scripts/system-deps.sh) for accents; without it the PDF falls
-  back to a core font and latin-1. Arabic needs shaping (uharfbuzz), which this module does not require: the
-  Arabic report page prints and exports through the browser (reports.css @media print); the PDF is French or
-  English.
+- Text is DejaVu Sans (Debian's fonts-dejavu-core, scripts/system-deps.sh), which has accents and the Arabic
+  letters; without it the PDF falls back to a core font and latin-1, and an Arabic PDF falls back to French.
+- Arabic (lang=ar) is shaped by HarfBuzz (fpdf2's text shaping, the uharfbuzz package: joined letter forms) and
+  laid out right to left: titles and labels aligned right, the table's columns mirrored (the group first on the
+  right), numbers and dates kept in their own left-to-right order by fpdf2's bidi algorithm. The chart keeps
+  time running left to right, as Arabic newspapers print it. French and English are not shaped (unchanged).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
@@ -22,7 +25,8 @@ from api.schemas.reports import Report, ReportRow
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-PDF_LANGUAGES = ("fr", "en")
+PDF_LANGUAGES = ("fr", "en", "ar")
+RTL_LANGUAGES = frozenset({"ar"})
 
 TEXT = {
     "fr": {
@@ -48,7 +52,24 @@ TEXT = {
             "requests_overdue": "Overdue", "surveys": "Surveys", "satisfaction_average": "Satisf.",
         },
     },
+    "ar": {
+        "title": "تقرير مركز الاتصال", "period": "الفترة", "from": "من", "to": "إلى", "all": "كل البيانات",
+        "generated": "أُعدّ في", "timezone": "المنطقة الزمنية", "chart": "المكالمات الواردة والمُجاب عنها",
+        "no_data": "لا توجد بيانات",
+        "offered": "الواردة", "answered": "المُجاب عنها", "total": "المجموع", "group": "المجموعة",
+        "columns": {
+            "calls_offered": "الواردة", "calls_answered": "المُجاب عنها", "calls_abandoned": "المتروكة",
+            "service_level_percent": "الخدمة %", "callbacks": "معاودات", "voicemails": "الرسائل",
+            "requests_opened": "الطلبات", "requests_answered_on_time": "في الأجل", "requests_answered_late": "متأخرة",
+            "requests_overdue": "فات الأجل", "surveys": "استطلاعات", "satisfaction_average": "الرضا",
+        },
+    },
 }  # fmt: skip
+
+
+def _day_format(language: str) -> str:
+    """2026-11-20, or 2026/11/20 in Arabic: fpdf2's bidi reverses hyphenated numbers inside right-to-left text."""
+    return "%Y/%m/%d" if language in RTL_LANGUAGES else "%Y-%m-%d"
 
 
 def period_text(report: Report, language: str) -> str:
@@ -56,10 +77,11 @@ def period_text(report: Report, language: str) -> str:
     last second before the exclusive `to`), as the reports page does."""
     words = TEXT[language]
     zone = ZoneInfo(report.timezone)
-    start = report.period_from.astimezone(zone).strftime("%Y-%m-%d") if report.period_from else "…"
+    day = _day_format(language)
+    start = report.period_from.astimezone(zone).strftime(day) if report.period_from else "…"
     end = "…"
     if report.period_to is not None:
-        end = (report.period_to - timedelta(seconds=1)).astimezone(zone).strftime("%Y-%m-%d")
+        end = (report.period_to - timedelta(seconds=1)).astimezone(zone).strftime(day)
     if report.period_from is None and report.period_to is None:
         return f"{words['period']} : {words['all']} ({report.timezone})"
     return f"{words['period']} : {words['from']} {start} {words['to']} {end} ({report.timezone})"
@@ -82,6 +104,10 @@ class _Pdf(FPDF):
             self.add_font("DejaVu", "", str(FONT))
             self.add_font("DejaVu", "B", str(FONT_BOLD if FONT_BOLD.exists() else FONT))
         self.family = "DejaVu" if self.unicode else "Helvetica"
+        self.rtl = language in RTL_LANGUAGES
+        self.align: Literal["L", "R"] = "R" if self.rtl else "L"
+        if self.rtl:  # joined Arabic letter forms and right-to-left runs (uharfbuzz)
+            self.set_text_shaping(use_shaping_engine=True, script="arab", language="ara")
 
     def text_of(self, text: str) -> str:
         return text if self.unicode else text.encode("latin-1", "replace").decode("latin-1")
@@ -89,11 +115,12 @@ class _Pdf(FPDF):
     def header(self) -> None:  # every page states what and when
         words = TEXT[self.language]
         self.set_font(self.family, "B", 15)
-        self.cell(0, 8, self.text_of(str(words["title"])), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 8, self.text_of(str(words["title"])), align=self.align, new_x="LMARGIN", new_y="NEXT")
         self.set_font(self.family, "", 10)
-        made = self.report.generated_at.astimezone(ZoneInfo(self.report.timezone)).strftime("%Y-%m-%d %H:%M")
-        line = f"{period_text(self.report, self.language)}  ·  {words['generated']} {made}"
-        self.cell(0, 6, self.text_of(line), new_x="LMARGIN", new_y="NEXT")
+        made = self.report.generated_at.astimezone(ZoneInfo(self.report.timezone))
+        made_text = made.strftime(f"{_day_format(self.language)} %H:%M")
+        line = f"{period_text(self.report, self.language)}  ·  {words['generated']} {made_text}"
+        self.cell(0, 6, self.text_of(line), align=self.align, new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
     def footer(self) -> None:
@@ -105,7 +132,7 @@ class _Pdf(FPDF):
 def _chart(pdf: _Pdf, rows: list[ReportRow], words: dict[str, object]) -> None:
     left, top, width, height = pdf.l_margin + 12, pdf.get_y() + 6, 250.0, 55.0
     pdf.set_font(pdf.family, "B", 11)
-    pdf.cell(0, 6, pdf.text_of(str(words["chart"])), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, pdf.text_of(str(words["chart"])), align=pdf.align, new_x="LMARGIN", new_y="NEXT")
     bottom = top + height
     pdf.set_draw_color(90, 90, 90)
     pdf.line(left, top, left, bottom)  # y axis
@@ -147,39 +174,45 @@ def _chart(pdf: _Pdf, rows: list[ReportRow], words: dict[str, object]) -> None:
     pdf.set_y(bottom + 14)
 
 
+_Cell = tuple[float, str, Literal["L", "C", "R"]]  # width, text, alignment
+
+
 def _table(pdf: _Pdf, report: Report, words: dict[str, object]) -> None:
     columns = words["columns"]
     assert isinstance(columns, dict)
-    widths = [40.0] + [(pdf.epw - 40.0) / len(columns)] * len(columns)
+    width = (pdf.epw - 40.0) / len(columns)
     pdf.set_font(pdf.family, "B", 8)
     pdf.set_fill_color(232, 234, 237)
-    for width, label in zip(widths, [words["group"], *columns.values()], strict=True):
-        pdf.cell(width, 6, pdf.text_of(str(label)), border=1, align="C", fill=True)
-    pdf.ln()
+    _line(pdf, [(40.0, str(words["group"]), "C"), *((width, str(label), "C") for label in columns.values())], 6, True)
     pdf.set_font(pdf.family, "", 8)
     rows = report.rows
     if not rows:
-        pdf.cell(sum(widths), 6, pdf.text_of(str(words["no_data"])), border=1, align="C")
+        pdf.cell(pdf.epw, 6, pdf.text_of(str(words["no_data"])), border=1, align="C")
         pdf.ln()
     for row in rows:
         values = row.model_dump()
-        pdf.cell(widths[0], 5, pdf.text_of(row.key or "–"), border=1)
-        for width, column in zip(widths[1:], columns, strict=True):
-            pdf.cell(width, 5, _cell(values[column]), border=1, align="R")
-        pdf.ln()
+        cells: list[_Cell] = [(width, _cell(values[column]), "R") for column in columns]
+        _line(pdf, [(40.0, row.key or "–", pdf.align), *cells], 5, False)
     if report.totals is not None:
         pdf.set_font(pdf.family, "B", 8)
         totals = report.totals.model_dump()
-        pdf.cell(widths[0], 6, pdf.text_of(str(words["total"])), border=1, fill=True)
-        for width, column in zip(widths[1:], columns, strict=True):
-            pdf.cell(width, 6, _cell(totals[column]), border=1, align="R", fill=True)
-        pdf.ln()
+        totals_cells: list[_Cell] = [(width, _cell(totals[column]), "R") for column in columns]
+        _line(pdf, [(40.0, str(words["total"]), pdf.align), *totals_cells], 6, True)
+
+
+def _line(pdf: _Pdf, cells: list[_Cell], height: float, fill: bool) -> None:
+    """One table line, its first cell (the group) on the reading side: left, or right in Arabic."""
+    for width, text, align in reversed(cells) if pdf.rtl else cells:
+        pdf.cell(width, height, pdf.text_of(text), border=1, align=align, fill=fill)
+    pdf.ln()
 
 
 def report_pdf(report: Report, language: str = "fr") -> bytes:
-    """The report as PDF bytes, in French or English (PDF_LANGUAGES)."""
-    words: dict[str, object] = dict(TEXT[language if language in TEXT else "fr"])
-    pdf = _Pdf(report, language if language in TEXT else "fr")
+    """The report as PDF bytes, in French, English or Arabic (PDF_LANGUAGES)."""
+    if language not in TEXT or (language in RTL_LANGUAGES and not FONT.exists()):
+        language = "fr"  # no Arabic letters in the core fonts
+    words: dict[str, object] = dict(TEXT[language])
+    pdf = _Pdf(report, language)
     pdf.alias_nb_pages()
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.set_title(f"{words['title']} – {period_text(report, pdf.language)}")

@@ -129,6 +129,8 @@ class AgentDay:
 @dataclass
 class QueueState:
     name: str
+    language: str = ""  # the call-center file's language served by this queue ("" if the file does not name it)
+    label: str = ""  # that language's name in its own script, for the wallboard's card title
     callers: dict[str, WaitingCaller] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
     offered: int = 0

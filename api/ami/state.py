@@ -12,6 +12,9 @@ Rules:
 - A new local day (in the call center's timezone) resets the day's counters.
 - A member knows its caller (and the call's ids) from AgentCalled to AgentComplete, and since when its state is
   what it is (`state_since`: the event that changed it; after a resync, the resync).
+- `configure(queues)` follows the call-center file (at start and on every reload): each queue it names exists
+  (empty until AMI events arrive) and carries its language and label; a queue it no longer names is dropped once
+  it has no waiting callers and no members (until then it stays, without label), so nobody on a call vanishes.
 - The values it folds into (queues, callers, members, what a member's state means) are in `api.ami.queues`; the
   JSON the pages read is rendered by `api.ami.view`. Both are re-exported here: `api.ami.state` stays the one name
   other modules import.
@@ -19,7 +22,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,11 +84,38 @@ class LiveState:
         self.grid_cache = GridCache()  # the agent grid's rows between snapshots (api.ami.view)
         self.day: date | None = None
         self.version = 0  # bumped on every change, so pushers can skip unchanged states
+        self.configured: frozenset[str] | None = None  # the file's queues once `configure` ran; None: not yet
 
     def queue(self, name: str) -> QueueState:
         if name not in self.queues:
             self.queues[name] = QueueState(name=name)
         return self.queues[name]
+
+    def configure(self, queues: Mapping[str, tuple[str, str]]) -> bool:
+        """Follow the call-center file: queue name -> (language code, label). True if anything changed."""
+        changed = False
+        for name, (language, label) in queues.items():
+            queue = self.queues.get(name)
+            if queue is None:
+                self.queues[name] = QueueState(name=name, language=language, label=label)
+                changed = True
+            elif (queue.language, queue.label) != (language, label):
+                queue.language, queue.label = language, label
+                queue.version += 1
+                changed = True
+        for name in [name for name in self.queues if name not in queues]:
+            queue = self.queues[name]
+            if not queue.callers and not queue.members:
+                del self.queues[name]
+                changed = True
+            elif queue.language or queue.label:
+                queue.language, queue.label = "", ""
+                queue.version += 1
+                changed = True
+        self.configured = frozenset(queues)
+        if changed:
+            self.version += 1
+        return changed
 
     def begin_resync(self) -> None:
         """Forget live callers and members: a QueueStatus reply is about to describe them again."""
@@ -128,6 +158,8 @@ class LiveState:
         queue.version += 1
         if (after := queue.members.get(interface)) is not None and after.state(when, self.wrapup_s) != was:
             after.state_since = when
+        if self.configured is not None and queue.name not in self.configured and not (queue.callers or queue.members):
+            del self.queues[queue.name]  # removed from the file, and now nobody is left in it
         self.version += 1
         return True
 

@@ -186,6 +186,8 @@ def _queue(queue: QueueState, *, now: datetime, wrapup_s: int) -> dict[str, obje
     level = queue.service_level()
     return {
         "name": queue.name,
+        "language": queue.language,
+        "label": queue.label,
         "waiting": [
             _caller(caller, now)
             for caller in heapq.nsmallest(WAITING_LISTED, queue.callers.values(), key=lambda c: c.position)

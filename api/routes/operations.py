@@ -5,7 +5,8 @@ Rules:
 - A change is validated against the running call-center file merged with every active override before it is
   stored: a set the agi processes would refuse is refused here first (422, with the loader's message).
 - A reload re-reads this process's file; a bad file is refused (422, the message says where) and the running
-  configuration kept. A good one bumps the generation the agi processes poll, and each re-reads its own file.
+  configuration kept. A good one bumps the generation the agi processes poll, and each re-reads its own file;
+  the live state (the wallboard's queue cards) follows it at once (api.ami.follow).
 - Every change is in the audit log (who, what, when, from where).
 - The overrides steer call routing (the agi processes) and request deadlines (api.deps.get_request_config merges
   them into the calendar the API counts with). A deadline is fixed when it is set: adding or removing a closure
@@ -19,6 +20,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 
+from api.ami.follow import follow_file
+from api.ami.service import LiveService
 from api.crud import calendar_overrides as overrides_db
 from api.crud.calendar_overrides import calendar_of
 from api.deps import AdminDep, NowDep, SessionDep, require
@@ -158,6 +161,9 @@ async def reload_configuration(
     requests_config: RequestConfig | None = getattr(request.app.state, "request_config", None)
     if requests_config is not None:  # request types and deadlines follow the file too (api.deps builds it once)
         request.app.state.request_config = dataclasses.replace(requests_config, callcenter=callcenter)
+    live: LiveService | None = getattr(request.app.state, "live", None)
+    if live is not None:  # the wallboard's queues follow the file: new ones appear, removed ones go once empty
+        follow_file(live, callcenter)
     generation = await overrides_db.bump_generation(session, actor=principal.name, now=now)
     await audit(AuditAction.RELOAD_CONFIG, "config", f"generation {generation}")
     return ReloadPublic(

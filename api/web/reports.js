@@ -225,7 +225,7 @@ async function start() {
   $("filters").classList.remove("hidden");
   $("filters").addEventListener("submit", (event) => { event.preventDefault(); show(); });
   $("csv").addEventListener("click", () => save("/reports/ministry.csv", "csv", {}));
-  $("pdf").addEventListener("click", () => save("/reports/ministry.pdf", "pdf", { lang: lang === "en" ? "en" : "fr" }));
+  $("pdf").addEventListener("click", () => save("/reports/ministry.pdf", "pdf", { lang: ["fr", "en", "ar"].includes(lang) ? lang : "fr" }));
   $("print").addEventListener("click", () => window.print());
   show();
 }

@@ -101,9 +101,9 @@ function queueCard(name) {
   return entry;
 }
 
-function cardTitle(name) {
+function cardTitle(name, label) {
   const title = titles[name];
-  if (!title) return name;
+  if (!title) return label || name; // a queue added by a reload since the page loaded: the live state's label
   return lang === "en" ? title.english_name : title.name;
 }
 
@@ -111,7 +111,7 @@ function renderCard(queue, order) {
   const { card, parts, ...entry } = queueCard(queue.name);
   const main = document.getElementById("queues");
   if (main.children[order] !== card) main.insertBefore(card, main.children[order] || null);
-  setText(parts.name, cardTitle(queue.name));
+  setText(parts.name, cardTitle(queue.name, queue.label));
   setText(parts.code, titles[queue.name] ? queue.name : "");
   const count = queue.waiting_count ?? queue.waiting.length;
   setText(parts["waiting-count"], count);

@@ -3,6 +3,7 @@ are stored, audited, and served to the agi processes' poll."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -82,3 +83,37 @@ async def test_a_reload_refuses_a_bad_file_and_bumps_the_generation_for_a_good_o
     assert app.state.callcenter.name.startswith("Renamed ")
     assert app.state.request_config.callcenter.name.startswith("Renamed ")
     assert (await client.get("/config/overrides", headers=admin)).json()["generation"] == before + 1
+
+
+async def test_the_live_queues_follow_a_reload_without_a_restart(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    auth: dict[Role, dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = auth[Role.ADMIN]
+
+    async def cards() -> dict[str, tuple[str, str, int]]:
+        state = await client.get("/live/state", headers=admin)
+        assert state.status_code == 200, state.text
+        return {q["name"]: (q["language"], q["label"], q["waiting_count"]) for q in state.json()["queues"]}
+
+    before = await cards()
+    assert before["q-en"] == ("en", "English", 0) and before["q-fr"] == ("fr", "Français", 0)
+    caller = {"Event": "QueueCallerJoin", "Queue": "q-ar", "Uniqueid": "7.1", "Channel": "PJSIP/c-7", "Position": "1"}
+    app.state.live.state.apply(caller, datetime.now(UTC))  # someone waits in the queue the new file drops
+
+    path = tmp_path / "callcenter.toml"
+    monkeypatch.setenv("IVR_CALLCENTER", str(path))
+    text = PACKAGED.read_text().replace('queue = "q-en"\n', 'queue = "q-english"\n', 1)
+    path.write_text(text.replace('name = "Français"', 'name = "Français (FR)"', 1).replace('"q-ar"', '"q-arabic"'))
+    reloaded = await client.post("/admin/config/reload", headers=admin)
+    assert reloaded.status_code == 200, reloaded.text
+
+    after = await cards()
+    assert "q-en" not in after and after["q-english"] == ("en", "English", 0)  # new, empty until AMI tells more
+    assert after["q-fr"] == ("fr", "Français (FR)", 0) and after["q-arabic"] == ("ar", "العربية", 0)
+    assert after["q-ar"] == ("", "", 1)  # dropped from the file, kept while its caller waits
+    app.state.live.state.apply({**caller, "Event": "QueueCallerLeave"}, datetime.now(UTC))
+    assert "q-ar" not in await cards()

@@ -253,3 +253,37 @@ def test_a_caller_back_in_the_queue_after_the_announcement_was_not_an_abandon() 
     assert state.queues["q-fr"].abandoned == 1
     state.apply(join, t0 + timedelta(seconds=50))
     assert (state.queues["q-fr"].offered, state.queues["q-fr"].abandoned) == (1, 0)
+
+
+def test_the_queues_follow_a_configuration_reload() -> None:
+    state = new_state()
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    assert state.configure({"q-fr": ("fr", "Français"), "q-ar": ("ar", "العربية")})
+    assert sorted(state.queues) == ["q-ar", "q-fr"] and not state.configure(
+        {"q-fr": ("fr", "Français"), "q-ar": ("ar", "العربية")}
+    )
+    [ar] = [queue for queue in state.snapshot(now)["queues"] if queue["name"] == "q-ar"]  # type: ignore[attr-defined]
+    assert (ar["language"], ar["label"], ar["waiting_count"], ar["members"]) == ("ar", "العربية", 0, [])
+    join = {"Event": "QueueCallerJoin", "Queue": "q-ar", "Uniqueid": "1.1", "Channel": "PJSIP/c-1", "Position": "1"}
+    member = {"Event": "QueueMemberAdded", "Queue": "q-fr", "Interface": "PJSIP/agent1001", "Status": "1"}
+    state.apply(join, now)
+    state.apply(member, now)
+
+    version = state.version
+    assert state.configure({"q-fr": ("fr", "French"), "q-zgh": ("zgh", "ⵜⴰⵎⴰⵣⵉⵖⵜ"), "q-ar2": ("ar", "Arabe")})
+    assert state.version > version
+    assert sorted(state.queues) == ["q-ar", "q-ar2", "q-fr", "q-zgh"]  # q-ar keeps its waiting caller
+    assert (state.queues["q-ar"].label, state.queues["q-fr"].label, state.queues["q-zgh"].language) == (
+        "",
+        "French",
+        "zgh",
+    )
+    state.apply({"Event": "QueueParams", "Queue": "q-old", "Max": "0"}, now)  # Asterisk still has it: not shown
+    assert "q-old" not in state.queues
+    state.apply({**join, "Event": "QueueCallerLeave"}, now)  # the last caller left the removed queue: it goes
+    assert "q-ar" not in state.queues
+
+    assert state.configure({"q-zgh": ("zgh", "ⵜⴰⵎⴰⵣⵉⵖⵜ")})  # q-fr has a member: it stays until removed
+    assert sorted(state.queues) == ["q-fr", "q-zgh"] and state.queues["q-fr"].language == ""
+    state.apply({**member, "Event": "QueueMemberRemoved"}, now)
+    assert sorted(state.queues) == ["q-zgh"]

@@ -65,8 +65,10 @@ function render(state) {
 }
 
 async function showCaller() {
-  const context = lastCaller ? await fetchCallerCard(token, seat) : null;
+  const asked = lastCaller;
+  const context = asked ? await fetchCallerCard(token, seat) : null;
   if (context === undefined) return; // could not ask: keep what is shown
+  if (asked !== lastCaller) return; // the seat moved on while we asked (a late answer must not bring back an ended call)
   lastCard = context;
   renderCallerCard(lastCard, lang);
 }

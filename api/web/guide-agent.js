@@ -15,10 +15,10 @@ title.textContent = gt(lang(), "guide");
 document.getElementById("lang").addEventListener("change", () => { panel.setUiLanguage(lang()); title.textContent = gt(lang(), "guide"); });
 
 const card = document.getElementById("caller-card");
-let call = "";
+let call = ""; // the last call the card showed: the card empties when it ends, and the ticks stay for its disposition
 new MutationObserver(() => {
   const linkedid = card.dataset.linkedid || "";
-  if (linkedid === call) return;
+  if (!linkedid || linkedid === call) return;
   call = linkedid;
   const context = linkedid ? cardOf(linkedid) : null;
   if (!context) return;

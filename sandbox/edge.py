@@ -38,6 +38,11 @@ SEAT_AOR = re.compile(r"(?m)^\[(agent\d+)\]\(agent-aor\)")
 START_TIMEOUT_S = 15.0
 
 
+# Pages served from this machine, on any port (the sandbox's API listens where it can). No backslash or dollar:
+# Kamailio's #!substdef would read them as escapes.
+LOCAL_ORIGINS = "https?://(127[.]0[.]0[.]1|localhost)(:[0-9]+)?"
+
+
 @dataclass(frozen=True)
 class EdgeOptions:
     """Where the edge listens and which Asterisk boxes it dispatches to (first = active, then standbys)."""
@@ -49,6 +54,7 @@ class EdgeOptions:
     wss_port: int = 8443  # browser seats' secure WebSocket
     rpc_port: int = 5064  # JSON-RPC over HTTP, loopback only
     nat_ping_s: int = 30  # keepalive OPTIONS to seats behind NAT
+    ws_origin: str = LOCAL_ORIGINS  # the pages allowed to open the WSS (a regex; the file's is the production one)
 
     @property
     def proxy(self) -> str:
@@ -122,6 +128,7 @@ def render_edge(directory: Path, options: EdgeOptions, *, source: Path = EDGE_SO
         ("EDGE_WSS_PORT", str(options.wss_port)),
         ("EDGE_RPC_PORT", str(options.rpc_port)),
         ("EDGE_NAT_PING_S", str(options.nat_ping_s)),
+        ("EDGE_WS_ORIGIN", options.ws_origin),
     ):
         text = substitute(text, name, value)
     (directory / "kamailio.cfg").write_text(text)

@@ -1,4 +1,5 @@
-"""`ivr edge start|stop|status`: the two-box layout of `make run EDGE=1` on this machine.
+"""`ivr edge start|stop|status`: the two-box layout of `make run EDGE=1` on this machine; `ivr edge seats|contacts`:
+the two generated files of a production edge.
 
 Rules:
 - Kamailio takes the carrier's port (127.0.0.1:5060); box A is the usual sandbox (./var/asterisk/root) on SIP 5061,
@@ -7,6 +8,9 @@ Rules:
 - Browser seats register to the edge's WSS (EDGE_WSS_PORT), not to a box's: `ivr edge env` tells `ivr api` that
   address (IVR_API_SOFTPHONE_WSS_URL; the CSP admits it) and where to ask which box serves (IVR_EDGE_RPC, and
   IVR_EDGE_BOXES mapping each box's SIP address to its AMI, since both boxes share 127.0.0.1 here).
+- Production (docs/edge.md): `seats` writes Kamailio's seats.cfg from the boxes' pjsip_secrets.conf (owner-only,
+  it holds the seats' passwords), `contacts` writes each box's pjsip_edge.conf from its pjsip.conf and the edge's
+  address. Both replace their file atomically, so a reader never sees half of one.
 - Kamailio outlives this command (its own session, like the sandbox Asterisk); its pid is kept in var/edge so
   `stop` ends exactly that process group.
 """
@@ -105,13 +109,45 @@ def stop_edge_only() -> bool:
     return True
 
 
+def write_private(path: Path, text: str, *, mode: int) -> None:
+    """Replace `path` with `text`, created with `mode` (never readable by others while it is written)."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(descriptor, "w") as output:
+        output.write(text)
+    os.replace(partial, path)
+
+
+def generate(action: str, source: Path, out: Path, proxy: str) -> str:
+    """`seats` or `contacts` for a production edge; what was written, for the operator."""
+    text = source.read_text()
+    if action == "seats":
+        passwords = edge.seat_passwords(text)
+        if not passwords:
+            raise SandboxError(f"{source} has no [agentNNNN-auth] section with a password")
+        write_private(out, edge.seats_cfg(passwords), mode=0o600)
+        return f"{out}: {len(passwords)} seats"
+    if not proxy:
+        raise SandboxError("contacts needs --proxy ADDRESS:PORT, the edge's SIP address as the boxes reach it")
+    write_private(out, edge.seat_contacts(text, proxy), mode=0o644)
+    return f"{out}: every seat of {source} reached through {proxy}"
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ivr edge", description="Kamailio in front of two sandbox Asterisk boxes")
-    parser.add_argument("action", choices=["start", "stop", "status", "env"])
+    parser.add_argument("action", choices=["start", "stop", "status", "env", "seats", "contacts"])
     parser.add_argument("--agi-port", type=int, default=int(os.environ.get("IVR_AGI_PORT", "4573")))
+    parser.add_argument("--source", type=Path, help="seats: pjsip_secrets.conf; contacts: pjsip.conf")
+    parser.add_argument("--out", type=Path, help="seats: Kamailio's seats.cfg; contacts: the box's pjsip_edge.conf")
+    parser.add_argument("--proxy", default="", help="contacts: the edge's SIP ADDRESS:PORT")
     args = parser.parse_args(argv)
     try:
-        if args.action == "start":
+        if args.action in ("seats", "contacts"):
+            if args.source is None or args.out is None:
+                parser.error(f"{args.action} needs --source and --out")
+            print(generate(args.action, args.source, args.out, args.proxy))
+        elif args.action == "start":
             start_all(args.agi_port)
             print(f"edge on 127.0.0.1:{EDGE_PORT} -> box A 127.0.0.1:5061 (active), box B 127.0.0.1:5062 (standby)")
             print(f"browser seats register to {edge_options(args.agi_port).wss_url}")
@@ -132,7 +168,7 @@ def main(argv: list[str]) -> int:
                 for uri, flags in edge.destination_flags(EDGE_DIR).items():
                     print(f"dispatcher {uri}: {flags}")
             return 0 if running else 3
-    except (SandboxError, subprocess.SubprocessError) as error:
+    except (SandboxError, subprocess.SubprocessError, OSError) as error:
         print(f"ivr edge {args.action}: {error}", file=sys.stderr)
         return 1
     return 0

@@ -5,6 +5,7 @@ to a box that takes over. Kamailio itself runs in tests/asterisk/test_failover.p
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -221,3 +222,51 @@ def test_ivr_edge_env_hands_the_api_the_edges_wss_and_rpc() -> None:
         "export IVR_EDGE_RPC=http://127.0.0.1:5064/RPC",
         "export IVR_EDGE_BOXES=127.0.0.1:5061=127.0.0.1:5038,127.0.0.1:5062=127.0.0.1:5039",
     ]
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:8000", "https://localhost:8443", "http://localhost"])
+def test_the_sandbox_edge_lets_this_machines_pages_open_the_wss_on_any_port(origin: str) -> None:
+    assert re.fullmatch(edge.LOCAL_ORIGINS, origin)
+    assert not re.fullmatch(edge.LOCAL_ORIGINS, origin + ".evil.example")
+    assert not re.fullmatch(edge.LOCAL_ORIGINS, "https://evil.example/" + origin)
+
+
+def test_render_edge_writes_the_allowed_origin_without_substdef_escapes(tmp_path: Path) -> None:
+    config = edge.render_edge(tmp_path, edge.EdgeOptions(port=5070, boxes=("127.0.0.1:5080",))).read_text()
+    assert f'#!substdef "!EDGE_WS_ORIGIN!{edge.LOCAL_ORIGINS}!"' in config
+    assert not set("\\$!") & set(edge.LOCAL_ORIGINS)
+    production = (edge.EDGE_SOURCE / "kamailio.cfg").read_text()
+    assert '$hdr(Origin) =~ "^EDGE_WS_ORIGIN$"' in production
+
+
+def test_ivr_edge_seats_writes_an_owner_only_seats_cfg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secrets = tmp_path / "pjsip_secrets.conf"
+    secrets.write_text("[agent1001-auth](+)\npassword = s3cret-one\n[agent1002-auth](+)\npassword = two\n")
+    out = tmp_path / "seats.cfg"
+    assert edge_cli.main(["seats", "--source", str(secrets), "--out", str(out)]) == 0
+    assert out.read_text() == '$sht(seats=>agent1001) = "s3cret-one";\n$sht(seats=>agent1002) = "two";\n'
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert f"{out}: 2 seats" in capsys.readouterr().out
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_ivr_edge_seats_and_contacts_refuse_what_they_cannot_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.conf"
+    empty.write_text("[global]\n")
+    out = tmp_path / "seats.cfg"
+    assert edge_cli.main(["seats", "--source", str(empty), "--out", str(out)]) == 1
+    assert edge_cli.main(["seats", "--source", str(tmp_path / "missing.conf"), "--out", str(out)]) == 1
+    assert edge_cli.main(["contacts", "--source", str(empty), "--out", str(out)]) == 1
+    assert not out.exists()
+    errors = capsys.readouterr().err
+    assert "has no [agentNNNN-auth] section" in errors and "needs --proxy" in errors and "missing.conf" in errors
+
+
+def test_ivr_edge_contacts_reaches_every_seat_through_the_edge(tmp_path: Path) -> None:
+    out = tmp_path / "pjsip_edge.conf"
+    pjsip = CONF_SOURCE / "pjsip.conf"
+    assert edge_cli.main(["contacts", "--source", str(pjsip), "--out", str(out), "--proxy", "10.0.0.5:5060"]) == 0
+    assert out.read_text() == edge.seat_contacts(pjsip.read_text(), "10.0.0.5:5060")
+    assert "contact = sip:agent1001@10.0.0.5:5060" in out.read_text()

@@ -196,7 +196,7 @@ def retention_main(argv: list[str], *, now: datetime | None = None) -> int:
     """`ivr retention run`: 0 when applied (or already being applied by another process), 2 on bad usage."""
     parser = argparse.ArgumentParser(prog="ivr retention", description="Apply the data retention policy once.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="purge recordings, pseudonymise numbers, expire audit entries now")
+    commands.add_parser("run", help="purge old recordings, files and mail, pseudonymise numbers and addresses now")
     parser.parse_args(argv)
     return asyncio.run(_retention(ApiSettings(), now or datetime.now(UTC)))
 

@@ -63,6 +63,9 @@ class ApiSettings(BaseSettings):
     retention_audit_days: int = Field(default=730, ge=1, le=36_500)
     retention_hour: int = Field(default=3, ge=0, le=23)
     retention_job: bool = True  # False when cron runs `ivr retention run` instead
+    # Mail that made no request (refused or hostile: the quarantine; automatic; never processed) is deleted, raw and
+    # all, after this many days (api.crud.retention_channels).
+    retention_quarantine_days: int = Field(default=30, ge=1, le=36_500)
     # Keyed hash for pseudonyms (HMAC-SHA256), kept out of the database; unset: numbers become a fixed marker.
     pseudonym_key: SecretStr | None = None
     # The browser softphone (api.softphone): Asterisk's WSS address as browsers reach it, the seats' SIP domain

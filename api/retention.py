@@ -6,7 +6,10 @@ Rules:
   file and references; caller numbers (and names, contacts, remembered languages, numbers in stored AMI events)
   older than `retention_numbers_days` are pseudonymised or removed; audit entries older than
   `retention_audit_days` are deleted. api.crud.retention says what is kept (archived complaints, open requests)
-  and why reports do not change.
+  and why reports do not change. The channels follow the same two schedules (attachments and raw mail with the
+  recordings, addresses and notification texts with the numbers; api.crud.retention_channels); mail that made no
+  request goes after `retention_quarantine_days`, and rate-limit and sign-in-failure counters once they count
+  nothing (twice the sign-in window for the failures, as api.crud.login_limits does).
 - A pseudonym is "anon:" + HMAC-SHA256(key, number) (24 hex digits) when IVR_API_PSEUDONYM_KEY is set: the
   same number always gives the same pseudonym, so repeat callers can still be counted, and without the key (kept
   outside the database) the number cannot be found again by hashing every possible number. Without a key every
@@ -44,6 +47,8 @@ class RetentionPolicy:
     numbers_days: int
     audit_days: int
     key: bytes | None = None
+    quarantine_days: int = 30
+    login_window: timedelta = timedelta(minutes=15)
 
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> RetentionPolicy:
@@ -53,6 +58,8 @@ class RetentionPolicy:
             numbers_days=settings.retention_numbers_days,
             audit_days=settings.retention_audit_days,
             key=key or None,
+            quarantine_days=settings.retention_quarantine_days,
+            login_window=settings.login_limit.window,
         )
 
     def cutoffs(self, now: datetime) -> Cutoffs:
@@ -60,6 +67,9 @@ class RetentionPolicy:
             recordings_before=now - timedelta(days=self.recordings_days),
             numbers_before=now - timedelta(days=self.numbers_days),
             audit_before=now - timedelta(days=self.audit_days),
+            quarantine_before=now - timedelta(days=self.quarantine_days),
+            login_failures_before=now - 2 * self.login_window,
+            now=now,
         )
 
     def pseudonym(self, number: str) -> str:

@@ -1,5 +1,6 @@
 """Retention in PostgreSQL: forget recordings, pseudonymise caller numbers, expire audit entries, all older than
-the cut-offs given (api.retention computes them from the settings and the time passed in).
+the cut-offs given (api.retention computes them from the settings and the time passed in); what the channels keep
+(attachments, e-mails, notifications, rate-limit counters) follows api.crud.retention_channels in the same run.
 
 Rules:
 - One transaction under a PostgreSQL advisory lock (`pg_try_advisory_xact_lock`): a second process that tries
@@ -8,7 +9,8 @@ Rules:
 - Recording files are removed (by the caller's `remove_files`) before the references are cleared and
   committed: if the commit fails the references stay and the next run removes them again; the other order
   could leave a file nobody points at, kept forever.
-- Only columns that identify a caller change (numbers, names, contacts, recording references); counts,
+- Only columns that identify a caller change (numbers, names, contacts, recording references; the number an agent's
+  disposition noted is pseudonymised as the call's is); counts,
   outcomes, instants, durations, languages, queues and services stay, so every report (ministry report,
   summaries, hourly rollups) answers the same before and after.
 - Archived requests (complaints) are the legal archive: the database refuses any change to them
@@ -31,7 +33,16 @@ from typing import cast
 from sqlalchemy import CursorResult, Table, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import OPEN_CALLBACK_STATUSES, AuditEntry, Call, CallbackRow, CallerLanguage, RequestRow
+from api.crud.retention_channels import expire_counters, purge_channels
+from api.models import (
+    OPEN_CALLBACK_STATUSES,
+    AuditEntry,
+    Call,
+    CallbackRow,
+    CallerLanguage,
+    DispositionRow,
+    RequestRow,
+)
 from api.request_rules import OPEN_STATUSES
 
 LOCK_KEY = 0x1772_0009  # pg advisory lock id of the retention job (any fixed bigint unique to this job)
@@ -40,6 +51,7 @@ CALLER_FIELDS = ("CallerIDNum", "CallerIDName", "ConnectedLineNum", "ConnectedLi
 _CALLS = cast(Table, Call.__table__)
 _REQUESTS = cast(Table, RequestRow.__table__)
 _CALLBACKS = cast(Table, CallbackRow.__table__)
+_DISPOSITIONS = cast(Table, DispositionRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,9 @@ class Cutoffs:
     recordings_before: datetime
     numbers_before: datetime
     audit_before: datetime
+    quarantine_before: datetime  # mail that made no request
+    login_failures_before: datetime
+    now: datetime  # rate-limit rows past their window go
 
 
 @dataclass(frozen=True)
@@ -54,10 +69,18 @@ class RetentionReport:
     files_removed: int = 0
     call_recordings: int = 0
     request_recordings: int = 0
-    numbers_pseudonymised: int = 0  # distinct numbers, in calls, requests and callbacks
+    numbers_pseudonymised: int = 0  # distinct numbers, in calls, requests, callbacks and dispositions
     languages_forgotten: int = 0
     queue_events_scrubbed: int = 0
     audit_expired: int = 0
+    # api.crud.retention_channels
+    attachments_removed: int = 0
+    mail_raw_cleared: int = 0
+    mail_addresses_cleared: int = 0
+    mail_quarantine_removed: int = 0
+    notifications_scrubbed: int = 0
+    rate_limits_expired: int = 0
+    login_failures_expired: int = 0
 
 
 def _count(result: object) -> int:
@@ -80,10 +103,28 @@ async def purge(
         session, before=cutoffs.recordings_before, remove_files=remove_files
     )
     numbers = await _pseudonymise(session, before=cutoffs.numbers_before, pseudonym=pseudonym)
+    channels = await purge_channels(
+        session,
+        recordings_before=cutoffs.recordings_before,
+        numbers_before=cutoffs.numbers_before,
+        quarantine_before=cutoffs.quarantine_before,
+    )
     await session.execute(text("SELECT set_config('ivr.audit_purge', 'on', true)"))
     audit_expired = _count(await session.execute(delete(AuditEntry).where(AuditEntry.at < cutoffs.audit_before)))
+    limits, failures = await expire_counters(
+        session, now=cutoffs.now, login_failures_before=cutoffs.login_failures_before
+    )
     await session.commit()
-    return RetentionReport(files_removed, call_recordings, request_recordings, *numbers, audit_expired=audit_expired)
+    return RetentionReport(
+        files_removed,
+        call_recordings,
+        request_recordings,
+        *numbers,
+        audit_expired=audit_expired,
+        **vars(channels),
+        rate_limits_expired=limits,
+        login_failures_expired=failures,
+    )
 
 
 async def _forget_recordings(
@@ -127,6 +168,12 @@ async def _pseudonymise(
         ~CallbackRow.number.startswith(PSEUDONYM_PREFIX),
     )
     numbers |= set((await session.scalars(select(CallbackRow.number).where(*old_callbacks).distinct())).all())
+    old_dispositions = (
+        DispositionRow.created_at < before,
+        DispositionRow.caller_number != "",
+        ~DispositionRow.caller_number.startswith(PSEUDONYM_PREFIX),
+    )
+    numbers |= set((await session.scalars(select(DispositionRow.caller_number).where(*old_dispositions))).all())
     pairs = [{"old": number, "new": pseudonym(number)} for number in sorted(numbers)]
     if pairs:
         # Each runs as one executemany over the pairs (Core tables: the ORM would try a bulk update by key).
@@ -146,6 +193,12 @@ async def _pseudonymise(
             update(_CALLBACKS)
             .where(_CALLBACKS.c.number == bindparam("old"), *old_callbacks)
             .values(number=bindparam("new")),
+            pairs,
+        )
+        await session.execute(
+            update(_DISPOSITIONS)
+            .where(_DISPOSITIONS.c.caller_number == bindparam("old"), *old_dispositions)
+            .values(caller_number=bindparam("new")),
             pairs,
         )
     # names and contacts without a number (an anonymous call with a name, a portal request by e-mail only)

@@ -28,8 +28,10 @@ MIDDLE = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # past the recordings' period 
 RECENT = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 POLICY = RetentionPolicy(recordings_days=90, numbers_days=365, audit_days=730, key=b"test key", quarantine_days=30,
                          login_window=timedelta(minutes=15))  # fmt: skip
-TABLES = ("request_events", "requests", "request_attachments", "mail_messages", "citizen_notifications",
-          "rate_limits", "login_failures", "dispositions", "callbacks", "queue_events", "calls", "caller_languages")  # fmt: skip
+TABLES = (
+    "request_events", "requests", "request_attachments", "mail_messages", "citizen_notifications", "rate_limits",
+    "login_failures", "dispositions", "callbacks", "queue_events", "calls", "caller_languages",
+)  # fmt: skip
 # name: (created at, status, archived)
 REQUESTS = {
     "old_closed": (OLD, "closed", False),
@@ -94,11 +96,12 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
                                         language="fr", kind="closed", body="still to send", outcome="failed",
                                         at=OLD, attempts=1, next_try_at=NOW + timedelta(hours=1)))  # fmt: skip
         # mail that made no request: refused (the quarantine), automatic, never processed
-        for outcome, at in (("refused", NOW - timedelta(days=31)), ("ignored", NOW - timedelta(days=45)),
-                            ("received", NOW - timedelta(days=200)), ("refused", NOW - timedelta(days=29))):  # fmt: skip
-            session.add(MailMessage(direction="in", message_id=f"<{outcome}.{at.day}@spam.example>",
+        unlinked = (("refused", 31), ("ignored", 45), ("received", 200), ("refused", 29))  # outcome, days old
+        for outcome, days in unlinked:
+            session.add(MailMessage(direction="in", message_id=f"<{outcome}.{days}@spam.example>",
                                     sender=f"{outcome}@spam.example", recipients="intake@cityhall.example",
-                                    subject="win", outcome=outcome, reason="too many parts", raw=b"hostile", at=at))  # fmt: skip
+                                    subject="win", outcome=outcome, reason="too many parts", raw=b"hostile",
+                                    at=NOW - timedelta(days=days)))  # fmt: skip
         session.add_all([
             RateLimitRow(key="portal:203.0.113.7", hits=[NOW - timedelta(minutes=20)], allowed=True,
                          expires_at=NOW - timedelta(minutes=10)),
@@ -156,15 +159,15 @@ async def test_every_kind_of_channel_data_goes_or_stays_as_the_policy_says(
     unlinked = [(row.outcome, row.raw, row.sender) for row in mails if row.request_id is None]
     assert unlinked == [("refused", b"hostile", "refused@spam.example")]
     # notifications of requests done with past 365 days: recipient, body and error gone; one still being tried kept
-    for row in told:
-        name = name_of[row.request_id]
-        if row.next_try_at is not None:
-            assert (row.recipient, row.body) == ("late@citizen.example", "still to send")
+    for note in told:
+        name = name_of[note.request_id]
+        if note.next_try_at is not None:
+            assert (note.recipient, note.body) == ("late@citizen.example", "still to send")
             continue
         expected = ("", "", "") if name in done_old else ("+212600000001", f"Dear {name}, your request is closed",
                                                           "no route to +212600000001")  # fmt: skip
-        assert (row.recipient, row.body, row.error) == expected, name
-        assert (row.kind, row.outcome, row.channel, row.at) == ("closed", "given_up", "sms", REQUESTS[name][0])
+        assert (note.recipient, note.body, note.error) == expected, name
+        assert (note.kind, note.outcome, note.channel, note.at) == ("closed", "given_up", "sms", REQUESTS[name][0])
     # counters: past their window gone, live ones kept
     assert limits == {"portal:203.0.113.8"}
     assert failures == {"amina"}

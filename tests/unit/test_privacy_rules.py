@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from api.config import ApiSettings
 from api.retention import RetentionPolicy, file_remover, recording_files, run_daily, seconds_until
 from api.routes.live import _EncodeOnce
 from api.security.access import (
@@ -97,6 +98,17 @@ def test_pseudonyms_are_keyed_and_stable_or_a_fixed_marker_without_a_key() -> No
     now = datetime(2026, 11, 30, tzinfo=UTC)
     cutoffs = keyed.cutoffs(now)
     assert (now - cutoffs.recordings_before, now - cutoffs.numbers_before) == (timedelta(90), timedelta(365))
+
+
+def test_the_channel_cutoffs_come_from_the_settings() -> None:
+    settings = ApiSettings(retention_quarantine_days=12, login_window_minutes=20, retention_audit_days=800)
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    cutoffs = RetentionPolicy.from_settings(settings).cutoffs(now)
+    assert (cutoffs.now, now - cutoffs.quarantine_before, now - cutoffs.audit_before) == (
+        now, timedelta(days=12), timedelta(days=800)
+    )  # fmt: skip
+    assert now - cutoffs.login_failures_before == timedelta(minutes=40)  # twice the window, as api.crud.login_limits
+    assert RetentionPolicy(recordings_days=1, numbers_days=1, audit_days=1).quarantine_days == 30
 
 
 def test_the_next_run_is_at_the_hour_in_the_call_centers_time_zone() -> None:

@@ -5,6 +5,10 @@ Rules:
   restate an archived request, whose workflow goes on). Its category is the one given (web form, desk) or the
   type's default category; routing (callcenter.departments) names its department; with `auto_route` it is
   assigned there at once (the history says "routing" did it), else it waits at the desk as received.
+- The categories a citizen (portal) or the desk (paper mail) may choose: every configured category for a request
+  type that enters the workflow, none for the others (`offered_categories`). The configuration ties a category to
+  a department, not to request types (only `default_category` names a type), so no narrower rule can be read
+  from it; a category given for a type that takes none, or unknown, is refused (api.routes.channels: 422).
 - The channel is the request's own (api.crud.requests: the one its opener named, else the one of its source:
   voicemail and dispositions are the phone, the portal is the web, e-mail, chat and paper are their own).
 - The desk is the desk role, supervisors and admins; an officer's departments and roles there come from the
@@ -28,7 +32,7 @@ from api.models import RequestRow
 from api.schemas.users import UiLanguage, UserCreate
 from api.security.tokens import Principal, Role
 from callcenter.config import CallCenter
-from callcenter.departments import Complaints
+from callcenter.departments import Category, Complaints
 from callcenter.workflow import STATUS_OF_STAGE, Action, Actor, DepartmentCalendars, Stage, deadline, stage_due
 
 log = logging.getLogger(__name__)
@@ -94,6 +98,13 @@ def actor_for(principal: Principal, complaints: Complaints) -> Actor:
 
 def enters_workflow(complaints: Complaints | None, *, type_key: str, source: str) -> bool:
     return complaints is not None and source != "correction" and type_key in complaints.request_types
+
+
+def offered_categories(complaints: Complaints | None, *, type_key: str) -> list[Category]:
+    """The categories a request of this type may be given when it is opened (see the rules); empty: none."""
+    if complaints is None or type_key not in complaints.request_types:
+        return []
+    return list(complaints.categories)
 
 
 def entry_values(

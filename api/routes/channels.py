@@ -12,6 +12,10 @@ Rules:
 - The satisfaction answer (the closing message's one-time link) is the only rating: it also sets
   requests.satisfaction, which the complaint dashboards read.
 - The citizen is told that their request was received (api.channels.notify), on the channel they gave.
+- The form and the letter may name a category (GET /portal/config lists them with the request types they go with:
+  every category for a type of the complaint workflow, api.complaints.offered_categories); the workflow then
+  routes the request and sets its deadline from it. An unknown category, or one for a type that takes none, is a
+  422 naming it; without one the type's default category applies.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from fastapi.responses import Response
 
 from api.channels.attachments import MAX_ATTACHMENT_BYTES, AttachmentRefused, CheckedAttachment, check_attachment
 from api.channels.notify import acknowledge
+from api.complaints import offered_categories
 from api.crud import channels, rate_limits, requests
 from api.deps import NotifierDep, NowDep, RequestConfigDep, SessionDep, StaffDep
 from api.net import limit_key
@@ -33,6 +38,7 @@ from api.schemas.audit import AuditAction
 from api.schemas.channels import (
     AttachmentPage,
     PaperRequestCreate,
+    PortalCategory,
     PortalConfig,
     PortalFormCreate,
     PortalRequestType,
@@ -42,6 +48,7 @@ from api.schemas.channels import (
 from api.schemas.requests import RequestCreate, RequestCreated
 from api.security.audit import AuditDep
 from api.security.scopes import RequestScopeDep
+from callcenter.departments import Category
 
 router = APIRouter(tags=["channels"])
 
@@ -67,17 +74,33 @@ async def _checked(files: list[UploadFile], *, allow_pdf: bool) -> list[CheckedA
     return checked
 
 
-def _check_type(config: RequestConfigDep, number: int) -> None:
-    if config.callcenter.request_type(str(number)) is None:
+def _check_type(config: RequestConfigDep, number: int, category: str | None) -> None:
+    kind = config.callcenter.request_type(str(number))
+    if kind is None:
         raise HTTPException(422, f"request_type {number} is not configured")
+    if category is None:
+        return
+    offered = offered_categories(config.callcenter.complaints, type_key=kind.key)
+    if not offered:
+        raise HTTPException(422, f"category {category!r}: request_type {number} takes no category")
+    if all(found.key != category for found in offered):
+        raise HTTPException(422, f"category {category!r} is not a category of request_type {number} "
+                                 "(GET /portal/config lists them)")  # fmt: skip
 
 
 @router.get("/portal/config", tags=["portal"])
 async def portal_config(config: RequestConfigDep) -> PortalConfig:
-    """The portal form's choices: request types and languages (public)."""
-    types = [PortalRequestType(number=int(kind.digit), key=kind.key, names=dict(kind.names))
-             for kind in config.callcenter.request_types if kind.digit.isdigit()]  # fmt: skip
-    return PortalConfig(request_types=types, languages=[language.code for language in config.callcenter.languages])
+    """The portal form's choices: request types, languages and complaint categories (public)."""
+    numbered = [kind for kind in config.callcenter.request_types if kind.digit.isdigit()]
+    types = [PortalRequestType(number=int(kind.digit), key=kind.key, names=dict(kind.names)) for kind in numbered]
+    offered: dict[str, tuple[Category, list[int]]] = {}  # category -> itself and its types' numbers, in order
+    for kind in numbered:
+        for category in offered_categories(config.callcenter.complaints, type_key=kind.key):
+            offered.setdefault(category.key, (category, []))[1].append(int(kind.digit))
+    categories = [PortalCategory(key=key, names=dict(category.names), request_types=numbers)
+                  for key, (category, numbers) in offered.items()]  # fmt: skip
+    return PortalConfig(request_types=types, languages=[language.code for language in config.callcenter.languages],
+                        categories=categories)  # fmt: skip
 
 
 @router.post("/portal/requests/form", status_code=status.HTTP_201_CREATED, tags=["portal"], responses=documented(429))
@@ -97,7 +120,7 @@ async def open_from_form(
     )
     if wait_s is not None:
         raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
-    _check_type(config, form.request_type)
+    _check_type(config, form.request_type, form.category)
     checked = await _checked(photos, allow_pdf=False)
     request_in = RequestCreate(**form.model_dump(exclude={"channel"}), channel=form.channel.value, source="portal",
                                created_at=now, created_by="portal")  # fmt: skip
@@ -118,7 +141,7 @@ async def open_from_paper(
     scans: Files = [],  # noqa: B006
 ) -> RequestCreated:
     """A letter received at the desk, with its scan (JPEG, PNG, WebP or PDF)."""
-    _check_type(config, form.request_type)
+    _check_type(config, form.request_type, form.category)
     checked = await _checked(scans, allow_pdf=True)
     request_in = RequestCreate(**form.model_dump(), source="paper", channel="paper", created_at=now,
                                created_by=principal.name)  # fmt: skip

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from api.schemas.requests import _Body
 
@@ -32,6 +32,16 @@ class _Placed(_Body):
         return self
 
 
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value  # a form's empty choice ("I don't know"): the type's default category
+
+
+# a [complaints] category key (GET /portal/config lists those offered per request type; api.routes.channels checks)
+CategoryChoice = Annotated[
+    str | None, BeforeValidator(_blank_is_none), Field(default=None, max_length=40, description="a category key")
+]
+
+
 class PortalFormCreate(_Placed):
     """The portal's form (multipart, with its photos beside it)."""
 
@@ -41,6 +51,7 @@ class PortalFormCreate(_Placed):
     language: str | None = Field(default=None, max_length=16)
     service: str = Field(default="", max_length=64)
     channel: FormChannel = FormChannel.WEB
+    category: CategoryChoice = None
 
 
 class PaperRequestCreate(_Placed):
@@ -51,6 +62,7 @@ class PaperRequestCreate(_Placed):
     contact: str = Field(default="", max_length=256)  # the sender's postal address, e-mail or phone
     language: str | None = Field(default=None, max_length=16)
     service: str = Field(default="", max_length=64)
+    category: CategoryChoice = None
 
 
 class PortalTracking(BaseModel):
@@ -96,8 +108,18 @@ class PortalRequestType(BaseModel):
     names: dict[str, str]
 
 
+class PortalCategory(BaseModel):
+    """A category a citizen may choose (api.complaints.offered_categories): no department, no deadline."""
+
+    key: str
+    names: dict[str, str]
+    request_types: list[int]  # the numbers of the request types it may be chosen with
+
+
 class PortalConfig(BaseModel):
-    """What the portal's form offers: the request types (with their names per language) and the languages."""
+    """What the portal's form offers: the request types (with their names per language), the languages, and the
+    categories of the complaint workflow (none without one)."""
 
     request_types: list[PortalRequestType]
     languages: list[str]
+    categories: list[PortalCategory] = []

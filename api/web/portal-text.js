@@ -17,6 +17,7 @@ export const PORTAL_TEXT = {
     followBusy: "Trop de recherches depuis cette adresse : réessayez plus tard.", status: "État", received: "Reçue le",
     due: "Réponse attendue avant le", answered: "Répondue le", closed: "Clôturée le", answer: "Réponse",
     status_new: "reçue", status_in_progress: "en cours de traitement", status_answered: "répondue", status_closed: "clôturée",
+    category: "Catégorie", categoryUnsure: "Je ne sais pas",
   },
   ar: {
     title: "بوابة الطلبات", guideLink: "دليل الخدمات القنصلية", newRequest: "طلب أو شكاية جديدة", type: "نوع الطلب", description: "طلبكم",
@@ -35,6 +36,7 @@ export const PORTAL_TEXT = {
     followBusy: "عمليات بحث كثيرة من هذا العنوان: أعيدوا المحاولة لاحقا.", status: "الحالة", received: "تاريخ التوصل",
     due: "أجل الرد", answered: "تاريخ الرد", closed: "تاريخ الإغلاق", answer: "الرد",
     status_new: "تم التوصل به", status_in_progress: "قيد المعالجة", status_answered: "تم الرد", status_closed: "مغلق",
+    category: "الفئة", categoryUnsure: "لا أعرف",
   },
   en: {
     title: "Requests portal", guideLink: "Guide to consular services", newRequest: "New request or complaint", type: "Kind of request",
@@ -53,5 +55,6 @@ export const PORTAL_TEXT = {
     followBusy: "Too many look-ups from this address: try again later.", status: "Status", received: "Received on",
     due: "Answer due by", answered: "Answered on", closed: "Closed on", answer: "Answer",
     status_new: "received", status_in_progress: "being handled", status_answered: "answered", status_closed: "closed",
+    category: "Category", categoryUnsure: "I don't know",
   },
 };

@@ -10,6 +10,7 @@ let lang = params.get("lang") || localStorage.getItem("portal-lang") || (navigat
 if (!PORTAL_TEXT[lang]) lang = "fr";
 let position = null;
 let requestTypes = [];
+let categories = [];  // GET /portal/config: the complaint categories, each with the request types it goes with
 
 function t(key, values = {}) {
   const text = PORTAL_TEXT[lang][key] || PORTAL_TEXT.fr[key] || key;
@@ -23,6 +24,7 @@ function applyLanguage() {
   for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
   $("lang").value = lang;
   fillTypes();
+  fillCategories();
   showNetwork();
   showFollowed();
 }
@@ -36,6 +38,23 @@ function fillTypes() {
     return option;
   }));
   if (chosen) $("type").value = chosen;
+}
+
+// The categories of the chosen request type, in the page's language; hidden (and sent as none) for a type without.
+function fillCategories() {
+  const chosen = $("category").value;
+  const type = Number($("type").value);
+  const offered = categories.filter((category) => category.request_types.includes(type));
+  const unsure = new Option(t("categoryUnsure"), "");
+  $("category").replaceChildren(unsure, ...offered.map((category) => new Option(
+    category.names[lang] || category.names.fr || Object.values(category.names)[0] || category.key, category.key)));
+  $("category").value = offered.some((category) => category.key === chosen) ? chosen : "";
+  $("category-field").classList.toggle("hidden", offered.length === 0);
+}
+
+function clearForm() {
+  $("request-form").reset();
+  fillCategories();
 }
 
 function showNetwork() {
@@ -122,6 +141,7 @@ async function submitForm(event) {
   event.preventDefault();
   const fields = {
     request_type: $("type").value, description: $("description").value, contact: $("contact").value,
+    category: $("category-field").classList.contains("hidden") ? "" : $("category").value,
     location_text: $("location").value, language: lang, channel: standalone() ? "pwa" : "web",
     latitude: position ? String(position.lat) : "", longitude: position ? String(position.lon) : "",
   };
@@ -131,7 +151,7 @@ async function submitForm(event) {
     if (!navigator.onLine) throw new TypeError("offline");
     const created = await post(entry);
     $("result").textContent = t("sent", { reference: created.reference });
-    $("request-form").reset();
+    clearForm();
   } catch (error) {
     if (error.status !== undefined) {
       $("result").textContent = error.message;
@@ -140,7 +160,7 @@ async function submitForm(event) {
     entry.fields.channel = "pwa";  // kept by the installed portal's outbox
     await queue(entry);
     $("result").textContent = t("queued");
-    $("request-form").reset();
+    clearForm();
     await showQueued();
   }
 }
@@ -283,6 +303,7 @@ async function start() {
     applyLanguage();
   });
   $("request-form").addEventListener("submit", submitForm);
+  $("type").addEventListener("change", fillCategories);
   $("locate").addEventListener("click", locate);
   $("chat-open").addEventListener("click", openChat);
   $("chat-form").addEventListener("submit", sendChat);
@@ -296,11 +317,15 @@ async function start() {
   try {
     const config = await (await fetch("/portal/config")).json();
     requestTypes = config.request_types;
+    categories = config.categories || [];
     localStorage.setItem("portal-config", JSON.stringify(config));
-  } catch {
-    requestTypes = JSON.parse(localStorage.getItem("portal-config") || "{\"request_types\": []}").request_types;
+  } catch {  // offline: the choices of the last visit
+    const kept = JSON.parse(localStorage.getItem("portal-config") || "{\"request_types\": []}");
+    requestTypes = kept.request_types;
+    categories = kept.categories || [];
   }
   fillTypes();
+  fillCategories();
   if (params.get("ref")) {
     $("follow-reference").value = params.get("ref");
     if (navigator.onLine) await follow();

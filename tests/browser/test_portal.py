@@ -1,6 +1,7 @@
 """The citizens' portal in headless Chromium against the API (uvicorn): a chat between a citizen's page and a
 signed-in agent's chat page, its transcript on the request; the installable portal keeping a form typed offline
-(with its photo) and sending it when the network comes back (Chromium's offline emulation)."""
+(with its photo and its complaint category) and sending it when the network comes back (Chromium's offline
+emulation); the category picker in the page's language, hidden for a request type without categories."""
 
 from __future__ import annotations
 
@@ -98,7 +99,12 @@ async def test_the_installed_portal_keeps_an_offline_form_and_sends_it_on_reconn
     await page.wait_for("!navigator.onLine", what="the page offline")
     await page.playwright.reload(wait_until="load")  # the page itself now comes from the service worker's cache
     await page.wait_for("document.body.dataset.ready === '1'", what="the portal opened offline")
-    await page.playwright.select_option("#type", "3")
+    await page.playwright.select_option("#type", "2")  # following a request: no category to choose
+    assert await page.evaluate("getComputedStyle(document.getElementById('category-field')).display") == "none"
+    await page.playwright.select_option("#type", "3")  # a complaint: the categories of the cached configuration
+    labels = await page.evaluate("[...document.querySelectorAll('#category option')].map((o) => o.textContent)")
+    assert labels == ["Je ne sais pas", "Service consulaire", "Réclamation", "Suggestion"]
+    await page.playwright.select_option("#category", "suggestion")
     await page.playwright.fill("#description", "Nid-de-poule dangereux devant la pharmacie")
     await page.playwright.fill("#contact", "+212600000001")
     await page.playwright.fill("#location", "Bd Zerktouni / rue 3")
@@ -116,6 +122,8 @@ async def test_the_installed_portal_keeps_an_offline_form_and_sends_it_on_reconn
     detail = (await api.client.get(f"/requests/{result}", headers=staff_database.bearer("supervisor"))).json()
     assert (detail["channel"], detail["location_text"]) == ("pwa", "Bd Zerktouni / rue 3")
     assert detail["description"] == "Nid-de-poule dangereux devant la pharmacie"
+    complaint = await api.client.get(f"/complaints/{result}", headers=staff_database.bearer("supervisor"))
+    assert complaint.json()["category"] == "suggestion"  # the shipped file's default for type 3 is "complaint"
     files = (await api.client.get(f"/requests/{result}/attachments", headers=staff_database.bearer("supervisor")))
     assert [(item["filename"], item["media_type"]) for item in files.json()["items"]] == [("trou.jpg", "image/jpeg")]
 
@@ -127,6 +135,7 @@ async def test_desk_staff_enter_a_letter_with_its_scan(
     await page.goto(f"{api.url}/ui/paper.html#token={staff_database.tokens['agent1001']}")
     await page.wait_for("document.body.dataset.ready === '1'", what="the paper-mail page")
     await page.playwright.select_option("#type", "3")
+    await page.playwright.select_option("#category", "suggestion")
     await page.playwright.select_option("#language", "ar")
     await page.playwright.fill("#description", "رسالة: تراكم الأزبال قرب السوق")
     await page.playwright.fill("#contact", "+212611111111")
@@ -137,6 +146,8 @@ async def test_desk_staff_enter_a_letter_with_its_scan(
                                     what="the letter recorded")  # fmt: skip
     detail = (await api.client.get(f"/requests/{reference}", headers=staff_database.bearer("supervisor"))).json()
     assert (detail["channel"], detail["language"], detail["contact"]) == ("paper", "ar", "+212611111111")
+    complaint = await api.client.get(f"/complaints/{reference}", headers=staff_database.bearer("supervisor"))
+    assert complaint.json()["category"] == "suggestion"
     files = await api.client.get(f"/requests/{reference}/attachments", headers=staff_database.bearer("supervisor"))
     assert [(item["origin"], item["media_type"]) for item in files.json()["items"]] == [("paper", "image/jpeg")]
 
@@ -158,6 +169,8 @@ async def test_a_citizen_follows_a_request_in_arabic_and_staff_see_its_place_and
                                     what="the request followed by its reference")  # fmt: skip
     assert status == "تم التوصل به"
     assert await citizen.evaluate("document.documentElement.dir") == "rtl"
+    labels = await citizen.evaluate("[...document.querySelectorAll('#category option')].map((o) => o.textContent)")
+    assert labels == ["لا أعرف", "خدمة قنصلية", "شكاية", "اقتراح"]  # the first type (1) is a complaint type too
     facts = str(await citizen.evaluate("document.getElementById('follow-facts').textContent"))
     assert reference in facts and "+212600000002" not in facts and "حفرة" not in facts
 

@@ -233,6 +233,7 @@ SupervisorDep = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN
 AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
 WaitingDep = Annotated[Principal, Depends(require(Role.AGI, Role.SUPERVISOR, Role.ADMIN))]  # queue waits, callbacks
 StatusReaderDep = Annotated[Principal, Depends(require(Role.AGI, *STAFF_ROLES))]
+LetterDep = Annotated[Principal, Depends(require(*STAFF_ROLES, Role.DESK))]  # paper mail: the reception desk too
 
 # -- query checks -----------------------------------------------------------------------------------------------
 

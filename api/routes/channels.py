@@ -30,7 +30,7 @@ from api.channels.attachments import MAX_ATTACHMENT_BYTES, AttachmentRefused, Ch
 from api.channels.notify import acknowledge
 from api.complaints import offered_categories
 from api.crud import channels, rate_limits, requests
-from api.deps import NotifierDep, NowDep, RequestConfigDep, SessionDep, StaffDep
+from api.deps import LetterDep, NotifierDep, NowDep, RequestConfigDep, SessionDep, StaffDep
 from api.net import limit_key
 from api.problems import documented, retry_after
 from api.request_config import PORTAL_WINDOW
@@ -135,7 +135,7 @@ async def open_from_paper(
     form: Annotated[PaperRequestCreate, Form()],
     session: SessionDep,
     config: RequestConfigDep,
-    principal: StaffDep,
+    principal: LetterDep,
     notifier: NotifierDep,
     now: NowDep,
     scans: Files = [],  # noqa: B006

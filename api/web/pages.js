@@ -16,7 +16,7 @@ export const PAGES = [
     names: { fr: "Réclamations : accueil, services, validation, tableaux de bord", ar: "الشكايات: الاستقبال، المصالح، المصادقة، لوحات القيادة", en: "Complaints: desk, departments, approval, dashboards" } },
   { key: "chat", href: "/ui/chat.html", roles: ["agent", "supervisor", "admin"],
     names: { fr: "Discussions en direct avec les citoyens", ar: "المحادثات المباشرة مع المواطنين", en: "Live chat with citizens" } },
-  { key: "paper", href: "/ui/paper.html", roles: ["agent", "supervisor", "admin"],
+  { key: "paper", href: "/ui/paper.html", roles: ["agent", "supervisor", "admin", "desk"],
     names: { fr: "Courrier papier (saisie et scan)", ar: "البريد الورقي (إدخال ومسح ضوئي)", en: "Paper mail (entry and scan)" } },
   { key: "prompts", href: "/ui/prompts.html", roles: ["supervisor", "admin"],
     names: { fr: "Messages vocaux (enregistrer, écouter, couverture par langue)", ar: "الرسائل الصوتية (تسجيل، استماع، التغطية حسب اللغة)", en: "Voice prompts (record, listen, coverage per language)" } },

@@ -96,7 +96,9 @@ async def test_the_admin_creates_an_account_whose_password_is_shown_once_and_wor
     await admin.wait_for("document.querySelector('#pages [data-page=users] a') !== null", what="users link")
     await admin.evaluate("document.querySelector('#pages [data-page=users] a').click()")
     await arrive(admin, "/ui/users.html")
-    assert await admin.evaluate("document.querySelector('header a.home').getAttribute('href')") == "/ui/index.html"
+    await admin.wait_for(  # session.js adds the link home once /auth/me has answered
+        "document.querySelector('header a.home')?.getAttribute('href') === '/ui/index.html'", what="the link home"
+    )
     await admin.wait_for("document.querySelector('tr[data-username=alice]') !== null", what="the accounts")
     assert await admin.evaluate("document.documentElement.lang") == "en"  # root prefers English
     await admin.playwright.fill("#new-username", "bob")

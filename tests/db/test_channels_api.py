@@ -149,6 +149,10 @@ async def test_paper_mail_is_entered_by_desk_staff_with_its_scan(
     # no e-mail address: the acknowledgement goes by SMS, in Arabic
     assert outbox.sms.sent == [("+212612345678", outbox.sms.sent[0][1])]
     assert "لقد توصلنا بطلبكم" in outbox.sms.sent[0][1] and reference in outbox.sms.sent[0][1]
+    # the reception desk receives letters too; a department's officer does not enter them
+    by_desk = await client.post("/requests/paper", data=form, headers=auth[Role.DESK])
+    assert by_desk.status_code == 201, by_desk.text
+    assert (await client.post("/requests/paper", data=form, headers=auth[Role.OFFICER])).status_code == 403
 
 
 async def test_each_status_change_is_told_and_closing_asks_for_satisfaction_once(

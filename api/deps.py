@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.ami.service import LiveService
 from api.channels.notify import Notifier, notifier_for, transition_hook
 from api.channels.settings import ChannelSettings
+from api.complaints import offered_categories
 from api.config import ApiSettings
 from api.credential_watch import CredentialWatch
 from api.crud import calendar_overrides, staff_sessions, tokens
@@ -251,3 +252,20 @@ def require_offsets(**instants: datetime | None) -> None:
                     }
                 ]
             )
+
+
+def check_request_choice(config: RequestConfig, number: int, category: str | None = None) -> None:
+    """422 for a request type the configuration does not have, or a category that type does not offer
+    (api.complaints.offered_categories; GET /portal/config lists them). Every route opening a request asks this."""
+    kind = config.callcenter.request_type(str(number))
+    if kind is None:
+        known = ", ".join(kind.digit for kind in config.callcenter.request_types)
+        raise HTTPException(422, f"request_type {number} is not configured (known: {known})")
+    if category is None:
+        return
+    offered = offered_categories(config.callcenter.complaints, type_key=kind.key)
+    if not offered:
+        raise HTTPException(422, f"category {category!r}: request_type {number} takes no category")
+    if all(found.key != category for found in offered):
+        raise HTTPException(422, f"category {category!r} is not a category of request_type {number} "
+                                 "(GET /portal/config lists them)")  # fmt: skip

@@ -30,7 +30,7 @@ from api.channels.attachments import MAX_ATTACHMENT_BYTES, AttachmentRefused, Ch
 from api.channels.notify import acknowledge
 from api.complaints import offered_categories
 from api.crud import channels, rate_limits, requests
-from api.deps import LetterDep, NotifierDep, NowDep, RequestConfigDep, SessionDep, StaffDep
+from api.deps import LetterDep, NotifierDep, NowDep, RequestConfigDep, SessionDep, StaffDep, check_request_choice
 from api.net import limit_key
 from api.problems import documented, retry_after
 from api.request_config import PORTAL_WINDOW
@@ -74,20 +74,6 @@ async def _checked(files: list[UploadFile], *, allow_pdf: bool) -> list[CheckedA
     return checked
 
 
-def _check_type(config: RequestConfigDep, number: int, category: str | None) -> None:
-    kind = config.callcenter.request_type(str(number))
-    if kind is None:
-        raise HTTPException(422, f"request_type {number} is not configured")
-    if category is None:
-        return
-    offered = offered_categories(config.callcenter.complaints, type_key=kind.key)
-    if not offered:
-        raise HTTPException(422, f"category {category!r}: request_type {number} takes no category")
-    if all(found.key != category for found in offered):
-        raise HTTPException(422, f"category {category!r} is not a category of request_type {number} "
-                                 "(GET /portal/config lists them)")  # fmt: skip
-
-
 @router.get("/portal/config", tags=["portal"])
 async def portal_config(config: RequestConfigDep) -> PortalConfig:
     """The portal form's choices: request types, languages and complaint categories (public)."""
@@ -120,7 +106,7 @@ async def open_from_form(
     )
     if wait_s is not None:
         raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
-    _check_type(config, form.request_type, form.category)
+    check_request_choice(config, form.request_type, form.category)
     checked = await _checked(photos, allow_pdf=False)
     request_in = RequestCreate(**form.model_dump(exclude={"channel"}), channel=form.channel.value, source="portal",
                                created_at=now, created_by="portal")  # fmt: skip
@@ -141,7 +127,7 @@ async def open_from_paper(
     scans: Files = [],  # noqa: B006
 ) -> RequestCreated:
     """A letter received at the desk, with its scan (JPEG, PNG, WebP or PDF)."""
-    _check_type(config, form.request_type, form.category)
+    check_request_choice(config, form.request_type, form.category)
     checked = await _checked(scans, allow_pdf=True)
     request_in = RequestCreate(**form.model_dump(), source="paper", channel="paper", created_at=now,
                                created_by=principal.name)  # fmt: skip

@@ -31,11 +31,12 @@ from api.deps import (
     SessionDep,
     StaffDep,
     StatusReaderDep,
+    check_request_choice,
 )
 from api.models import RequestRow
 from api.net import limit_key
 from api.problems import documented, retry_after
-from api.request_config import PORTAL_WINDOW, RequestConfig
+from api.request_config import PORTAL_WINDOW
 from api.request_rules import due_soon_cutoff
 from api.routes.agents import check_seat
 from api.schemas.audit import AuditAction
@@ -64,12 +65,6 @@ from callcenter.requests import RequestStatus
 router = APIRouter(tags=["requests"])
 
 AUDIO_TYPES = {"wav": "audio/wav", "WAV": "audio/wav"}
-
-
-def _check_type(config: RequestConfig, number: int) -> None:
-    if config.callcenter.request_type(str(number)) is None:
-        known = ", ".join(kind.digit for kind in config.callcenter.request_types)
-        raise HTTPException(422, f"request_type {number} is not configured (known: {known})")
 
 
 def _public(request: RequestRow, *, now: datetime, corrects: str | None = None) -> RequestPublic:
@@ -114,7 +109,7 @@ async def open_from_disposition(
     body: DispositionCreate, session: SessionDep, config: RequestConfigDep, principal: StaffDep, now: NowDep
 ) -> RequestCreated:
     """An agent's disposition at the end of a call that needs follow-up (once per call)."""
-    _check_type(config, body.request_type)
+    check_request_choice(config, body.request_type, body.category)
     opened = await requests.open_from_disposition(
         session, config=config, disposition_in=body, created_by=principal.name, now=now
     )
@@ -137,7 +132,7 @@ async def open_from_portal(
     )
     if wait_s is not None:
         raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
-    _check_type(config, body.request_type)
+    check_request_choice(config, body.request_type, body.category)
     opened = await requests.open_from_portal(session, config=config, portal_in=body, now=now)
     await acknowledge(session, notifier=notifier, request=opened, now=now)  # issue 17 B
     return _created(opened)

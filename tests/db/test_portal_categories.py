@@ -98,6 +98,14 @@ async def test_an_unknown_category_is_a_422_problem_and_none_keeps_the_default(
     wrong_type = await client.post("/requests/paper", data=FORM | {"request_type": "3", "category": "dechets"},
                                    headers=auth[Role.SUPERVISOR])  # fmt: skip
     assert wrong_type.status_code == 422 and "request_type 3 takes no category" in wrong_type.json()["detail"]
+    # the JSON routes that open requests ask the same question
+    as_json = {**FORM, "request_type": 1, "category": "eclairage"}
+    refused_json = await client.post("/portal/requests", json=as_json)
+    assert refused_json.status_code == 422 and "is not a category of request_type 1" in refused_json.json()["detail"]
+    staff_body = {key: value for key, value in as_json.items() if key != "contact"} | {"caller_number": "+2126001"}
+    by_staff = await client.post("/requests", json=staff_body,
+                                 headers=auth[Role.AGENT])  # fmt: skip
+    assert by_staff.status_code == 422 and "is not a category of request_type 1" in by_staff.json()["detail"]
     listing = await client.get("/requests", params={"due": "all"}, headers=auth[Role.SUPERVISOR])
     assert listing.json()["items"] == []  # nothing refused was stored
 

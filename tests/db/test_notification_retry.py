@@ -6,7 +6,6 @@ of tries, and the worker sends it with its first Message-ID. Staff see each noti
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 

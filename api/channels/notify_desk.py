@@ -5,7 +5,8 @@ Rules:
   queues or who opened it, supervisors, admins) and GET /complaints/{reference} (the desk, the officers of its
   department). Each says what was sent (the acknowledgement or the status told), on which channel, when it was
   queued, and where it stands: sent, waiting for a try (when, which), or given up, with the last error both as
-  the worker wrote it and as a reason a person can read (`reason_of`).
+  the worker wrote it and as a reason a person can read (`reason_of`). A row left `failed` with no next try (one
+  written before migration 0021, never retried) is given up, and shown so (`gave_up`).
 - The recipient's address and the raw error (which may quote it) go only to roles that see the citizen's contact
   (`sees_contact`); today every role that reads a request sees its contact, so the rule keeps them in step
   should that change.
@@ -57,6 +58,11 @@ def reason_of(error: str, *, channel: str) -> str:
     return REASONS.get(kind, "sms_gateway" if channel == "sms" else "other")
 
 
+def gave_up(row: CitizenNotification) -> bool:
+    """Nothing more will be tried: given up by the worker, or failed before tries were retried (migration 0021)."""
+    return row.outcome == "given_up" or (row.outcome == "failed" and row.next_try_at is None)
+
+
 def sees_contact(principal: Principal) -> bool:
     return principal.role in CONTACT_ROLES
 
@@ -88,7 +94,9 @@ def shown(row: CitizenNotification, *, principal: Principal, may_retry: bool) ->
     """One notification as `principal` sees it."""
     public = CitizenNotificationPublic.model_validate(row)
     public.reason = reason_of(row.error, channel=row.channel)
-    public.can_retry = may_retry and row.outcome == "given_up"
+    if gave_up(row):
+        public.outcome = "given_up"
+    public.can_retry = may_retry and gave_up(row)
     if not sees_contact(principal):
         public.recipient, public.error = None, ""
     return public

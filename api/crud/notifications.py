@@ -2,8 +2,9 @@
 
 Rules:
 - Only a notification the worker gave up is asked again (`NotGivenUpError` otherwise: one pending, failing or
-  sent is already in hand or done). The row is claimed FOR UPDATE: two staff asking at once put it back once, the
-  second is told it is no longer given up.
+  sent is already in hand or done); one left failed with no next try before migration 0021 counts as given up.
+  The row is claimed FOR UPDATE: two staff asking at once put it back once, the second is told it is no longer
+  given up.
 - Asked again, it is pending and due at once, its tries counted afresh (the backoff starts over at 1 minute) and
   its 48 hours counted from now (`requeued_at`); who asked is kept beside (`requeued_by`). The text, recipient,
   Message-ID or SMS reference and first queueing time stay: the citizen gets the message that was meant.
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels.models import CitizenNotification
+from api.channels.notify_desk import gave_up
 
 
 class UnknownNotificationError(LookupError):
@@ -48,7 +50,7 @@ async def requeue(
     )
     if row is None:
         raise UnknownNotificationError(f"request has no notification {notification_id}")
-    if row.outcome != "given_up":
+    if not gave_up(row):
         raise NotGivenUpError(row.outcome)
     row.outcome, row.attempts, row.next_try_at = "pending", 0, now
     row.requeued_at, row.requeued_by = now, actor[:128]

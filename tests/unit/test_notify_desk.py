@@ -73,3 +73,15 @@ def test_the_address_and_raw_error_only_to_who_sees_the_contact() -> None:
     for_mayor = shown(row, principal=Principal("maire", Role.OFFICIAL), may_retry=False)
     assert (for_mayor.recipient, for_mayor.error, for_mayor.reason, for_mayor.can_retry) == (
         None, "", "unreachable", False)  # fmt: skip
+
+
+def test_a_row_failed_before_retries_existed_counts_as_given_up() -> None:
+    legacy = CitizenNotification(id=3, request_id=1, channel="email", recipient="a@example.org", language="fr",
+                                 kind="received", body="...", outcome="failed", error="OSError: down", at=AT,
+                                 attempts=0, next_try_at=None, sent_at=None, message_id="",
+                                 requeued_at=None, requeued_by="")  # fmt: skip
+    seen = shown(legacy, principal=Principal("chef", Role.SUPERVISOR), may_retry=True)
+    assert (seen.outcome, seen.can_retry) == ("given_up", True)
+    legacy.next_try_at = AT  # failing, with a try to come: the worker's, not staff's
+    seen = shown(legacy, principal=Principal("chef", Role.SUPERVISOR), may_retry=True)
+    assert (seen.outcome, seen.can_retry) == ("failed", False)

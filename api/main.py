@@ -64,6 +64,7 @@ from api.routes.docs import router as docs_router
 from api.routes.guide import router as guide_router  # issue 16: the consular guide
 from api.routes.guide_public import router as guide_public_router
 from api.routes.guide_upkeep import router as guide_upkeep_router
+from api.routes.notifications import router as notifications_router  # citizen notifications: retry
 from api.routes.operations import router as operations_router
 from api.routes.prompts import PROMPT_UPLOAD, PROMPT_UPLOAD_MAX_BYTES
 from api.routes.prompts import router as prompts_router
@@ -242,6 +243,7 @@ def create_app(
     app.include_router(guide_upkeep_router)  # its synonyms, the articles used, the report
     app.include_router(guide_public_router)  # the public guide (/portal/guide/*)
     app.include_router(prompts_router)  # issue 18: voice prompts, recorded in the browser
+    app.include_router(notifications_router)  # a given-up citizen notification sent again
     live.mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        larger=dict.fromkeys(channels.UPLOAD_PATHS, channels.UPLOAD_MAX_BYTES),

@@ -12,7 +12,13 @@ Rules:
   and after 48 h `given_up`. Each API process runs `run_worker` (lifespan), which tries what is due; a try claims
   its row with SELECT ... FOR UPDATE SKIP LOCKED, so two processes never send the same notification. Every try of
   one e-mail carries the same Message-ID and Date: should a process die between the server's "250" and its commit,
-  the one resend is recognisably the same message. A failed mail server never fails the transition.
+  the one resend is recognisably the same message. Every try of one SMS carries the same client reference
+  (`sms_reference`, kept in the same column), which the gateway hands its provider as an idempotency key where
+  the provider has one (api.channels.outbound says what happens where it has not). A failed mail server never
+  fails the transition.
+- Staff may ask a given-up notification again (api.channels.notify_desk, api.crud.notifications): it is pending
+  once more, its tries counted afresh and its 48 hours counted from `requeued_at`; its text, recipient,
+  Message-ID or client reference and Date stay those of the first try.
 - The window left: the workflow's hook and the status route record the notification in their own commit, just
   after the transition's; a process dying between those two commits (only the database runs between them) loses it.
 - Texts exist in French, Arabic and English; another language gets the first of those the call center speaks.
@@ -116,6 +122,12 @@ def notifier_for(settings: ChannelSettings, languages: tuple[str, ...]) -> Notif
     return Notifier(mail_from=settings.mail_address, portal_url=settings.portal_url, mail=mail, languages=languages)
 
 
+def sms_reference() -> str:
+    """A new SMS client reference: random, so two deployments (or a database restored over another) sharing one
+    provider account never collide; 28 characters, within every provider's limit seen (Vonage: 40)."""
+    return f"ivr-{secrets.token_hex(12)}"
+
+
 def text_language(language: str | None, fallbacks: tuple[str, ...]) -> str:
     for candidate in (language, *fallbacks):
         if candidate in TEXT_LANGUAGES:
@@ -193,7 +205,7 @@ async def _send(
     language = text_language(request.language, notifier.languages)
     link = await _satisfaction_link(session, notifier=notifier, request=request, now=now) if kind == "closed" else ""
     body = message_text(kind, language=language, reference=request.reference, comment=comment, link=link)
-    message_id = make_msgid(domain=notifier.mail_domain) if channel == "email" else ""
+    message_id = make_msgid(domain=notifier.mail_domain) if channel == "email" else sms_reference()
     row = CitizenNotification(request_id=request.id, channel=channel, recipient=address, language=language,
                               kind=kind, body=body, outcome="pending", error="", at=now, attempts=0,
                               next_try_at=now, message_id=message_id)  # fmt: skip
@@ -262,10 +274,12 @@ async def _attempt(session: AsyncSession, *, notifier: Notifier, row: CitizenNot
         if row.channel == "email":
             await _mail(session, notifier=notifier, request=request, row=row, now=now)
         else:
-            await notifier.sms.send(row.recipient, row.body)
+            if not row.message_id:  # a row written before SMS had references: its own from this try on
+                row.message_id = sms_reference()
+            await notifier.sms.send(row.recipient, row.body, reference=row.message_id)
     except Exception as failure:
         row.error = f"{type(failure).__name__}: {failure}"[:1000]
-        row.next_try_at = next_try(attempts=row.attempts, recorded_at=row.at, now=now)
+        row.next_try_at = next_try(attempts=row.attempts, recorded_at=row.requeued_at or row.at, now=now)
         row.outcome = "failed" if row.next_try_at is not None else "given_up"
         log.warning("notification %s (%s) try %d failed%s: %s", row.id, row.channel, row.attempts,
                     "" if row.next_try_at else ", given up", failure)  # fmt: skip

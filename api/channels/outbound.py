@@ -7,6 +7,13 @@ Rules:
   message: mail clients thread it, and the citizen's reply comes back tagged (api.channels.mail_intake).
 - smtplib runs in a worker thread with a timeout: a slow mail server never blocks the event loop.
 - The SMS gateway's default only logs (no provider is assumed); a deployment plugs its provider in here.
+- Every SMS carries `reference`, its notification's client reference: the same on every try of one notification
+  (a staff retry included), different for any other. An adapter passes it as the provider's idempotency key where
+  there is one (Infobip's own `messageId` once idempotency is enabled on the account, an `Idempotency-Key` header),
+  and treats the provider's "already accepted" answer as sent; then a try repeated after the provider accepted
+  the first (the process died before recording it) reaches the citizen once. A provider that only stores a client
+  reference (Vonage's `client-ref`) sends it twice, recognisably one notification in its records; one with
+  neither sends it twice. That window is one try: between the provider's answer and our commit.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ class MailSender(Protocol):
 
 
 class SmsGateway(Protocol):
-    async def send(self, number: str, text: str) -> None: ...
+    async def send(self, number: str, text: str, *, reference: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,12 @@ class LogOnlySms:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.references: list[str] = []  # each SMS's client reference, in the order sent
 
-    async def send(self, number: str, text: str) -> None:
+    async def send(self, number: str, text: str, *, reference: str) -> None:
         self.sent.append((number, text))
-        log.info("sms (log only, no gateway configured) to %s: %s", number, text)
+        self.references.append(reference)
+        log.info("sms (log only, no gateway configured) to %s [%s]: %s", number, reference, text)
 
 
 def build_mail(

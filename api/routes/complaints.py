@@ -17,6 +17,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from api import complaint_reports
+from api.channels import notify_desk
+from api.channels.notify import notifications_of
 from api.complaints import actor_for, dashboard_departments, visible_departments
 from api.crud import complaints as crud
 from api.crud import rate_limits, requests
@@ -82,15 +84,19 @@ async def _visible(session: SessionDep, config: RequestConfig, principal: Princi
 
 
 async def _detail(
-    session: SessionDep, config: RequestConfig, request: RequestRow, actor: Actor, now: datetime
+    session: SessionDep, config: RequestConfig, request: RequestRow, principal: Principal, now: datetime
 ) -> ComplaintDetail:
     complaints = _complaints(config)
+    actor = actor_for(principal, complaints)
     shown = complaint_reports.public(request, complaints, config.department_calendars, now)
     events = await crud.history(session, request=request)
+    may_retry = notify_desk.rights(principal, request=request, scope=None, complaints=complaints).retries
+    told = await notifications_of(session, request_id=request.id)
     return ComplaintDetail(
         **shown.model_dump(),
         history=[WorkflowEventPublic.model_validate(event) for event in events],
         actions=allowed_actions(complaints, crud.state_of(request), actor, now=now),
+        notifications=notify_desk.shown_all(told, principal=principal, may_retry=may_retry),
     )
 
 
@@ -212,7 +218,7 @@ async def get_complaint(
     """One request with its workflow history and the actions you may take on it now."""
     found = await _visible(session, config, principal, reference)
     await audit(AuditAction.READ_REQUEST, f"request:{found.reference}", "complaint")
-    return await _detail(session, config, found, actor_for(principal, _complaints(config)), now)
+    return await _detail(session, config, found, principal, now)
 
 
 @router.post("/complaints/{reference}/transitions", responses=documented(409))
@@ -234,7 +240,7 @@ async def move(
                               category=body.category, district=body.district)  # fmt: skip
     except Refused as refused:
         raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
-    return await _detail(session, config, found, actor, now)
+    return await _detail(session, config, found, principal, now)
 
 
 # -- the citizen (by reference, as the portal's tracking) -----------------------------------------------------

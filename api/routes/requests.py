@@ -20,6 +20,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
 
 from api.call_back import callback_number, originate_call_back
+from api.channels import notify_desk
 from api.channels.notify import acknowledge, notifications_of, notify_transition
 from api.crud import rate_limits, requests
 from api.deps import (
@@ -42,7 +43,6 @@ from api.routes.agents import check_seat
 from api.schemas.audit import AuditAction
 from api.schemas.desk import CallBackCreate, CallBackStarted
 from api.schemas.requests import (
-    CitizenNotificationPublic,
     CorrectionCreate,
     DispositionCreate,
     DueFilter,
@@ -171,17 +171,20 @@ async def list_requests(
 
 @router.get("/requests/{reference}")
 async def get_request(
-    reference: str, session: SessionDep, principal: StaffDep, now: NowDep, scope: RequestScopeDep, audit: AuditDep
-) -> RequestDetail:
-    """One request with its history."""
+    reference: str, session: SessionDep, config: RequestConfigDep, principal: StaffDep, now: NowDep,
+    scope: RequestScopeDep, audit: AuditDep,
+) -> RequestDetail:  # fmt: skip
+    """One request with its history and what the citizen was told of it."""
     found = await _found(session, reference, scope)
     await audit(AuditAction.READ_REQUEST, f"request:{found.reference}")
     public = _public(found, now=now, corrects=await requests.reference_of(session, request_id=found.corrects_id))
     events = await requests.history(session, request_id=found.id)
     told = await notifications_of(session, request_id=found.id)  # durable notifications: pending, sent, failed...
+    rights = notify_desk.rights(principal, request=found, scope=scope, complaints=config.callcenter.complaints)
     return RequestDetail(**public.model_dump(), history=[RequestEventPublic.model_validate(event) for event in events],
                          workflow_reference=await requests.workflow_reference(session, request=found),
-                         notifications=[CitizenNotificationPublic.model_validate(row) for row in told])  # fmt: skip
+                         notifications=notify_desk.shown_all(told, principal=principal,
+                                                             may_retry=rights.retries))  # fmt: skip
 
 
 @router.post("/requests/{reference}/status", responses=documented(409))

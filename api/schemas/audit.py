@@ -22,6 +22,7 @@ class AuditAction(enum.StrEnum):
     CHANGE_CALENDAR = "change_calendar"  # issue 21: a closure or holiday override added or removed
     RELOAD_CONFIG = "reload_config"  # issue 21: an administrator had the call-center file re-read
     GUIDE_CHANGE = "guide_change"  # the consular guide: an article written, edited, moved; synonyms (issue 16)
+    RETRY_NOTIFICATION = "retry_notification"  # a given-up citizen notification sent again (api.routes.notifications)
 
 
 class AuditCreate(BaseModel):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.requests import _Body
+from api.schemas.requests import CitizenNotificationPublic, _Body
 from callcenter.workflow import Action, Stage
 
 
@@ -99,6 +99,7 @@ class ComplaintPublic(BaseModel):
 class ComplaintDetail(ComplaintPublic):
     history: list[WorkflowEventPublic]
     actions: list[Action]  # what the caller may do now
+    notifications: list[CitizenNotificationPublic] = []  # what the citizen was told, oldest first
 
 
 class ComplaintPage(BaseModel):

@@ -158,18 +158,25 @@ class RequestPublic(BaseModel):
 
 
 class CitizenNotificationPublic(BaseModel):
-    """What the citizen was told or is still to be told (api.channels.notify); no address, no text."""
+    """What the citizen was told or is still to be told (api.channels.notify, shown by api.channels.notify_desk);
+    never the text; the address only to roles that see the citizen's contact."""
 
     model_config = ConfigDict(from_attributes=True)
 
+    id: int  # for POST /requests/{reference}/notifications/{id}/retry
     kind: str  # received | the new status
     channel: str  # email | sms
+    recipient: str | None = None  # None: not shown to this role
     outcome: str  # pending | sent | failed (tried again at next_try_at) | given_up
-    attempts: int
-    at: datetime
+    attempts: int  # tries so far (since it was asked again, if it was)
+    at: datetime  # when it was first queued
     sent_at: datetime | None
     next_try_at: datetime | None
-    error: str  # the last failed try's
+    error: str  # the last failed try's, as the worker wrote it ("" to roles that do not see the contact)
+    reason: str = ""  # the error in a word: unreachable, recipient_refused, ..., other (notify_desk.reason_of)
+    requeued_at: datetime | None = None  # a given-up notification asked again by staff: when, and by whom
+    requeued_by: str = ""
+    can_retry: bool = False  # given up, and yours to ask again
 
 
 class RequestDetail(RequestPublic):

@@ -1,5 +1,7 @@
 // Texts of the complaint screens (desk, department queue, approval, dashboards) in French, Arabic and English.
 // complaints.js fills every [data-c] node from here; stage and action names too.
+import { NOTIFICATION_TEXT } from "./notifications-text.js";
+
 export const COMPLAINT_TEXT = {
   fr: {
     title: "Réclamations", desk: "Accueil (tri)", queue: "File du service", approval: "À approuver",
@@ -59,5 +61,7 @@ export const COMPLAINT_TEXT = {
       pass_outside: "Pass to an outside body", reopen: "Reopen" },
   },
 };
+// A request's notifications to the citizen (notifications-text.js): its heading, and its texts as `notices`.
+for (const [code, notices] of Object.entries(NOTIFICATION_TEXT)) Object.assign(COMPLAINT_TEXT[code], { citizenNotifications: notices.title, noNotifications: notices.none, notices });
 // Actions whose comment is required (callcenter/workflow.py TRANSITIONS: needs_comment); the answer for "propose".
 export const NEEDS_COMMENT = new Set(["send_back", "propose", "return", "reject", "pass_outside", "reopen"]);

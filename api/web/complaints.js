@@ -9,6 +9,7 @@
 import { applyLanguage, chooseLanguage } from "./i18n.js";
 import { COMPLAINT_TEXT, NEEDS_COMMENT } from "./complaints-text.js";
 import { shortTime } from "./desk.js";
+import { showNotifications } from "./notifications.js";
 import { api, requireSignIn, signOut } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -122,6 +123,9 @@ function renderRequest() {
   $("m-assignee").value = "";
   $("m-comment").value = "";
   fitForm();
+  showNotifications($("d-notifications"), item.notifications, {
+    notices: text().notices, lang, empty: $("d-no-notifications"), retry: retryNotification,
+  });
   $("d-history").replaceChildren(...item.history.map((event) => {
     const row = document.createElement("li");
     const head = document.createElement("span");
@@ -136,6 +140,17 @@ function renderRequest() {
     }
     return row;
   }));
+}
+
+async function retryNotification(id) {
+  $("move-error").textContent = "";
+  try {
+    await api("POST", `/requests/${encodeURIComponent(current.reference)}/notifications/${id}/retry`);
+  } catch (failure) {
+    $("move-error").textContent = failure.message;
+    return;
+  }
+  await showRequest(current.reference);
 }
 
 function fitForm() {

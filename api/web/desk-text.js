@@ -1,5 +1,6 @@
 // Texts of the agent's day (day card, caller card, disposition) and the request desk, in French, Arabic and
 // English. api/web/i18n.js merges them into TEXT, so `data-t` works for them as for the rest.
+import { NOTIFICATION_TEXT } from "./notifications-text.js";
 export const DESK_TEXT = {
   fr: {
     myDay: "Ma journée", state: "État", timeInState: "Depuis", callsToday: "Appels", talkTime: "Conversation",
@@ -53,6 +54,9 @@ export const DESK_TEXT = {
     channels: { phone: "phone", web: "web portal", pwa: "portal app", email: "e-mail", chat: "chat", paper: "paper mail", voicemail: "voice message" },
   },
 };
+
+// A request's notifications to the citizen (notifications-text.js): its heading, and its texts as `notices`.
+for (const [code, notices] of Object.entries(NOTIFICATION_TEXT)) Object.assign(DESK_TEXT[code], { citizenNotifications: notices.title, noNotifications: notices.none, notices });
 
 // The interface in English (the pages' own texts; French and Arabic are in i18n.js).
 export const ENGLISH = {

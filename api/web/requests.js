@@ -5,6 +5,7 @@
 import { TEXT, applyLanguage, chooseLanguage } from "./i18n.js";
 import { api, connectLive, takeToken } from "./live.js";
 import { choiceName, loadDeskConfig, shortTime } from "./desk.js";
+import { showNotifications } from "./notifications.js";
 import { request, requireSignIn, signOut } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -121,6 +122,10 @@ async function showRequest(reference) {
     item.append(what, who);
     return item;
   }));
+  showNotifications($("request-notifications"), current.notifications, {
+    notices: text.notices, lang, empty: $("no-notifications"),
+    retry: async (id) => { if (await act("POST", `/requests/${current.reference}/notifications/${id}/retry`)) await showRequest(current.reference); },
+  });
   await loadRecording();
   await loadFiles();
   for (const row of document.querySelectorAll("#requests li")) row.classList.toggle("selected", row.dataset.reference === current.reference);

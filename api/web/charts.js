@@ -188,13 +188,13 @@ export function drawHorizontalBars(svg, rows, options) {
   const axisY = height - bottom;
   const labelWidth = Math.round(Math.min(220, width * 0.38));
   const start = labelWidth + 8, end = width - 48;
-  pen.line({ x1: start, x2: start, y1: top, y2: axisY, stroke: AXIS });
-  pen.line({ x1: start, x2: end, y1: axisY, y2: axisY, stroke: AXIS });
-  const values = rows.map((row) => Number(row.value));
   if (!rows.length) {  // a listed zero (a median under a minute) is a figure, drawn as such
     noData(svg, pen, options.noData, top, axisY);
     return;
   }
+  pen.line({ x1: start, x2: start, y1: top, y2: axisY, stroke: AXIS });
+  pen.line({ x1: start, x2: end, y1: axisY, y2: axisY, stroke: AXIS });
+  const values = rows.map((row) => Number(row.value));
   svg.dataset.empty = "false";
   const max = niceMax(Math.max(...values));
   const scale = (v) => ((end - start) * v) / max;

@@ -167,7 +167,8 @@ async def test_the_mayors_dashboard_charts_right_to_left_and_says_when_there_is_
                for key in ("proprete", "hygiene", "urbanisme")}  # fmt: skip
     assert figures == {"proprete": ("3", "3"), "hygiene": ("1", "1"), "urbanisme": ("1", "1")}
     boxes = await mayor.evaluate(
-        "Object.fromEntries(['proprete', 'hygiene'].map((key) => [key, (({left, right, width}) => ({left, right, width}))"
+        "Object.fromEntries(['proprete', 'hygiene'].map((key) => [key,"
+        " (({left, right, width}) => ({left, right, width}))"
         "(document.querySelector(`#c-department rect[data-key=\"${key}\"]`).getBoundingClientRect())]))"
     )
     assert boxes["proprete"]["width"] == pytest.approx(3 * boxes["hygiene"]["width"], rel=0.02)  # to scale
@@ -190,7 +191,8 @@ async def test_the_mayors_dashboard_charts_right_to_left_and_says_when_there_is_
     assert districts == [["Souk", "3"], ["Centre", "2"]]
     # per week: the last two weeks (1 received, then 4 of which 2 overdue); the oldest week is the right-most
     weeks = await mayor.evaluate(
-        "['received', 'overdue'].map((series) => [...document.querySelectorAll(`#c-weekly rect[data-series=${series}]`)]"
+        "['received', 'overdue'].map((series) =>"
+        " [...document.querySelectorAll(`#c-weekly rect[data-series=${series}]`)]"
         ".map((r) => [r.dataset.value, r.getBoundingClientRect().left]))"
     )
     received, overdue = weeks
@@ -198,17 +200,16 @@ async def test_the_mayors_dashboard_charts_right_to_left_and_says_when_there_is_
     assert sum(int(value) for value, _ in received) == 5
     assert received[0][1] > received[-1][1]
     ratings = await mayor.evaluate(
-        "[...document.querySelectorAll('#c-satisfaction rect[data-series]')].map((r) => [r.dataset.key, r.dataset.value])"
+        "[...document.querySelectorAll('#c-satisfaction rect[data-series]')]"
+        ".map((r) => [r.dataset.key, r.dataset.value])"
     )
     assert ratings == [["1", "0"], ["2", "1"], ["3", "0"], ["4", "1"], ["5", "2"]]
     medians = await mayor.evaluate("document.querySelectorAll('#c-median rect[data-key]').length")
     assert medians >= 1
     assert await mayor.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits a phone
-    await mayor.playwright.screenshot(path="/tmp/mayor-ar.png", full_page=True)
 
     empty = await open_screen(browser, api, people["maire"], "view=dashboard&lang=ar&from=2020-01-01&to=2020-01-31")
     await empty.wait_for("document.body.dataset.board", what="the empty dashboard drawn")
-    await empty.playwright.screenshot(path="/tmp/empty-ar.png", full_page=True)
     charts = await empty.evaluate(
         "[...document.querySelectorAll('#board svg')].map((svg) => [svg.id, svg.dataset.empty,"
         " svg.querySelector('.no-data')?.textContent, svg.querySelectorAll('rect[data-value]').length])"

@@ -9,7 +9,7 @@
 //   the browser's bidi algorithm still shapes and orders the Arabic inside each label.
 // - Colours: the Okabe-Ito palette (told apart with the common colour blindnesses, never red against green), light
 //   against dark so that a grey print keeps them apart; a series laid over another is hatched as well.
-// - The drawing is as wide as the svg is on screen (320 to 720 units): on a phone the text keeps its size.
+// - The drawing is as wide as the svg is on screen (320 to 1,100 units): on a phone the text keeps its size.
 const SVG = "http://www.w3.org/2000/svg";
 export const COLOURS = {
   blue: "#0072B2", sky: "#56B4E9", orange: "#E69F00", vermillion: "#D55E00", green: "#009E73",
@@ -47,7 +47,7 @@ export function drawLegend(legend, series) {
 // A fresh drawing surface: viewBox, title and description, and a pen that mirrors left-to-right coordinates.
 function surface(svg, { height, title, description, rtl }) {
   const measured = svg.getBoundingClientRect().width;
-  const width = Math.round(Math.min(720, Math.max(320, measured || 600)));
+  const width = Math.round(Math.min(1100, Math.max(320, measured || 600)));
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("direction", "ltr");
@@ -205,7 +205,7 @@ export function drawHorizontalBars(svg, rows, options) {
     if (tick) pen.line({ x1: x, x2: x, y1: top, y2: axisY, stroke: GRID });
     pen.text({ x, y: axisY + 18, "text-anchor": "middle", "font-size": 12 }, number(value));
   }
-  const fits = Math.max(4, Math.floor(labelWidth / 7.5));  // characters of about 7.5 units at 14
+  const fits = Math.max(4, Math.floor(labelWidth / 8.5));  // characters of at most about 8.5 units at 14
   rows.forEach((row, index) => {
     const y = top + index * rowHeight + 4;
     const text = row.label.length > fits ? `${row.label.slice(0, fits - 1)}…` : row.label;

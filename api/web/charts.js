@@ -113,7 +113,8 @@ export function drawBars(svg, rows, options) {
   const shown = line && !series.some(({ key }) => key === line.key) ? [...series, line] : series;
   const description = rows.map((row) => `${label(row)} — ${shown.map(({ key, name }) =>
     `${name} : ${row[key] == null ? "—" : format(Number(row[key]))}`).join(", ")}`).join("; ");
-  const height = 300, top = 24, bottom = 56, left = 48, right = 12;
+  const rotated = rows.length > 6;  // many labels: slanted, with room for them below and beside the first one
+  const height = 300, top = 24, bottom = rotated ? 66 : 40, left = rotated ? 66 : 48, right = 12;
   const pen = surface(svg, { height, title, description: description || options.noData, rtl });
   const width = pen.width;
   const axisY = height - bottom;
@@ -139,7 +140,7 @@ export function drawBars(svg, rows, options) {
   const slots = overlay ? 1 : series.length;
   const barWidth = Math.max(2, (groupWidth - 8) / slots);
   const labelEvery = Math.ceil(rows.length / Math.max(1, Math.floor((width - left - right) / 48)));
-  const written = rows.length * slots * 30 <= width - left - right;  // values only where they fit
+  const written = barWidth >= 16;  // values only where they fit over their bar
   const points = [];
   rows.forEach((row, index) => {
     const x0 = left + index * groupWidth + 4;
@@ -162,7 +163,7 @@ export function drawBars(svg, rows, options) {
     });
     if (line && row[line.key] != null) points.push([centre, axisY - scale(Number(row[line.key]))]);
     if (index % labelEvery === 0) {
-      const rotate = rows.length > 6 ? -30 : 0;
+      const rotate = rotated ? -30 : 0;
       pen.text({ x: centre, y: axisY + 20, "text-anchor": rotate ? "end" : "middle", rotate, class: "label" },
         label(row));
     }

@@ -8,16 +8,19 @@ Rules:
 - The request's status follows its stage (callcenter.workflow.STATUS_OF_STAGE), so the IVR and the portal
   tell the caller what the workflow says.
 - `on_transition` hooks run after the commit (api.complaints).
+- The dashboards' chart series are counted in SQL: weeks are Mondays in the call center's zone (as
+  api.complaint_reports' trend), every week of the period and every rating 1-5 listed, zeros included; overdue
+  means open (not a final stage) with its stage deadline passed at `now`, as api.complaint_reports.public says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Date, DateTime, and_, cast, func, literal, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.complaints import ROUTING, answer_due, event_of, run_hooks
@@ -25,7 +28,18 @@ from api.models import RequestRow
 from api.request_config import RequestConfig
 from api.workflow_models import WorkflowEvent
 from callcenter.departments import Complaints
-from callcenter.workflow import STATUS_OF_STAGE, Action, Actor, Move, RefusalKind, Refused, Stage, State, Step
+from callcenter.workflow import (
+    FINAL_STAGES,
+    STATUS_OF_STAGE,
+    Action,
+    Actor,
+    Move,
+    RefusalKind,
+    Refused,
+    Stage,
+    State,
+    Step,
+)
 from callcenter.workflow import decide as decide_step
 from callcenter.workflow import stage_due as stage_due_at
 
@@ -177,21 +191,79 @@ async def histories(session: AsyncSession, *, requests: Sequence[RequestRow]) ->
 
 async def list_workflow(session: AsyncSession, *, filters: Filters, limit: int) -> list[RequestRow]:
     """Requests in the workflow, by stage deadline (the most urgent first)."""
-    query = select(RequestRow).where(RequestRow.stage.is_not(None))
-    if filters.stages:
-        query = query.where(RequestRow.stage.in_([stage.value for stage in filters.stages]))
-    if filters.departments is not None:
-        query = query.where(RequestRow.department.in_(sorted(filters.departments)))
-    if filters.category is not None:
-        query = query.where(RequestRow.category == filters.category)
-    if filters.assignee is not None:
-        query = query.where(RequestRow.assignee == filters.assignee)
-    if filters.since is not None:
-        query = query.where(RequestRow.created_at >= filters.since)
-    if filters.until is not None:
-        query = query.where(RequestRow.created_at < filters.until)
+    query = select(RequestRow).where(*_matching(filters))
     query = query.order_by(RequestRow.stage_due_at.asc().nulls_last(), RequestRow.id).limit(limit)
     return list((await session.scalars(query)).all())
+
+
+def _matching(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [RequestRow.stage.is_not(None)]
+    if filters.stages:
+        conditions.append(RequestRow.stage.in_([stage.value for stage in filters.stages]))
+    if filters.departments is not None:
+        conditions.append(RequestRow.department.in_(sorted(filters.departments)))
+    if filters.category is not None:
+        conditions.append(RequestRow.category == filters.category)
+    if filters.assignee is not None:
+        conditions.append(RequestRow.assignee == filters.assignee)
+    if filters.since is not None:
+        conditions.append(RequestRow.created_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(RequestRow.created_at < filters.until)
+    return conditions
+
+
+MOST_WEEKS = 1000  # a period of decades lists its first 1,000 weeks (about 19 years), not an unbounded series
+
+
+async def weekly_counts(
+    session: AsyncSession, *, filters: Filters, since: datetime, until: datetime, timezone: str, now: datetime
+) -> list[tuple[date, int, int]]:
+    """(week's Monday, received, of them overdue now) for every week of [since, until), empty weeks included."""
+    if until <= since:
+        return []
+
+    def monday(instant: Any) -> ColumnElement[datetime]:
+        return func.date_trunc("week", func.timezone(timezone, instant))
+
+    def instant(value: datetime) -> ColumnElement[datetime]:
+        return literal(value, DateTime(timezone=True))
+
+    overdue = and_(RequestRow.stage.not_in([stage.value for stage in FINAL_STAGES]), RequestRow.stage_due_at <= now)
+    week = monday(RequestRow.created_at)
+    counted = (
+        select(week.label("week"), func.count().label("received"), func.count().filter(overdue).label("overdue"))
+        .where(*_matching(filters))
+        .group_by(week)
+        .subquery()
+    )
+    last = until - timedelta(microseconds=1)  # the period's end is exclusive
+    series = func.generate_series(monday(instant(since)), monday(instant(last)), literal_column("interval '1 week'"))
+    weeks = select(series.label("week")).subquery()
+    query = (
+        select(cast(weeks.c.week, Date), func.coalesce(counted.c.received, 0), func.coalesce(counted.c.overdue, 0))
+        .select_from(weeks.outerjoin(counted, weeks.c.week == counted.c.week))
+        .order_by(weeks.c.week)
+        .limit(MOST_WEEKS)
+    )
+    return [(row[0], row[1], row[2]) for row in (await session.execute(query)).all()]
+
+
+async def rating_counts(session: AsyncSession, *, filters: Filters) -> list[tuple[int, int]]:
+    """(rating, how many requests were rated so) for each rating 1 to 5, zeros included."""
+    counted = (
+        select(RequestRow.satisfaction.label("rating"), func.count().label("n"))
+        .where(*_matching(filters), RequestRow.satisfaction.between(1, 5))
+        .group_by(RequestRow.satisfaction)
+        .subquery()
+    )
+    ratings = select(func.generate_series(1, 5).label("rating")).subquery()
+    query = (
+        select(ratings.c.rating, func.coalesce(counted.c.n, 0))
+        .select_from(ratings.outerjoin(counted, ratings.c.rating == counted.c.rating))
+        .order_by(ratings.c.rating)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
 async def by_id(session: AsyncSession, *, request_id: int) -> RequestRow | None:

@@ -37,7 +37,9 @@ from api.schemas.complaints import (
     DepartmentPublic,
     Open311Request,
     Open311Service,
+    RatingCount,
     TransitionCreate,
+    WeekCount,
     WorkflowEventPublic,
     WorkflowSetup,
 )
@@ -151,6 +153,19 @@ async def list_complaints(
     return ComplaintPage(items=[complaint_reports.public(row, complaints, calendars, now) for row in found])
 
 
+def _dashboard_filters(
+    config: RequestConfig, principal: Principal, now: datetime, period_from: datetime | None, period_to: datetime | None
+) -> tuple[crud.Filters, datetime, datetime]:
+    require_offsets(**{"from": period_from, "to": period_to})
+    complaints = _complaints(config)
+    covered = dashboard_departments(principal, complaints)
+    if covered is not None and not covered:
+        raise HTTPException(403, "no dashboard for this account (see [complaints] officials and departments)")
+    until = period_to or now
+    since = period_from or until - timedelta(days=90)
+    return crud.Filters(departments=covered, since=since, until=until), since, until
+
+
 async def _dashboard_rows(
     session: SessionDep,
     config: RequestConfig,
@@ -159,14 +174,7 @@ async def _dashboard_rows(
     period_from: datetime | None,
     period_to: datetime | None,
 ) -> tuple[list[RequestRow], datetime, datetime]:
-    require_offsets(**{"from": period_from, "to": period_to})
-    complaints = _complaints(config)
-    covered = dashboard_departments(principal, complaints)
-    if covered is not None and not covered:
-        raise HTTPException(403, "no dashboard for this account (see [complaints] officials and departments)")
-    until = period_to or now
-    since = period_from or until - timedelta(days=90)
-    filters = crud.Filters(departments=covered, since=since, until=until)
+    filters, since, until = _dashboard_filters(config, principal, now, period_from, period_to)
     return await crud.list_workflow(session, filters=filters, limit=100_000), since, until
 
 
@@ -180,12 +188,20 @@ async def dashboard(
     period_to: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> Dashboard:
     """Volumes by category, department, district; overdue and at risk; median time per stage; trend; satisfaction."""
-    rows, since, until = await _dashboard_rows(session, config, principal, now, period_from, period_to)
+    filters, since, until = _dashboard_filters(config, principal, now, period_from, period_to)
+    rows = await crud.list_workflow(session, filters=filters, limit=100_000)
     events = await crud.histories(session, requests=rows)
-    return complaint_reports.dashboard(
+    board = complaint_reports.dashboard(
         rows, events, complaints=_complaints(config), calendars=config.department_calendars, period_from=since,
         period_to=until, now=now, tz=config.callcenter.tz,
     )  # fmt: skip
+    weeks = await crud.weekly_counts(session, filters=filters, since=since, until=until,
+                                     timezone=config.callcenter.timezone, now=now)  # fmt: skip
+    board.weekly = [WeekCount(week=week.isoformat(), received=received, overdue=overdue)
+                    for week, received, overdue in weeks]  # fmt: skip
+    ratings = await crud.rating_counts(session, filters=filters)
+    board.satisfaction_distribution = [RatingCount(rating=rating, count=count) for rating, count in ratings]
+    return board
 
 
 @router.get("/complaints/export.csv", response_class=Response)

@@ -123,6 +123,17 @@ class TrendPoint(BaseModel):
     closed: int
 
 
+class WeekCount(BaseModel):
+    week: str  # ISO week start (Monday in the call center's zone), YYYY-MM-DD; every week of the period
+    received: int
+    overdue: int  # of those received that week, the ones open past their stage deadline now
+
+
+class RatingCount(BaseModel):
+    rating: int  # 1 to 5
+    count: int
+
+
 class Dashboard(BaseModel):
     """Volumes, delays and satisfaction of the requests a dashboard covers (created within the period)."""
 
@@ -141,6 +152,9 @@ class Dashboard(BaseModel):
     trend: list[TrendPoint]
     satisfaction_average: float | None
     satisfaction_count: int
+    # for the dashboards' charts (computed in SQL, api.crud.complaints): every week and every rating, zeros included
+    weekly: list[WeekCount] = Field(default_factory=list)
+    satisfaction_distribution: list[RatingCount] = Field(default_factory=list)
 
 
 class Open311Service(BaseModel):

@@ -4,6 +4,10 @@ import { NOTIFICATION_TEXT } from "./notifications-text.js";
 
 export const COMPLAINT_TEXT = {
   fr: {
+    from: "Du", to: "Au (inclus)", show: "Afficher", period: "Période : du {from} au {to}",
+    weekly: "Demandes reçues par semaine (dont en retard)", ratings: "Satisfaction : répartition des notes (1 à 5)",
+    received: "Reçues", overdueNow: "Dont en retard aujourd'hui", closedWeek: "Clôturées",
+    noData: "Aucune donnée pour cette période", requests: "demandes", hours: "heures",
     title: "Réclamations", desk: "Accueil (tri)", queue: "File du service", approval: "À approuver",
     dashboard: "Tableau de bord", empty: "Aucune demande", category: "Catégorie", department: "Service",
     channel: "Canal", district: "Quartier", assignee: "Chargé", stageDue: "Échéance de l'étape",
@@ -23,6 +27,10 @@ export const COMPLAINT_TEXT = {
       pass_outside: "Transmettre à un organisme externe", reopen: "Rouvrir" },
   },
   ar: {
+    from: "من", to: "إلى (ضمنه)", show: "عرض", period: "الفترة: من {from} إلى {to}",
+    weekly: "الطلبات الواردة أسبوعيا (منها المتأخرة)", ratings: "الرضا: توزيع التقييمات (من 1 إلى 5)",
+    received: "الواردة", overdueNow: "منها المتأخرة حاليا", closedWeek: "المغلقة",
+    noData: "لا توجد بيانات لهذه الفترة", requests: "طلبات", hours: "ساعات",
     title: "الشكايات", desk: "الاستقبال (الفرز)", queue: "قائمة المصلحة", approval: "في انتظار المصادقة",
     dashboard: "لوحة القيادة", empty: "لا توجد طلبات", category: "الصنف", department: "المصلحة",
     channel: "القناة", district: "الحي", assignee: "المكلف", stageDue: "أجل المرحلة",
@@ -42,6 +50,10 @@ export const COMPLAINT_TEXT = {
       pass_outside: "إحالة على جهة خارجية", reopen: "إعادة الفتح" },
   },
   en: {
+    from: "From", to: "To (included)", show: "Show", period: "Period: {from} to {to}",
+    weekly: "Requests received per week (of which overdue)", ratings: "Satisfaction: ratings (1 to 5)",
+    received: "Received", overdueNow: "Of which overdue now", closedWeek: "Closed",
+    noData: "No data for this period", requests: "requests", hours: "hours",
     title: "Complaints", desk: "Desk (triage)", queue: "Department queue", approval: "To approve",
     dashboard: "Dashboard", empty: "No requests", category: "Category", department: "Department",
     channel: "Channel", district: "District", assignee: "Assignee", stageDue: "Stage deadline",

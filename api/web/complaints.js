@@ -2,11 +2,13 @@
 // - the desk (desk role, supervisors, admins): requests received or sent back, routed to a department;
 // - a department's queue (officers): assign, take, answer, send back with a reason;
 // - approval (heads and secretaries where the department says so): approve or return a proposed answer;
-// - the dashboard (officials, the desk, heads): volumes, overdue and at risk, median time per stage, trend,
-//   satisfaction, CSV export.
+// - the dashboard (officials, the desk, heads): charts (charts.js) of the volumes by category, department, district
+//   and stage, requests received per week with the overdue among them, median time per stage, the satisfaction
+//   ratings; overdue and at risk; CSV export; a period (?from=&to= as days, "to" included).
 // Only the actions the API lists for a request (`actions`) are offered; the API checks them again. ?view= and ?ref=
 // open a tab and a request.
 import { applyLanguage, chooseLanguage } from "./i18n.js";
+import { COLOURS, drawBars, drawHorizontalBars, drawLegend } from "./charts.js";
 import { COMPLAINT_TEXT, NEEDS_COMMENT } from "./complaints-text.js";
 import { shortTime } from "./desk.js";
 import { showNotifications } from "./notifications.js";
@@ -185,44 +187,90 @@ $("move").onsubmit = async (event) => {
   listItems();
 };
 
-function fillCounts(list, counts, name = (key) => key || "–") {
-  list.replaceChildren(...counts.map((count) => {
-    const row = document.createElement("li");
-    const what = document.createElement("span");
-    what.textContent = name(count.key);
-    const n = document.createElement("b");
-    n.textContent = String(count.count);
-    row.append(what, n);
-    return row;
-  }));
+// -- the dashboards: charts.js draws them (labels in the page's language, right to left in Arabic) ----------------
+
+let board = null;
+let boarding = 0;
+const locale = () => (lang === "ar" ? "ar-MA" : lang);
+const shortDay = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString(locale(), { day: "numeric", month: "short", timeZone: "UTC" });
+
+function periodQuery() {
+  // "2026-11-23" as the start of that day in the browser's zone, with its offset (the API insists on one); "to" is
+  // shown inclusive: the API's end is the next midnight
+  const query = new URLSearchParams();
+  if ($("b-from").value) query.set("from", new Date(`${$("b-from").value}T00:00:00`).toISOString());
+  if ($("b-to").value) {
+    const next = new Date(`${$("b-to").value}T00:00:00`);
+    next.setDate(next.getDate() + 1);
+    query.set("to", next.toISOString());
+  }
+  return query.size ? `?${query}` : "";
 }
 
 async function loadDashboard() {
-  let board;
+  const ticket = ++boarding;
+  $("list-error").textContent = "";
+  let found;
   try {
-    board = await api("GET", "/complaints/dashboard");
+    found = await api("GET", `/complaints/dashboard${periodQuery()}`);
   } catch (failure) {
-    $("list-error").textContent = failure.message;
+    if (ticket === boarding) $("list-error").textContent = failure.message;
     return;
   }
+  if (ticket !== boarding) return;
+  board = found;
+  $("b-csv").href = `/complaints/export.csv${periodQuery()}`;
+  drawDashboard();
+  document.body.dataset.board = String(Number(document.body.dataset.board || 0) + 1);
+}
+
+function counts(list, name) {
+  return list.map((count) => ({ key: count.key, label: name(count.key), value: count.count }));
+}
+
+function drawDashboard() {
+  const t = text(), rtl = lang === "ar", noData = t.noData;
   $("b-total").textContent = board.total;
   $("b-open").textContent = board.open;
   $("b-overdue").textContent = board.overdue;
   $("b-risk").textContent = board.at_risk;
   $("b-satisfaction").textContent = board.satisfaction_average ?? "–";
-  fillCounts($("b-category"), board.by_category, category);
-  fillCounts($("b-department"), board.by_department, department);
-  fillCounts($("b-district"), board.by_district);
-  fillCounts($("b-stage"), board.by_stage, (key) => text().stages[key] || key);
-  fillCounts($("b-median"), board.median_hours_per_stage.map((item) => ({ key: item.stage, count: item.median_hours })),
-    (key) => text().stages[key] || key);
-  fillCounts($("b-trend"), board.trend.map((point) => ({ key: point.week, count: `${point.received} / ${point.closed}` })));
+  const last = new Date(new Date(board.period_to).getTime() - 1000);
+  const day = (moment) => moment.toLocaleDateString(locale());
+  $("b-period-text").textContent = t.period.replace("{from}", day(new Date(board.period_from))).replace("{to}", day(last));
+  const heading = (id) => $(id).previousElementSibling.textContent;
+  const bars = (id, rows, name, colour, format) => drawHorizontalBars($(id), rows, {
+    title: $(id).parentElement.querySelector("h3").textContent, name, noData, colour, rtl, format,
+  });
+  bars("c-category", counts(board.by_category, category), t.requests, COLOURS.blue);
+  bars("c-department", counts(board.by_department, department), t.requests, COLOURS.blue);
+  bars("c-district", counts(board.by_district, (key) => key || "–"), t.requests, COLOURS.blue);
+  bars("c-stage", counts(board.by_stage, (key) => t.stages[key] || key), t.requests, COLOURS.purple);
+  bars("c-median", board.median_hours_per_stage.map((item) => ({
+    key: item.stage, label: t.stages[item.stage] || item.stage, value: item.median_hours,
+  })), t.hours, COLOURS.orange);
+  const closed = Object.fromEntries(board.trend.map((point) => [point.week, point.closed]));
+  const weekly = (board.weekly || []).map((week) => ({ ...week, key: week.week, closed: closed[week.week] ?? 0 }));
+  const series = [
+    { key: "received", colour: COLOURS.sky, name: t.received },
+    { key: "overdue", colour: COLOURS.vermillion, name: t.overdueNow, hatch: true },
+  ];
+  const line = { key: "closed", colour: COLOURS.black, name: t.closedWeek, dash: "6 4" };
+  drawLegend($("l-weekly"), [...series, line]);
+  drawBars($("c-weekly"), weekly, {
+    series, line, overlay: true, title: heading("l-weekly"), noData, rtl, label: (row) => shortDay(row.week),
+  });
+  drawBars($("c-satisfaction"), (board.satisfaction_distribution || []).map((item) => ({
+    key: String(item.rating), count: item.count,
+  })), {
+    series: [{ key: "count", colour: COLOURS.green, name: t.requests }], title: heading("c-satisfaction"), noData, rtl,
+  });
 }
 
 $("lang").onchange = () => {
   lang = $("lang").value;
   applyTexts();
-  if (view === "dashboard") loadDashboard(); else listItems();
+  if (view === "dashboard") { if (board) drawDashboard(); } else listItems();
   if (current) renderRequest();
 };
 $("signout").onclick = () => signOut();
@@ -236,6 +284,8 @@ async function start() {
   setup = await api("GET", "/complaints/setup");
   const open = views();
   for (const button of document.querySelectorAll("#views button")) button.classList.toggle("hidden", !open.includes(button.dataset.view));
+  for (const name of ["from", "to"]) if (params.get(name)) $(`b-${name}`).value = params.get(name);  // bookmarks
+  $("b-period").addEventListener("submit", (event) => { event.preventDefault(); loadDashboard(); });
   const wanted = params.get("view");
   showView(open.includes(wanted) ? wanted : open[0] || "dashboard");
   if (params.get("ref")) showRequest(params.get("ref"));

@@ -101,6 +101,21 @@ function queueCard(name) {
   return entry;
 }
 
+// A queue a configuration reload added (or renamed) after this page loaded has no title yet: ask the board again,
+// once per change (another API process may not have reloaded yet: then the live state's label stays).
+let titlesAsked = "";
+async function refreshTitles(queues) {
+  const untitled = queues.filter((queue) => queue.label && (!titles[queue.name] || titles[queue.name].name !== queue.label));
+  const wanted = untitled.map((queue) => `${queue.name}=${queue.label}`).sort().join("|");
+  if (!untitled.length || wanted === titlesAsked) return;
+  titlesAsked = wanted;
+  try {
+    const board = await api("GET", "/supervision/board");
+    titles = Object.fromEntries(board.queues.map((queue) => [queue.queue, queue]));
+  } catch { return; /* the live state's labels meanwhile */ }
+  if (last) render(last);
+}
+
 function cardTitle(name, label) {
   const title = titles[name];
   if (!title) return label || name; // a queue added by a reload since the page loaded: the live state's label
@@ -323,6 +338,7 @@ function render(state) {
   }
   renderAgents(state.agents || [], Date.parse(state.at) / 1000);
   applyAlerts();
+  refreshTitles(state.queues);
   document.body.dataset.version = String(Number(document.body.dataset.version || 0) + 1);
   status(true);
 }

@@ -1,16 +1,19 @@
 """The complaint screens in headless Chromium, phone-sized, against the API (uvicorn) with the city hall's
 configuration: the desk (in Arabic, right to left) routes a complaint, the department's agent takes it and
-proposes an answer, the head approves it on the approval tab, and the director's dashboard counts it."""
+proposes an answer, the head approves it on the approval tab, and the director's dashboard counts it; the mayor's
+dashboard charts known figures right to left in Arabic on a phone, and says "no data" for an empty period."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from api.db import make_engine
 from api.request_config import RequestConfig
 from api.security.tokens import Role
 from callcenter.loading import load_callcenter
@@ -19,17 +22,34 @@ from tests.support.browser import Browser, Page, launch
 from tests.support.database import Database, issue_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
-PEOPLE = {"accueil.b": Role.DESK, "y.tazi": Role.OFFICER, "k.benjelloun": Role.OFFICER, "dgs": Role.OFFICIAL}
+PEOPLE = {"accueil.b": Role.DESK, "y.tazi": Role.OFFICER, "k.benjelloun": Role.OFFICER, "dgs": Role.OFFICIAL,
+          "maire": Role.OFFICIAL}  # fmt: skip
 
 
 @pytest.fixture
 def request_config(tmp_path: Path) -> RequestConfig:
-    return RequestConfig(callcenter=load_callcenter(ROOT / "examples" / "cityhall.toml"), recordings_dir=tmp_path)
+    return RequestConfig(callcenter=load_callcenter(ROOT / "examples" / "cityhall.toml"), recordings_dir=tmp_path,
+                         portal_limit=50)  # fmt: skip
+
+
+class ShiftedClock:
+    """The API's clock: real time, shifted by `shift` (to file a request a week ago)."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.shift
 
 
 @pytest.fixture
-async def api(staff_database: Database, request_config: RequestConfig) -> AsyncIterator[LiveApi]:
-    async with serve_api(staff_database.url, request_config, demo=False) as served:
+def clock() -> ShiftedClock:
+    return ShiftedClock()
+
+
+@pytest.fixture
+async def api(staff_database: Database, request_config: RequestConfig, clock: ShiftedClock) -> AsyncIterator[LiveApi]:
+    async with serve_api(staff_database.url, request_config, demo=False, clock=clock) as served:
         yield served
 
 
@@ -107,5 +127,93 @@ async def test_desk_department_and_approval_screens(browser: Browser, api: LiveA
 
     director = await open_screen(browser, api, people["dgs"], "lang=fr")
     await director.wait_for("Number(document.getElementById('b-total').textContent) >= 1", what="dashboard figures")
-    departments = await director.evaluate("document.getElementById('b-department').textContent")
+    await director.wait_for("document.querySelector('#c-department rect[data-key=\"proprete\"]')", what="the chart")
+    departments = await director.evaluate("document.getElementById('c-department').textContent")
     assert "Propreté" in departments
+
+
+async def test_the_mayors_dashboard_charts_right_to_left_and_says_when_there_is_no_data(
+    browser: Browser, api: LiveApi, people: dict[str, str], staff_database: Database, clock: ShiftedClock
+) -> None:
+    filed = []
+    for category, district in (("permis", "Souk"), ("dechets", "Souk"), ("dechets", "Souk"), ("dechets", "Centre"),
+                               ("nuisibles", "Centre")):  # fmt: skip
+        clock.shift = timedelta(days=-7 if category == "permis" else 0)  # the permit a week ago
+        form = {"request_type": 1, "description": "Réclamation", "contact": "0612345678", "language": "ar",
+                "category": category, "district": district}  # fmt: skip
+        created = await api.client.post("/portal/requests", json=form)
+        assert created.status_code == 201, created.text
+        filed.append(created.json()["reference"])
+    engine = make_engine(staff_database.url)
+    try:
+        async with engine.begin() as connection:
+            # two of the cleanliness ones are overdue now, the rest (the permit of a week ago too) within their time
+            for reference, due in zip(filed, ("+", "-", "-", "+", "+"), strict=True):
+                await connection.execute(text(f"UPDATE requests SET stage_due_at = now() {due} interval '2 days' "
+                                              "WHERE reference = :ref"), {"ref": reference})  # fmt: skip
+            for reference, rating in zip(filed, (2, 5, 5, 4, None), strict=True):
+                await connection.execute(text("UPDATE requests SET satisfaction = :rating WHERE reference = :ref"),
+                                         {"rating": rating, "ref": reference})  # fmt: skip
+    finally:
+        await engine.dispose()
+
+    mayor = await open_screen(browser, api, people["maire"], "view=dashboard&lang=ar")
+    await mayor.wait_for("document.body.dataset.board", what="the dashboard drawn")
+    assert await mayor.evaluate("document.documentElement.dir") == "rtl"
+    assert await mayor.evaluate("document.getElementById('b-overdue').textContent") == "2"
+    bar = "document.querySelector('#c-department rect[data-key=\"{}\"]')"
+    value = "document.querySelector('#c-department text.value[data-key=\"{}\"]').textContent"
+    figures = {key: (await mayor.evaluate(f"{bar.format(key)}.dataset.value"), await mayor.evaluate(value.format(key)))
+               for key in ("proprete", "hygiene", "urbanisme")}  # fmt: skip
+    assert figures == {"proprete": ("3", "3"), "hygiene": ("1", "1"), "urbanisme": ("1", "1")}
+    boxes = await mayor.evaluate(
+        "Object.fromEntries(['proprete', 'hygiene'].map((key) => [key,"
+        " (({left, right, width}) => ({left, right, width}))"
+        "(document.querySelector(`#c-department rect[data-key=\"${key}\"]`).getBoundingClientRect())]))"
+    )
+    assert boxes["proprete"]["width"] == pytest.approx(3 * boxes["hygiene"]["width"], rel=0.02)  # to scale
+    # right to left: the bars start at the same right edge and grow leftwards; the label sits right of its bar
+    assert boxes["proprete"]["right"] == pytest.approx(boxes["hygiene"]["right"], abs=0.5)
+    assert boxes["proprete"]["left"] < boxes["hygiene"]["left"]
+    label = await mayor.evaluate(
+        "(() => { const label = [...document.querySelectorAll('#c-department text.label')]"
+        ".find((node) => node.textContent === 'النظافة'); return label && label.getBoundingClientRect().left; })()"
+    )
+    assert label is not None and label >= boxes["proprete"]["right"]
+    description = await mayor.evaluate("document.querySelector('#c-department desc').textContent")
+    assert "النظافة : 3" in description and "التعمير : 1" in description, description
+    assert await mayor.evaluate("document.getElementById('c-department').getAttribute('aria-describedby')") == (
+        "c-department-desc"
+    )
+    districts = await mayor.evaluate(
+        "[...document.querySelectorAll('#c-district rect[data-key]')].map((r) => [r.dataset.key, r.dataset.value])"
+    )
+    assert districts == [["Souk", "3"], ["Centre", "2"]]
+    # per week: the last two weeks (1 received, then 4 of which 2 overdue); the oldest week is the right-most
+    weeks = await mayor.evaluate(
+        "['received', 'overdue'].map((series) =>"
+        " [...document.querySelectorAll(`#c-weekly rect[data-series=${series}]`)]"
+        ".map((r) => [r.dataset.value, r.getBoundingClientRect().left]))"
+    )
+    received, overdue = weeks
+    assert [value for value, _ in received[-2:]] == ["1", "4"] and [value for value, _ in overdue[-2:]] == ["0", "2"]
+    assert sum(int(value) for value, _ in received) == 5
+    assert received[0][1] > received[-1][1]
+    ratings = await mayor.evaluate(
+        "[...document.querySelectorAll('#c-satisfaction rect[data-series]')]"
+        ".map((r) => [r.dataset.key, r.dataset.value])"
+    )
+    assert ratings == [["1", "0"], ["2", "1"], ["3", "0"], ["4", "1"], ["5", "2"]]
+    medians = await mayor.evaluate("document.querySelectorAll('#c-median rect[data-key]').length")
+    assert medians >= 1
+    assert await mayor.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits a phone
+
+    empty = await open_screen(browser, api, people["maire"], "view=dashboard&lang=ar&from=2020-01-01&to=2020-01-31")
+    await empty.wait_for("document.body.dataset.board", what="the empty dashboard drawn")
+    charts = await empty.evaluate(
+        "[...document.querySelectorAll('#board svg')].map((svg) => [svg.id, svg.dataset.empty,"
+        " svg.querySelector('.no-data')?.textContent, svg.querySelectorAll('rect[data-value]').length])"
+    )
+    assert charts == [[name, "true", "لا توجد بيانات لهذه الفترة", 0] for name in
+                      ("c-weekly", "c-category", "c-department", "c-district", "c-stage", "c-median",
+                       "c-satisfaction")]  # fmt: skip

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from api.ami.service import AmiEnvironment
@@ -15,6 +17,7 @@ from tests.support.browser import Browser, launch
 from tests.support.database import Database
 from tests.support.wallboard_scene import threshold_transcript
 
+PACKAGED = Path(__file__).parents[2] / "callcenter" / "callcenter.toml"
 JOIN = {
     "Event": "QueueCallerJoin",
     "Queue": "q-fr",
@@ -176,3 +179,22 @@ async def test_the_arabic_wallboard_mirrors_its_totals_and_agent_grid(
         " return first.getBoundingClientRect().left > second.getBoundingClientRect().left; })()"
     )
     assert await page.evaluate("document.querySelector('#agents thead th').textContent") == "الموظف"
+
+
+async def test_a_queue_a_reload_adds_is_titled_in_the_page_language(
+    api_url: str, staff_database: Database, browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{api_url}/ui/wallboard.html?lang=en#token={staff_database.tokens['supervisor']}")
+    await page.wait_for("document.querySelector('[data-queue=\"q-fr\"] .name')?.textContent === 'French'",
+                        timeout_s=10, what="the French queue titled in English")  # fmt: skip
+    path = tmp_path / "callcenter.toml"
+    path.write_text(PACKAGED.read_text().replace('queue = "q-fr"', 'queue = "q-french"', 1))
+    monkeypatch.setenv("IVR_CALLCENTER", str(path))  # the API runs in this process: its reload reads this file
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        admin = {"Authorization": f"Bearer {staff_database.tokens['admin']}"}
+        reloaded = await client.post("/admin/config/reload", headers=admin)
+    assert reloaded.status_code == 200, reloaded.text
+    await page.wait_for("document.querySelector('[data-queue=\"q-french\"] .name')?.textContent === 'French'",
+                        timeout_s=5, what="the new queue titled in English, as the others")  # fmt: skip
+    assert await page.evaluate("document.querySelector('[data-queue=\"q-french\"] .code').textContent") == "q-french"

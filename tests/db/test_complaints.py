@@ -323,3 +323,48 @@ async def test_dashboards_export_and_open311(
     closed = (await client.get("/open311/v2/requests.json", params={"status": "closed"})).json()
     assert urbanism not in {item["service_request_id"] for item in closed}
     assert MONDAY.tzinfo is UTC
+
+
+@pytest.mark.usefixtures("city")
+async def test_the_dashboard_charts_series_count_every_week_and_rating_in_sql(
+    client: httpx.AsyncClient, people: dict[str, dict[str, str]], clock: FixedClock, database_url: str
+) -> None:
+    paris = timedelta(hours=1)  # Europe/Paris in March 2031 (summer time starts on the 30th)
+    week1 = datetime(2031, 3, 3, tzinfo=UTC) - paris  # Monday 3 March 2031, 00:00 in Paris
+    week3, week4 = week1 + timedelta(weeks=2), week1 + timedelta(weeks=3)
+    clock.now = week1 + timedelta(hours=10)
+    pests = await _file(client, category="nuisibles")  # hygiene; left waiting: overdue by week 3
+    clock.now += timedelta(days=1)
+    permit = await _file(client, category="permis")  # urbanism; taken in week 3: in progress, on time
+    clock.now = week3 + timedelta(minutes=30)  # Monday 00:30 in Paris, still Sunday in UTC: week 3, not week 2
+    late_night = await _file(client, category="nuisibles")
+    clock.now = week3 + timedelta(hours=11)
+    await _ok(client, permit, people["r.alaoui"], action="take")
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for reference, rating in ((pests, 5), (permit, 2), (late_night, 5)):
+                await connection.execute(text("UPDATE requests SET satisfaction = :rating WHERE reference = :ref"),
+                                         {"rating": rating, "ref": reference})  # fmt: skip
+    finally:
+        await engine.dispose()
+    period = {"from": week1.isoformat(), "to": week4.isoformat()}
+
+    async def board(who: str, **query: str) -> dict[str, Any]:
+        response = await client.get("/complaints/dashboard", params=query or period, headers=people[who])
+        assert response.status_code == 200, response.text
+        shown: dict[str, Any] = response.json()
+        return shown
+
+    mayor = await board("maire")
+    assert mayor["total"] == 3 and mayor["overdue"] == 1
+    assert [(week["week"], week["received"], week["overdue"]) for week in mayor["weekly"]] == [
+        ("2031-03-03", 2, 1), ("2031-03-10", 0, 0), ("2031-03-17", 1, 0)]  # fmt: skip
+    assert [(item["rating"], item["count"]) for item in mayor["satisfaction_distribution"]] == [
+        (1, 0), (2, 1), (3, 0), (4, 0), (5, 2)]  # fmt: skip
+    deputy = await board("adjoint.proprete")  # the technical services only: no urbanism
+    assert [(week["received"], week["overdue"]) for week in deputy["weekly"]] == [(1, 1), (0, 0), (1, 0)]
+    assert [item["count"] for item in deputy["satisfaction_distribution"]] == [0, 0, 0, 0, 2]
+    quiet = await board("maire", **{"from": week4.isoformat(), "to": (week4 + timedelta(days=3)).isoformat()})
+    assert quiet["total"] == 0 and quiet["weekly"] == [{"week": "2031-03-24", "received": 0, "overdue": 0}]
+    assert [item["count"] for item in quiet["satisfaction_distribution"]] == [0, 0, 0, 0, 0]

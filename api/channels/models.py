@@ -67,7 +67,7 @@ class CitizenNotification(Base):
     next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     message_id: Mapped[str] = mapped_column(String(256), default="")  # e-mail and SMS: the same on every try
-    # migration 0024: a given-up notification asked again by staff; its budget of tries counts from then
+    # migration 0022: a given-up notification asked again by staff; its budget of tries counts from then
     requeued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     requeued_by: Mapped[str] = mapped_column(String(128), default="")
 

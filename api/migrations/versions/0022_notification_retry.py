@@ -2,7 +2,7 @@
 when and by whom. The 48-hour budget of tries (api.channels.backoff) then counts from `requeued_at`, not from
 `at`: `at` stays when the notification was first queued, which is also the Date every try of an e-mail carries.
 
-Revision ID: 0024
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-11-30
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
+revision = "0022"
 down_revision = "0021"
 branch_labels = None
 depends_on = None

@@ -7,6 +7,12 @@ edge's WSS and JSON-RPC, one headless Chromium page. The page answers a queued F
 box A: ICE and DTLS pass through Kamailio untouched), then box A is killed and the next caller, placed at once,
 is answered in the same page from box B. The failover time (kill -9 to the page ringing with box B's call) and
 the page's figures are printed.
+
+Before the kill, the first call also crosses the edge twice more: the page blind-transfers it (the softphone's
+transfer button: an in-dialog REFER over the WebSocket, through Kamailio's record-route to box A) to a second
+seat, a second page registered to the edge; box A dials that seat through Kamailio, the second page rings, answers
+and is bridged with the caller (box A's AMI: BlindTransfer, BridgeEnter), and the first page is free again. The
+transfer click to the second page ringing is printed.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from tests.support.poll import eventually
 from tests.support.ports import free_media_port, free_port
 
 SEAT = "agent1002"  # a seat with a token in staff_database (tests/conftest.py SEATS)
+OTHER = "agent1001"  # the blind transfer's target, the second page
 KEYS = ((2.0, "3"), (3.2, "1"))  # French, then request type 1: joins q-fr about 4.5 s after answer
 FAILOVER_BUDGET_S = 20.0  # INVITE timeout 2 s, then the IVR (about 4.5 s) and the queue ringing the page
 
@@ -74,10 +81,62 @@ async def answer_and_hang_up(page: Page, box: Box, number: str) -> float:
     return float(metrics["mediaConnectedAt"] - metrics["answerClickedAt"])
 
 
-def registration(directory: Path) -> str:
+async def blind_transfer(page: Page, other: Page, box: Box, number: str) -> tuple[float, float]:
+    """Answer the ringing page, see its media connect, blind-transfer the caller to `OTHER` (the second page) with
+    the softphone's button, see the second page ring, answer and be bridged with the caller on `box`, the first
+    page free; the second page hangs up. The answer-to-media and transfer-click-to-ringing milliseconds."""
+    assert await page.evaluate(f"{PHONE}.caller.number") == number
+    await click(page, ".sp-answer")
+    await page.wait_for(
+        f"{PHONE}.state === 'in-call' && {PHONE}.metrics.mediaConnectedAt !== null",
+        timeout_s=10,
+        what="the call answered and its media connected",
+    )
+    await box.ami.wait_for(
+        lambda e: e.get("Event") == "AgentConnect" and e.get("MemberName") == SEAT and e.get("CallerIDNum") == number,
+        timeout_s=5,
+        what=f"box {box.name} connecting the caller to {SEAT}",
+    )
+    metrics = await page.evaluate(f"{PHONE}.metrics")
+    await page.evaluate(f"document.querySelector('#softphone [name=target]').value = '{OTHER}'")
+    clicked_at = await page.evaluate(
+        "(() => { const at = performance.timeOrigin + performance.now();"
+        " document.querySelector('#softphone .sp-blind').click(); return at; })()"
+    )
+    await phone_reaches(other, "ringing", timeout_s=10, what=f"{OTHER} rung through the edge by the blind transfer")
+    rung_at = await other.evaluate(f"performance.timeOrigin + {PHONE}.metrics.ringingAt")
+    assert await other.evaluate(f"{PHONE}.caller.number") == number
+    blind = await box.ami.wait_for(
+        lambda e: e.get("Event") == "BlindTransfer", timeout_s=5, what=f"box {box.name}'s BlindTransfer"
+    )
+    assert (blind["Result"], blind["Extension"]) == ("Success", OTHER.removeprefix("agent")), blind
+    assert blind["TransfererChannel"].startswith(f"PJSIP/{SEAT}-"), blind
+    await phone_reaches(page, "registered", timeout_s=10, what=f"{SEAT} free after transferring")
+    await click(other, ".sp-answer")
+    await other.wait_for(
+        f"{PHONE}.state === 'in-call' && {PHONE}.metrics.mediaConnectedAt !== null",
+        timeout_s=10,
+        what=f"{OTHER} on the call, its media connected",
+    )
+
+    def bridged() -> bool:
+        entered = [e for e in box.ami.events if e.get("Event") == "BridgeEnter"]
+        others = {e["BridgeUniqueid"] for e in entered if e.get("Channel", "").startswith(f"PJSIP/{OTHER}-")}
+        return any(
+            e["BridgeUniqueid"] in others and e.get("CallerIDNum") == number and "/agent" not in e.get("Channel", "")
+            for e in entered
+        )
+
+    await eventually(bridged, timeout_s=5, what=f"box {box.name} bridging the caller with {OTHER}")
+    await click(other, ".sp-hangup")
+    await phone_reaches(other, "registered", timeout_s=5, what=f"{OTHER} ready again after hanging up")
+    return float(metrics["mediaConnectedAt"] - metrics["answerClickedAt"]), float(rung_at - clicked_at)
+
+
+def registration(directory: Path, seat: str = SEAT) -> str:
     """The seat's registration as Kamailio's registrar holds it (`kamcmd ul.lookup`): contact, Call-ID, CSeq."""
     completed = subprocess.run(
-        ["kamcmd", "-s", f"unix:{directory / 'kamailio_ctl'}", "ul.lookup", "location", SEAT],
+        ["kamcmd", "-s", f"unix:{directory / 'kamailio_ctl'}", "ul.lookup", "location", seat],
         capture_output=True, text=True, timeout=5,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -115,20 +174,24 @@ async def test_a_browser_seat_registered_to_the_edge_answers_on_the_standby_with
         )
         browser = await stack.enter_async_context(launch(webrtc=True))
 
-        page = await browser.new_page()
+        page, other = await browser.new_page(), await browser.new_page()
         await open_agent_page(page, api.url, staff_database.tokens[SEAT])
-        await phone_reaches(page, "registered", timeout_s=15, what="registered over the edge's WSS")
+        await open_agent_page(other, api.url, staff_database.tokens[OTHER])
+        for each in (page, other):
+            await phone_reaches(each, "registered", timeout_s=15, what="registered over the edge's WSS")
         assert (await agent.get(f"/agents/{SEAT}/softphone")).json()["wss_url"] == edge.wss_url
         registered = registration(tmp_path / "edge")
         assert "transport=ws" in registered and "Received: sip:127.0.0.1:" in registered, registered
+        assert "transport=ws" in registration(tmp_path / "edge", OTHER)  # the transfer's target is the edge's too
         await page.evaluate("window.__sameDocument = true")  # gone if the page reloaded
         response = await agent.post(f"/agents/{SEAT}/login", json={"skills": {"fr": "native"}})
         assert response.status_code == 200, response.text
 
-        # Box A serves: the page answers a queued call (Asterisk A -> Kamailio -> the page's WebSocket).
+        # Box A serves: the page answers a queued call (Asterisk A -> Kamailio -> the page's WebSocket) and
+        # blind-transfers it to the second page (REFER over the WebSocket, box A dialling the seat through the edge).
         first = asyncio.create_task(call(proxy, "+33600000011", tmp_path))
         await phone_reaches(page, "ringing", timeout_s=20, what="the page rung by box A")
-        media_a_ms = await answer_and_hang_up(page, box_a, "+33600000011")
+        media_a_ms, transfer_ms = await blind_transfer(page, other, box_a, "+33600000011")
         assert (await first).ok
 
         # kill -9 box A; the next caller arrives at once and is served by box B, ringing the same page.
@@ -146,7 +209,7 @@ async def test_a_browser_seat_registered_to_the_edge_answers_on_the_standby_with
         print(
             f"\nedge softphone: kill -9 of box A -> the page ringing with box B's call {failover_s:.2f} s "
             f"(INVITE timeout, IVR, queue); answer->media {media_a_ms:.0f} ms on A, {media_b_ms:.0f} ms on B; "
-            "one registration, no reload"
+            f"one registration, no reload; blind transfer click -> the second page ringing {transfer_ms:.0f} ms"
         )
         await eventually(
             lambda: _serving(api.client, staff_database, box_b.ami_address), timeout_s=10, what="the API on box B"

@@ -1,12 +1,13 @@
 """A browser seat behind the SIP edge (issue 20): the agent page's softphone registers over Kamailio's WSS, not a
 box's; both Asterisk boxes (browser seats: webrtc = yes) reach it through Kamailio's registrar, so after `kill -9`
-of the active box the standby rings the same page, which never reloads nor registers again.
+of the active box the standby rings the same page, which never reloads nor registers again. A browser seat's
+blind transfer to another browser seat crosses the edge too.
 
 Two sandbox boxes (tests/support/edge.py), one FastAGI server, Kamailio, the API linked to both boxes and told the
-edge's WSS and JSON-RPC, one headless Chromium page. The page answers a queued French call from box A (media to
-box A: ICE and DTLS pass through Kamailio untouched), then box A is killed and the next caller, placed at once,
-is answered in the same page from box B. The failover time (kill -9 to the page ringing with box B's call) and
-the page's figures are printed.
+edge's WSS and JSON-RPC, one headless Chromium with two agent pages. The page answers a queued French call from
+box A (media to box A: ICE and DTLS pass through Kamailio untouched), then box A is killed and the next caller,
+placed at once, is answered in the same page from box B. The failover time (kill -9 to the page ringing with box
+B's call) and the page's figures are printed.
 
 Before the kill, the first call also crosses the edge twice more: the page blind-transfers it (the softphone's
 transfer button: an in-dialog REFER over the WebSocket, through Kamailio's record-route to box A) to a second
@@ -144,7 +145,7 @@ def registration(directory: Path, seat: str = SEAT) -> str:
     return "\n".join(line for line in lines if line.startswith(("Address:", "Call-ID:", "CSeq:", "Received:")))
 
 
-async def test_a_browser_seat_registered_to_the_edge_answers_on_the_standby_without_registering_again(
+async def test_a_browser_seat_on_the_edge_transfers_blind_to_another_and_answers_on_the_standby_without_registering(
     tmp_path: Path, staff_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     agi_port = free_port(socket.SOCK_STREAM)

@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse
 
 from api.call_back import callback_number, originate_call_back
 from api.channels import notify_desk
-from api.channels.notify import acknowledge, notifications_of, notify_transition
+from api.channels.notify import Outbox, notifications_of
 from api.crud import rate_limits, requests
 from api.deps import (
     AgiWriterDep,
@@ -133,8 +133,9 @@ async def open_from_portal(
     if wait_s is not None:
         raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
     check_request_choice(config, body.request_type, body.category)
-    opened = await requests.open_from_portal(session, config=config, portal_in=body, now=now)
-    await acknowledge(session, notifier=notifier, request=opened, now=now)  # issue 17 B
+    outbox = Outbox(notifier)  # issue 17 B: acknowledged in the opening's transaction, tried after it
+    opened = await requests.open_from_portal(session, config=config, portal_in=body, now=now, outbox=outbox)
+    await outbox.deliver(session, now=now)
     return _created(opened)
 
 
@@ -199,14 +200,13 @@ async def change_status(
 ) -> RequestPublic:
     """Move a request along new -> in progress -> answered -> closed (recorded in its history); 409 in the workflow."""
     found = await _found(session, reference, scope)
-    old = found.status
+    outbox = Outbox(notifier)  # issue 17 B: the citizen is told, recorded in the change's transaction
     try:
-        changed = await requests.change_status(session, request=found, status_in=body, actor=principal.name, now=now)
+        changed = await requests.change_status(session, request=found, status_in=body, actor=principal.name,
+                                               now=now, outbox=outbox)  # fmt: skip
     except requests.TransitionError as error:
         raise HTTPException(409, str(error)) from error
-    await notify_transition(
-        session, notifier=notifier, request=changed, old=old, new=changed.status, comment=body.note, now=now
-    )  # fmt: skip  issue 17 B: the citizen is told
+    await outbox.deliver(session, now=now)
     return _public(changed, now=now)
 
 

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from api.channels.notify import Notifier, transition_hook
+from api.channels.notify import Notifier, transition_recorder
 from api.channels.outbound import SmtpSender
 from api.complaints import TransitionEvent
 from api.db import make_engine
@@ -91,7 +91,7 @@ async def city(
 ) -> AsyncIterator[None]:
     clock.now = MONDAY
     config = _config(CITYHALL, tmp_path, heard)
-    config.on_transition.append(transition_hook(app.state.sessions, app.state.notifier))  # as api.deps wires it
+    config.record_transition.append(transition_recorder(app.state.sessions, app.state.notifier))  # as api.deps wires it
     app.state.request_config = config
     yield
 

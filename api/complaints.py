@@ -27,7 +27,7 @@ Rules:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -86,7 +86,7 @@ async def record_hooks(
     return later
 
 
-async def run_hooks(hooks: list[TransitionHook], event: TransitionEvent, later: list[AfterCommit] = []) -> None:  # noqa: B006
+async def run_hooks(hooks: list[TransitionHook], event: TransitionEvent, later: Sequence[AfterCommit] = ()) -> None:
     """After the commit: the recorders' steps, then the observers; each failure logged, the transition stands."""
     for step in later:
         try:

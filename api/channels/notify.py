@@ -32,6 +32,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -236,7 +237,8 @@ async def try_now(session: AsyncSession, *, notifier: Notifier, notification_id:
         return claimed is not None
     except Exception:  # the database away: the row is committed pending, the worker tries it
         log.exception("trying notification %s at once failed; the worker retries it", notification_id)
-        await session.rollback()
+        with contextlib.suppress(Exception):  # a connection already gone has nothing to roll back
+            await session.rollback()
         return False
 
 

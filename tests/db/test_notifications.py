@@ -8,17 +8,15 @@ dying just after that commit leaves it pending for the worker, which delivers it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, UOWTransaction
 
 from api.channels.models import CitizenNotification
 from api.channels.notify import Notifier, deliver_due, run_worker
@@ -31,6 +29,7 @@ from api.security.tokens import Role
 from tests.db.conftest import FixedClock
 from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import empty_tables
+from tests.support.dying import Died, dying_at
 from tests.support.mail import capturing_smtp
 from tests.support.poll import eventually
 from tests.support.ports import free_port
@@ -156,30 +155,8 @@ async def test_a_notification_left_pending_by_a_dead_process_is_sent_by_the_work
     assert sms.sent[1:] == [("+212600000001", "Votre demande ...")]
 
 
-class Died(Exception):
-    """The API process dying at a given point (the route never goes on)."""
-
-
-@contextmanager
-def failing(moment: str, *, action: str) -> Iterator[None]:
-    """Every session's commit of a change that writes a history row of `action` fails: "before_commit" (the
-    database refuses it: nothing is written) or "after_commit" (written, then the process dies before going on)."""
-
-    def mark(session: Session, _context: UOWTransaction) -> None:
-        if any(isinstance(row, RequestEvent) and row.action == action for row in session.new):
-            session.info["doomed"] = True
-
-    def die(session: Session) -> None:
-        if session.info.pop("doomed", False):
-            raise Died(moment)
-
-    event.listen(Session, "after_flush", mark)
-    event.listen(Session, moment, die)
-    try:
-        yield
-    finally:
-        event.remove(Session, moment, die)
-        event.remove(Session, "after_flush", mark)
+def history_of(action: str) -> Callable[[object], bool]:
+    return lambda row: isinstance(row, RequestEvent) and row.action == action
 
 
 async def _status_of(sessions: async_sessionmaker[AsyncSession], reference: str) -> str | None:
@@ -192,7 +169,7 @@ async def test_a_status_change_whose_commit_fails_leaves_no_notification(
 ) -> None:
     created = await client.post("/portal/requests", json=FORM)
     reference = created.json()["reference"]
-    with failing("before_commit", action="status"), pytest.raises(Died):
+    with dying_at("before_commit", writes=history_of("status")), pytest.raises(Died):
         await client.post(f"/requests/{reference}/status", json={"status": "in_progress"},
                           headers=auth[Role.SUPERVISOR])  # fmt: skip
     assert await _status_of(city.state.sessions, reference) == "new"
@@ -206,7 +183,8 @@ async def test_a_process_dying_just_after_a_change_leaves_its_notification_to_th
 ) -> None:  # fmt: skip
     sessions = city.state.sessions
     async with capturing_smtp(smtp_port) as (capture, _):  # the mail server up: only the dying loses a try
-        with failing("after_commit", action=action), pytest.raises(Died):  # the opening's commit, or the move's
+        # the process dies just after the opening's commit, or the move's
+        with dying_at("after_commit", writes=history_of(action)), pytest.raises(Died):
             created = await client.post("/portal/requests", json=FORM)
             reference = created.json()["reference"]
             await client.post(f"/requests/{reference}/status", json={"status": "in_progress"},

@@ -104,8 +104,9 @@ class IntakeHandler:
             request = await channels.open_from_mail(session, config=config, mail=outcome, stored=stored,
                                                     request_type=self.settings.mail_request_type, language=language,
                                                     now=now, outbox=outbox)  # fmt: skip
-            await outbox.deliver(session, now=now)
-            return f"250 OK: request {request.reference} opened"
+            reply = f"250 OK: request {request.reference} opened"
+            await outbox.deliver(session, now=now)  # after reading `request`: a failed try rolls its session back
+            return reply
 
 
 async def start_intake(handler: IntakeHandler, *, host: str, port: int, max_bytes: int) -> asyncio.Server:

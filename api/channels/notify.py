@@ -175,13 +175,6 @@ async def notifications_of(session: AsyncSession, *, request_id: int) -> list[Ci
     return list((await session.scalars(query.order_by(CitizenNotification.id))).all())
 
 
-async def record_acknowledgement(
-    session: AsyncSession, *, notifier: Notifier, request: RequestRow, now: datetime
-) -> CitizenNotification | None:
-    """The acknowledgement of a request just opened, added to the opening's transaction (not committed)."""
-    return await record(session, notifier=notifier, request=request, kind="received", comment="", now=now)
-
-
 async def record_transition(
     session: AsyncSession,
     *,
@@ -251,7 +244,9 @@ class Outbox:
     recorded: list[int] = field(default_factory=list)
 
     async def acknowledge(self, session: AsyncSession, *, request: RequestRow, now: datetime) -> None:
-        self._keep(await record_acknowledgement(session, notifier=self.notifier, request=request, now=now))
+        """The acknowledgement of a request just opened."""
+        self._keep(await record(session, notifier=self.notifier, request=request, kind="received", comment="",
+                                now=now))  # fmt: skip
 
     async def transition(
         self, session: AsyncSession, *, request: RequestRow, old: str, new: str, comment: str, now: datetime

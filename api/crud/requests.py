@@ -41,11 +41,11 @@ from api.schemas.requests import (
     VoicemailRequestCreate,
 )
 from api.security.access import RequestScope
+from callcenter.records import Outcome, Route
+from callcenter.requests import RequestStatus
 
 if TYPE_CHECKING:
     from api.channels.notify import Outbox
-from callcenter.records import Outcome, Route
-from callcenter.requests import RequestStatus
 
 REFERENCE_ATTEMPTS = 8
 # The channel a request came through, when its opener did not say (issue 17 B; api.channels).

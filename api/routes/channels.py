@@ -113,8 +113,9 @@ async def open_from_form(
     outbox = Outbox(notifier)  # the acknowledgement, recorded in the opening's transaction
     opened = await channels.open_with_files(session, config=config, request_in=request_in, files=checked,
                                             origin="web", now=now, outbox=outbox)  # fmt: skip
-    await outbox.deliver(session, now=now)
-    return RequestCreated(reference=opened.reference, due_at=opened.due_at)
+    created = RequestCreated(reference=opened.reference, due_at=opened.due_at)
+    await outbox.deliver(session, now=now)  # after reading `opened`: a failed try rolls its session back
+    return created
 
 
 @router.post("/requests/paper", status_code=status.HTTP_201_CREATED)
@@ -135,8 +136,9 @@ async def open_from_paper(
     outbox = Outbox(notifier)  # the acknowledgement, recorded in the opening's transaction
     opened = await channels.open_with_files(session, config=config, request_in=request_in, files=checked,
                                             origin="paper", now=now, outbox=outbox)  # fmt: skip
-    await outbox.deliver(session, now=now)
-    return RequestCreated(reference=opened.reference, due_at=opened.due_at)
+    created = RequestCreated(reference=opened.reference, due_at=opened.due_at)
+    await outbox.deliver(session, now=now)  # after reading `opened`: a failed try rolls its session back
+    return created
 
 
 async def _visible(session: SessionDep, reference: str, scope: RequestScopeDep) -> int:

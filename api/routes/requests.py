@@ -135,8 +135,9 @@ async def open_from_portal(
     check_request_choice(config, body.request_type, body.category)
     outbox = Outbox(notifier)  # issue 17 B: acknowledged in the opening's transaction, tried after it
     opened = await requests.open_from_portal(session, config=config, portal_in=body, now=now, outbox=outbox)
+    created = _created(opened)  # read before the try, which may roll its own failure back
     await outbox.deliver(session, now=now)
-    return _created(opened)
+    return created
 
 
 @router.get("/requests")
@@ -206,8 +207,9 @@ async def change_status(
                                                now=now, outbox=outbox)  # fmt: skip
     except requests.TransitionError as error:
         raise HTTPException(409, str(error)) from error
+    public = _public(changed, now=now)  # read before the try, which may roll its own failure back
     await outbox.deliver(session, now=now)
-    return _public(changed, now=now)
+    return public
 
 
 @router.post("/requests/{reference}/notes", status_code=status.HTTP_201_CREATED)

@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels.models import CitizenNotification
 from api.channels.notify import Notifier, deliver_due, transition_recorder
@@ -264,12 +265,25 @@ async def _told(app: FastAPI, reference: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.usefixtures("city")
-async def test_a_transition_and_its_notification_are_committed_together(
+async def test_a_transition_and_its_notification_are_committed_together_or_not_at_all(
     app: FastAPI, client: httpx.AsyncClient, people: dict[str, dict[str, str]], mailbox: Capture,
     heard: list[TransitionEvent],
 ) -> None:  # fmt: skip
     reference = await _file(client)  # routed to hygiene at once; the acknowledgement sent
     assert await _told(app, reference) == [("received", "sent")]
+    recorders = app.state.request_config.record_transition
+
+    async def unrecordable(session: AsyncSession, event: TransitionEvent) -> None:
+        raise RuntimeError("the notification cannot be recorded")
+
+    recorders.insert(0, unrecordable)  # recording fails: the transition fails with it, nothing written
+    try:
+        with pytest.raises(RuntimeError, match="cannot be recorded"):
+            await _move(client, reference, people["b.lahlou"], action="take")
+    finally:
+        recorders.remove(unrecordable)
+    detail = (await client.get(f"/complaints/{reference}", headers=people["b.lahlou"])).json()
+    assert (detail["stage"], len(detail["history"])) == ("assigned", 1)
     with dying_at("before_commit", writes=_took), pytest.raises(Died):  # the database refuses the commit
         await _move(client, reference, people["b.lahlou"], action="take")
     detail = (await client.get(f"/complaints/{reference}", headers=people["b.lahlou"])).json()

@@ -15,18 +15,24 @@ Rules:
   configuration by their username; officials and agents hold no workflow right.
 - IVR_DEMO=1 also gives the configured workflow people demo accounts (demo_workflow_users): a desk account
   "accueil", every department member as an officer and every official, so a demo can walk a complaint through.
-- `on_transition` hooks (RequestConfig.on_transition) run after every committed transition, the entry into the
-  workflow included, in order; one that fails is logged and the others still run: a notification never undoes
-  or blocks a transition.
+- Two kinds of hooks see every transition, the entry into the workflow included, in order. Recorders
+  (RequestConfig.record_transition: the citizen's notifications) run inside the transition's transaction,
+  before its commit: what they write is committed with the transition or not at all, and one that fails fails
+  the transition (it rolls back; a transition that would tell nobody is what they exist to prevent). Each may
+  return a step to run after the commit (the notification's first try). Those steps and the `on_transition`
+  hooks (observers) run after the commit; one that fails is logged and the others still run: a delivery never
+  undoes or blocks a transition.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import RequestRow
 from api.schemas.users import UiLanguage, UserCreate
@@ -62,10 +68,31 @@ class TransitionEvent:
     at: datetime
 
 
-TransitionHook = Callable[[TransitionEvent], Awaitable[None]]
+TransitionHook = Callable[[TransitionEvent], Awaitable[None]]  # after the commit
+AfterCommit = Callable[[], Awaitable[None]]  # what a recorder leaves to do once the transaction is committed
+# Inside the transition's transaction, before its commit (see the rules).
+TransitionRecorder = Callable[[AsyncSession, TransitionEvent], Awaitable[AfterCommit | None]]
 
 
-async def run_hooks(hooks: list[TransitionHook], event: TransitionEvent) -> None:
+async def record_hooks(
+    recorders: list[TransitionRecorder], session: AsyncSession, event: TransitionEvent
+) -> list[AfterCommit]:
+    """The recorders run in the transition's transaction; their failure is the transition's (not caught)."""
+    later = []
+    for recorder in recorders:
+        step = await recorder(session, event)
+        if step is not None:
+            later.append(step)
+    return later
+
+
+async def run_hooks(hooks: list[TransitionHook], event: TransitionEvent, later: Sequence[AfterCommit] = ()) -> None:
+    """After the commit: the recorders' steps, then the observers; each failure logged, the transition stands."""
+    for step in later:
+        try:
+            await step()
+        except Exception:
+            log.exception("after-commit step %r failed for request %s", step, event.reference)
     for hook in hooks:
         try:
             await hook(event)
@@ -84,11 +111,11 @@ def event_of(
     )  # fmt: skip
 
 
-async def announce_entry(hooks: list[TransitionHook], request: RequestRow) -> None:
-    """The hooks told of a request entering the workflow (routed at once, or received at the desk)."""
+def entry_event(request: RequestRow) -> TransitionEvent:
+    """The event of a request entering the workflow (routed at once, or received at the desk)."""
     stage = Stage(request.stage or Stage.RECEIVED)
     action = Action.ROUTE if stage is Stage.ASSIGNED else None
-    await run_hooks(hooks, event_of(request, action, None, ROUTING, "", request.created_at))
+    return event_of(request, action, None, ROUTING, "", request.created_at)
 
 
 def actor_for(principal: Principal, complaints: Complaints) -> Actor:

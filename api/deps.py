@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.ami.service import LiveService
-from api.channels.notify import Notifier, notifier_for, transition_hook
+from api.channels.notify import Notifier, notifier_for, transition_recorder
 from api.channels.settings import ChannelSettings
 from api.complaints import offered_categories
 from api.config import ApiSettings
@@ -85,8 +85,9 @@ def base_request_config(request: Request) -> RequestConfig:
     config: RequestConfig | None = getattr(request.app.state, "request_config", None)
     if config is None:
         config = RequestConfig.from_environment(request.app.state.callcenter)
-        # the citizen told of each workflow step on their channel (issue 17: api.channels.notify)
-        config.on_transition.append(transition_hook(request.app.state.sessions, get_notifier(request)))
+        # the citizen told of each workflow step on their channel, recorded in the step's own transaction (issue 17:
+        # api.channels.notify)
+        config.record_transition.append(transition_recorder(request.app.state.sessions, get_notifier(request)))
         request.app.state.request_config = config
     return config
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.complaints import TransitionHook
+from api.complaints import TransitionHook, TransitionRecorder
 from callcenter.calendar import BusinessCalendar
 from callcenter.config import CallCenter
 from callcenter.loading import ConfigError, load_callcenter
@@ -62,10 +62,11 @@ class RequestConfig:
     portal_limit: int = 5  # portal requests per address per PORTAL_WINDOW
     service_lines: dict[str, str] = field(default_factory=dict)
     calendar: BusinessCalendar = field(init=False)
-    # The complaint workflow (api.complaints): each department's calendar, and the hooks run after every
-    # transition (the citizen's notifications plug in here).
+    # The complaint workflow (api.complaints): each department's calendar, the recorders run inside every
+    # transition's transaction (the citizen's notifications plug in here) and the hooks run after its commit.
     department_calendars: DepartmentCalendars = field(init=False)
     on_transition: list[TransitionHook] = field(default_factory=list)
+    record_transition: list[TransitionRecorder] = field(default_factory=list)
     _merged: dict[str, RequestConfig] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

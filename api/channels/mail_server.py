@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.channels.mail_intake import Automatic, MailLimits, Refused, read_mail
-from api.channels.notify import Notifier, acknowledge
+from api.channels.notify import Notifier, Outbox
 from api.channels.settings import ChannelSettings
 from api.crud import calendar_overrides, channels
 from api.request_config import RequestConfig
@@ -100,11 +100,13 @@ class IntakeHandler:
                 return f"250 OK: added to request {request.reference}"
             language = outcome.language if outcome.language in self.languages else self.languages[0]
             config = self.config.with_overrides(await calendar_overrides.in_force(session))  # deadlines count them
+            outbox = Outbox(self.notifier)  # the acknowledgement, recorded in the opening's transaction
             request = await channels.open_from_mail(session, config=config, mail=outcome, stored=stored,
                                                     request_type=self.settings.mail_request_type, language=language,
-                                                    now=now)  # fmt: skip
-            await acknowledge(session, notifier=self.notifier, request=request, now=now)
-            return f"250 OK: request {request.reference} opened"
+                                                    now=now, outbox=outbox)  # fmt: skip
+            reply = f"250 OK: request {request.reference} opened"
+            await outbox.deliver(session, now=now)  # after reading `request`: a failed try rolls its session back
+            return reply
 
 
 async def start_intake(handler: IntakeHandler, *, host: str, port: int, max_bytes: int) -> asyncio.Server:

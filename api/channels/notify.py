@@ -3,11 +3,17 @@ their language, on the channel they used (e-mail when they wrote from or left an
 their number), and on closing a satisfaction question with a link of its own.
 
 Rules:
-- `notify_transition(session, notifier=..., request=..., old=..., new=..., comment=..., now=...)` is the hook a
-  workflow transition calls after its change is committed; internal steps (an answer proposed, a request sent
-  back to the desk) are not the citizen's business and send nothing.
-- Nothing is lost when the mail server or the SMS gateway is away: a notification is first committed as
-  `pending` in citizen_notifications (its text, recipient and, for e-mail, its Message-ID), then tried at once; a
+- A notification is part of the change that causes it: an `Outbox` records it (`acknowledge`, `transition`) in the
+  change's own session and transaction, before its commit (api.crud.requests' openings and status changes; the
+  complaint workflow through `transition_recorder`, RequestConfig.record_transition), so the change and its
+  pending notification are committed together or not at all; a recording that fails fails the change (it rolls
+  back; the database away is the route's 503), since a change that tells nobody is what this prevents. Only the
+  first try runs after the commit (`Outbox.deliver`, `try_now`), and it is best effort: whatever it fails to
+  send, or a process dying before it, the worker sends. Internal steps (an answer proposed, a request sent back
+  to the desk) are not the citizen's business and record nothing. The sans-I/O parts (`recipient`,
+  `message_text`, `text_language`) stay pure.
+- Nothing is lost when the mail server or the SMS gateway is away: a notification is committed as `pending` in
+  citizen_notifications (its text, recipient and, for e-mail, its Message-ID), then tried at once; a
   failed try leaves it `failed` with the error and its next try (api.channels.backoff: 1, 5, 30 min, then hourly),
   and after 48 h `given_up`. Each API process runs `run_worker` (lifespan), which tries what is due; a try claims
   its row with SELECT ... FOR UPDATE SKIP LOCKED, so two processes never send the same notification. Every try of
@@ -15,12 +21,10 @@ Rules:
   the one resend is recognisably the same message. Every try of one SMS carries the same client reference
   (`sms_reference`, kept in the same column), which the gateway hands its provider as an idempotency key where
   the provider has one (api.channels.outbound says what happens where it has not). A failed mail server never
-  fails the transition.
+  fails the change: delivery happens after its commit.
 - Staff may ask a given-up notification again (api.channels.notify_desk, api.crud.notifications): it is pending
   once more, its tries counted afresh and its 48 hours counted from `requeued_at`; its text, recipient,
   Message-ID or client reference and Date stay those of the first try.
-- The window left: the workflow's hook and the status route record the notification in their own commit, just
-  after the transition's; a process dying between those two commits (only the database runs between them) loses it.
 - Texts exist in French, Arabic and English; another language gets the first of those the call center speaks.
 - The satisfaction link carries a random token of which only the SHA-256 is stored; one answer per request.
 """
@@ -28,6 +32,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -45,7 +50,7 @@ from api.channels.mail_intake import tagged_subject
 from api.channels.models import CitizenNotification, MailMessage, RequestSatisfaction
 from api.channels.outbound import LogOnlySms, MailSender, SmsGateway, SmtpSender, build_mail
 from api.channels.settings import ChannelSettings
-from api.complaints import TransitionEvent, TransitionHook
+from api.complaints import AfterCommit, TransitionEvent, TransitionRecorder
 from api.models import RequestRow
 
 log = logging.getLogger(__name__)
@@ -170,14 +175,7 @@ async def notifications_of(session: AsyncSession, *, request_id: int) -> list[Ci
     return list((await session.scalars(query.order_by(CitizenNotification.id))).all())
 
 
-async def acknowledge(
-    session: AsyncSession, *, notifier: Notifier, request: RequestRow, now: datetime
-) -> CitizenNotification | None:
-    """The acknowledgement of a request just opened."""
-    return await _send(session, notifier=notifier, request=request, kind="received", comment="", now=now)
-
-
-async def notify_transition(
+async def record_transition(
     session: AsyncSession,
     *,
     notifier: Notifier,
@@ -187,17 +185,19 @@ async def notify_transition(
     comment: str,
     now: datetime,
 ) -> CitizenNotification | None:
-    """Tell the citizen their request moved from `old` to `new` (nothing for internal steps)."""
+    """The notification of `request` moving from `old` to `new` (nothing for internal steps), added to the move's
+    transaction (not committed)."""
     if new == old or new in INTERNAL_STATUSES:
         return None
-    return await _send(session, notifier=notifier, request=request, kind=new, comment=comment, now=now)
+    return await record(session, notifier=notifier, request=request, kind=new, comment=comment, now=now)
 
 
-async def _send(
+async def record(
     session: AsyncSession, *, notifier: Notifier, request: RequestRow, kind: str, comment: str, now: datetime
 ) -> CitizenNotification | None:
-    """Record the notification as pending (committed: a process that dies now leaves it to the worker), then try it
-    once, at once."""
+    """The notification as a pending row (and, on closing, the satisfaction question) in the caller's transaction,
+    flushed so it has its id; None when the citizen left no way to reach them. The caller commits it with the
+    change that causes it; an error here is the change's (it rolls back)."""
     target = recipient(request)
     if target is None:
         return None
@@ -210,17 +210,59 @@ async def _send(
                               kind=kind, body=body, outcome="pending", error="", at=now, attempts=0,
                               next_try_at=now, message_id=message_id)  # fmt: skip
     session.add(row)
-    await session.commit()
-    claimed = await session.scalar(
-        select(CitizenNotification)
-        .where(CitizenNotification.id == row.id, CitizenNotification.outcome == "pending")
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    )  # another process's worker may have taken it already: then it is theirs
-    if claimed is not None:
-        await _attempt(session, notifier=notifier, row=claimed, now=now)
-    await session.commit()
+    await session.flush()
     return row
+
+
+async def try_now(session: AsyncSession, *, notifier: Notifier, notification_id: int, now: datetime) -> bool:
+    """One try, after its commit, of a notification recorded pending; False when it was no longer pending (another
+    process's worker took it). Best effort: any failure is logged and left to the worker, never raised."""
+    try:
+        claimed = await session.scalar(
+            select(CitizenNotification)
+            .where(CitizenNotification.id == notification_id, CitizenNotification.outcome == "pending")
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if claimed is not None:
+            await _attempt(session, notifier=notifier, row=claimed, now=now)
+        await session.commit()
+        return claimed is not None
+    except Exception:  # the database away: the row is committed pending, the worker tries it
+        log.exception("trying notification %s at once failed; the worker retries it", notification_id)
+        with contextlib.suppress(Exception):  # a connection already gone has nothing to roll back
+            await session.rollback()
+        return False
+
+
+@dataclass
+class Outbox:
+    """What one transaction tells the citizen: `acknowledge` and `transition` record notifications in it (before
+    its commit), `deliver` tries them once it is committed (see the rules)."""
+
+    notifier: Notifier
+    recorded: list[int] = field(default_factory=list)
+
+    async def acknowledge(self, session: AsyncSession, *, request: RequestRow, now: datetime) -> None:
+        """The acknowledgement of a request just opened."""
+        self._keep(await record(session, notifier=self.notifier, request=request, kind="received", comment="",
+                                now=now))  # fmt: skip
+
+    async def transition(
+        self, session: AsyncSession, *, request: RequestRow, old: str, new: str, comment: str, now: datetime
+    ) -> None:
+        self._keep(await record_transition(session, notifier=self.notifier, request=request, old=old, new=new,
+                                           comment=comment, now=now))  # fmt: skip
+
+    async def deliver(self, session: AsyncSession, *, now: datetime) -> None:
+        """Try what was recorded, once the transaction is committed (never raises; the worker retries)."""
+        recorded, self.recorded = self.recorded, []
+        for notification_id in recorded:
+            await try_now(session, notifier=self.notifier, notification_id=notification_id, now=now)
+
+    def _keep(self, row: CitizenNotification | None) -> None:
+        if row is not None:
+            self.recorded.append(row.id)
 
 
 async def deliver_due(
@@ -326,22 +368,32 @@ async def _satisfaction_link(session: AsyncSession, *, notifier: Notifier, reque
     return f"{notifier.portal_url.rstrip('/')}/ui/portal.html?ref={request.reference}&satisfaction={token}"
 
 
-def transition_hook(sessions: async_sessionmaker[AsyncSession], notifier: Notifier) -> TransitionHook:
-    """The complaint workflow's `on_transition` hook: the citizen told of each step that is theirs to know.
+def transition_recorder(sessions: async_sessionmaker[AsyncSession], notifier: Notifier) -> TransitionRecorder:
+    """The complaint workflow's recorder (RequestConfig.record_transition): the citizen's notification of each step
+    that is theirs to know, recorded in the transition's own transaction; the returned step tries it after the
+    commit, in a session of its own.
 
-    The entry into the workflow is not told here: the channel that took the request acknowledged it already.
-    The hook runs after the transition's commit, in a session of its own.
+    The entry into the workflow is not told here: the channel that took the request acknowledges it (an Outbox
+    given to the opening).
     """
 
-    async def notify(event: TransitionEvent) -> None:
+    async def record_in(session: AsyncSession, event: TransitionEvent) -> AfterCommit | None:
         if event.from_stage is None:
-            return
-        async with sessions() as session:
-            request = await session.get(RequestRow, event.request_id)
-            if request is None:
-                return
-            comment = event.comment or (event.answer if event.to_stage == "closed" else "")
-            await notify_transition(session, notifier=notifier, request=request, old=str(event.from_stage),
-                                    new=str(event.to_stage), comment=comment, now=event.at)  # fmt: skip
+            return None
+        request = await session.get(RequestRow, event.request_id)
+        if request is None:
+            return None
+        outbox = Outbox(notifier)
+        comment = event.comment or (event.answer if event.to_stage == "closed" else "")
+        await outbox.transition(session, request=request, old=str(event.from_stage), new=str(event.to_stage),
+                                comment=comment, now=event.at)  # fmt: skip
+        if not outbox.recorded:
+            return None
 
-    return notify
+        async def deliver() -> None:
+            async with sessions() as later:
+                await outbox.deliver(later, now=event.at)
+
+        return deliver
+
+    return record_in

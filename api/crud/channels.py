@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,9 @@ from api.schemas.channels import AttachmentPublic, PortalTracking
 from api.schemas.requests import RequestCreate
 from api.workflow_models import WorkflowEvent
 from callcenter.workflow import Stage
+
+if TYPE_CHECKING:
+    from api.channels.notify import Outbox
 
 
 async def store_inbound(
@@ -78,15 +82,17 @@ async def open_from_mail(
     request_type: int | None,
     language: str | None,
     now: datetime,
+    outbox: Outbox | None = None,
 ) -> RequestRow:
-    """The request of a new message, with its attachments; the stored message is linked to it."""
+    """The request of a new message, with its attachments; the stored message is linked to it (acknowledged in the
+    opening's transaction when given an outbox: api.crud.requests.open_request)."""
     description = "\n\n".join(part for part in (mail.subject, mail.text) if part)[:4000]
     request_in = RequestCreate(
         source="email", channel="email", request_type=request_type, created_at=now, created_by="email",
         origin_key=f"email:{mail.message_id}"[:160] if mail.message_id else None, language=language,
         contact=mail.sender, description=description,
     )  # fmt: skip
-    request = await open_request(session, config=config, request_in=request_in, now=now)
+    request = await open_request(session, config=config, request_in=request_in, now=now, outbox=outbox)
     await link_mail(session, stored=stored, request=request, outcome="request")
     if not await _has_attachments(session, request_id=request.id):  # a redelivery adds nothing twice
         add_attachments(session, request=request, files=mail.attachments, origin="email", actor="email", now=now)
@@ -202,9 +208,11 @@ async def open_with_files(
     files: Sequence[CheckedAttachment],
     origin: str,
     now: datetime,
+    outbox: Outbox | None = None,
 ) -> RequestRow:
-    """A request from the web form or the desk's paper mail, with its checked photos or scans."""
-    request = await open_request(session, config=config, request_in=request_in, now=now)
+    """A request from the web form or the desk's paper mail, with its checked photos or scans (acknowledged in the
+    opening's transaction when given an outbox)."""
+    request = await open_request(session, config=config, request_in=request_in, now=now, outbox=outbox)
     add_attachments(session, request=request, files=files, origin=origin, actor=request_in.created_by, now=now)
     await session.commit()
     return request

@@ -7,7 +7,8 @@ Rules:
 - The history (workflow_history) is append-only in PostgreSQL (migration 0014).
 - The request's status follows its stage (callcenter.workflow.STATUS_OF_STAGE), so the IVR and the portal
   tell the caller what the workflow says.
-- `on_transition` hooks run after the commit (api.complaints).
+- The recorders (RequestConfig.record_transition: the citizen's notifications) write in the transition's own
+  transaction, before its commit; `on_transition` hooks and the recorders' delivery run after it (api.complaints).
 - The dashboards' chart series are counted in SQL: weeks are Mondays in the call center's zone (as
   api.complaint_reports' trend), every week of the period and every rating 1-5 listed, zeros included; overdue
   means open (not a final stage) with its stage deadline passed at `now`, as api.complaint_reports.public says.
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, DateTime, and_, cast, func, literal, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.complaints import ROUTING, answer_due, event_of, run_hooks
+from api.complaints import ROUTING, answer_due, event_of, record_hooks, run_hooks
 from api.models import RequestRow
 from api.request_config import RequestConfig
 from api.workflow_models import WorkflowEvent
@@ -88,7 +89,8 @@ async def transition(
     category: str | None = None,
     district: str | None = None,
 ) -> Step:
-    """Decide and record one move (Refused when the core or the stage guard says no); then run the hooks."""
+    """Decide and record one move with what its recorders write, in one transaction (Refused when the core or the
+    stage guard says no; a recorder's error rolls it all back and is raised); then run the hooks."""
     complaints = config.callcenter.complaints
     if complaints is None or request.stage is None:
         raise Refused(RefusalKind.CONFLICT, "this request is not in the complaint workflow")
@@ -112,9 +114,16 @@ async def transition(
             to_stage=step.target.value, department=step.department, assignee=step.assignee, comment=step.comment,
         )
     )  # fmt: skip
+    await session.flush()
+    await session.refresh(request)  # the row as moved, read inside the transaction
+    event = event_of(request, step.action, step.source, step.actor, step.comment, now)
+    try:
+        later = await record_hooks(config.record_transition, session, event)
+    except Exception:
+        await session.rollback()
+        raise
     await session.commit()
-    await session.refresh(request)
-    await run_hooks(config.on_transition, event_of(request, step.action, step.source, step.actor, step.comment, now))
+    await run_hooks(config.on_transition, event, later)
     return step
 
 

@@ -5,6 +5,9 @@ Rules:
   asking for a reference and the call record arriving later, in either order and any number of times, make
   one request. One INSERT ... ON CONFLICT DO NOTHING per attempt; a clash on the random reference retries.
 - Every change writes a history row in the same transaction (who, when, from, to, note).
+- The citizen's notification of an opening or a status change is recorded in the change's own transaction when
+  the caller gives an `outbox` (api.channels.notify.Outbox): committed with the change or not at all; the
+  caller tries it after the commit (`outbox.deliver`). Likewise the workflow's recorders on entering it.
 - Archived requests are protected by the database (see models.py); its refusal surfaces as `ArchivedError`.
 - A request in the complaint workflow (`stage` set), or a correction of one, never changes status here: only
   api.crud.complaints' checked transitions move it (`UnderWorkflowError`). Notes and call-backs only add
@@ -15,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.complaints import announce_entry, enters_workflow, entry_values
+from api.complaints import enters_workflow, entry_event, entry_values, record_hooks, run_hooks
 from api.crud import complaints
 from api.models import RequestEvent, RequestRow
 from api.request_config import RequestConfig
@@ -39,6 +43,9 @@ from api.schemas.requests import (
 from api.security.access import RequestScope
 from callcenter.records import Outcome, Route
 from callcenter.requests import RequestStatus
+
+if TYPE_CHECKING:
+    from api.channels.notify import Outbox
 
 REFERENCE_ATTEMPTS = 8
 # The channel a request came through, when its opener did not say (issue 17 B; api.channels).
@@ -59,9 +66,11 @@ class UnderWorkflowError(TransitionError):
 
 
 async def open_request(
-    session: AsyncSession, *, config: RequestConfig, request_in: RequestCreate, now: datetime
-) -> RequestRow:
-    """Create the request (or find the one already made from the same origin) and commit."""
+    session: AsyncSession, *, config: RequestConfig, request_in: RequestCreate, now: datetime,
+    outbox: Outbox | None = None,
+) -> RequestRow:  # fmt: skip
+    """Create the request (or find the one already made from the same origin: no new acknowledgement) and commit,
+    with its acknowledgement when given an outbox."""
     kind = request_type_for(config.callcenter, request_in.request_type)
     for _attempt in range(REFERENCE_ATTEMPTS):
         values = request_in.model_dump(exclude={"request_type"}) | {
@@ -88,11 +97,19 @@ async def open_request(
                      to_status=RequestStatus.NEW.value, note=f"from {request_in.source}")  # fmt: skip
             if entering:
                 complaints.record_entry(session, request_id=inserted, values=values, now=now)
-            await session.commit()
             created = await session.get(RequestRow, inserted)
             assert created is not None
-            if entering:
-                await announce_entry(config.on_transition, created)
+            event = entry_event(created) if entering else None
+            try:
+                later = await record_hooks(config.record_transition, session, event) if event is not None else []
+                if outbox is not None:
+                    await outbox.acknowledge(session, request=created, now=now)
+            except Exception:
+                await session.rollback()
+                raise
+            await session.commit()
+            if event is not None:
+                await run_hooks(config.on_transition, event, later)
             return created
         if request_in.origin_key is not None:
             existing = await session.scalar(select(RequestRow).where(RequestRow.origin_key == request_in.origin_key))
@@ -167,11 +184,12 @@ async def open_from_disposition(
 
 
 async def open_from_portal(
-    session: AsyncSession, *, config: RequestConfig, portal_in: PortalRequestCreate, now: datetime
-) -> RequestRow:
-    """The request of the web portal's form."""
+    session: AsyncSession, *, config: RequestConfig, portal_in: PortalRequestCreate, now: datetime,
+    outbox: Outbox | None = None,
+) -> RequestRow:  # fmt: skip
+    """The request of the web portal's form (acknowledged in its transaction when given an outbox)."""
     request_in = RequestCreate(**portal_in.model_dump(), source="portal", created_at=now, created_by="portal")
-    return await open_request(session, config=config, request_in=request_in, now=now)
+    return await open_request(session, config=config, request_in=request_in, now=now, outbox=outbox)
 
 
 async def open_for_voicemail_records(
@@ -205,10 +223,12 @@ async def by_reference(session: AsyncSession, *, reference: str) -> RequestRow |
 
 
 async def change_status(
-    session: AsyncSession, *, request: RequestRow, status_in: StatusChange, actor: str, now: datetime
-) -> RequestRow:
+    session: AsyncSession, *, request: RequestRow, status_in: StatusChange, actor: str, now: datetime,
+    outbox: Outbox | None = None,
+) -> RequestRow:  # fmt: skip
     """The plain status move of a request outside the complaint workflow (`UnderWorkflowError` for one in it:
-    api.routes.requests says why it is refused rather than mapped)."""
+    api.routes.requests says why it is refused rather than mapped), with the citizen's notification in its
+    transaction when given an outbox."""
     target, note = status_in.status, status_in.note
     if request.stage is not None:
         raise UnderWorkflowError(
@@ -232,6 +252,13 @@ async def change_status(
         request.closed_at = now
     _history(session, request.id, at=now, actor=actor, action="status", from_status=current.value,
              to_status=target.value, note=note)  # fmt: skip
+    if outbox is not None:
+        try:
+            await outbox.transition(session, request=request, old=current.value, new=target.value, comment=note,
+                                    now=now)  # fmt: skip
+        except Exception:
+            await session.rollback()
+            raise
     await _commit(session)
     return request
 

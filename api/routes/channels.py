@@ -27,7 +27,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, s
 from fastapi.responses import Response
 
 from api.channels.attachments import MAX_ATTACHMENT_BYTES, AttachmentRefused, CheckedAttachment, check_attachment
-from api.channels.notify import acknowledge
+from api.channels.notify import Outbox
 from api.complaints import offered_categories
 from api.crud import channels, rate_limits, requests
 from api.deps import LetterDep, NotifierDep, NowDep, RequestConfigDep, SessionDep, StaffDep, check_request_choice
@@ -110,10 +110,12 @@ async def open_from_form(
     checked = await _checked(photos, allow_pdf=False)
     request_in = RequestCreate(**form.model_dump(exclude={"channel"}), channel=form.channel.value, source="portal",
                                created_at=now, created_by="portal")  # fmt: skip
+    outbox = Outbox(notifier)  # the acknowledgement, recorded in the opening's transaction
     opened = await channels.open_with_files(session, config=config, request_in=request_in, files=checked,
-                                            origin="web", now=now)  # fmt: skip
-    await acknowledge(session, notifier=notifier, request=opened, now=now)
-    return RequestCreated(reference=opened.reference, due_at=opened.due_at)
+                                            origin="web", now=now, outbox=outbox)  # fmt: skip
+    created = RequestCreated(reference=opened.reference, due_at=opened.due_at)
+    await outbox.deliver(session, now=now)  # after reading `opened`: a failed try rolls its session back
+    return created
 
 
 @router.post("/requests/paper", status_code=status.HTTP_201_CREATED)
@@ -131,10 +133,12 @@ async def open_from_paper(
     checked = await _checked(scans, allow_pdf=True)
     request_in = RequestCreate(**form.model_dump(), source="paper", channel="paper", created_at=now,
                                created_by=principal.name)  # fmt: skip
+    outbox = Outbox(notifier)  # the acknowledgement, recorded in the opening's transaction
     opened = await channels.open_with_files(session, config=config, request_in=request_in, files=checked,
-                                            origin="paper", now=now)  # fmt: skip
-    await acknowledge(session, notifier=notifier, request=opened, now=now)
-    return RequestCreated(reference=opened.reference, due_at=opened.due_at)
+                                            origin="paper", now=now, outbox=outbox)  # fmt: skip
+    created = RequestCreated(reference=opened.reference, due_at=opened.due_at)
+    await outbox.deliver(session, now=now)  # after reading `opened`: a failed try rolls its session back
+    return created
 
 
 async def _visible(session: SessionDep, reference: str, scope: RequestScopeDep) -> int:

@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse
 
 from api.call_back import callback_number, originate_call_back
 from api.channels import notify_desk
-from api.channels.notify import acknowledge, notifications_of, notify_transition
+from api.channels.notify import Outbox, notifications_of
 from api.crud import rate_limits, requests
 from api.deps import (
     AgiWriterDep,
@@ -133,9 +133,11 @@ async def open_from_portal(
     if wait_s is not None:
         raise HTTPException(429, "too many requests from this address; try again later", headers=retry_after(wait_s))
     check_request_choice(config, body.request_type, body.category)
-    opened = await requests.open_from_portal(session, config=config, portal_in=body, now=now)
-    await acknowledge(session, notifier=notifier, request=opened, now=now)  # issue 17 B
-    return _created(opened)
+    outbox = Outbox(notifier)  # issue 17 B: acknowledged in the opening's transaction, tried after it
+    opened = await requests.open_from_portal(session, config=config, portal_in=body, now=now, outbox=outbox)
+    created = _created(opened)  # read before the try, which may roll its own failure back
+    await outbox.deliver(session, now=now)
+    return created
 
 
 @router.get("/requests")
@@ -199,15 +201,15 @@ async def change_status(
 ) -> RequestPublic:
     """Move a request along new -> in progress -> answered -> closed (recorded in its history); 409 in the workflow."""
     found = await _found(session, reference, scope)
-    old = found.status
+    outbox = Outbox(notifier)  # issue 17 B: the citizen is told, recorded in the change's transaction
     try:
-        changed = await requests.change_status(session, request=found, status_in=body, actor=principal.name, now=now)
+        changed = await requests.change_status(session, request=found, status_in=body, actor=principal.name,
+                                               now=now, outbox=outbox)  # fmt: skip
     except requests.TransitionError as error:
         raise HTTPException(409, str(error)) from error
-    await notify_transition(
-        session, notifier=notifier, request=changed, old=old, new=changed.status, comment=body.note, now=now
-    )  # fmt: skip  issue 17 B: the citizen is told
-    return _public(changed, now=now)
+    public = _public(changed, now=now)  # read before the try, which may roll its own failure back
+    await outbox.deliver(session, now=now)
+    return public
 
 
 @router.post("/requests/{reference}/notes", status_code=status.HTTP_201_CREATED)

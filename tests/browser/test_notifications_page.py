@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from api.channels.notify import Notifier, deliver_due, transition_hook
+from api.channels.notify import Notifier, deliver_due, transition_recorder
 from api.channels.outbound import SmtpSender
 from api.request_config import RequestConfig
 from callcenter.loading import load_callcenter
@@ -41,7 +41,7 @@ async def api(staff_database: Database, tmp_path: Path, smtp_port: int) -> Async
         notifier = Notifier(mail_from="reclamations@commune.example", portal_url=served.url,
                             mail=SmtpSender("127.0.0.1", smtp_port, timeout_s=5), languages=("fr", "ar"))  # fmt: skip
         served.app.state.notifier = notifier
-        config.on_transition.append(transition_hook(served.app.state.sessions, notifier))  # as api.deps does
+        config.record_transition.append(transition_recorder(served.app.state.sessions, notifier))  # as api.deps does
         yield served
 
 

@@ -17,18 +17,23 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.channels.notify import Notifier, transition_hook
+from api.channels.models import CitizenNotification
+from api.channels.notify import Notifier, deliver_due, transition_recorder
 from api.channels.outbound import SmtpSender
 from api.complaints import TransitionEvent
 from api.db import make_engine
+from api.models import RequestRow
 from api.request_config import RequestConfig
 from api.security.tokens import Role
+from api.workflow_models import WorkflowEvent
 from callcenter.loading import load_callcenter
 from tests.db.conftest import FixedClock, bearer
 from tests.support.database import issue_tokens
+from tests.support.dying import Died, dying_at
 from tests.support.mail import Capture, capturing_smtp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +96,7 @@ async def city(
 ) -> AsyncIterator[None]:
     clock.now = MONDAY
     config = _config(CITYHALL, tmp_path, heard)
-    config.on_transition.append(transition_hook(app.state.sessions, app.state.notifier))  # as api.deps wires it
+    config.record_transition.append(transition_recorder(app.state.sessions, app.state.notifier))  # as api.deps wires it
     app.state.request_config = config
     yield
 
@@ -244,6 +249,57 @@ async def test_rights_are_refused_where_they_must_be(
     done = await _ok(client, other, auth[Role.SUPERVISOR], action="reject", comment="Hors compétence municipale")
     assert done["stage"] == "rejected"
     assert (await _move(client, other, auth[Role.ADMIN], action="reopen", comment="x")).status_code == 409
+
+
+def _took(row: object) -> bool:
+    return isinstance(row, WorkflowEvent) and row.action == "take"
+
+
+async def _told(app: FastAPI, reference: str) -> list[tuple[str, str]]:
+    async with app.state.sessions() as session:
+        rows = await session.scalars(
+            select(CitizenNotification).join(RequestRow, RequestRow.id == CitizenNotification.request_id)
+            .where(RequestRow.reference == reference).order_by(CitizenNotification.id)
+        )  # fmt: skip
+        return [(row.kind, row.outcome) for row in rows]
+
+
+@pytest.mark.usefixtures("city")
+async def test_a_transition_and_its_notification_are_committed_together_or_not_at_all(
+    app: FastAPI, client: httpx.AsyncClient, people: dict[str, dict[str, str]], mailbox: Capture,
+    heard: list[TransitionEvent],
+) -> None:  # fmt: skip
+    reference = await _file(client)  # routed to hygiene at once; the acknowledgement sent
+    assert await _told(app, reference) == [("received", "sent")]
+    recorders = app.state.request_config.record_transition
+
+    async def unrecordable(session: AsyncSession, event: TransitionEvent) -> None:
+        raise RuntimeError("the notification cannot be recorded")
+
+    recorders.insert(0, unrecordable)  # recording fails: the transition fails with it, nothing written
+    try:
+        with pytest.raises(RuntimeError, match="cannot be recorded"):
+            await _move(client, reference, people["b.lahlou"], action="take")
+    finally:
+        recorders.remove(unrecordable)
+    detail = (await client.get(f"/complaints/{reference}", headers=people["b.lahlou"])).json()
+    assert (detail["stage"], len(detail["history"])) == ("assigned", 1)
+    with dying_at("before_commit", writes=_took), pytest.raises(Died):  # the database refuses the commit
+        await _move(client, reference, people["b.lahlou"], action="take")
+    detail = (await client.get(f"/complaints/{reference}", headers=people["b.lahlou"])).json()
+    assert detail["stage"] == "assigned" and await _told(app, reference) == [("received", "sent")]
+    heard.clear()
+    with dying_at("after_commit", writes=_took), pytest.raises(Died):  # committed, then the process dies
+        await _move(client, reference, people["b.lahlou"], action="take")
+    detail = (await client.get(f"/complaints/{reference}", headers=people["b.lahlou"])).json()
+    assert detail["stage"] == "in_progress" and heard == []  # nothing after the commit ran
+    assert await _told(app, reference) == [("received", "sent"), ("in_progress", "pending")]
+    assert len(mailbox.messages) == 1
+    worker = app.state.sessions, app.state.notifier
+    assert await deliver_due(*worker, now=MONDAY + timedelta(days=1)) == 1
+    assert await deliver_due(*worker, now=MONDAY + timedelta(days=2)) == 0
+    assert await _told(app, reference) == [("received", "sent"), ("in_progress", "sent")]
+    assert len(mailbox.messages) == 2 and "en cours de traitement" in mailbox.messages[1].get_content()
 
 
 async def test_the_history_is_append_only_in_postgresql(database_url: str) -> None:

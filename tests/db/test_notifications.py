@@ -1,12 +1,14 @@
 """Durable citizen notifications (api.channels.notify) on a real PostgreSQL with a real SMTP server on loopback:
 the mail server down during a request's changes never fails them and loses nothing; back up, the retry worker
 delivers each notification exactly once with its first Message-ID, even with two API processes on one database;
-a notification failing for 48 hours is given up; one a dead process left pending is sent by the worker loop."""
+a notification failing for 48 hours is given up; one a dead process left pending is sent by the worker loop. A
+notification is committed with the change that causes it: a change whose commit fails leaves none, and a process
+dying just after that commit leaves it pending for the worker, which delivers it once."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,11 +23,13 @@ from api.channels.notify import Notifier, deliver_due, run_worker
 from api.channels.outbound import SmtpSender
 from api.config import ApiSettings
 from api.main import create_app
+from api.models import RequestEvent, RequestRow
 from api.request_config import RequestConfig
 from api.security.tokens import Role
 from tests.db.conftest import FixedClock
 from tests.support.callcenters import request_desk_callcenter
 from tests.support.database import empty_tables
+from tests.support.dying import Died, dying_at
 from tests.support.mail import capturing_smtp
 from tests.support.poll import eventually
 from tests.support.ports import free_port
@@ -149,3 +153,59 @@ async def test_a_notification_left_pending_by_a_dead_process_is_sent_by_the_work
         await asyncio.gather(worker, return_exceptions=True)
     assert told == [("sent", 1, clock.now)] * 2
     assert sms.sent[1:] == [("+212600000001", "Votre demande ...")]
+
+
+def history_of(action: str) -> Callable[[object], bool]:
+    return lambda row: isinstance(row, RequestEvent) and row.action == action
+
+
+async def _status_of(sessions: async_sessionmaker[AsyncSession], reference: str) -> str | None:
+    async with sessions() as session:
+        return await session.scalar(select(RequestRow.status).where(RequestRow.reference == reference))
+
+
+async def test_a_status_change_whose_commit_fails_leaves_no_notification(
+    city: FastAPI, client: httpx.AsyncClient, auth: dict[Role, dict[str, str]]
+) -> None:
+    created = await client.post("/portal/requests", json=FORM)
+    reference = created.json()["reference"]
+    with dying_at("before_commit", writes=history_of("status")), pytest.raises(Died):
+        await client.post(f"/requests/{reference}/status", json={"status": "in_progress"},
+                          headers=auth[Role.SUPERVISOR])  # fmt: skip
+    assert await _status_of(city.state.sessions, reference) == "new"
+    assert [row.kind for row in await notifications(city.state.sessions)] == ["received"]
+
+
+@pytest.mark.parametrize("action", ["created", "status"])
+async def test_a_process_dying_just_after_a_change_leaves_its_notification_to_the_worker(
+    city: FastAPI, client: httpx.AsyncClient, auth: dict[Role, dict[str, str]], clock: FixedClock, smtp_port: int,
+    action: str,
+) -> None:  # fmt: skip
+    sessions = city.state.sessions
+    async with capturing_smtp(smtp_port) as (capture, _):  # the mail server up: only the dying loses a try
+        # the process dies just after the opening's commit, or the move's
+        with dying_at("after_commit", writes=history_of(action)), pytest.raises(Died):
+            created = await client.post("/portal/requests", json=FORM)
+            reference = created.json()["reference"]
+            await client.post(f"/requests/{reference}/status", json={"status": "in_progress"},
+                              headers=auth[Role.SUPERVISOR])  # fmt: skip
+        kind = "received" if action == "created" else "in_progress"
+        stored = await notifications(sessions)
+        assert [(row.kind, row.outcome, row.attempts) for row in stored][-1] == (kind, "pending", 0)
+        assert all(message["Message-ID"] != stored[-1].message_id for message in capture.messages)
+        worker = asyncio.create_task(run_worker(sessions, lambda: city.state.notifier, clock=clock,
+                                                interval_s=0.05))  # fmt: skip
+
+        async def delivered() -> list[str] | None:
+            rows = await notifications(sessions)
+            return [row.outcome for row in rows] if all(row.outcome == "sent" for row in rows) else None
+
+        try:
+            await eventually(delivered, timeout_s=5, what="the dead process's notification sent by the worker")
+            assert await deliver_due(sessions, city.state.notifier, now=clock.now + timedelta(hours=3)) == 0
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+    [message] = [message for message in capture.messages if message["Message-ID"] == stored[-1].message_id]
+    assert len(capture.messages) == len(stored)  # each once, the dead process's included
+    assert str(message["To"]) == FORM["contact"]

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -61,9 +62,8 @@ async def call(proxy: str, number: str, work: Path) -> SippResult:
     )
 
 
-async def answer_and_hang_up(page: Page, box: Box, number: str) -> float:
-    """Answer the ringing page, see its media connect and the agent's call bridged on `box`, hang up; the
-    answer-to-media milliseconds."""
+async def answer(page: Page, box: Box, number: str) -> dict[str, Any]:
+    """Answer the ringing page, see its media connect and the agent's call bridged on `box`; the page's metrics."""
     assert await page.evaluate(f"{PHONE}.caller.number") == number
     await click(page, ".sp-answer")
     await page.wait_for(
@@ -77,6 +77,13 @@ async def answer_and_hang_up(page: Page, box: Box, number: str) -> float:
         what=f"box {box.name} connecting the caller to {SEAT}",
     )
     metrics = await page.evaluate(f"{PHONE}.metrics")
+    return dict(metrics)
+
+
+async def answer_and_hang_up(page: Page, box: Box, number: str) -> float:
+    """Answer the ringing page, see its media connect and the agent's call bridged on `box`, hang up; the
+    answer-to-media milliseconds."""
+    metrics = await answer(page, box, number)
     await click(page, ".sp-hangup")
     await phone_reaches(page, "registered", timeout_s=5, what="ready again after hanging up")
     return float(metrics["mediaConnectedAt"] - metrics["answerClickedAt"])
@@ -86,19 +93,7 @@ async def blind_transfer(page: Page, other: Page, box: Box, number: str) -> tupl
     """Answer the ringing page, see its media connect, blind-transfer the caller to `OTHER` (the second page) with
     the softphone's button, see the second page ring, answer and be bridged with the caller on `box`, the first
     page free; the second page hangs up. The answer-to-media and transfer-click-to-ringing milliseconds."""
-    assert await page.evaluate(f"{PHONE}.caller.number") == number
-    await click(page, ".sp-answer")
-    await page.wait_for(
-        f"{PHONE}.state === 'in-call' && {PHONE}.metrics.mediaConnectedAt !== null",
-        timeout_s=10,
-        what="the call answered and its media connected",
-    )
-    await box.ami.wait_for(
-        lambda e: e.get("Event") == "AgentConnect" and e.get("MemberName") == SEAT and e.get("CallerIDNum") == number,
-        timeout_s=5,
-        what=f"box {box.name} connecting the caller to {SEAT}",
-    )
-    metrics = await page.evaluate(f"{PHONE}.metrics")
+    metrics = await answer(page, box, number)
     await page.evaluate(f"document.querySelector('#softphone [name=target]').value = '{OTHER}'")
     clicked_at = await page.evaluate(
         "(() => { const at = performance.timeOrigin + performance.now();"
